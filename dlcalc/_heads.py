@@ -1,0 +1,205 @@
+"""Task heads: Walsh and sawtooth readouts with amplitudes (THEORY §3).
+
+Head ``t`` is a family, an index and an amplitude ``a_t > 0``; its output
+coordinate is ``f_t = a_t · g_t ∘ h_σ``.
+
+- ``walsh:n`` (``n >= 1``, Paley order): ``g(y) = (-1)^(Σ_{i∈A(n)} b_i(y))``.
+- ``sawtooth:k`` (``k >= 0``): ``g(y) = 1 - 2 S_k(y)``, ``S_0(y) = y``,
+  ``S_k = T∘S_{k-1}`` with the tent map ``T(y) = 1 - |2y - 1|``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ._errors import SpecError
+from ._span import levels_of
+
+__all__ = ["Head", "parse_heads", "parse_number", "FAMILIES", "MAX_HEADS"]
+
+FAMILIES = ("walsh", "sawtooth")
+#: Most heads one specification or instance may hold.
+MAX_HEADS = 1 << 20
+
+_SPEC = re.compile(r"^\s*(?P<family>[A-Za-z_-]+)\s*:\s*(?P<lo>-?\d+)(?:\s*-\s*(?P<hi>-?\d+))?\s*(?:@\s*(?P<amp>\S+))?\s*$")
+_POW2 = re.compile(r"^\s*(?P<base>[+-]?\d+(?:\.\d*)?)\s*\^\s*(?P<exp>[+-]?\d+)\s*$")
+
+
+def parse_number(text: str, what: str = "number") -> float:
+    """Parse a float, accepting ``2^-10`` style powers as well as ``0.25`` or ``1e-300``.
+
+    >>> parse_number("2^-3")
+    0.125
+    """
+    text = str(text).strip()
+    m = _POW2.match(text)
+    try:
+        if m:
+            value = float(m["base"]) ** int(m["exp"]) if float(m["base"]) != 2 else math.ldexp(1.0, int(m["exp"]))
+        else:
+            value = float(text)
+    except (ValueError, OverflowError):
+        raise SpecError(f"{what} {text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise SpecError(f"{what} {text!r} is not finite")
+    return value
+
+
+@dataclass(frozen=True, order=True)
+class Head:
+    """One task head ``f_t = a · g ∘ h`` (THEORY §3).
+
+    Examples
+    --------
+    >>> Head("walsh", 5).levels()
+    [1, 3]
+    >>> Head.parse("sawtooth:2@0.5")
+    Head(family='sawtooth', index=2, amplitude=0.5)
+    """
+
+    family: str
+    index: int
+    amplitude: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.family not in FAMILIES:
+            raise SpecError(f"unknown head family {self.family!r} (choose from {', '.join(FAMILIES)})")
+        if isinstance(self.index, bool) or not isinstance(self.index, int):
+            raise SpecError(f"head index must be an integer, got {self.index!r}")
+        if self.family == "walsh" and self.index < 1:
+            raise SpecError(f"walsh:{self.index}: Walsh heads start at walsh:1 (walsh:0 is the constant)")
+        if self.family == "sawtooth" and self.index < 0:
+            raise SpecError(f"sawtooth:{self.index}: sawtooth heads start at sawtooth:0")
+        a = self.amplitude
+        if isinstance(a, bool) or not isinstance(a, (int, float)) or not math.isfinite(a) or a <= 0:
+            raise SpecError(f"{self.family}:{self.index}: amplitude must be a finite number > 0, got {a!r}")
+        object.__setattr__(self, "amplitude", float(a))
+
+    @classmethod
+    def parse(cls, text: str) -> "Head":
+        """Parse one head ``family:index[@amplitude]``; ranges go through :func:`parse_heads`."""
+        heads = parse_heads(text)
+        if len(heads) != 1:
+            raise SpecError(f"{text!r} names {len(heads)} heads, expected one")
+        return heads[0]
+
+    @property
+    def name(self) -> str:
+        """``family:index`` without the amplitude."""
+        return f"{self.family}:{self.index}"
+
+    @property
+    def spec(self) -> str:
+        """The full specification, ``family:index@amplitude`` (amplitude omitted when 1)."""
+        return self.name if self.amplitude == 1.0 else f"{self.name}@{self.amplitude!r}"
+
+    def levels(self, depth: int | None = None) -> list[int]:
+        """Digit levels of ``y = h(x)`` the head reads that carry freedom (``<= depth``).
+
+        ``walsh:n`` reads ``A(n)``; ``sawtooth:k`` reads levels ``k, k+1, ...``
+        (``1, 2, ...`` for ``k = 0``), of which only those ``<= depth`` depend on σ.
+        """
+        if self.family == "walsh":
+            levels = levels_of(self.index)
+            return levels if depth is None else [lv for lv in levels if lv <= depth]
+        if depth is None:
+            raise ValueError("a sawtooth head reads infinitely many levels; give a depth")
+        return list(range(max(self.index, 1), depth + 1))
+
+    def exact_level(self, depth: int) -> int:
+        """The cell level ``r_t`` on which ``f_t`` is constant (Walsh) or affine (sawtooth), THEORY §8."""
+        if self.family == "walsh":
+            return max(self.index.bit_length(), 0)
+        return max(depth, self.index)
+
+    def g(self, y) -> np.ndarray:
+        """Evaluate the readout ``g`` directly (no feature), exact for dyadic ``y``.
+
+        The sawtooth is the iterated tent map itself, not its digit form.
+        """
+        y = np.asarray(y, dtype=np.float64)
+        if self.family == "walsh":
+            parity = np.zeros(y.shape, dtype=np.int64)
+            for lv in levels_of(self.index):
+                parity ^= np.floor(y * 2.0**lv).astype(np.int64) & 1
+            return 1.0 - 2.0 * parity
+        s = y.copy()
+        for _ in range(self.index):
+            s = 1.0 - np.abs(2.0 * s - 1.0)
+        return 1.0 - 2.0 * s
+
+    def inner(self, other: "Head") -> Fraction:
+        """Exact ``<a_s g_s, a_t g_t>`` on ``[0,1)`` (THEORY §3), as a Fraction.
+
+        ``h_σ`` preserves measure, so this is also ``<f_s, f_t>``.  Walsh–Walsh pairs
+        use the orthonormality of the Walsh system; every other pair is integrated
+        exactly with Simpson's rule on the cells where both are affine.
+        """
+        amp = Fraction(self.amplitude) * Fraction(other.amplitude)
+        if self.family == "walsh" and other.family == "walsh":
+            return amp if self.index == other.index else Fraction(0)
+        level = max(self._piece_level(), other._piece_level())
+        n = 1 << level
+        # endpoint and midpoint values on a grid of 2n half-cells, scaled to integers
+        left = self._scaled_values(level)
+        right = other._scaled_values(level)
+        # each *_values returns (value at left end, at midpoint, right limit) × 2^(level+1)
+        total = int(np.sum(left[0] * right[0] + 4 * left[1] * right[1] + left[2] * right[2], dtype=object))
+        scale = (1 << (level + 1)) ** 2
+        return amp * Fraction(total, 6 * n * scale)
+
+    def _piece_level(self) -> int:
+        return self.index.bit_length() if self.family == "walsh" else self.index
+
+    def _scaled_values(self, level: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``g`` at the left end, midpoint and right limit of each level cell, times ``2^(level+1)``."""
+        n = 1 << level
+        cells = np.arange(n, dtype=np.int64)
+        one = 1 << (level + 1)
+        if self.family == "walsh":
+            parity = np.zeros(n, dtype=np.int64)
+            for lv in levels_of(self.index):
+                parity ^= (cells >> (level - lv)) & 1
+            v = one * (1 - 2 * parity)
+            return v, v, v
+        k = self.index
+        # S_k on a level cell (level >= k) is affine: endpoints w/N and (w±1)/N, N = 2^(level-k)
+        if k == 0:
+            s_left2 = 2 * cells  # 2^(level+1) * S at left = 2 * cell
+            s_right2 = 2 * (cells + 1)
+        else:
+            yk = (cells >> (level - k)) & 1
+            u = cells & ((1 << (level - k)) - 1)
+            scale = 1 << (k + 1)  # S = u / 2^(level-k) -> times 2^(level+1) = u * 2^(k+1)
+            s_left2 = np.where(yk == 0, u * scale, one - u * scale)
+            s_right2 = np.where(yk == 0, (u + 1) * scale, one - (u + 1) * scale)
+        g_left = one - 2 * s_left2
+        g_right = one - 2 * s_right2
+        return g_left, (g_left + g_right) // 2, g_right
+
+
+def parse_heads(text: str) -> list[Head]:
+    """Parse ``walsh:5``, ``walsh:1-63`` (inclusive), ``sawtooth:0-4@0.25``, ``walsh:3@2^-2``.
+
+    >>> [h.spec for h in parse_heads("sawtooth:1-3@0.5")]
+    ['sawtooth:1@0.5', 'sawtooth:2@0.5', 'sawtooth:3@0.5']
+    """
+    m = _SPEC.match(text)
+    if not m:
+        raise SpecError(f"cannot parse head {text!r}: expected family:index[-last][@amplitude], e.g. walsh:1-63@0.5")
+    family = m["family"].lower()
+    if family not in FAMILIES:
+        raise SpecError(f"unknown head family {m['family']!r} in {text!r} (choose from {', '.join(FAMILIES)})")
+    lo = int(m["lo"])
+    hi = int(m["hi"]) if m["hi"] is not None else lo
+    if hi < lo:
+        raise SpecError(f"empty head range {lo}-{hi} in {text!r}")
+    if hi - lo + 1 > MAX_HEADS:
+        raise SpecError(f"{text!r} names {hi - lo + 1} heads; at most {MAX_HEADS} are allowed")
+    amplitude = parse_number(m["amp"], "amplitude") if m["amp"] is not None else 1.0
+    return [Head(family, i, amplitude) for i in range(lo, hi + 1)]

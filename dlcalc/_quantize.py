@@ -1,0 +1,387 @@
+"""Quantization to a uniform accuracy ε, requirement sets and exact sup errors (THEORY §4, §8).
+
+For each head the precision ``p`` and the requirement set ``𝒜_t(p)``:
+
+==============  ===========================  =================  ======================
+head            precision                    exact sup error    ``𝒜_t(p)``
+==============  ===========================  =================  ======================
+``walsh:n``     exact                        0                  ``{A(n)}``
+``sawtooth:0``  ``p = ceil(log2(a/ε))``      ``a 2^-p``         ``{{i} : i <= p}``
+``sawtooth:k``  same                         ``a 2^-p``         ``{{k, k+i} : i <= p}``
+==============  ===========================  =================  ======================
+
+and ``f̂ = 0`` (no bits, error ``a``) whenever ``ε >= a``.
+
+Cell tables
+-----------
+The quantized ``f̂_t`` is stored as an integer table over dyadic cells
+("the cell table of each head at its own resolution"):
+
+- ``walsh:n``: the parity bit ``(1 - f̂/a)/2`` on cells of level ``top(n)``;
+- ``sawtooth:k``: on cells of level ``L = max(D, k)``, where ``h`` is a
+  translation and ``S_k ∘ h`` is affine, the *oriented position*
+  ``v = Σ_{i <= L-k} z_i 2^(L-k-i)`` and the orientation ``o = y_k``.  When
+  ``k + p <= L`` the table holds ``Q = v >> (L-k-p)`` (``f̂ = a(1 - (2Q+1)/2^p)``,
+  constant on the cell); otherwise (the cell *sweeps* ``2^(k+p-L)`` whole
+  quantization cells, THEORY §8) it holds ``2v + o`` (``v`` for ``k = 0``),
+  which fixes ``f̂`` on the whole cell.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ._errors import BudgetError, SpecError
+from ._feature import Feature
+from ._heads import Head
+from ._span import interval_star_cost, level_vector, mask_to_depth, reduce_basis
+
+__all__ = [
+    "RequirementSet",
+    "HeadQuantization",
+    "quantize_head",
+    "quantize_heads",
+    "precision_for",
+    "check_eps",
+    "HeadTable",
+    "head_table",
+    "head_tables",
+    "sup_error",
+    "table_cells",
+    "approximant_values",
+]
+
+
+def check_eps(eps: float) -> Fraction:
+    """Validate ε > 0 and return it as an exact Fraction."""
+    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
+        raise SpecError(f"eps must be a finite number > 0, got {eps!r}")
+    return Fraction(eps)
+
+
+def precision_for(amplitude: float, eps: float) -> int | None:
+    """Smallest ``p >= 1`` with ``a 2^-p <= ε``, i.e. ``ceil(log2(a/ε))``, exactly; None if ``ε >= a``.
+
+    Exact rational arithmetic: no floating-point ``log2`` at boundaries.
+
+    >>> precision_for(1.0, 2.0**-10), precision_for(1.0, 0.1), precision_for(0.5, 0.5)
+    (10, 4, None)
+    """
+    ratio = Fraction(amplitude) / check_eps(eps)
+    if ratio <= 1:
+        return None
+    num, den = ratio.numerator, ratio.denominator
+    p = max(num.bit_length() - den.bit_length() - 1, 0)
+    while (den << p) < num:
+        p += 1
+    return p
+
+
+@dataclass(frozen=True)
+class RequirementSet:
+    """A requirement set ``𝒜``: explicit level vectors plus sawtooth *stars* (THEORY §4).
+
+    A star ``(k, p)`` stands for ``{ {k, k+i} : 1 <= i <= p }`` (``{ {i} }`` for
+    ``k = 0``) without listing its ``p`` vectors, so that formula bounds stay
+    instant for ``p`` in the thousands.
+    """
+
+    vectors: frozenset[int] = frozenset()
+    stars: frozenset[tuple[int, int]] = frozenset()
+
+    def union(self, other: "RequirementSet") -> "RequirementSet":
+        return RequirementSet(self.vectors | other.vectors, self.stars | other.stars)
+
+    @staticmethod
+    def union_all(sets) -> "RequirementSet":
+        vectors: set[int] = set()
+        stars: set[tuple[int, int]] = set()
+        for s in sets:
+            vectors |= s.vectors
+            stars |= s.stars
+        return RequirementSet(frozenset(vectors), frozenset(stars))
+
+    def masked_vectors(self, depth: int | None) -> set[int]:
+        """All vectors, masked with ``2^D - 1`` (THEORY §4); stars are listed here."""
+        out = {mask_to_depth(v, depth) for v in self.vectors}
+        for k, p in self.stars:
+            last = k + p if depth is None else min(k + p, depth)
+            for j in range(k + 1, last + 1):
+                out.add(level_vector([j]) if k == 0 else level_vector([k, j]))
+            if depth is not None and k + p > depth and 1 <= k <= depth:
+                out.add(level_vector([k]))
+        out.discard(0)
+        return out
+
+    def basis(self, depth: int | None) -> dict[int, int]:
+        """``{top: vector}``: the reduced basis of the masked span (THEORY §5)."""
+        return reduce_basis(self.masked_vectors(depth))
+
+    def level_cost(self, depth: int | None) -> int:
+        r"""The level cost :math:`c(\mathcal A)` of THEORY §5, an exact integer."""
+        if not self.vectors:
+            return interval_star_cost(self.stars, depth)
+        return sum(1 << (t - 1) for t in self.basis(depth))
+
+    def levels(self, depth: int | None) -> list[int]:
+        """Tops of the basis: the feature levels whose digits are paid for."""
+        return sorted(self.basis(depth))
+
+
+@dataclass(frozen=True)
+class HeadQuantization:
+    """A head quantized at accuracy ε (THEORY §4).
+
+    Attributes
+    ----------
+    precision : int or None
+        ``p`` for a sawtooth head; None for an exact Walsh head or a zero head.
+    zero : bool
+        ``ε >= a``: the approximant is 0, costs nothing, and errs by ``a``.
+    """
+
+    head: Head
+    eps: float
+    precision: int | None
+    zero: bool
+    requirement: RequirementSet = field(repr=False)
+    lower_requirement: RequirementSet = field(repr=False)
+
+    @property
+    def quantization_error(self) -> Fraction:
+        """The exact sup error of the approximant, from the §4 table (a formula)."""
+        a = Fraction(self.head.amplitude)
+        if self.zero:
+            return a
+        if self.head.family == "walsh":
+            return Fraction(0)
+        return a / (1 << self.precision)
+
+    def table_level(self, depth: int) -> int:
+        """Level of the cells of this head's table (module docstring)."""
+        if self.zero:
+            return 0
+        return self.head.exact_level(depth)
+
+    def approximant_level(self, depth: int) -> int:
+        """``r̂``: level on which ``f̂`` is constant (THEORY §8)."""
+        if self.zero:
+            return 0
+        if self.head.family == "walsh":
+            return self.head.index.bit_length()
+        return max(depth, self.head.index + self.precision)
+
+    def sweeping(self, depth: int) -> bool:
+        """A sawtooth table cell covers whole quantization cells (``k + p > max(D, k)``)."""
+        return self.head.family == "sawtooth" and not self.zero and self.head.index + self.precision > max(depth, self.head.index)
+
+
+def _stars_set(k: int, p: int | None) -> RequirementSet:
+    if not p:
+        return RequirementSet()
+    return RequirementSet(stars=frozenset({(k, p)}))
+
+
+def quantize_head(head: Head, eps: float) -> HeadQuantization:
+    """Quantize one head at accuracy ε: precision, requirement set and its packing set (THEORY §4-§5).
+
+    The packing (lower-bound) set uses ``q = p - 1`` for sawtooth heads and the
+    same set as the upper bound for Walsh heads.
+
+    >>> q = quantize_head(Head("sawtooth", 2), 2.0**-3)
+    >>> q.precision, q.requirement.level_cost(None), q.lower_requirement.level_cost(None)
+    (3, 28, 12)
+    """
+    p = precision_for(head.amplitude, eps)
+    if p is None:
+        return HeadQuantization(head, eps, None, True, RequirementSet(), RequirementSet())
+    if head.family == "walsh":
+        req = RequirementSet(vectors=frozenset({head.index}))
+        return HeadQuantization(head, eps, None, False, req, req)
+    return HeadQuantization(head, eps, p, False, _stars_set(head.index, p), _stars_set(head.index, p - 1))
+
+
+def quantize_heads(heads: list[Head], eps: float) -> list[HeadQuantization]:
+    check_eps(eps)
+    cache: dict[Head, HeadQuantization] = {}
+    return [cache.setdefault(h, quantize_head(h, eps)) if h not in cache else cache[h] for h in heads]
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+@dataclass
+class HeadTable:
+    """The cell table of one quantized head (module docstring); ``values`` is None for a zero head."""
+
+    level: int
+    values: np.ndarray | None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, HeadTable) or self.level != other.level:
+            return False
+        if self.values is None or other.values is None:
+            return self.values is None and other.values is None
+        return bool(np.array_equal(self.values, other.values))
+
+
+def table_cells(quants: list[HeadQuantization], depth: int) -> int:
+    """Cells the tables of these heads materialize (for the ``--max-cells`` budget)."""
+    levels = {q.table_level(depth) for q in quants if not q.zero}
+    total = sum(1 << q.table_level(depth) for q in quants if not q.zero)
+    return total + sum(1 << lv for lv in levels)
+
+
+class _ImageCache:
+    """``h`` on cells of each level, computed once at the finest needed level <= D."""
+
+    def __init__(self, feature: Feature) -> None:
+        self.feature = feature
+        self._cells: dict[int, np.ndarray] = {}
+
+    def __call__(self, level: int) -> np.ndarray:
+        if level not in self._cells:
+            d = self.feature.depth
+            if level < d and d in self._cells:
+                self._cells[level] = self._cells[d][:: 1 << (d - level)] >> (d - level)
+            else:
+                self._cells[level] = self.feature.image_cells(level)
+        return self._cells[level]
+
+
+def _min_uint(bits: int):
+    for dt in (np.uint8, np.uint16, np.uint32, np.uint64):
+        if bits <= np.iinfo(dt).bits:
+            return dt
+    raise BudgetError(f"a table entry of {bits} bits does not fit 64 bits")
+
+
+def _sawtooth_state(images: np.ndarray, k: int, level: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Oriented position ``v`` and orientation ``o = y_k`` on level-``L`` cells (L >= k)."""
+    width = level - k
+    if k == 0:
+        return images, None
+    o = (images >> width) & 1
+    u = images & ((1 << width) - 1)
+    v = np.where(o == 0, u, ((1 << width) - 1) - u)
+    return v, o
+
+
+def head_table(q: HeadQuantization, images) -> HeadTable:
+    """The cell table of a quantized head under a feature (``images(level)`` = :meth:`Feature.image_cells`)."""
+    if q.zero:
+        return HeadTable(0, None)
+    depth = images.feature.depth if isinstance(images, _ImageCache) else None
+    head = q.head
+    if head.family == "walsh":
+        level = head.index.bit_length()
+        cells = images(level)
+        parity = np.zeros(cells.shape, dtype=np.int64)
+        for bit in range(level):
+            if (head.index >> bit) & 1:
+                parity ^= cells >> (level - 1 - bit)
+        return HeadTable(level, (parity & 1).astype(np.uint8))
+    k, p = head.index, q.precision
+    level = max(depth, k)
+    v, o = _sawtooth_state(images(level), k, level)
+    if k + p <= level:
+        return HeadTable(level, (v >> (level - k - p)).astype(_min_uint(p)))
+    if o is None:
+        return HeadTable(level, v.astype(_min_uint(level)))
+    return HeadTable(level, ((v << 1) | o).astype(_min_uint(level - k + 1)))
+
+
+def head_tables(quants: list[HeadQuantization], feature: Feature, max_cells: int | None = None) -> list[HeadTable]:
+    """Cell tables of every head under one feature, refusing work over ``max_cells`` up front."""
+    if max_cells is not None:
+        need = table_cells(quants, feature.depth)
+        if need > max_cells:
+            raise BudgetError(
+                f"the cell tables need {need} cells, over the budget of {max_cells} "
+                "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
+            )
+    cache = _ImageCache(feature)
+    if feature.depth and any(not q.zero and q.head.family == "sawtooth" for q in quants):
+        cache(feature.depth)
+    return [head_table(q, cache) for q in quants]
+
+
+def sup_error(q: HeadQuantization, feature: Feature, table: HeadTable, images=None) -> Fraction:
+    """Exact ``sup_x |f_t(x) - f̂_t(x)|`` of a (decoded) table against the true head (THEORY §3-§4).
+
+    ``f_t`` is affine on each cell of the table's level, so the sup over a
+    half-open cell is the larger of its values at the two ends.  On sweeping
+    cells (THEORY §8) the staircase is compared in closed form: with
+    ``m = k + p - L`` and ``Δv`` the decoded minus the true position, the sup is
+    ``a (|Δv| 2^(m+1) + (2^(m+1) - 1 if the orientation differs else 1)) / 2^p``,
+    which is ``a 2^-p`` when the table is right.
+    """
+    images = images or _ImageCache(feature)
+    head, a = q.head, Fraction(q.head.amplitude)
+    depth = feature.depth
+    if head.family == "walsh":
+        if q.zero:
+            return a  # |g| = 1 everywhere
+        truth = head_table(q, images)
+        return 2 * a if not np.array_equal(truth.values, table.values) else Fraction(0)
+    k = head.index
+    level = max(depth, k)
+    v, o = _sawtooth_state(images(level), k, level)
+    n = 1 << (level - k)  # S ranges over [v/N, (v+1)/N] on each cell
+    if q.zero:
+        # sup |1 - 2S| over the endpoints v/N and (v+1)/N
+        worst = max(int(np.max(np.abs(n - 2 * v))), int(np.max(np.abs(n - 2 * (v + 1)))))
+        return a * Fraction(worst, n)
+    p = q.precision
+    if table.values is None or table.level != level or table.values.shape != v.shape:
+        raise ValueError("decoded table does not match the head's table shape")
+    got = table.values.astype(np.int64)
+    if k + p <= level:
+        scale = 1 << (level - k - p)
+        centre = (2 * got + 1) * scale  # (2Q+1)/2^p in units of 1/N
+        worst = max(int(np.max(np.abs(centre - 2 * v))), int(np.max(np.abs(centre - 2 * (v + 1)))))
+        return a * Fraction(worst, n)
+    m = k + p - level
+    if o is None:
+        dv, flipped = got - v, np.zeros(v.shape, dtype=bool)
+    else:
+        dv, flipped = (got >> 1) - v, (got & 1) != o
+    big = 1 << (m + 1)
+    worst = 0
+    for mask, extra in ((~flipped, 1), (flipped, big - 1)):
+        if mask.any():
+            worst = max(worst, int(np.max(np.abs(dv[mask]))) * big + extra)
+    return a * Fraction(worst, 1 << p)
+
+
+def approximant_values(q: HeadQuantization, table: HeadTable, depth: int, max_cells: int | None = None) -> tuple[int, np.ndarray]:
+    """``(level, f̂ on every cell of that level)``: the quantized head as plain values.
+
+    The level is the approximant's own resolution ``r̂`` (THEORY §8); a sweeping
+    table cell expands into its ``2^(k+p-L)`` quantization cells.
+    """
+    a = q.head.amplitude
+    if q.zero:
+        return 0, np.zeros(1)
+    level = q.approximant_level(depth)
+    if max_cells is not None and (1 << level) > max_cells:
+        raise BudgetError(f"{q.head.spec}: the approximant has 2^{level} cells, over the budget of {max_cells} (raise --max-cells)")
+    if q.head.family == "walsh":
+        return level, a * (1.0 - 2.0 * table.values)
+    p = q.precision
+    codes = table.values.astype(np.int64)
+    if not q.sweeping(depth):
+        return level, a * (1.0 - (2.0 * codes + 1.0) / 2.0**p)
+    m = level - table.level
+    j = np.arange(1 << m, dtype=np.int64)
+    if q.head.index == 0:
+        v, o = codes, np.zeros_like(codes)
+    else:
+        v, o = codes >> 1, codes & 1
+    tail = np.where(o[:, None] == 0, j[None, :], ((1 << m) - 1) - j[None, :])
+    quant = (v[:, None] << m) + tail
+    return level, a * (1.0 - (2.0 * quant.ravel() + 1.0) / 2.0**p)

@@ -1,0 +1,38 @@
+"""``dlcalc build``: write an instance file (THEORY §2-§3)."""
+
+from __future__ import annotations
+
+import click
+
+from ._common import Column, Report, emit, format_option, instance_options, instance_summary, load_instance, output_options, write_output
+from .info import head_rows, HEAD_COLUMNS
+
+
+@click.command()
+@instance_options
+@click.option("-o", "--output", default=None, metavar="FILE", help="Write the instance JSON here ('-' for stdout).")
+@output_options
+@format_option
+def build(instance, depth, seed, heads, family, beta, max_cells, output, force, fmt):
+    """Build a function instance: a shared feature (depth, seed) and task heads.
+
+    \b
+    Examples:
+      dlcalc build --depth 6 --seed 1 --head walsh:1-7 --head sawtooth:0-2@0.5 -o inst.json
+      dlcalc build --family walsh-all --beta 1 --depth 10 -o - | dlcalc info -
+    """
+    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
+    if output is not None:
+        write_output(output, inst.dumps().encode(), force)
+        if output == "-":
+            return
+    report = Report(
+        payload={"instance": inst.to_dict(), "output": output},
+        columns=HEAD_COLUMNS[:4],
+        rows=head_rows(inst),
+        title=f"instance: {instance_summary(inst)}" + (f" → {output}" if output else ""),
+    )
+    emit(report, fmt)
+
+
+COMMANDS = [build]

@@ -1,0 +1,2 @@
+"""``dlcalc compare`` and ``dlcalc bounds`` (placeholder until the module is written)."""
+COMMANDS = []

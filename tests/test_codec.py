@@ -1,0 +1,133 @@
+"""Coders, decoding and verification (THEORY §4-§6)."""
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dlcalc import Head, Instance, coder_bounds, decode, encode, parse_heads, quantize_heads, run_coder, verify
+from dlcalc._container import read_container, write_container
+from dlcalc._quantize import approximant_values
+
+from .helpers import count_distinct
+
+SMALL_CASES = [
+    (2, "walsh:1-3", 0.5),
+    (2, "sawtooth:0", 0.1),
+    (3, "walsh:5,walsh:6,sawtooth:1", 0.2),
+    (3, "sawtooth:0-2", 2**-2),
+    (3, "sawtooth:0-3@0.5,walsh:3", 2**-4),
+    (3, "sawtooth:2,sawtooth:4", 2**-1 * 0.9),
+    (3, "walsh:1-7@0.3", 0.25),
+    (1, "sawtooth:0,walsh:1", 0.01),
+]
+
+
+def heads_of(spec: str):
+    return [h for part in spec.split(",") for h in parse_heads(part)]
+
+
+@pytest.mark.parametrize("depth,spec,eps", SMALL_CASES)
+def test_payload_equals_brute_force_count(depth, spec, eps):
+    """Exhaustive enumeration of all sign patterns: #distinct quantized tuples = 2^payload_bits."""
+    heads = heads_of(spec)
+    inst = Instance.build(depth, heads, seed=1)
+    joint = run_coder(inst, eps, "joint")
+    separate = run_coder(inst, eps, "separate")
+    n_joint, n_heads = count_distinct(depth, heads, eps)
+    assert joint.payload_bits == math.log2(n_joint)
+    assert separate.head_payload_bits == [math.log2(n) for n in n_heads]
+    for r in (joint, separate):
+        assert r.bounds.lower_bound_bits <= r.payload_bits == r.bounds.upper_bound_bits
+
+
+def test_payload_equals_brute_force_count_depth4():
+    heads = heads_of("walsh:5,walsh:9,sawtooth:0@0.5,sawtooth:2")
+    eps = 2**-3
+    n_joint, n_heads = count_distinct(4, heads, eps)
+    inst = Instance.build(4, heads, seed=7)
+    assert run_coder(inst, eps, "joint").payload_bits == math.log2(n_joint)
+    assert run_coder(inst, eps, "separate").head_payload_bits == [math.log2(n) for n in n_heads]
+
+
+head_strategy = st.one_of(
+    st.builds(Head, st.just("walsh"), st.integers(1, 200), st.sampled_from([1.0, 0.5, 0.3, 2.0])),
+    st.builds(Head, st.just("sawtooth"), st.integers(0, 9), st.sampled_from([1.0, 0.5, 0.3, 2.0])),
+)
+
+
+@given(
+    depth=st.integers(0, 7),
+    seed=st.integers(0, 2**32),
+    heads=st.lists(head_strategy, min_size=1, max_size=6),
+    eps=st.one_of(st.sampled_from([2.0**-e for e in range(0, 12)]), st.floats(1e-3, 1.5)),
+    coder=st.sampled_from(["joint", "separate"]),
+)
+def test_round_trip_property(depth, seed, heads, eps, coder):
+    """Encode, decode from the bytes alone: tables equal the truth, sup error <= ε."""
+    inst = Instance.build(depth, heads, seed=seed)
+    result = run_coder(inst, eps, coder)
+    v = result.verification
+    assert all(v.tables_equal)
+    assert v.max_error <= Fraction(eps)
+    assert v.verified
+    assert result.payload_bits == result.bounds.upper_bound_bits >= result.bounds.lower_bound_bits
+    # independent check: decoded values against the direct composition a·g(h(x)) at sample points
+    decoded = decode(result.data)
+    x = (np.arange(512) + 0.5) / 512
+    for t, (q, table) in enumerate(zip(decoded.quants, decoded.tables)):
+        level, values = approximant_values(q, table, depth, max_cells=1 << 22)
+        fhat = values[np.floor(x * (1 << level)).astype(np.int64)]
+        assert np.max(np.abs(inst.evaluate(t, x) - fhat)) <= eps * (1 + 1e-12)
+
+
+def test_sup_error_is_attained_and_exact():
+    inst = Instance.build(5, heads_of("sawtooth:0-3@0.75"), seed=3)
+    result = run_coder(inst, 0.01, "joint")
+    for q, err in zip(result.quants, result.verification.errors):
+        assert err == Fraction(q.head.amplitude) / 2**q.precision
+    # sampled at the left ends of the quantization cells the error is attained
+    decoded = result.decoded
+    for t, (q, table) in enumerate(zip(decoded.quants, decoded.tables)):
+        level, values = approximant_values(q, table, inst.depth)
+        x = np.arange(1 << level) / (1 << level)
+        assert np.max(np.abs(inst.evaluate(t, x) - values)) == pytest.approx(float(q.quantization_error))
+
+
+def test_zero_heads_cost_nothing():
+    inst = Instance.build(4, heads_of("walsh:3@0.1,sawtooth:1@0.1"), seed=0)
+    r = run_coder(inst, 0.1, "separate")
+    assert r.payload_bits == 0 and r.verification.verified
+    assert r.verification.max_error == Fraction(0.1)
+
+
+def test_separate_decoder_uses_only_its_section():
+    inst = Instance.build(5, heads_of("walsh:3,sawtooth:1,sawtooth:0@0.5"), seed=11)
+    data = encode(inst, 2**-4, "separate")
+    box = read_container(data)
+    reference = decode(data).tables
+    for t in range(len(inst.heads)):
+        sections = [s if i == t else (1 - s).astype(np.uint8) for i, s in enumerate(box.sections)]
+        tampered = decode(write_container("separate", box.depth, box.eps, box.heads, sections))
+        assert tampered.tables[t] == reference[t]
+        others = [i for i in range(len(inst.heads)) if i != t]
+        assert any(tampered.tables[i] != reference[i] for i in others)
+
+
+def test_verify_detects_another_instance():
+    heads = heads_of("walsh:1-7,sawtooth:1")
+    a = Instance.build(4, heads, seed=1)
+    b = Instance.build(4, heads, seed=2)
+    result = verify(b, decode(encode(a, 2**-5, "joint")))
+    assert not result.verified
+    assert result.max_error > Fraction(2**-5)
+
+
+def test_bounds_match_theory_formulas():
+    heads = [Head("sawtooth", 2)]
+    q = quantize_heads(heads, 2**-5)
+    b = coder_bounds(q, None, "joint")
+    assert (b.lower_bound_bits, b.upper_bound_bits) == (4 * (2**4 - 1), 4 * (2**5 - 1))

@@ -1,0 +1,111 @@
+"""The .dlc container rejects every defect with a one-line error before large allocations (THEORY §6)."""
+
+import json
+import struct
+import zlib
+
+import numpy as np
+import pytest
+
+from dlcalc import BudgetError, FormatError, Instance, decode, encode, parse_heads
+from dlcalc._container import MAGIC, read_container
+
+
+@pytest.fixture(scope="module")
+def joint_bytes():
+    inst = Instance.build(5, parse_heads("walsh:1-7") + parse_heads("sawtooth:0-2"), seed=4)
+    return encode(inst, 2**-4, "joint")
+
+
+def reseal(body: bytes) -> bytes:
+    """Recompute the checksum so that a deeper check must catch the defect."""
+    return body + struct.pack(">I", zlib.crc32(body))
+
+
+def with_header(data: bytes, header: dict) -> bytes:
+    (hlen,) = struct.unpack_from(">I", data, 12)
+    rest = data[16 + hlen : -4]
+    raw = json.dumps(header).encode()
+    return reseal(data[:12] + struct.pack(">I", len(raw)) + raw + rest)
+
+
+def header_of(data: bytes) -> dict:
+    (hlen,) = struct.unpack_from(">I", data, 12)
+    return json.loads(data[16 : 16 + hlen])
+
+
+def test_layout(joint_bytes):
+    assert joint_bytes.startswith(MAGIC)
+    box = read_container(joint_bytes)
+    assert box.coder == "joint" and box.depth == 5 and len(box.heads) == 10
+    assert header_of(joint_bytes)["heads"][0] == "walsh:1"
+    assert "seed" not in header_of(joint_bytes) and "flips" not in header_of(joint_bytes)
+
+
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda d: b"", "bad magic"),
+        (lambda d: b"PK\x03\x04" + d[4:], "bad magic"),
+        (lambda d: d[:10], "truncated"),
+        (lambda d: d[:-1], "checksum"),
+        (lambda d: d[:-9] + d[-8:], "checksum"),
+        (lambda d: d[:40] + bytes([d[40] ^ 1]) + d[41:], "checksum"),
+        (lambda d: reseal(d[:8] + struct.pack(">H", 2) + d[10:-4]), "version 2"),
+        (lambda d: reseal(d[:10] + b"\x07" + d[11:-4]), "coder"),
+        (lambda d: reseal(d[:12] + struct.pack(">I", 2**31) + d[16:-4]), "header length"),
+        (lambda d: reseal(d[:-5]), "section data"),
+        (lambda d: reseal(d[:-4] + b"\x00"), "section data"),
+    ],
+)
+def test_corrupt_files_rejected(joint_bytes, mutate, message):
+    with pytest.raises(FormatError, match=message):
+        decode(mutate(joint_bytes))
+
+
+def test_length_inconsistent_section(joint_bytes):
+    (hlen,) = struct.unpack_from(">I", joint_bytes, 12)
+    pos = 16 + hlen + 4
+    (bits,) = struct.unpack_from(">Q", joint_bytes, pos)
+    bad = reseal(joint_bytes[:pos] + struct.pack(">Q", bits + 1) + joint_bytes[pos + 8 : -4])
+    with pytest.raises(FormatError, match="level cost"):
+        decode(bad)
+
+
+def test_class_changed_in_header_is_caught(joint_bytes):
+    header = header_of(joint_bytes)
+    header["eps"] = 0.9  # a coarser ε needs fewer bits than the file holds
+    with pytest.raises(FormatError, match="level cost"):
+        decode(with_header(joint_bytes, header))
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"depth": -1}, {"depth": "5"}, {"eps": 0}, {"eps": "x"}, {"heads": []}, {"heads": ["walsh:0"]},
+        {"heads": [5]}, {"heads": None, "family": {"name": "nope", "beta": 1}},
+    ],
+)
+def test_bad_headers(joint_bytes, patch):
+    header = {**header_of(joint_bytes), **patch}
+    header = {k: v for k, v in header.items() if v is not None}
+    with pytest.raises(FormatError):
+        decode(with_header(joint_bytes, header))
+
+
+def test_huge_depth_refused_before_allocation(joint_bytes, monkeypatch):
+    calls = []
+    real = np.zeros
+    monkeypatch.setattr(np, "zeros", lambda *a, **k: calls.append(a) or real(*a, **k))
+    header = {**header_of(joint_bytes), "depth": 60}
+    with pytest.raises(BudgetError, match="2\\^60"):
+        decode(with_header(joint_bytes, header))
+    assert not any(isinstance(a[0], int) and a[0] > 1 << 20 for a in calls)
+
+
+def test_wrong_section_count(joint_bytes):
+    (hlen,) = struct.unpack_from(">I", joint_bytes, 12)
+    pos = 16 + hlen
+    bad = reseal(joint_bytes[:pos] + struct.pack(">I", 3) + joint_bytes[pos + 4 : -4])
+    with pytest.raises(FormatError, match="sections"):
+        decode(bad)
