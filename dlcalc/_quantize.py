@@ -66,15 +66,17 @@ def check_eps(eps: float) -> Fraction:
 def precision_for(amplitude: float, eps: float) -> int | None:
     """Smallest ``p >= 1`` with ``a 2^-p <= ε``, i.e. ``ceil(log2(a/ε))``, exactly; None if ``ε >= a``.
 
-    Exact rational arithmetic: no floating-point ``log2`` at boundaries.
+    Exact integer arithmetic on the floats' ratios: no floating-point ``log2`` at boundaries.
 
     >>> precision_for(1.0, 2.0**-10), precision_for(1.0, 0.1), precision_for(0.5, 0.5)
     (10, 4, None)
     """
-    ratio = Fraction(amplitude) / check_eps(eps)
-    if ratio <= 1:
+    check_eps(eps)
+    an, ad = float(amplitude).as_integer_ratio()
+    en, ed = float(eps).as_integer_ratio()
+    num, den = an * ed, ad * en  # a/ε = num/den
+    if num <= den:
         return None
-    num, den = ratio.numerator, ratio.denominator
     p = max(num.bit_length() - den.bit_length() - 1, 0)
     while (den << p) < num:
         p += 1

@@ -155,6 +155,16 @@ class Column:
     key: str
     header: str
     justify: str = "right"
+    render: Callable | None = None
+
+
+def format_eps(value) -> str:
+    """``2^-10`` for powers of two, else 4 significant digits."""
+    if isinstance(value, float) and value > 0:
+        m, e = math.frexp(value)
+        if m == 0.5:
+            return f"2^{e - 1}"
+    return format_cell(value)
 
 
 @dataclass
@@ -176,7 +186,7 @@ def format_cell(value) -> str:
     if isinstance(value, Fraction):
         value = float(value)
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return f"{value:.4g}"
     if isinstance(value, (list, tuple)):
         return ",".join(format_cell(v) for v in value) or "∅"
     return str(value)
@@ -192,7 +202,9 @@ def _row_value(row: dict, key: str):
 def _stdout_console():
     from rich.console import Console
 
-    return Console(markup=False, highlight=False, soft_wrap=False, emoji=False)
+    # tables are for people; piped, they keep a readable width rather than rich's default 80
+    width = None if sys.stdout.isatty() else 160
+    return Console(markup=False, highlight=False, soft_wrap=False, emoji=False, width=width)
 
 
 def stderr_console():
@@ -208,7 +220,7 @@ def _table(report: Report):
     for col in report.columns:
         table.add_column(col.header, justify=col.justify, overflow="fold", no_wrap=col.justify == "left" and col is report.columns[0])
     for row in report.rows:
-        table.add_row(*(format_cell(_row_value(row, c.key)) for c in report.columns))
+        table.add_row(*((c.render or format_cell)(_row_value(row, c.key)) for c in report.columns))
     return table
 
 

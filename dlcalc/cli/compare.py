@@ -1,2 +1,269 @@
-"""``dlcalc compare`` and ``dlcalc bounds`` (placeholder until the module is written)."""
-COMMANDS = []
+"""``dlcalc compare`` (encode, decode, verify over ε, with baselines) and ``dlcalc bounds`` (formulas only)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import click
+
+from .. import CODER_NAMES, head_tables, parse_heads, quantize_heads, run_coder
+from .._baselines import available_compressors, baseline_sizes
+from .._bounds import family_bounds, fit_slope, heads_bounds, theory_exponents
+from .._instance import FAMILY_NAMES
+from .coding import coder_record, gain_of, max_bits_option
+from ._common import (
+    SCHEMA_VERSION,
+    Column,
+    EpsListType,
+    InputError,
+    NumberType,
+    Report,
+    SweepType,
+    VerificationFailed,
+    dumps,
+    emit,
+    eps_values,
+    format_eps,
+    format_option,
+    instance_options,
+    instance_summary,
+    load_instance,
+    output_options,
+    progress,
+)
+
+DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
+RECORD_KEYS = ("payload_bits", "file_bits", "lower_bound_bits", "upper_bound_bits", "max_error", "verified")
+
+eps_list_option = click.option("--eps", "-e", "eps", type=EpsListType(), default=None, help="Accuracies: 0.5,0.1,2^-10.")
+sweep_option = click.option(
+    "--eps-sweep", type=SweepType(), default=None,
+    help="A sweep: 2^-1:2^-20 (every power of two) or 1e-1:1e-300:200 (log-spaced).",
+)
+
+
+def plot_option(f):
+    return click.option("--plot", "plot_path", default=None, metavar="FILE.png|svg",
+                        help="Also draw bits against 1/ε on log-log axes (needs dlcalc[plot]).")(f)
+
+
+def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
+    try:
+        from .._plot import plot_rates
+
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise InputError("--plot needs matplotlib: pip install 'dlcalc[plot]'") from None
+    if os.path.exists(path) and not force:
+        raise InputError(f"{path} exists; pass --force to overwrite it")
+    ext = os.path.splitext(path)[1].lower()
+    if ext not in (".png", ".svg", ".pdf"):
+        raise InputError(f"--plot {path}: use a .png, .svg or .pdf file name")
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".dlcalc-", suffix=ext, dir=directory)
+    os.close(fd)
+    try:
+        plot_rates(tmp, title, eps, series, bands)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _fit(eps, joint_bits, sep_bits, family) -> dict:
+    sj, ss = fit_slope(eps, joint_bits), fit_slope(eps, sep_bits)
+    return {
+        "joint_slope": sj,
+        "separate_slope": ss,
+        "joint_exponent": 1 / sj if sj else None,
+        "separate_exponent": 1 / ss if ss else None,
+        "theory": theory_exponents(family),
+    }
+
+
+def _fit_note(fit: dict) -> str:
+    def f(x):
+        return "—" if x is None else f"{x:.3f}"
+
+    text = (f"fitted log-log slopes (bits vs 1/ε): joint {f(fit['joint_slope'])} (γ = {f(fit['joint_exponent'])}), "
+            f"separate {f(fit['separate_slope'])} (γ = {f(fit['separate_exponent'])})")
+    th = fit.get("theory")
+    if th:
+        text += f"; theory γ*_joint = {th['gamma_joint']:g}, γ*_sep = {th['gamma_separate']:g}"
+    return text
+
+
+# ----------------------------------------------------------------------------- compare
+
+
+def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int) -> dict:
+    """One ε: both coders encoded, decoded and verified, the gain, and the baselines."""
+    quants = quantize_heads(inst.heads, eps)
+    truth = head_tables(quants, inst.feature, max_cells=max_cells)
+    results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, truth=truth) for c in CODER_NAMES}
+    row = {"eps": eps}
+    for c, r in results.items():
+        rec = coder_record(r, inst.depth)
+        row[c] = {k: rec[k] for k in RECORD_KEYS}
+    row["gain"] = gain_of(row["separate"]["payload_bits"], row["joint"]["payload_bits"])
+    if baselines:
+        sizes = baseline_sizes(truth, [q.head.family == "walsh" for q in quants])
+        row["baselines"] = sizes
+        best = min(sizes, key=lambda n: sizes[n]["joint_bits"])
+        jb = row["joint"]["payload_bits"]
+        row["best_baseline"] = {"name": best, "joint_bits": sizes[best]["joint_bits"],
+                                "ratio_to_joint": sizes[best]["joint_bits"] / jb if jb else None}
+    return row
+
+
+COMPARE_COLUMNS = [
+    Column("eps", "ε", render=format_eps),
+    Column("joint.payload_bits", "joint bits"),
+    Column("joint.lower_bound_bits", "joint lower"),
+    Column("separate.payload_bits", "separate bits"),
+    Column("separate.lower_bound_bits", "sep. lower"),
+    Column("gain", "gain"),
+    Column("joint.max_error", "max error (joint)"),
+    Column("verified", "verified", "left"),
+]
+BASELINE_COLUMNS = [
+    Column("best_baseline.name", "best baseline", "left"),
+    Column("best_baseline.joint_bits", "its bits"),
+    Column("best_baseline.ratio_to_joint", "÷ joint"),
+]
+
+
+def _csv_columns(baselines: bool) -> list[Column]:
+    cols = [Column("eps", "eps")]
+    for c in CODER_NAMES:
+        cols += [Column(f"{c}.{k}", k) for k in RECORD_KEYS]
+    cols.append(Column("gain", "gain"))
+    if baselines:
+        for name in available_compressors():
+            cols += [Column(f"baselines.{name}.joint_bits", ""), Column(f"baselines.{name}.separate_bits", "")]
+    return cols
+
+
+@click.command()
+@instance_options
+@eps_list_option
+@sweep_option
+@click.option("--baselines/--no-baselines", default=True, show_default=True,
+              help="Also compress the quantized tables with lzma, bz2, zlib and zstd.")
+@plot_option
+@output_options
+@max_bits_option
+@format_option
+def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_sweep, baselines, plot_path, force, max_bits, fmt):
+    """Joint versus separate coding over a range of ε: bits, bounds, gain, verification, baselines.
+
+    With no arguments: the default instance (walsh-all, β = 1, depth 10) at ε = 2^-1 … 2^-10.
+    Every row is encoded, decoded from the bytes and verified; exit code 3 if one fails.
+
+    \b
+    Examples:
+      dlcalc compare
+      dlcalc compare --family sawtooth-all --beta 1 --depth 12 --eps-sweep 2^-2:2^-12
+      dlcalc compare inst.json --eps 0.1,0.01 --format ndjson
+      dlcalc compare --plot rates.png
+    """
+    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
+    eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
+    rows = []
+    out = click.get_text_stream("stdout")
+    with progress(len(eps_list), "compare") as advance:
+        for e in eps_list:
+            row = compare_row(inst, e, baselines, max_bits, max_cells)
+            row["verified"] = row["joint"]["verified"] and row["separate"]["verified"]
+            rows.append(row)
+            if fmt == "ndjson":
+                out.write(dumps({"schema_version": SCHEMA_VERSION, **row}) + "\n")
+                out.flush()
+            advance()
+    fit = _fit(eps_list, [r["joint"]["payload_bits"] for r in rows], [r["separate"]["payload_bits"] for r in rows], inst.family)
+    if plot_path:
+        series = {c: [r[c]["payload_bits"] for r in rows] for c in CODER_NAMES}
+        if baselines:
+            for name in rows[0]["baselines"]:
+                series[f"{name} (joint table)"] = [r["baselines"][name]["joint_bits"] for r in rows]
+        bands = {c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES}
+        _write_plot(plot_path, force, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands)
+    if fmt != "ndjson":
+        columns = _csv_columns(baselines) if fmt == "csv" else COMPARE_COLUMNS + (BASELINE_COLUMNS if baselines else [])
+        notes = [_fit_note(fit)]
+        if plot_path:
+            notes.append(f"wrote {plot_path}")
+        emit(Report({"instance": inst.to_dict(), "rows": rows, "fit": fit}, columns, rows,
+                    title=f"joint vs separate coding: {instance_summary(inst)}", notes=notes), fmt)
+    elif plot_path:
+        click.echo(f"wrote {plot_path}", err=True)
+    failed = [r["eps"] for r in rows if not r["verified"]]
+    if failed:
+        raise VerificationFailed(f"verification failed at ε = {', '.join(f'{e:g}' for e in failed)}")
+
+
+# ----------------------------------------------------------------------------- bounds
+
+BOUNDS_COLUMNS = [
+    Column("eps", "ε", render=format_eps),
+    Column("joint_lower_bits", "joint lower"),
+    Column("joint_upper_bits", "joint upper"),
+    Column("separate_lower_bits", "separate lower"),
+    Column("separate_upper_bits", "separate upper"),
+    Column("gain", "gain"),
+]
+
+
+@click.command()
+@click.option("--head", "heads", multiple=True, metavar="SPEC", help="Head spec, repeatable (walsh:1-63, sawtooth:0-4@0.5).")
+@click.option("--family", type=click.Choice(FAMILY_NAMES), default=None, help="A family with all its heads [default: walsh-all].")
+@click.option("--beta", type=NumberType(), default=None, help="Decay of the family's amplitudes [default: 1].")
+@click.option("--depth", "-d", type=click.IntRange(min=0), default=None,
+              help="Mask levels above this depth [default: large enough, the family unbounded].")
+@eps_list_option
+@sweep_option
+@plot_option
+@output_options
+@format_option
+def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
+    """Formula bounds, no instance: joint and separate lower/upper code lengths (exact integers).
+
+    Instant down to ε = 1e-300: level costs are exact Python integers, nothing is allocated.
+
+    \b
+    Examples:
+      dlcalc bounds                                       # walsh-all, β = 1, ε = 2^-1 … 2^-10
+      dlcalc bounds --family walsh-all --beta 2 --eps-sweep 1e-1:1e-300:200 --format json
+      dlcalc bounds --family sawtooth-all --eps-sweep 2^-1:2^-40
+      dlcalc bounds --head walsh:1-63 --head sawtooth:0-3 --eps 0.01
+    """
+    eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
+    if heads and family:
+        raise InputError("give --head specs or --family, not both")
+    if beta is not None and heads:
+        raise InputError("--beta goes with --family")
+    head_list = [h for spec in heads for h in parse_heads(spec)]
+    fam = None
+    if not head_list:
+        fam = {"name": family or "walsh-all", "beta": 1.0 if beta is None else beta}
+    rows = []
+    with progress(len(eps_list), "bounds") as advance:
+        for e in eps_list:
+            b = family_bounds(fam["name"], fam["beta"], e, depth) if fam else heads_bounds(head_list, e, depth)
+            rows.append(b.as_dict())
+            advance()
+    fit = _fit(eps_list, [r["joint_upper_bits"] for r in rows], [r["separate_upper_bits"] for r in rows], fam)
+    what = f"{fam['name']} β={fam['beta']:g}" if fam else f"{len(head_list)} heads"
+    what += f", depth {depth}" if depth is not None else ", depth large enough"
+    if plot_path:
+        series = {"joint": [r["joint_upper_bits"] for r in rows], "separate": [r["separate_upper_bits"] for r in rows]}
+        bands = {c: ([r[f"{c}_lower_bits"] for r in rows], [r[f"{c}_upper_bits"] for r in rows]) for c in CODER_NAMES}
+        _write_plot(plot_path, force, f"dlcalc bounds: {what}", eps_list, series, bands)
+    payload = {"family": fam, "heads": [h.spec for h in head_list] if head_list else None, "depth": depth,
+               "rows": rows, "fit": fit, "theory": theory_exponents(fam)}
+    notes = [_fit_note(fit)] + ([f"wrote {plot_path}"] if plot_path else [])
+    emit(Report(payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=notes), fmt)
+
+
+COMMANDS = [compare, bounds]

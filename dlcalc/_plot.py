@@ -1,0 +1,41 @@
+"""Log-log plots of code length against 1/ε (optional: ``pip install 'dlcalc[plot]'``)."""
+
+from __future__ import annotations
+
+__all__ = ["plot_rates"]
+
+
+def plot_rates(path: str, title: str, eps: list[float], series: dict[str, list], bands: dict[str, tuple[list, list]]) -> None:
+    """Write a PNG/SVG/PDF: each series of bits against 1/ε, bound bands shaded.
+
+    Raises ImportError when matplotlib is not installed.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [1 / e for e in eps]
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
+    colours = {"joint": "tab:blue", "separate": "tab:red"}
+    for name, (lo, hi) in bands.items():
+        pts = [(xi, float(a), float(b)) for xi, a, b in zip(x, lo, hi) if b and b > 0]
+        if pts:
+            ax.fill_between([p[0] for p in pts], [max(p[1], 0.5) for p in pts], [p[2] for p in pts],
+                            color=colours.get(name, "grey"), alpha=0.15, label=f"{name} bounds")
+    for name, ys in series.items():
+        pts = [(xi, float(y)) for xi, y in zip(x, ys) if y is not None and y > 0]
+        if not pts:
+            continue
+        style = {"lw": 2, "marker": "o", "color": colours[name]} if name in colours else {"lw": 1, "ls": "--", "marker": "."}
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], label=name, **style)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    ax.set_xlabel("1/ε")
+    ax.set_ylabel("bits")
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
