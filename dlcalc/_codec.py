@@ -21,7 +21,6 @@ from ._quantize import (
     HeadQuantization,
     HeadTable,
     RequirementSet,
-    _ImageCache,
     head_tables,
     quantize_heads,
     sup_error,
@@ -100,7 +99,7 @@ def decode(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Decoded:
     The separate decoder rebuilds head ``t`` from section ``t`` only.
     """
     box = read_container(data, max_cells=max_cells)
-    quants = quantize_heads(box.heads, box.eps)
+    quants = box.quants
     need = table_cells(quants, box.depth)
     if need > max_cells:
         raise BudgetError(f"decoding needs {need} cells, over the budget of {max_cells} (raise --max-cells)")
@@ -141,17 +140,10 @@ def verify(instance: Instance, decoded: Decoded, truth: list[HeadTable] | None =
     if box.depth != instance.depth or box.heads != instance.heads:
         raise _class_mismatch(instance, box)
     quants = decoded.quants
-    images = _ImageCache(instance.feature)
     if truth is None:
         truth = head_tables(quants, instance.feature)
-    equal, errors = [], []
-    for q, got, want in zip(quants, decoded.tables, truth):
-        same = got == want
-        equal.append(same)
-        if q.head.family == "walsh" and not q.zero:
-            errors.append(Fraction(0) if same else 2 * Fraction(q.head.amplitude))
-        else:
-            errors.append(sup_error(q, instance.feature, got, images))
+    equal = [got == want for got, want in zip(decoded.tables, truth)]
+    errors = [sup_error(q, got, want) for q, got, want in zip(quants, decoded.tables, truth)]
     return Verification(equal, errors, box.eps)
 
 

@@ -73,7 +73,7 @@ def decode_flips(depth: int, basis: dict[int, int], payload: np.ndarray) -> Feat
     if payload.shape != (expected,):
         raise ValueError(f"payload holds {payload.size} bits, the basis needs {expected}")
     flips = np.zeros((1 << depth) - 1, dtype=np.uint8)
-    feature = Feature(depth, flips)  # a view: writing flips fills the levels in place
+    feature = Feature._trusted(depth, flips)  # a view: writing flips fills the levels in place
     for t, b, offset in payload_layout(basis):
         if t > depth:
             raise ValueError("basis must be masked to the feature depth")

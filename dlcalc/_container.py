@@ -26,7 +26,7 @@ import json
 import math
 import struct
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,6 +56,7 @@ class Container:
     heads: list[Head]
     section_bits: list[int]
     sections: list[np.ndarray]  # unpacked 0/1 bits per section
+    quants: list = field(default_factory=list, repr=False)  # the heads quantized at eps
 
     @property
     def payload_bits(self) -> int:
@@ -81,11 +82,9 @@ def write_container(
     return body + struct.pack(">I", zlib.crc32(body))
 
 
-def _section_costs(coder: str, depth: int, eps: float, heads: list[Head]) -> list[int]:
-    # imported here: the coders depend on the container only through this check
-    from ._quantize import RequirementSet, quantize_heads
+def _section_costs(coder: str, depth: int, quants) -> list[int]:
+    from ._quantize import RequirementSet
 
-    quants = quantize_heads(heads, eps)
     if coder == "joint":
         return [RequirementSet.union_all(q.requirement for q in quants).level_cost(depth)]
     return [q.requirement.level_cost(depth) for q in quants]
@@ -127,7 +126,10 @@ def read_container(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Container
         raise FormatError("truncated .dlc file (section table)")
     bits = list(struct.unpack_from(f">{n_sections}Q", data, pos))
     pos += 8 * n_sections
-    costs = _section_costs(coder, depth, eps, heads)
+    from ._quantize import quantize_heads
+
+    quants = quantize_heads(heads, eps)
+    costs = _section_costs(coder, depth, quants)
     for i, (got, want) in enumerate(zip(bits, costs)):
         if got != want:
             raise FormatError(f"section {i} holds {got} bits, the class's level cost is {want}")
@@ -142,7 +144,7 @@ def read_container(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Container
             raise FormatError("nonzero padding bits in a section")
         sections.append(unpacked[:b])
         pos += nb
-    return Container(coder, depth, eps, heads, bits, sections)
+    return Container(coder, depth, eps, heads, bits, sections, quants)
 
 
 def _check_header(header, max_cells: int) -> tuple[int, float, list[Head]]:

@@ -63,6 +63,13 @@ class Feature:
         self.flips = flips
 
     @classmethod
+    def _trusted(cls, depth: int, flips: np.ndarray) -> "Feature":
+        """Wrap flip bits known to be a valid uint8 0/1 array of the right length (no checks)."""
+        self = cls.__new__(cls)
+        self.depth, self.flips = depth, flips
+        return self
+
+    @classmethod
     def from_seed(cls, depth: int, seed: int) -> "Feature":
         """The seeded instance of THEORY §2 (part of the file format).
 
@@ -86,23 +93,27 @@ class Feature:
         return 1 - 2 * self.flips.astype(np.int8)
 
     def image_cells(self, level: int) -> np.ndarray:
-        """Index of ``h(I_{L,c})`` for every level-``L`` cell ``c`` (int64, length ``2^L``).
+        """Index of ``h(I_{L,c})`` for every level-``L`` cell ``c`` (length ``2^L``).
+
+        int32 up to level 30 (half the memory traffic), int64 beyond.
 
         ``h`` maps dyadic cells of level ``L`` onto dyadic cells of level ``L``; the
         digits of the image index are ``b_i(x) XOR s_{i-1, k_{i-1}(x)}`` (THEORY §2).
         Work ``O(2^L)``; for ``L > D`` the map is a translation on level-``D`` cells.
         """
+        dtype = np.int32 if level <= 30 else np.int64
         top = min(level, self.depth)
-        cells = np.zeros(1, dtype=np.int64)
+        cells = np.zeros(1, dtype=dtype)
         for lv in range(1, top + 1):
-            s = self.level_flips(lv - 1).astype(np.int64)
-            nxt = np.empty(1 << lv, dtype=np.int64)
-            nxt[0::2] = 2 * cells + s
-            nxt[1::2] = 2 * cells + (1 - s)
+            s = self.level_flips(lv - 1)
+            nxt = np.empty(1 << lv, dtype=dtype)
+            twice = cells << 1
+            np.add(twice, s, out=nxt[0::2], casting="unsafe")
+            np.bitwise_xor(nxt[0::2], 1, out=nxt[1::2])
             cells = nxt
         if level > top:
             shift = level - top
-            cells = (np.repeat(cells, 1 << shift) << shift) | (np.arange(1 << level, dtype=np.int64) & ((1 << shift) - 1))
+            cells = (np.repeat(cells, 1 << shift) << shift) | (np.arange(1 << level, dtype=dtype) & ((1 << shift) - 1))
         return cells
 
     def __call__(self, x) -> np.ndarray:

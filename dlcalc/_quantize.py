@@ -18,17 +18,19 @@ The quantized ``f̂_t`` is stored as an integer table over dyadic cells
 ("the cell table of each head at its own resolution"):
 
 - ``walsh:n``: the parity bit ``(1 - f̂/a)/2`` on cells of level ``top(n)``;
-- ``sawtooth:k``: on cells of level ``L = max(D, k)``, where ``h`` is a
-  translation and ``S_k ∘ h`` is affine, the *oriented position*
-  ``v = Σ_{i <= L-k} z_i 2^(L-k-i)`` and the orientation ``o = y_k``.  When
-  ``k + p <= L`` the table holds ``Q = v >> (L-k-p)`` (``f̂ = a(1 - (2Q+1)/2^p)``,
-  constant on the cell); otherwise (the cell *sweeps* ``2^(k+p-L)`` whole
-  quantization cells, THEORY §8) it holds ``2v + o`` (``v`` for ``k = 0``),
-  which fixes ``f̂`` on the whole cell.
+- ``sawtooth:k`` with ``k + p <= L = max(D, k)``: the code
+  ``Q = Σ_{i <= p} z_i 2^(p-i)`` on cells of level ``k + p``, where ``f̂ = a(1 - (2Q+1)/2^p)``
+  is constant;
+- ``sawtooth:k`` with ``k + p > L`` (a level-``L`` cell, on which ``h`` is a
+  translation and ``S_k ∘ h`` affine, *sweeps* ``2^(k+p-L)`` whole quantization
+  cells, THEORY §8): on cells of level ``L`` the *oriented position*
+  ``v = Σ_{i <= L-k} z_i 2^(L-k-i)`` and the orientation ``o = y_k``, stored as
+  ``2v + o`` (``v`` for ``k = 0``), which fixes ``f̂`` on the whole cell.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -120,8 +122,8 @@ class RequirementSet:
         return out
 
     def basis(self, depth: int | None) -> dict[int, int]:
-        """``{top: vector}``: the reduced basis of the masked span (THEORY §5)."""
-        return reduce_basis(self.masked_vectors(depth))
+        """``{top: vector}``: the reduced basis of the masked span (THEORY §5). Cached; do not mutate."""
+        return _basis(self, depth)
 
     def level_cost(self, depth: int | None) -> int:
         r"""The level cost :math:`c(\mathcal A)` of THEORY §5, an exact integer."""
@@ -132,6 +134,11 @@ class RequirementSet:
     def levels(self, depth: int | None) -> list[int]:
         """Tops of the basis: the feature levels whose digits are paid for."""
         return sorted(self.basis(depth))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _basis(req: RequirementSet, depth: int | None) -> dict[int, int]:
+    return reduce_basis(req.masked_vectors(depth))
 
 
 @dataclass(frozen=True)
@@ -167,15 +174,21 @@ class HeadQuantization:
         """Level of the cells of this head's table (module docstring)."""
         if self.zero:
             return 0
-        return self.head.exact_level(depth)
+        if self.sweeping(depth):
+            return max(depth, self.head.index)
+        return self.approximant_level(depth)
 
     def approximant_level(self, depth: int) -> int:
-        """``r̂``: level on which ``f̂`` is constant (THEORY §8)."""
+        """Level on which ``f̂`` is constant: ``top(n)`` or ``k + p`` (THEORY §8).
+
+        ``f̂`` reads the digits ``y_l`` with ``l <= k + p``, and ``y_l`` depends on
+        the first ``l`` digits of ``x`` only, so this holds at any depth.
+        """
         if self.zero:
             return 0
         if self.head.family == "walsh":
             return self.head.index.bit_length()
-        return max(depth, self.head.index + self.precision)
+        return self.head.index + self.precision
 
     def sweeping(self, depth: int) -> bool:
         """A sawtooth table cell covers whole quantization cells (``k + p > max(D, k)``)."""
@@ -248,8 +261,10 @@ class _ImageCache:
     def __call__(self, level: int) -> np.ndarray:
         if level not in self._cells:
             d = self.feature.depth
-            if level < d and d in self._cells:
-                self._cells[level] = self._cells[d][:: 1 << (d - level)] >> (d - level)
+            finer = [lv for lv in self._cells if level < lv <= d]
+            if finer:
+                lv = min(finer)
+                self._cells[level] = self._cells[lv][:: 1 << (lv - level)] >> (lv - level)
             else:
                 self._cells[level] = self.feature.image_cells(level)
         return self._cells[level]
@@ -277,7 +292,6 @@ def head_table(q: HeadQuantization, images) -> HeadTable:
     """The cell table of a quantized head under a feature (``images(level)`` = :meth:`Feature.image_cells`)."""
     if q.zero:
         return HeadTable(0, None)
-    depth = images.feature.depth if isinstance(images, _ImageCache) else None
     head = q.head
     if head.family == "walsh":
         level = head.index.bit_length()
@@ -288,10 +302,10 @@ def head_table(q: HeadQuantization, images) -> HeadTable:
                 parity ^= cells >> (level - 1 - bit)
         return HeadTable(level, (parity & 1).astype(np.uint8))
     k, p = head.index, q.precision
-    level = max(depth, k)
+    level = q.table_level(images.feature.depth)
     v, o = _sawtooth_state(images(level), k, level)
-    if k + p <= level:
-        return HeadTable(level, (v >> (level - k - p)).astype(_min_uint(p)))
+    if not q.sweeping(images.feature.depth):
+        return HeadTable(level, v.astype(_min_uint(p)))  # level = k + p: v is Q
     if o is None:
         return HeadTable(level, v.astype(_min_uint(level)))
     return HeadTable(level, ((v << 1) | o).astype(_min_uint(level - k + 1)))
@@ -307,57 +321,58 @@ def head_tables(quants: list[HeadQuantization], feature: Feature, max_cells: int
                 "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
             )
     cache = _ImageCache(feature)
-    if feature.depth and any(not q.zero and q.head.family == "sawtooth" for q in quants):
-        cache(feature.depth)
+    levels = [q.table_level(feature.depth) for q in quants if not q.zero]
+    if len(levels) > 1:
+        cache(min(feature.depth, max(levels)))  # one pass; coarser levels are strided views
     return [head_table(q, cache) for q in quants]
 
 
-def sup_error(q: HeadQuantization, feature: Feature, table: HeadTable, images=None) -> Fraction:
+def sup_error(q: HeadQuantization, table: HeadTable, truth: HeadTable) -> Fraction:
     """Exact ``sup_x |f_t(x) - f̂_t(x)|`` of a (decoded) table against the true head (THEORY §3-§4).
 
-    ``f_t`` is affine on each cell of the table's level, so the sup over a
-    half-open cell is the larger of its values at the two ends.  On sweeping
-    cells (THEORY §8) the staircase is compared in closed form: with
-    ``m = k + p - L`` and ``Δv`` the decoded minus the true position, the sup is
-    ``a (|Δv| 2^(m+1) + (2^(m+1) - 1 if the orientation differs else 1)) / 2^p``,
-    which is ``a 2^-p`` when the table is right.
+    ``truth`` is the head's table under the true feature.  On every table cell the
+    true ``S_k ∘ h`` sweeps a known interval, so the sup is exact in closed form:
+
+    - Walsh: ``2a`` on a wrong parity bit, else 0;
+    - zero head: ``a`` (``g ∘ h`` attains 1: ``S_k`` takes the value 0);
+    - sawtooth, code table (level ``k + p``): on each cell ``S_k ∘ h`` runs through
+      ``[Q/2^p, (Q+1)/2^p)`` for the true code ``Q``, so the sup of
+      ``a|(2Q'+1)/2^p - 2S|`` is ``a (2|Q' - Q| + 1) / 2^p``;
+    - sawtooth, sweeping table (level ``L``): with ``m = k + p - L`` and ``Δv`` the
+      decoded minus the true position, the staircase against the affine piece has sup
+      ``a (|Δv| 2^(m+1) + (2^(m+1) - 1 if the orientation differs else 1)) / 2^p``.
+
+    A right table gives ``a 2^-p``, the quantization error.  The tests check all
+    cases against direct evaluation of ``a g(h(x))`` at sample points.
     """
-    images = images or _ImageCache(feature)
     head, a = q.head, Fraction(q.head.amplitude)
-    depth = feature.depth
-    if head.family == "walsh":
-        if q.zero:
-            return a  # |g| = 1 everywhere
-        truth = head_table(q, images)
-        return 2 * a if not np.array_equal(truth.values, table.values) else Fraction(0)
-    k = head.index
-    level = max(depth, k)
-    v, o = _sawtooth_state(images(level), k, level)
-    n = 1 << (level - k)  # S ranges over [v/N, (v+1)/N] on each cell
     if q.zero:
-        # sup |1 - 2S| over the endpoints v/N and (v+1)/N
-        worst = max(int(np.max(np.abs(n - 2 * v))), int(np.max(np.abs(n - 2 * (v + 1)))))
-        return a * Fraction(worst, n)
-    p = q.precision
-    if table.values is None or table.level != level or table.values.shape != v.shape:
+        return a
+    if table.level != truth.level or table.values is None or table.values.shape != truth.values.shape:
         raise ValueError("decoded table does not match the head's table shape")
-    got = table.values.astype(np.int64)
-    if k + p <= level:
-        scale = 1 << (level - k - p)
-        centre = (2 * got + 1) * scale  # (2Q+1)/2^p in units of 1/N
-        worst = max(int(np.max(np.abs(centre - 2 * v))), int(np.max(np.abs(centre - 2 * (v + 1)))))
-        return a * Fraction(worst, n)
+    if head.family == "walsh":
+        return 2 * a if not np.array_equal(truth.values, table.values) else Fraction(0)
+    p = q.precision
+    got, want = table.values.astype(np.int64), truth.values.astype(np.int64)
+    return a * Fraction(_scaled_error(q, table.level, got, want), 1 << p)
+
+
+def _scaled_error(q: HeadQuantization, level: int, got: np.ndarray, want: np.ndarray) -> int:
+    """``2^p / a`` times the sup error of :func:`sup_error` (an exact integer)."""
+    k, p = q.head.index, q.precision
+    if level == k + p:  # code table
+        return 2 * int(np.max(np.abs(got - want))) + 1
     m = k + p - level
-    if o is None:
-        dv, flipped = got - v, np.zeros(v.shape, dtype=bool)
+    if k == 0:
+        dv, flipped = got - want, np.zeros(got.shape, dtype=bool)
     else:
-        dv, flipped = (got >> 1) - v, (got & 1) != o
+        dv, flipped = (got >> 1) - (want >> 1), (got & 1) != (want & 1)
     big = 1 << (m + 1)
     worst = 0
     for mask, extra in ((~flipped, 1), (flipped, big - 1)):
         if mask.any():
             worst = max(worst, int(np.max(np.abs(dv[mask]))) * big + extra)
-    return a * Fraction(worst, 1 << p)
+    return worst
 
 
 def approximant_values(q: HeadQuantization, table: HeadTable, depth: int, max_cells: int | None = None) -> tuple[int, np.ndarray]:
@@ -377,7 +392,7 @@ def approximant_values(q: HeadQuantization, table: HeadTable, depth: int, max_ce
     p = q.precision
     codes = table.values.astype(np.int64)
     if not q.sweeping(depth):
-        return level, a * (1.0 - (2.0 * codes + 1.0) / 2.0**p)
+        return level, a * (1.0 - (2.0 * codes + 1.0) / 2.0**p)  # the table is at level k + p
     m = level - table.level
     j = np.arange(1 << m, dtype=np.int64)
     if q.head.index == 0:

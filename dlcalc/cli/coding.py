@@ -13,7 +13,7 @@ from .. import CODER_NAMES, decode, quantize_heads, run_coder, verify
 from .._codec import DEFAULT_MAX_BITS, CoderResult, Verification
 from .._container import MAX_FILE_BYTES
 from .._instance import head_to_dict
-from .._quantize import HeadQuantization, _ImageCache, approximant_values, head_tables, sup_error, table_cells
+from .._quantize import HeadQuantization, approximant_values, head_tables, sup_error
 from .._span import levels_of
 from ._common import (
     Column,
@@ -74,11 +74,7 @@ def quantize(instance, depth, seed, heads, family, beta, max_cells, eps, fmt):
     inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     quants = quantize_heads(inst.heads, eps)
     truth = head_tables(quants, inst.feature, max_cells=max_cells)
-    images = _ImageCache(inst.feature)
-    records = []
-    for q, table in zip(quants, truth):
-        error = sup_error(q, inst.feature, table, images)
-        records.append(quant_record(q, inst.depth, error))
+    records = [quant_record(q, inst.depth, sup_error(q, table, table)) for q, table in zip(quants, truth)]
     columns = [
         Column("head", "head", "left"), Column("precision", "p"), Column("levels", "levels paid", "left"),
         Column("payload_bits", "bits alone"), Column("approximant_level", "cell level"), Column("error", "sup error"),

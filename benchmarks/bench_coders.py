@@ -1,0 +1,78 @@
+"""Benchmark: encode, decode and verify at depth 20 against a measured floor.
+
+Instance: depth 20, heads walsh:1-1023 and sawtooth:0-8, ε = 2^-10.  The floor is
+one numpy pass that materializes the digit table of every needed level (the
+feature's image on level-20 cells, split into its 20 digit planes).  Each step's
+time is printed with its ratio to the floor, and its peak traced memory.
+
+    python benchmarks/bench_coders.py [--depth 20] [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+import tracemalloc
+
+import numpy as np
+
+from dlcalc import Instance, decode, encode, head_tables, parse_heads, quantize_heads, verify
+
+
+def measure(fn, repeat: int):
+    """Best wall time of ``repeat`` untraced runs, then the peak traced memory of one more."""
+    best, value = float("inf"), None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - t0)
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return best, peak, value
+
+
+def floor_pass(inst: Instance) -> np.ndarray:
+    depth = inst.depth
+    images = inst.feature.image_cells(depth)
+    digits = np.empty((depth, images.size), dtype=np.uint8)
+    for lv in range(1, depth + 1):
+        digits[lv - 1] = (images >> (depth - lv)) & 1
+    return digits
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--depth", type=int, default=20)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
+    args = ap.parse_args()
+    heads = parse_heads("walsh:1-1023") + parse_heads("sawtooth:0-8")
+    eps = 2.0**-10
+    inst = Instance.build(args.depth, heads, seed=0)
+    floor_t, floor_m, _ = measure(lambda: floor_pass(inst), args.repeat)
+    rows = [("floor (digit table)", "", floor_t, floor_m, "")]
+    truth = head_tables(quantize_heads(heads, eps), inst.feature)
+    for coder in ("joint", "separate"):
+        t, m, data = measure(lambda: encode(inst, eps, coder), args.repeat)
+        rows.append(("encode", coder, t, m, f"{len(data) * 8} file bits"))
+        t, m, dec = measure(lambda: decode(data), args.repeat)
+        rows.append(("decode", coder, t, m, f"{dec.container.payload_bits} payload bits"))
+        t, m, ver = measure(lambda: verify(inst, dec, truth), args.repeat)
+        rows.append(("verify (given truth)", coder, t, m, f"verified={ver.verified}"))
+        t, m, ver = measure(lambda: verify(inst, dec), args.repeat)
+        rows.append(("verify (with truth)", coder, t, m, f"max error {float(ver.max_error):.3g}"))
+    if args.json:
+        print(json.dumps([{"step": s, "coder": c, "seconds": t, "peak_bytes": m, "ratio_to_floor": t / floor_t, "note": n}
+                          for s, c, t, m, n in rows], indent=1))
+        return
+    print(f"depth {args.depth}, {len(heads)} heads, eps 2^-10, best of {args.repeat}")
+    print(f"{'step':22} {'coder':9} {'seconds':>9} {'x floor':>8} {'peak MiB':>9}  note")
+    for s, c, t, m, n in rows:
+        print(f"{s:22} {c:9} {t:9.3f} {t / floor_t:8.2f} {m / 2**20:9.1f}  {n}")
+
+
+if __name__ == "__main__":
+    main()
