@@ -110,10 +110,36 @@ def decode(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Decoded:
         tables = head_tables(quants, feature)
     else:
         tables = []
+        cells: dict[int, np.ndarray] = {}
         for q, section in zip(quants, box.sections):
-            feature = decode_flips(depth, q.requirement.basis(depth), section)
+            basis = q.requirement.basis(depth)
+            if q.head.family == "walsh" and len(basis) == 1:
+                tables.append(walsh_table_from_section(q, basis, section, cells))
+                continue
+            feature = decode_flips(depth, basis, section)
             tables.extend(head_tables([q], feature))
     return Decoded(box, quants, tables)
+
+
+def walsh_table_from_section(q: HeadQuantization, basis: dict[int, int], section: np.ndarray, cells: dict) -> HeadTable:
+    """A Walsh head's table straight from its one-vector section (separate decoder fast path).
+
+    ``parity_A(y) = parity_A(x) XOR φ_b(level-(m-1) ancestor)`` with ``b`` the masked
+    ``A(n)`` of top ``m`` (THEORY §4): the same table :func:`decode_flips` and
+    :func:`head_table` give (tested), without building a feature per head.
+    """
+    (m,) = basis
+    level = q.head.index.bit_length()
+    if level not in cells:
+        cells[level] = np.arange(1 << level, dtype=np.int64)
+    c = cells[level]
+    xmask = 0
+    for lv in range(1, level + 1):  # digit l of a level-T cell index is bit T - l
+        if (q.head.index >> (lv - 1)) & 1:
+            xmask |= 1 << (level - lv)
+    parity = (np.bitwise_count(c & xmask) & 1).astype(np.uint8)
+    parity ^= np.repeat(section, 1 << (level - m + 1))
+    return HeadTable(level, parity)
 
 
 @dataclass

@@ -164,3 +164,19 @@ def test_sup_error_of_wrong_tables_matches_direct_evaluation(depth, seed, head, 
     slope = head.amplitude * 2.0 ** (head.index + 1) if head.family == "sawtooth" else 0.0
     assert sampled <= exact + 1e-12
     assert exact <= sampled + slope * 2.0**-fine + 1e-12
+
+
+@given(depth=st.integers(0, 8), seed=st.integers(0, 99), n=st.integers(1, 1023))
+def test_walsh_fast_path_equals_generic_decoder(depth, seed, n):
+    from dlcalc import head_tables
+    from dlcalc._coders import decode_flips
+    from dlcalc._codec import walsh_table_from_section
+
+    inst = Instance.build(depth, [Head("walsh", n)], seed=seed)
+    box = read_container(encode(inst, 0.5, "separate"))
+    (q,) = box.quants
+    basis = q.requirement.basis(depth)
+    generic = head_tables([q], decode_flips(depth, basis, box.sections[0]))[0]
+    if len(basis) == 1:
+        assert walsh_table_from_section(q, basis, box.sections[0], {}) == generic
+    assert generic == head_tables([q], inst.feature)[0]
