@@ -155,8 +155,19 @@ class Instance:
         heads = [head_from_dict(h) for h in heads_raw]
         seed, flips_hex = data.get("seed"), data.get("flips")
         family = data.get("family")
-        if family is not None and not isinstance(family, dict):
-            raise FormatError("instance family must be an object or null")
+        if family is not None:
+            beta = family.get("beta") if isinstance(family, dict) else None
+            if (
+                not isinstance(family, dict)
+                or set(family) != {"name", "beta"}
+                or family.get("name") not in FAMILY_NAMES
+                or isinstance(beta, bool)
+                or not isinstance(beta, (int, float))
+                or not math.isfinite(beta)
+                or beta <= 0
+            ):
+                raise FormatError('instance family must be null or {"name": "walsh-all"|"sawtooth-all", "beta": B > 0}')
+            family = {"name": family["name"], "beta": float(beta)}
         if (1 << min(depth, 64)) > max_cells:
             raise BudgetError(f"instance depth {depth} needs 2^{depth} cells, over the budget of {max_cells} (raise --max-cells)")
         if flips_hex is not None:

@@ -153,3 +153,35 @@ def test_installed_script_pipeline(tmp_path):
     assert dec.stderr == b"" and enc.stderr == b"" and build.stderr == b""
     out = json.loads(dec.stdout)
     assert out["coder"] == "joint" and out["depth"] == 6
+
+
+def test_outputs_are_atomic(tmp_path, monkeypatch):
+    """An interrupt between writing and renaming leaves neither the target nor a temporary file."""
+    target = tmp_path / "inst.json"
+
+    def interrupted(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", interrupted)
+    result = CliRunner().invoke(cli, ["build", "-d", "3", "--head", "walsh:1", "-o", str(target)])
+    assert result.exit_code != 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unwritable_output_is_one_line_error(tmp_path):
+    result = run("build", "-d", "3", "--head", "walsh:1", "-o", str(tmp_path / "missing" / "inst.json"), code=1)
+    assert result.stderr.startswith("Error: cannot write") and result.stderr.count("\n") == 1
+
+
+def test_pipeline_through_stdin_and_stdout():
+    inst = run("build", "-d", "5", "--head", "walsh:1-7", "-o", "-").stdout_bytes
+    dlc = CliRunner().invoke(cli, ["encode", "-", "--eps", "0.1", "--coder", "separate", "-o", "-"], input=inst)
+    assert dlc.exit_code == 0 and dlc.stdout_bytes.startswith(b"\x89DLC")
+    out = CliRunner().invoke(cli, ["decode", "-", "--format", "json"], input=dlc.stdout_bytes)
+    assert json.loads(out.stdout)["coder"] == "separate"
+
+
+def test_json_output_of_a_command_is_an_instance(tmp_path):
+    doc = run("build", "-d", "4", "--head", "sawtooth:1", "--format", "json").stdout
+    again = CliRunner().invoke(cli, ["info", "-", "--format", "json"], input=doc)
+    assert json.loads(again.stdout)["instance"] == json.loads(doc)["instance"]

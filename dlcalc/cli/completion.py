@@ -27,7 +27,7 @@ def completion(shell):
       dlcalc completion zsh > "${fpath[1]}/_dlcalc"
       dlcalc completion fish > ~/.config/fish/completions/dlcalc.fish
     """
-    click.echo(completion_script(shell), nl=False)
+    click.echo(completion_script(shell))
 
 
 COMMANDS = [completion]
