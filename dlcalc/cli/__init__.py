@@ -58,9 +58,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import build, coding, compare, completion, info
+    from . import build, coding, compare, completion, info, network
 
-    for module in (build, info, coding, compare, completion):
+    for module in (build, info, coding, compare, network, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
 
