@@ -214,7 +214,9 @@ class HeavisideNetwork:
             parts.append(encode_uvarints(zigzag(layer.values)))
             parts.append(encode_uvarints(zigzag(layer.biases)))
             if layer.linear:
-                parts.append(layer.scales.astype(">f8").tobytes())
+                mant, expo = _split_floats(layer.scales)
+                parts.append(encode_uvarints(zigzag(mant)))
+                parts.append(encode_uvarints(zigzag(expo)))
         return b"".join(parts)
 
     @property
@@ -261,10 +263,12 @@ class HeavisideNetwork:
             biases, pos = decode_uvarints(body, pos, n_out)
             scales = None
             if linear:
-                if pos + 8 * n_out > len(body):
-                    raise FormatError("network file is truncated in the output scales")
-                scales = np.frombuffer(body, dtype=">f8", count=n_out, offset=pos).astype(np.float64)
-                pos += 8 * n_out
+                mant, pos = decode_uvarints(body, pos, n_out)
+                expo, pos = decode_uvarints(body, pos, n_out)
+                mant, expo = unzigzag(mant), unzigzag(expo)
+                if np.any(np.abs(mant) >= 1 << 53) or np.any(np.abs(expo) > 1100):
+                    raise FormatError("network output scales are not float64 values")
+                scales = np.ldexp(mant.astype(np.float64), expo.astype(np.int64))
             rows = np.repeat(np.arange(n_out, dtype=np.int64), counts.astype(np.int64))
             starts = np.concatenate(([0], np.cumsum(counts.astype(np.int64))[:-1])).astype(np.int64)
             cols = gaps.astype(np.int64)
@@ -281,6 +285,18 @@ class HeavisideNetwork:
             raise FormatError("network file has trailing bytes")
         _check_shapes(layers)
         return cls(layers)
+
+
+def _split_floats(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each float as ``m · 2^e`` with ``m`` odd (or 0): short varints for amplitudes like ``2^-3``."""
+    frac, expo = np.frexp(np.asarray(values, dtype=np.float64))
+    mant = np.ldexp(frac, 53).astype(np.int64)
+    expo = expo.astype(np.int64) - 53
+    nz = mant != 0
+    tz = np.zeros(mant.shape, dtype=np.int64)
+    low = mant[nz] & -mant[nz]
+    tz[nz] = np.log2(low.astype(np.float64)).astype(np.int64)
+    return mant >> tz, np.where(nz, expo + tz, 0)
 
 
 def _check_shapes(layers: list[Layer]) -> None:

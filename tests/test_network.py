@@ -125,3 +125,11 @@ def test_network_cli_json(tmp_path):
     doc = json.loads(export.read_text())
     hexes = doc["networks"]["joint"][0]["serialized_hex"]
     assert HeavisideNetwork.deserialize(bytes.fromhex(hexes)).network_bits == out["joint"]["network_bits"]
+
+
+def test_compare_networks_columns():
+    args = ["compare", "--depth", "5", "--eps", "0.3,2^-4", "--networks", "--no-baselines", "--format", "json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    for row in json.loads(result.stdout)["rows"]:
+        assert row["networks"]["joint"]["verified"] and row["networks"]["separate"]["network_bits"] > 0

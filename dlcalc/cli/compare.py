@@ -97,7 +97,7 @@ def _fit_note(fit: dict) -> str:
 # ----------------------------------------------------------------------------- compare
 
 
-def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int) -> dict:
+def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int, networks: bool = False) -> dict:
     """One ε: both coders encoded, decoded and verified, the gain, and the baselines."""
     quants = quantize_heads(inst.heads, eps)
     truth = head_tables(quants, inst.feature, max_cells=max_cells)
@@ -107,6 +107,12 @@ def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int
         rec = coder_record(r, inst.depth)
         row[c] = {k: rec[k] for k in RECORD_KEYS}
     row["gain"] = gain_of(row["separate"]["payload_bits"], row["joint"]["payload_bits"])
+    if networks:
+        from .network import network_records
+
+        records, _ = network_records(inst, eps, CODER_NAMES, max_cells)
+        row["networks"] = {a: {k: records[a][k] for k in ("neurons", "nonzero_weights", "network_bits", "max_error", "verified")}
+                           for a in CODER_NAMES}
     if baselines:
         sizes = baseline_sizes(truth, [q.head.family == "walsh" for q in quants])
         row["baselines"] = sizes
@@ -127,6 +133,10 @@ COMPARE_COLUMNS = [
     Column("joint.max_error", "max error (joint)"),
     Column("verified", "verified", "left"),
 ]
+NETWORK_COLUMNS = [
+    Column("networks.joint.network_bits", "joint net bits"),
+    Column("networks.separate.network_bits", "sep. net bits"),
+]
 BASELINE_COLUMNS = [
     Column("best_baseline.name", "best baseline", "left"),
     Column("best_baseline.joint_bits", "its bits"),
@@ -134,11 +144,13 @@ BASELINE_COLUMNS = [
 ]
 
 
-def _csv_columns(baselines: bool) -> list[Column]:
+def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
     cols = [Column("eps", "eps")]
     for c in CODER_NAMES:
         cols += [Column(f"{c}.{k}", k) for k in RECORD_KEYS]
     cols.append(Column("gain", "gain"))
+    if networks:
+        cols += [Column(f"networks.{c}.{k}", "") for c in CODER_NAMES for k in ("neurons", "nonzero_weights", "network_bits", "verified")]
     if baselines:
         for name in available_compressors():
             cols += [Column(f"baselines.{name}.joint_bits", ""), Column(f"baselines.{name}.separate_bits", "")]
@@ -151,11 +163,12 @@ def _csv_columns(baselines: bool) -> list[Column]:
 @sweep_option
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Also compress the quantized tables with lzma, bz2, zlib and zstd.")
+@click.option("--networks", is_flag=True, help="Also build and verify the Heaviside networks and add their bits.")
 @plot_option
 @output_options
 @max_bits_option
 @format_option
-def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_sweep, baselines, plot_path, force, max_bits, fmt):
+def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_sweep, baselines, networks, plot_path, force, max_bits, fmt):
     """Joint versus separate coding over a range of ε: bits, bounds, gain, verification, baselines.
 
     With no arguments: the default instance (walsh-all, β = 1, depth 10) at ε = 2^-1 … 2^-10.
@@ -167,6 +180,7 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
       dlcalc compare --family sawtooth-all --beta 1 --depth 12 --eps-sweep 2^-2:2^-12
       dlcalc compare inst.json --eps 0.1,0.01 --format ndjson
       dlcalc compare --plot rates.png
+      dlcalc compare --depth 8 --networks --no-baselines
     """
     inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
@@ -174,8 +188,10 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
     out = click.get_text_stream("stdout")
     with progress(len(eps_list), "compare") as advance:
         for e in eps_list:
-            row = compare_row(inst, e, baselines, max_bits, max_cells)
+            row = compare_row(inst, e, baselines, max_bits, max_cells, networks)
             row["verified"] = row["joint"]["verified"] and row["separate"]["verified"]
+            if networks:
+                row["verified"] = row["verified"] and all(n["verified"] for n in row["networks"].values())
             rows.append(row)
             if fmt == "ndjson":
                 out.write(dumps({"schema_version": SCHEMA_VERSION, **row}) + "\n")
@@ -187,10 +203,14 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
         if baselines:
             for name in rows[0]["baselines"]:
                 series[f"{name} (joint table)"] = [r["baselines"][name]["joint_bits"] for r in rows]
+        if networks:
+            for c in CODER_NAMES:
+                series[f"{c} network"] = [r["networks"][c]["network_bits"] for r in rows]
         bands = {c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES}
         _write_plot(plot_path, force, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands)
     if fmt != "ndjson":
-        columns = _csv_columns(baselines) if fmt == "csv" else COMPARE_COLUMNS + (BASELINE_COLUMNS if baselines else [])
+        columns = (_csv_columns(baselines, networks) if fmt == "csv"
+                   else COMPARE_COLUMNS + (NETWORK_COLUMNS if networks else []) + (BASELINE_COLUMNS if baselines else []))
         notes = [_fit_note(fit)]
         if plot_path:
             notes.append(f"wrote {plot_path}")
