@@ -133,3 +133,22 @@ def test_compare_networks_columns():
     assert result.exit_code == 0, result.stderr
     for row in json.loads(result.stdout)["rows"]:
         assert row["networks"]["joint"]["verified"] and row["networks"]["separate"]["network_bits"] > 0
+
+
+def test_onnx_export_matches_exact_evaluation(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    path = tmp_path / "joint.onnx"
+    result = CliRunner().invoke(cli, ["network", "--depth", "5", "--head", "walsh:1-7", "--head", "sawtooth:0-2@0.3",
+                                      "--eps", "2^-4", "--arch", "joint", "--export", str(path)])
+    assert result.exit_code == 0, result.stderr
+    inst = Instance.build(5, parse_heads("walsh:1-7") + parse_heads("sawtooth:0-2@0.3"), seed=0)
+    quants = quantize_heads(inst.heads, 2**-4)
+    net = joint_network(quants, inst.feature)
+    level = net.grid_level
+    x = (np.arange(1 << level) / (1 << level))[:, None]
+    got = ort.InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    for t, (lv, values) in enumerate(net.evaluate()):
+        assert np.array_equal(got[:, t], np.repeat(values, 1 << (level - lv)))
+    bad = CliRunner().invoke(cli, ["network", "--depth", "3", "--head", "walsh:1", "--eps", "0.1", "--arch", "separate",
+                                   "--export", str(tmp_path / "s.onnx")])
+    assert bad.exit_code == 2

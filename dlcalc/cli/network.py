@@ -102,15 +102,39 @@ def _layer_json(layer) -> dict:
     }
 
 
+def export_onnx(path: str, nets: dict, inst, force: bool) -> None:
+    """The joint network as an ONNX model, checked in onnxruntime against the exact evaluation."""
+    if "joint" not in nets:
+        raise InputError("ONNX export writes the joint network: use --arch joint or both")
+    try:
+        import onnxruntime
+
+        from .._onnx import to_onnx
+    except ImportError:
+        raise InputError("ONNX export needs onnx and onnxruntime: pip install 'dlcalc[onnx]'") from None
+    (_, _, net), = nets["joint"]
+    model = to_onnx(net, [h.spec for h in inst.heads])
+    level = net.grid_level
+    x = (np.arange(1 << level, dtype=np.float64) / (1 << level))[:, None]
+    got = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+    for t, (lv, values) in enumerate(net.evaluate()):
+        if not np.array_equal(got[:, t], np.repeat(values, 1 << (level - lv))):
+            raise click.ClickException(f"onnxruntime disagrees with the exact evaluation on output {t}")
+    write_output(path, model, force)
+
+
 def export_networks(path: str, nets: dict, eps: float, inst, force: bool) -> None:
-    """JSON: every layer's sizes, integer weights and scale exponent, plus the serialized hex."""
+    """JSON: every layer's sizes, integer weights and scale exponent, plus the serialized hex; or ONNX."""
+    if path.endswith(".onnx"):
+        export_onnx(path, nets, inst, force)
+        return
     doc = {"schema_version": 1, "eps": eps, "instance": inst.to_dict(),
            "weight_rule": "weight = value * 2^-exponent; first layer: H(x - g 2^-exponent) with bias -g; last layer linear times scale",
            "networks": {arch: [{"kind": kind, "head": head, "network_bits": n.network_bits, "serialized_hex": n.serialize().hex(),
                                 "layers": [_layer_json(l) for l in n.layers]} for kind, head, n in items]
                         for arch, items in nets.items()}}
     if not path.endswith(".json") and path != "-":
-        raise InputError(f"--export {path}: use a .json file name")
+        raise InputError(f"--export {path}: use a .json or .onnx file name")
     write_output(path, (dumps(doc) + "\n").encode(), force)
 
 
@@ -126,7 +150,8 @@ NETWORK_COLUMNS = [
 @instance_options
 @click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0.")
 @click.option("--arch", type=click.Choice([*ARCHS, "both"]), default="both", show_default=True)
-@click.option("--export", "export_path", default=None, metavar="FILE.json", help="Write the networks (layers, weights, serialized bytes) as JSON.")
+@click.option("--export", "export_path", default=None, metavar="FILE.json|onnx",
+              help="Write the networks (layers, weights, serialized bytes) as JSON, or the joint network as ONNX.")
 @output_options
 @format_option
 def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, export_path, force, fmt):
@@ -141,6 +166,7 @@ def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, ex
     Examples:
       dlcalc network --family walsh-all --depth 8 --eps 2^-6
       dlcalc network inst.json --eps 0.01 --arch joint --export nets.json
+      dlcalc network inst.json --eps 0.01 --arch joint --export joint.onnx   # needs dlcalc[onnx]
     """
     inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     archs = list(ARCHS) if arch == "both" else [arch]
