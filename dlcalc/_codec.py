@@ -16,6 +16,7 @@ from ._coders import decode_flips, encode_payload
 from ._container import Container, read_container, write_container
 from ._errors import BudgetError
 from ._feature import Feature
+from ._span import cell_parity
 from ._instance import DEFAULT_MAX_CELLS, Instance
 from ._quantize import (
     HeadQuantization,
@@ -132,12 +133,7 @@ def walsh_table_from_section(q: HeadQuantization, basis: dict[int, int], section
     level = q.head.index.bit_length()
     if level not in cells:
         cells[level] = np.arange(1 << level, dtype=np.int64)
-    c = cells[level]
-    xmask = 0
-    for lv in range(1, level + 1):  # digit l of a level-T cell index is bit T - l
-        if (q.head.index >> (lv - 1)) & 1:
-            xmask |= 1 << (level - lv)
-    parity = (np.bitwise_count(c & xmask) & 1).astype(np.uint8)
+    parity = cell_parity(cells[level], q.head.index, level)
     parity ^= np.repeat(section, 1 << (level - m + 1))
     return HeadTable(level, parity)
 

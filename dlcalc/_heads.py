@@ -18,7 +18,7 @@ from fractions import Fraction
 import numpy as np
 
 from ._errors import SpecError
-from ._span import levels_of
+from ._span import cell_parity, levels_of
 
 __all__ = ["Head", "parse_heads", "parse_number", "FAMILIES", "MAX_HEADS"]
 
@@ -162,10 +162,7 @@ class Head:
         cells = np.arange(n, dtype=np.int64)
         one = 1 << (level + 1)
         if self.family == "walsh":
-            parity = np.zeros(n, dtype=np.int64)
-            for lv in levels_of(self.index):
-                parity ^= (cells >> (level - lv)) & 1
-            v = one * (1 - 2 * parity)
+            v = one * (1 - 2 * cell_parity(cells, self.index, level).astype(np.int64))
             return v, v, v
         k = self.index
         # S_k on a level cell (level >= k) is affine: endpoints w/N and (w±1)/N, N = 2^(level-k)

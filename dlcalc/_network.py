@@ -36,6 +36,7 @@ import numpy as np
 from ._coders import decode_flips, encode_payload
 from ._errors import BudgetError, FormatError
 from ._feature import Feature
+from ._span import levels_of
 from ._quantize import HeadQuantization, HeadTable, RequirementSet, approximant_values, head_tables
 from ._varint import decode_uvarints, encode_uvarints, unzigzag, zigzag
 
@@ -321,13 +322,7 @@ def digit_levels(q: HeadQuantization) -> list[int]:
     if q.zero:
         return []
     if q.head.family == "walsh":
-        n, out, lv = q.head.index, [], 1
-        while n:
-            if n & 1:
-                out.append(lv)
-            n >>= 1
-            lv += 1
-        return out
+        return levels_of(q.head.index)
     k, p = q.head.index, q.precision
     return ([k] if k >= 1 else []) + list(range(k + 1, k + p + 1))
 

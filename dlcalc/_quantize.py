@@ -40,7 +40,7 @@ import numpy as np
 from ._errors import BudgetError, SpecError
 from ._feature import Feature
 from ._heads import Head
-from ._span import interval_star_cost, level_vector, mask_to_depth, reduce_basis
+from ._span import cell_parity, interval_star_cost, level_vector, mask_to_depth, reduce_basis
 
 __all__ = [
     "RequirementSet",
@@ -295,12 +295,7 @@ def head_table(q: HeadQuantization, images) -> HeadTable:
     head = q.head
     if head.family == "walsh":
         level = head.index.bit_length()
-        cells = images(level)
-        parity = np.zeros(cells.shape, dtype=np.int64)
-        for bit in range(level):
-            if (head.index >> bit) & 1:
-                parity ^= cells >> (level - 1 - bit)
-        return HeadTable(level, (parity & 1).astype(np.uint8))
+        return HeadTable(level, cell_parity(images(level), head.index, level))
     k, p = head.index, q.precision
     level = q.table_level(images.feature.depth)
     v, o = _sawtooth_state(images(level), k, level)

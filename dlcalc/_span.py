@@ -15,6 +15,8 @@ __all__ = [
     "level_vector",
     "levels_of",
     "top",
+    "cell_mask",
+    "cell_parity",
     "mask_to_depth",
     "reduce_basis",
     "level_cost",
@@ -52,6 +54,24 @@ def levels_of(vector: int) -> list[int]:
         vector >>= 1
         level += 1
     return out
+
+
+def cell_mask(vector: int, level: int) -> int:
+    """The bits of a level-``L`` cell index that hold the digits of ``vector`` (digit ``l`` is bit ``L - l``).
+
+    >>> bin(cell_mask(0b101, 3))  # levels {1, 3} of a level-3 cell index
+    '0b101'
+    >>> bin(cell_mask(0b001, 3))  # level 1 is the top bit
+    '0b100'
+    """
+    return sum(1 << (level - lv) for lv in levels_of(vector) if lv <= level)
+
+
+def cell_parity(cells, vector: int, level: int):
+    """Parity of the digits in ``vector`` of each level-``L`` cell index (numpy array in, uint8 out)."""
+    import numpy as np
+
+    return (np.bitwise_count(cells & cell_mask(vector, level)) & 1).astype(np.uint8)
 
 
 def top(vector: int) -> int:

@@ -124,8 +124,13 @@ def test_mutated_instance_json(patches):
     except DlcalcError as exc:
         assert "\n" not in str(exc)
     else:
-        # whatever loads must also encode and decode
-        assert decode(encode(inst, 0.25, "joint"), max_cells=SMALL_BUDGET).tables is not None
+        # whatever loads must also encode and decode, or be refused as over the budget
+        try:
+            decoded = decode(encode(inst, 0.25, "joint"), max_cells=SMALL_BUDGET)
+        except DlcalcError as exc:
+            assert "budget" in str(exc)
+        else:
+            assert len(decoded.tables) == len(inst.heads)
 
 
 @FUZZ
