@@ -15,7 +15,6 @@ import numpy as np
 from ._coders import decode_flips, encode_payload
 from ._container import Container, read_container, write_container
 from ._errors import BudgetError
-from ._feature import Feature
 from ._span import cell_parity
 from ._instance import DEFAULT_MAX_CELLS, Instance
 from ._quantize import (

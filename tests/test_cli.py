@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 
 import pytest
 from click.testing import CliRunner
@@ -185,3 +184,16 @@ def test_json_output_of_a_command_is_an_instance(tmp_path):
     doc = run("build", "-d", "4", "--head", "sawtooth:1", "--format", "json").stdout
     again = CliRunner().invoke(cli, ["info", "-", "--format", "json"], input=doc)
     assert json.loads(again.stdout)["instance"] == json.loads(doc)["instance"]
+
+
+def test_closed_pipe_ends_quietly():
+    exe = shutil.which("dlcalc")
+    if exe is None:
+        pytest.skip("dlcalc is not installed on PATH")
+    proc = subprocess.Popen([exe, "bounds", "--eps-sweep", "1e-1:1e-300:20000", "--format", "ndjson"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # the reader goes away
+    _, err = proc.communicate(timeout=60)
+    assert json.loads(first)["schema_version"] == 1
+    assert err == b"" and proc.returncode == 0

@@ -1,7 +1,6 @@
 """Heaviside networks (THEORY §7): exact realization, serialization round trip, bits against the bounds."""
 
 import json
-import math
 
 import numpy as np
 import pytest

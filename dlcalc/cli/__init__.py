@@ -9,7 +9,7 @@ import sys
 import click
 
 from .. import DlcalcError, __version__
-from ._common import EXIT_FAILURE, EXIT_USAGE, InputError
+from ._common import InputError
 
 __all__ = ["cli", "main"]
 

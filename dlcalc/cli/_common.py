@@ -242,6 +242,14 @@ def emit(report: Report, fmt: str) -> None:
     out.flush()
 
 
+def stream_row(fmt: str, row: dict) -> None:
+    """ndjson: print one record as soon as it is computed, and flush (other formats wait for the end)."""
+    if fmt == "ndjson":
+        out = click.get_text_stream("stdout")
+        out.write(dumps({"schema_version": SCHEMA_VERSION, **row}) + "\n")
+        out.flush()
+
+
 def write_csv(out, columns: list[Column], rows: Iterable[dict], header: bool = True) -> None:
     writer = csv.writer(out, lineterminator="\n")
     if header:
@@ -297,6 +305,11 @@ def read_input(path: str, limit: int, what: str) -> bytes:
     if len(data) > limit:
         raise InputError(f"{what} on stdin is larger than the limit of {limit} bytes")
     return data
+
+
+def announce(message: str) -> None:
+    """A message for people (``wrote FILE``): stderr, never mixed into results."""
+    click.echo(message, err=True)
 
 
 def write_output(path: str, data: bytes, force: bool) -> None:

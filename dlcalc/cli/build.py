@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._common import Column, Report, emit, format_option, instance_options, instance_summary, load_instance, output_options, write_output
+from ._common import Report, emit, format_option, instance_options, instance_summary, load_instance, output_options, write_output
 from .info import head_rows, HEAD_COLUMNS
 
 

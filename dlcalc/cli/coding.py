@@ -18,6 +18,7 @@ from .._span import levels_of
 from ._common import (
     Column,
     InputError,
+    announce,
     NumberType,
     Report,
     VerificationFailed,
@@ -167,6 +168,8 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
     results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, truth=truth) for c in coders}
     for c, path in targets.items():
         write_output(path, results[c].data, force)
+        if path != "-":
+            announce(f"wrote {path}")
     records = {c: coder_record(r, inst.depth) for c, r in results.items()}
     if coder == "both":
         gain = gain_of(records["separate"]["payload_bits"], records["joint"]["payload_bits"])
@@ -175,7 +178,6 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
     else:
         payload = {"instance": inst.to_dict(), **records[coder]}
         notes = []
-    notes += [f"wrote {path}" for path in targets.values() if path != "-"]
     if "-" not in targets.values():
         emit(Report(payload, CODER_COLUMNS, list(records.values()),
                     title=f"ε = {eps:g}: {instance_summary(inst)}", notes=notes), fmt)

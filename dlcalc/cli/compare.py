@@ -13,15 +13,14 @@ from .._bounds import family_bounds, fit_slope, heads_bounds, theory_exponents
 from .._instance import FAMILY_NAMES
 from .coding import coder_record, gain_of, max_bits_option
 from ._common import (
-    SCHEMA_VERSION,
     Column,
     EpsListType,
+    announce,
     InputError,
     NumberType,
     Report,
     SweepType,
     VerificationFailed,
-    dumps,
     emit,
     eps_values,
     format_eps,
@@ -31,6 +30,7 @@ from ._common import (
     load_instance,
     output_options,
     progress,
+    stream_row,
 )
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
@@ -66,6 +66,7 @@ def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
     try:
         plot_rates(tmp, title, eps, series, bands)
         os.replace(tmp, path)
+        announce(f"wrote {path}")
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -185,7 +186,6 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
     inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
     rows = []
-    out = click.get_text_stream("stdout")
     with progress(len(eps_list), "compare") as advance:
         for e in eps_list:
             row = compare_row(inst, e, baselines, max_bits, max_cells, networks)
@@ -193,9 +193,7 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
             if networks:
                 row["verified"] = row["verified"] and all(n["verified"] for n in row["networks"].values())
             rows.append(row)
-            if fmt == "ndjson":
-                out.write(dumps({"schema_version": SCHEMA_VERSION, **row}) + "\n")
-                out.flush()
+            stream_row(fmt, row)
             advance()
     fit = _fit(eps_list, [r["joint"]["payload_bits"] for r in rows], [r["separate"]["payload_bits"] for r in rows], inst.family)
     if plot_path:
@@ -212,12 +210,8 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
         columns = (_csv_columns(baselines, networks) if fmt == "csv"
                    else COMPARE_COLUMNS + (NETWORK_COLUMNS if networks else []) + (BASELINE_COLUMNS if baselines else []))
         notes = [_fit_note(fit)]
-        if plot_path:
-            notes.append(f"wrote {plot_path}")
         emit(Report({"instance": inst.to_dict(), "rows": rows, "fit": fit}, columns, rows,
                     title=f"joint vs separate coding: {instance_summary(inst)}", notes=notes), fmt)
-    elif plot_path:
-        click.echo(f"wrote {plot_path}", err=True)
     failed = [r["eps"] for r in rows if not r["verified"]]
     if failed:
         raise VerificationFailed(f"verification failed at ε = {', '.join(f'{e:g}' for e in failed)}")
@@ -272,6 +266,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
         for e in eps_list:
             b = family_bounds(fam["name"], fam["beta"], e, depth) if fam else heads_bounds(head_list, e, depth)
             rows.append(b.as_dict())
+            stream_row(fmt, rows[-1])
             advance()
     fit = _fit(eps_list, [r["joint_upper_bits"] for r in rows], [r["separate_upper_bits"] for r in rows], fam)
     what = f"{fam['name']} β={fam['beta']:g}" if fam else f"{len(head_list)} heads"
@@ -282,8 +277,8 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
         _write_plot(plot_path, force, f"dlcalc bounds: {what}", eps_list, series, bands)
     payload = {"family": fam, "heads": [h.spec for h in head_list] if head_list else None, "depth": depth,
                "rows": rows, "fit": fit, "theory": theory_exponents(fam)}
-    notes = [_fit_note(fit)] + ([f"wrote {plot_path}"] if plot_path else [])
-    emit(Report(payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=notes), fmt)
+    if fmt != "ndjson":
+        emit(Report(payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=[_fit_note(fit)]), fmt)
 
 
 COMMANDS = [compare, bounds]

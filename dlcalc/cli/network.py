@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 
 import click
@@ -13,6 +12,7 @@ from .._network import HeavisideNetwork, joint_network, network_outputs_match, s
 from ._common import (
     Column,
     InputError,
+    announce,
     NumberType,
     Report,
     VerificationFailed,
@@ -178,7 +178,7 @@ def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, ex
     if arch == "both" and records["joint"]["network_bits"]:
         notes.append(f"separate / joint network bits: {records['separate']['network_bits'] / records['joint']['network_bits']:.4g}")
     if export_path and export_path != "-":
-        notes.append(f"wrote {export_path}")
+        announce(f"wrote {export_path}")
     if export_path != "-":
         emit(Report(payload, NETWORK_COLUMNS, list(records.values()), title=f"Heaviside networks at ε = {eps:g}: {instance_summary(inst)}",
                     notes=notes), fmt)
