@@ -116,31 +116,34 @@ class HeavisideNetwork:
         return self.layers[0].exponent if len(self.layers) > 1 else 0
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self) -> list[tuple[int, np.ndarray]]:
+    def evaluate(self, max_cells: int = 1 << 26) -> list[tuple[int, np.ndarray]]:
         """Exact outputs: for each output, ``(level, values on its level-cells)``.
+
+        Refuses (:class:`BudgetError`) a grid finer than ``max_cells`` cells up front.
 
         Work ``O(nonzeros + Σ_units 2^level(unit))``: the first layer is never
         materialized; a second-layer unit sums its weights by a prefix sum over
         its breakpoints on its own grid, later units broadcast their inputs to
         the finest input level.
         """
-        levels, outputs = self._first_layer_levels()
-        for layer in self.layers[1:] if len(self.layers) > 1 else self.layers:
-            levels, outputs = self._next(layer, levels, outputs, first=(layer is self.layers[1] if len(self.layers) > 1 else False))
-        return list(zip(levels, outputs))
+        if (1 << self.grid_level) > max_cells:
+            raise BudgetError(f"the network's grid has 2^{self.grid_level} cells, over the budget of {max_cells}")
+        if len(self.layers) == 1:  # no hidden layer: constant outputs (such a layer has no weights)
+            out = self.layers[0]
+            return [(0, np.full(1, out.scales[u] * (out.biases[u] * 2.0**-out.exponent))) for u in range(out.n_out)]
+        levels, inputs = self._breakpoints()
+        for i, layer in enumerate(self.layers[1:]):
+            levels, inputs = self._next(layer, levels, inputs, first=i == 0)
+        return list(zip(levels, inputs))
 
-    def _first_layer_levels(self):
-        if len(self.layers) == 1:
-            return [0], [np.ones(1, dtype=np.int64)]  # a constant input for a network with no hidden layer
+    def _breakpoints(self) -> tuple[np.ndarray, np.ndarray]:
+        """First-layer thresholds ``g`` (grid ``2^-e``) and the dyadic level of each breakpoint."""
         first = self.layers[0]
-        g = -first.biases  # thresholds g 2^-e
-        tz = np.zeros(g.size, dtype=np.int64)
+        g = -first.biases
         nz = g != 0
-        gg = g[nz]
-        low = gg & -gg
-        tz[nz] = np.log2(low).astype(np.int64)
-        lv = np.where(nz, first.exponent - tz, 0)
-        return lv, g
+        tz = np.zeros(g.size, dtype=np.int64)
+        tz[nz] = np.log2((g[nz] & -g[nz]).astype(np.float64)).astype(np.int64)  # trailing zeros
+        return np.where(nz, first.exponent - tz, 0), g
 
     def _next(self, layer: Layer, levels, inputs, first: bool):
         out_levels, out_values = [], []
@@ -153,7 +156,7 @@ class HeavisideNetwork:
                 level = int(lv.max()) if lv.size else 0
                 e = self.layers[0].exponent
                 pre = np.zeros(1 << level, dtype=np.int64)
-                np.add.at(pre, g >> (e - level), vals)
+                pre[g >> (e - level)] = vals  # distinct: breakpoints increase, columns in a row increase
                 pre = np.cumsum(pre) + layer.biases[u]
             else:
                 level = max((levels[c] for c in cols.tolist()), default=0)
@@ -247,8 +250,8 @@ class HeavisideNetwork:
                 raise FormatError("network first layer has an impossible header")
             steps, pos = decode_uvarints(body, pos, n1)
             g = np.cumsum(steps.astype(np.int64))
-            if n1 and (g[-1] > (1 << e1) or (n1 > 1 and np.any(steps[1:] == 0))):
-                raise FormatError("network first layer breakpoints must be increasing within [0, 1]")
+            if n1 and (g[-1] >= (1 << e1) or (n1 > 1 and np.any(steps[1:] == 0))):
+                raise FormatError("network first layer breakpoints must be increasing within [0, 1)")
             layers.append(Layer(1, n1, np.arange(n1, dtype=np.int64), np.zeros(n1, dtype=np.int64),
                                 np.full(n1, 1 << e1, dtype=np.int64), -g, e1))
         for i in range(len(layers), int(n_layers)):
@@ -281,6 +284,8 @@ class HeavisideNetwork:
                 cols = np.cumsum(cols) - np.concatenate(([0], np.cumsum(cols)))[nonempty][group]
             if nnz and (cols.min() < 0 or cols.max() >= n_in):
                 raise FormatError(f"network layer {i} indexes an input out of range")
+            if nnz and np.any(gaps[np.setdiff1d(np.arange(nnz), starts[counts > 0])] == 0):
+                raise FormatError(f"network layer {i} repeats an input within a unit")
             layers.append(Layer(n_in, n_out, rows, cols, unzigzag(values), unzigzag(biases), exponent, bool(linear), scales))
         if pos != len(body):
             raise FormatError("network file has trailing bytes")
@@ -305,13 +310,15 @@ def _check_shapes(layers: list[Layer]) -> None:
         first = layers[0]
         e = first.exponent
         if first.n_in != 1 or first.linear or (first.nonzeros != first.n_out) or np.any(first.values != (1 << e)) \
-                or np.any(first.rows != np.arange(first.n_out)) or np.any(first.biases > 0) or np.any(first.biases < -(1 << e)):
-            raise FormatError("network first layer must be steps H(x - g 2^-e) with weight 1 and 0 <= g <= 2^e")
+                or np.any(first.rows != np.arange(first.n_out)) or np.any(first.biases > 0) or np.any(first.biases <= -(1 << e)):
+            raise FormatError("network first layer must be steps H(x - g 2^-e) with weight 1 and 0 <= g < 2^e")
     for a, b in zip(layers, layers[1:]):
         if b.n_in != a.n_out:
             raise FormatError("network layers do not chain (inputs != previous outputs)")
     if not layers[-1].linear or any(l.linear for l in layers[:-1]):
         raise FormatError("network must end in exactly one linear layer")
+    if len(layers) == 1 and layers[0].nonzeros:
+        raise FormatError("a network without hidden layers has constant outputs (no weights)")
 
 
 # ----------------------------------------------------------------------------- constructions

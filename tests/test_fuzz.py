@@ -159,3 +159,38 @@ def test_cli_reports_fuzzed_file_in_one_line(tmp_path):
     path.write_bytes(mutate(VALID[1], [("set", 20, 0x7B)], seal=True))
     result = CliRunner().invoke(cli, ["decode", str(path)])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
+
+
+def _network_bytes():
+    from dlcalc import quantize_heads
+    from dlcalc._network import joint_network, separate_networks
+
+    inst = Instance.build(4, parse_heads("walsh:1-5") + parse_heads("sawtooth:1@0.5"), seed=1)
+    quants = quantize_heads(inst.heads, 2**-3)
+    return [joint_network(quants, inst.feature).serialize()] + [n.serialize() for _, n in separate_networks(quants, inst.feature)[:2]]
+
+
+NETWORKS = _network_bytes()
+
+
+@FUZZ
+@given(st.sampled_from(range(len(NETWORKS))), st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_network_files(which, ops):
+    from dlcalc._network import HeavisideNetwork
+
+    data = NETWORKS[which]
+    # keep magic and version, mutate the body, reseal so the structural checks are exercised
+    body = mutate(data[10:-4], ops, seal=False)
+    candidate = reseal(data[:10] + body)
+    try:
+        net = HeavisideNetwork.deserialize(candidate)
+    except DlcalcError as exc:
+        assert "\n" not in str(exc)
+        return
+    try:
+        outputs = net.evaluate(max_cells=1 << 16)
+    except DlcalcError as exc:
+        assert "budget" in str(exc)
+    else:
+        for level, values in outputs:
+            assert values.size == 1 << level
