@@ -33,6 +33,7 @@ import numpy as np
 from ._errors import BudgetError, DlcalcError, FormatError
 from ._heads import MAX_HEADS, Head
 from ._instance import DEFAULT_MAX_CELLS, family_heads
+from ._quantize import RequirementSet, quantize_heads
 
 __all__ = ["MAGIC", "FORMAT_VERSION", "CODERS", "Container", "write_container", "read_container", "MAX_HEADER_BYTES"]
 
@@ -83,8 +84,6 @@ def write_container(
 
 
 def _section_costs(coder: str, depth: int, quants) -> list[int]:
-    from ._quantize import RequirementSet
-
     if coder == "joint":
         return [RequirementSet.union_all(q.requirement for q in quants).level_cost(depth)]
     return [q.requirement.level_cost(depth) for q in quants]
@@ -126,8 +125,6 @@ def read_container(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Container
         raise FormatError("truncated .dlc file (section table)")
     bits = list(struct.unpack_from(f">{n_sections}Q", data, pos))
     pos += 8 * n_sections
-    from ._quantize import quantize_heads
-
     quants = quantize_heads(heads, eps)
     costs = _section_costs(coder, depth, quants)
     for i, (got, want) in enumerate(zip(bits, costs)):

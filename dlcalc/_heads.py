@@ -114,7 +114,7 @@ class Head:
     def exact_level(self, depth: int) -> int:
         """The cell level ``r_t`` on which ``f_t`` is constant (Walsh) or affine (sawtooth), THEORY §8."""
         if self.family == "walsh":
-            return max(self.index.bit_length(), 0)
+            return self.index.bit_length()
         return max(depth, self.index)
 
     def g(self, y) -> np.ndarray:

@@ -221,9 +221,13 @@ def quantize_head(head: Head, eps: float) -> HeadQuantization:
 
 
 def quantize_heads(heads: list[Head], eps: float) -> list[HeadQuantization]:
+    """:func:`quantize_head` for every head (repeated heads are quantized once)."""
     check_eps(eps)
     cache: dict[Head, HeadQuantization] = {}
-    return [cache.setdefault(h, quantize_head(h, eps)) if h not in cache else cache[h] for h in heads]
+    for h in heads:
+        if h not in cache:
+            cache[h] = quantize_head(h, eps)
+    return [cache[h] for h in heads]
 
 
 # ----------------------------------------------------------------------------- tables

@@ -344,9 +344,8 @@ def write_output(path: str, data: bytes, force: bool) -> None:
         raise
 
 
-def output_options(f: Callable) -> Callable:
-    f = click.option("--force", is_flag=True, help="Overwrite an existing output file.")(f)
-    return f
+def force_option(f: Callable) -> Callable:
+    return click.option("--force", is_flag=True, help="Overwrite an existing output file.")(f)
 
 
 # ----------------------------------------------------------------------------- instances

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import click
 
-from ._common import Report, emit, format_option, instance_options, instance_summary, load_instance, output_options, write_output
+from ._common import Report, emit, format_option, instance_options, instance_summary, load_instance, force_option, write_output
 from .info import head_rows, HEAD_COLUMNS
 
 
 @click.command()
 @instance_options
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the instance JSON here ('-' for stdout).")
-@output_options
+@force_option
 @format_option
 def build(instance, depth, seed, heads, family, beta, max_cells, output, force, fmt):
     """Build a function instance: a shared feature (depth, seed) and task heads.

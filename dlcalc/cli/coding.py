@@ -28,7 +28,7 @@ from ._common import (
     instance_summary,
     load_instance,
     max_cells_option,
-    output_options,
+    force_option,
     read_input,
     write_output,
     write_csv,
@@ -144,7 +144,7 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
 @click.option("--coder", type=click.Choice([*CODER_NAMES, "both"]), default="both", show_default=True, help="Which coder.")
 @click.option("-o", "--output", default=None, metavar="FILE",
               help="Write the .dlc file ('-' for stdout); with --coder both, FILE.joint.dlc and FILE.separate.dlc.")
-@output_options
+@force_option
 @max_bits_option
 @format_option
 def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, output, force, max_bits, fmt):
@@ -226,7 +226,7 @@ def export_tables(path: str, decoded, force: bool, max_cells: int) -> None:
 @click.argument("dlc", metavar="FILE.dlc")
 @click.option("-o", "--output", default=None, metavar="TABLE",
               help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout).")
-@output_options
+@force_option
 @max_cells_option
 @format_option
 def decode_cmd(dlc, output, force, max_cells, fmt):

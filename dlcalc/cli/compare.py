@@ -28,7 +28,7 @@ from ._common import (
     instance_options,
     instance_summary,
     load_instance,
-    output_options,
+    force_option,
     progress,
     stream_row,
 )
@@ -166,7 +166,7 @@ def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
               help="Also compress the quantized tables with lzma, bz2, zlib and zstd.")
 @click.option("--networks", is_flag=True, help="Also build and verify the Heaviside networks and add their bits.")
 @plot_option
-@output_options
+@force_option
 @max_bits_option
 @format_option
 def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_sweep, baselines, networks, plot_path, force, max_bits, fmt):
@@ -238,7 +238,7 @@ BOUNDS_COLUMNS = [
 @eps_list_option
 @sweep_option
 @plot_option
-@output_options
+@force_option
 @format_option
 def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
     """Formula bounds, no instance: joint and separate lower/upper code lengths (exact integers).

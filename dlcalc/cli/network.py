@@ -22,7 +22,7 @@ from ._common import (
     instance_options,
     instance_summary,
     load_instance,
-    output_options,
+    force_option,
     write_output,
 )
 
@@ -152,7 +152,7 @@ NETWORK_COLUMNS = [
 @click.option("--arch", type=click.Choice([*ARCHS, "both"]), default="both", show_default=True)
 @click.option("--export", "export_path", default=None, metavar="FILE.json|onnx",
               help="Write the networks (layers, weights, serialized bytes) as JSON, or the joint network as ONNX.")
-@output_options
+@force_option
 @format_option
 def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, export_path, force, fmt):
     """Heaviside networks for the quantized heads: neurons, weights, bits, verified error.
