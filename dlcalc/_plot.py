@@ -5,8 +5,9 @@ from __future__ import annotations
 __all__ = ["plot_rates"]
 
 
-def plot_rates(path: str, title: str, eps: list[float], series: dict[str, list], bands: dict[str, tuple[list, list]]) -> None:
-    """Write a PNG/SVG/PDF: each series of bits against 1/ε, bound bands shaded.
+def plot_rates(target, title: str, eps: list[float], series: dict[str, list], bands: dict[str, tuple[list, list]],
+               fmt: str | None = None) -> None:
+    """Write a PNG/SVG/PDF (to a path or a binary file object): bits against 1/ε, bound bands shaded.
 
     Raises ImportError when matplotlib is not installed.
     """
@@ -37,5 +38,5 @@ def plot_rates(path: str, title: str, eps: list[float], series: dict[str, list],
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(target, format=fmt)
     plt.close(fig)

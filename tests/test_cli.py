@@ -197,3 +197,13 @@ def test_closed_pipe_ends_quietly():
     _, err = proc.communicate(timeout=60)
     assert json.loads(first)["schema_version"] == 1
     assert err == b"" and proc.returncode == 0
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    target = tmp_path / "inst.json"
+    old = os.umask(0o022)
+    try:
+        run("build", "-d", "3", "--head", "walsh:1", "-o", str(target))
+    finally:
+        os.umask(old)
+    assert target.stat().st_mode & 0o777 == 0o644

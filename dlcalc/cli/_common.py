@@ -312,6 +312,16 @@ def announce(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _file_mode(path: str) -> int:
+    """The replaced file's mode, or what a plain open() would give (0o666 less the umask)."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_output(path: str, data: bytes, force: bool) -> None:
     """Write ``data`` to ``path`` atomically (temporary file, then rename), or to stdout for ``-``.
 
@@ -335,6 +345,7 @@ def write_output(path: str, data: bytes, force: bool) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, _file_mode(path))
         os.replace(tmp, path)
     except BaseException as exc:
         with contextlib.suppress(OSError):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import os
-import tempfile
 
 import click
 
@@ -31,6 +31,7 @@ from ._common import (
     force_option,
     progress,
     stream_row,
+    write_output,
 )
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
@@ -60,16 +61,10 @@ def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
     ext = os.path.splitext(path)[1].lower()
     if ext not in (".png", ".svg", ".pdf"):
         raise InputError(f"--plot {path}: use a .png, .svg or .pdf file name")
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".dlcalc-", suffix=ext, dir=directory)
-    os.close(fd)
-    try:
-        plot_rates(tmp, title, eps, series, bands)
-        os.replace(tmp, path)
-        announce(f"wrote {path}")
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    buf = io.BytesIO()
+    plot_rates(buf, title, eps, series, bands, fmt=ext[1:])
+    write_output(path, buf.getvalue(), force)
+    announce(f"wrote {path}")
 
 
 def _fit(eps, joint_bits, sep_bits, family) -> dict:
