@@ -95,6 +95,7 @@ class HeavisideNetwork:
         if not layers or not layers[-1].linear or any(l.linear for l in layers[:-1]):
             raise ValueError("a network is Heaviside layers followed by one linear output layer")
         self.layers = layers
+        self._body: bytes | None = None
 
     @property
     def neurons(self) -> int:
@@ -195,7 +196,15 @@ class HeavisideNetwork:
         return body + struct.pack(">I", zlib.crc32(body))
 
     def body(self) -> bytes:
-        """The self-delimiting layer stream; its length in bits is the network's description length."""
+        """The self-delimiting layer stream; its length in bits is the network's description length.
+
+        Computed once: a network's layers are not changed after construction.
+        """
+        if self._body is None:
+            self._body = self._encode_body()
+        return self._body
+
+    def _encode_body(self) -> bytes:
         parts = [encode_uvarints([len(self.layers)])]
         layers = self.layers
         if len(layers) > 1:  # the first layer is its sorted breakpoints alone: weights are 1 by definition
@@ -468,6 +477,9 @@ def separate_networks(quants: list[HeadQuantization], feature: Feature, max_cell
     """Per head, the cheaper in bits of the restricted trunk network and the step network."""
     out = []
     for q in quants:
+        if q.zero:  # f̂ = 0: the constant network (both constructions reduce to it)
+            out.append(("step", step_network(q, HeadTable(0, None), feature.depth)))
+            continue
         rep = representative(feature, q.requirement)
         (table,) = head_tables([q], rep)
         candidates = [("trunk", _trunk_network([q], rep, max_cells))]

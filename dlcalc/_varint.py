@@ -29,8 +29,17 @@ def encode_uvarints(values) -> bytes:
     v = np.asarray(values, dtype=np.uint64).ravel()
     if v.size == 0:
         return b""
+    if v.size <= 32:  # small arrays: plain Python is faster than numpy's per-call overhead
+        out = bytearray()
+        for x in v.tolist():
+            while x >= 0x80:
+                out.append((x & 0x7F) | 0x80)
+                x >>= 7
+            out.append(x)
+        return bytes(out)
+    top = int(v.max()).bit_length()
     nbytes = np.ones(v.size, dtype=np.int64)
-    for k in range(1, 10):
+    for k in range(1, max(1, (top + 6) // 7)):
         nbytes += (v >> np.uint64(7 * k)) > 0
     ends = np.cumsum(nbytes)
     starts = ends - nbytes
