@@ -85,3 +85,12 @@ def test_parse_heads():
 def test_bad_heads(spec):
     with pytest.raises(SpecError):
         parse_heads(spec)
+
+
+@pytest.mark.parametrize("k", [0, 1, 3, 7])
+def test_fast_walsh_transform_inner_products(k):
+    from dlcalc._instance import sawtooth_walsh_inner
+
+    values = sawtooth_walsh_inner(k, list(range(1, 256)))
+    for n in range(1, 256):
+        assert values[n] == Head("sawtooth", k).inner(Head("walsh", n))
