@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._errors import SpecError
+from ._errors import BudgetError, SpecError
 from ._span import cell_parity, levels_of
 
 __all__ = ["Head", "parse_heads", "parse_number", "FAMILIES", "MAX_HEADS"]
@@ -144,6 +144,8 @@ class Head:
         if self.family == "walsh" and other.family == "walsh":
             return amp if self.index == other.index else Fraction(0)
         level = max(self._piece_level(), other._piece_level())
+        if level > 26:
+            raise BudgetError(f"<{self.name}, {other.name}> needs 2^{level} cells (limit 2^26)")
         n = 1 << level
         # endpoint and midpoint values on a grid of 2n half-cells, scaled to integers
         left = self._scaled_values(level)
