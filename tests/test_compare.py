@@ -118,3 +118,10 @@ def test_plot(tmp_path):
     assert path.read_bytes()[:4] == b"\x89PNG"
     run("compare", "--depth", "4", "--eps", "0.3,0.1", "--plot", str(path), code=2)  # exists, no --force
     run("compare", "--depth", "4", "--eps", "0.3,0.1", "--plot", str(path), "--force")
+
+
+def test_huge_counts_abbreviated_in_tables_only():
+    table = run("bounds", "--eps", "1e-300").stdout
+    assert "≈1.339e300" in table
+    csv_out = run("bounds", "--eps", "1e-300", "--format", "csv").stdout.splitlines()[1]
+    assert len(csv_out.split(",")[2]) == 301  # the exact 301-digit integer

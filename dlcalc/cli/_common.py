@@ -187,6 +187,9 @@ def format_cell(value) -> str:
         value = float(value)
     if isinstance(value, float):
         return f"{value:.4g}"
+    if isinstance(value, int) and abs(value) >= 10**15:  # exact in JSON/CSV; abbreviated for people
+        digits = str(abs(value))
+        return f"{'-' if value < 0 else ''}≈{digits[0]}.{digits[1:4]}e{len(digits) - 1}"
     if isinstance(value, (list, tuple)):
         return ",".join(format_cell(v) for v in value) or "∅"
     return str(value)
