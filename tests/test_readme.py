@@ -13,3 +13,14 @@ def test_readme_commands_are_in_ci():
     ci = (ROOT / ".ci" / "run").read_text().splitlines()
     for command in first_block:
         assert command in ci
+
+
+def test_readme_library_example_runs(tmp_path, monkeypatch, capsys):
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "63 1365"
+    assert printed[1] == "True 0.015625"
+    assert (tmp_path / "inst.dlc").read_bytes().startswith(b"\x89DLC")
