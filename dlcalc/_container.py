@@ -35,7 +35,7 @@ from ._heads import MAX_HEADS, Head
 from ._instance import DEFAULT_MAX_CELLS, family_heads
 from ._quantize import RequirementSet, quantize_heads
 
-__all__ = ["MAGIC", "FORMAT_VERSION", "CODERS", "Container", "write_container", "read_container", "MAX_HEADER_BYTES"]
+__all__ = ["MAGIC", "FORMAT_VERSION", "CODERS", "Container", "write_container", "read_container", "split_containers", "MAX_HEADER_BYTES"]
 
 MAGIC = b"\x89DLC\r\n\x1a\n"
 FORMAT_VERSION = 1
@@ -87,6 +87,39 @@ def _section_costs(coder: str, depth: int, quants) -> list[int]:
     if coder == "joint":
         return [RequirementSet.union_all(q.requirement for q in quants).level_cost(depth)]
     return [q.requirement.level_cost(depth) for q in quants]
+
+
+def split_containers(data: bytes) -> list[bytes]:
+    """Split a stream of ``.dlc`` files written back to back (``encode --coder both -o -``).
+
+    Each file's length follows from its own header and section table; a stream
+    that does not split cleanly is returned whole, for :func:`read_container`
+    to report what is wrong with it.
+    """
+    parts, pos = [], 0
+    while pos < len(data):
+        end = _container_end(data, pos)
+        if end is None:
+            return [data] if not parts else parts + [data[pos:]]
+        parts.append(data[pos:end])
+        pos = end
+    return parts or [data]
+
+
+def _container_end(data: bytes, pos: int) -> int | None:
+    """End offset of the container starting at ``pos``, from its header and section table; None if unreadable."""
+    if len(data) - pos < _FIXED.size + 8 or data[pos : pos + 8] != MAGIC:
+        return None
+    header_len = _FIXED.unpack_from(data, pos)[4]
+    at = pos + _FIXED.size + header_len
+    if at + 4 > len(data):
+        return None
+    (n,) = struct.unpack_from(">I", data, at)
+    if at + 4 + 8 * n > len(data):
+        return None
+    bits = struct.unpack_from(f">{n}Q", data, at + 4)
+    end = at + 4 + 8 * n + sum((b + 7) // 8 for b in bits) + 4
+    return end if end <= len(data) else None
 
 
 def read_container(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Container:

@@ -146,12 +146,16 @@ def test_installed_script_pipeline(tmp_path):
         pytest.skip("dlcalc is not installed on PATH")
     build = subprocess.run([exe, "build", "-d", "6", "--head", "walsh:1-7", "--head", "sawtooth:1", "-o", "-"],
                            capture_output=True, check=True)
-    enc = subprocess.run([exe, "encode", "-", "--eps", "0.1", "--coder", "joint", "-o", "-"], input=build.stdout,
+    enc = subprocess.run([exe, "encode", "-", "--eps", "0.1", "-o", "-"], input=build.stdout,
                          capture_output=True, check=True)
     dec = subprocess.run([exe, "decode", "-", "--format", "json"], input=enc.stdout, capture_output=True, check=True)
     assert dec.stderr == b"" and enc.stderr == b"" and build.stderr == b""
-    out = json.loads(dec.stdout)
-    assert out["coder"] == "joint" and out["depth"] == 6
+    out = json.loads(dec.stdout)  # --coder both: the joint and the separate file, back to back
+    assert [c["coder"] for c in out["containers"]] == ["joint", "separate"]
+    assert all(c["depth"] == 6 for c in out["containers"])
+    shell = subprocess.run(f"{exe} build -d 6 --head walsh:1-7 -o - | {exe} encode - --eps 0.1 -o - | {exe} decode -",
+                           shell=True, capture_output=True, check=True)
+    assert shell.stderr == b"" and b"joint coder" in shell.stdout and b"separate coder" in shell.stdout
 
 
 def test_outputs_are_atomic(tmp_path, monkeypatch):

@@ -61,6 +61,9 @@ def mutate(data: bytes, ops, seal: bool) -> bytes:
 
 
 def decode_or_documented_error(data: bytes) -> None:
+    from dlcalc._container import split_containers
+
+    assert b"".join(split_containers(data)) == data
     try:
         decoded = decode(data, max_cells=SMALL_BUDGET)
     except DlcalcError as exc:

@@ -245,6 +245,20 @@ def emit(report: Report, fmt: str) -> None:
     out.flush()
 
 
+def emit_all(reports: list[Report], fmt: str) -> None:
+    """One report as :func:`emit`; several (a stream of .dlc files) as ``{"containers": [...]}``
+    in JSON, rows one after another in ndjson and CSV, and one table each."""
+    if len(reports) == 1:
+        emit(reports[0], fmt)
+    elif fmt == "json":
+        click.echo(dumps({"schema_version": SCHEMA_VERSION, "containers": [r.payload for r in reports]}))
+    elif fmt == "csv":
+        write_csv(click.get_text_stream("stdout"), reports[0].columns, [row for r in reports for row in r.rows])
+    else:
+        for r in reports:
+            emit(r, fmt)
+
+
 def stream_row(fmt: str, row: dict) -> None:
     """ndjson: print one record as soon as it is computed, and flush (other formats wait for the end)."""
     if fmt == "ndjson":

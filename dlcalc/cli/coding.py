@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import CODER_NAMES, decode, quantize_heads, run_coder, verify
 from .._codec import DEFAULT_MAX_BITS, CoderResult, Verification
-from .._container import MAX_FILE_BYTES
+from .._container import MAX_FILE_BYTES, split_containers
 from .._instance import head_to_dict
 from .._quantize import HeadQuantization, approximant_values, head_tables, sup_error
 from .._span import levels_of
@@ -23,6 +23,7 @@ from ._common import (
     Report,
     VerificationFailed,
     emit,
+    emit_all,
     format_option,
     instance_options,
     instance_summary,
@@ -133,7 +134,7 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     if len(coders) == 1:
         return {coders[0]: output}
     if output == "-":
-        raise InputError("--coder both writes two files; give -o a file name, not '-'")
+        return {c: "-" for c in coders}  # both files back to back on stdout; `decode -` reads them all
     stem = output[:-4] if output.endswith(".dlc") else output
     return {c: f"{stem}.{c}.dlc" for c in coders}
 
@@ -236,15 +237,24 @@ def decode_cmd(dlc, output, force, max_cells, fmt):
     Examples:
       dlcalc decode inst.dlc
       dlcalc decode inst.dlc -o table.csv
-      dlcalc encode --depth 6 --eps 0.1 --coder joint -o - | dlcalc decode -
+      dlcalc build --depth 6 --head walsh:1-7 -o - | dlcalc encode - --eps 0.1 -o - | dlcalc decode -
     """
-    data = _read_dlc(dlc)
-    decoded = decode(data, max_cells=max_cells)
+    parts = split_containers(_read_dlc(dlc))
+    if output is not None and len(parts) > 1:
+        raise InputError(f"{dlc} holds {len(parts)} .dlc files; export them one at a time")
+    reports = []
+    for data in parts:
+        decoded = decode(data, max_cells=max_cells)
+        if output is not None:
+            export_tables(output, decoded, force, max_cells)
+            if output == "-":
+                return
+        reports.append(_decode_report(decoded, data, output))
+    emit_all(reports, fmt)
+
+
+def _decode_report(decoded, data: bytes, output) -> Report:
     box = decoded.container
-    if output is not None:
-        export_tables(output, decoded, force, max_cells)
-        if output == "-":
-            return
     rows = []
     for i, (q, t) in enumerate(zip(decoded.quants, decoded.tables)):
         rows.append({
@@ -260,8 +270,8 @@ def decode_cmd(dlc, output, force, max_cells, fmt):
                "file_bits": 8 * len(data), "heads": rows, "output": output}
     cols = [Column("head", "head", "left"), Column("precision", "p"), Column("payload_bits", "section bits"),
             Column("approximant_level", "cell level"), Column("levels", "levels", "left")]
-    emit(Report(payload, cols, rows, title=f"{box.coder} coder, depth {box.depth}, ε = {box.eps:g}: "
-                f"{box.payload_bits} payload bits, {8 * len(data)} file bits"), fmt)
+    return Report(payload, cols, rows, title=f"{box.coder} coder, depth {box.depth}, ε = {box.eps:g}: "
+                  f"{box.payload_bits} payload bits, {8 * len(data)} file bits")
 
 
 # ----------------------------------------------------------------------------- verify
@@ -282,20 +292,24 @@ def verify_cmd(instance, dlc, max_cells, fmt):
       dlcalc verify inst.json inst.dlc
     """
     inst = load_instance(instance, None, None, (), None, None, max_cells)
-    data = _read_dlc(dlc)
-    decoded = decode(data, max_cells=max_cells)
-    v: Verification = verify(inst, decoded)
-    box = decoded.container
-    rows = [{"head": q.head.spec, "table_equal": same, "error": err, "within_eps": err <= box.eps}
-            for q, same, err in zip(decoded.quants, v.tables_equal, v.errors)]
-    payload = {"coder": box.coder, "eps": box.eps, "payload_bits": box.payload_bits, "max_error": v.max_error,
-               "verified": v.verified, "heads": rows}
-    cols = [Column("head", "head", "left"), Column("table_equal", "bit-exact", "left"), Column("error", "sup error"),
-            Column("within_eps", "≤ ε", "left")]
-    emit(Report(payload, cols, rows, title=f"verify {dlc} ({box.coder}, ε = {box.eps:g}) against {instance}",
-                notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {float(v.max_error):.6g})"]), fmt)
-    if not v.verified:
-        raise VerificationFailed(f"verification failed: max error {float(v.max_error):.6g} against ε = {box.eps:g}")
+    reports, failures = [], []
+    for data in split_containers(_read_dlc(dlc)):
+        decoded = decode(data, max_cells=max_cells)
+        v: Verification = verify(inst, decoded)
+        box = decoded.container
+        rows = [{"head": q.head.spec, "table_equal": same, "error": err, "within_eps": err <= box.eps}
+                for q, same, err in zip(decoded.quants, v.tables_equal, v.errors)]
+        payload = {"coder": box.coder, "eps": box.eps, "payload_bits": box.payload_bits, "max_error": v.max_error,
+                   "verified": v.verified, "heads": rows}
+        cols = [Column("head", "head", "left"), Column("table_equal", "bit-exact", "left"), Column("error", "sup error"),
+                Column("within_eps", "≤ ε", "left")]
+        reports.append(Report(payload, cols, rows, title=f"verify {dlc} ({box.coder}, ε = {box.eps:g}) against {instance}",
+                              notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {float(v.max_error):.6g})"]))
+        if not v.verified:
+            failures.append(f"{box.coder}: max error {float(v.max_error):.6g} against ε = {box.eps:g}")
+    emit_all(reports, fmt)
+    if failures:
+        raise VerificationFailed("verification failed (" + "; ".join(failures) + ")")
 
 
 COMMANDS = [quantize, encode, decode_cmd, verify_cmd]
