@@ -461,9 +461,3 @@ def instance_summary(inst: Instance) -> str:
     fam = inst.family
     what = f"{fam['name']} β={fam['beta']:g}, " if fam else ""
     return f"depth {inst.depth}, seed {inst.seed if inst.seed is not None else 'explicit flips'}, {what}{len(inst.heads)} heads"
-
-
-def heads_summary(heads) -> str:
-    names = [h.spec for h in heads]
-    return ", ".join(names) if len(names) <= 6 else ", ".join(names[:3]) + f", … ({len(names)} heads), " + names[-1]
-
