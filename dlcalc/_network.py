@@ -92,7 +92,7 @@ class HeavisideNetwork:
     """A layered Heaviside network on ``[0, 1)`` with a linear output layer (THEORY §7)."""
 
     def __init__(self, layers: list[Layer]) -> None:
-        if not layers or not layers[-1].linear or any(l.linear for l in layers[:-1]):
+        if not layers or not layers[-1].linear or any(layer.linear for layer in layers[:-1]):
             raise ValueError("a network is Heaviside layers followed by one linear output layer")
         self.layers = layers
         self._body: bytes | None = None
@@ -100,7 +100,7 @@ class HeavisideNetwork:
     @property
     def neurons(self) -> int:
         """Hidden (Heaviside) units."""
-        return sum(l.n_out for l in self.layers[:-1])
+        return sum(layer.n_out for layer in self.layers[:-1])
 
     @property
     def depth(self) -> int:
@@ -109,7 +109,7 @@ class HeavisideNetwork:
 
     @property
     def nonzero_weights(self) -> int:
-        return sum(l.nonzeros for l in self.layers)
+        return sum(layer.nonzeros for layer in self.layers)
 
     @property
     def grid_level(self) -> int:
@@ -324,7 +324,7 @@ def _check_shapes(layers: list[Layer]) -> None:
     for a, b in zip(layers, layers[1:]):
         if b.n_in != a.n_out:
             raise FormatError("network layers do not chain (inputs != previous outputs)")
-    if not layers[-1].linear or any(l.linear for l in layers[:-1]):
+    if not layers[-1].linear or any(layer.linear for layer in layers[:-1]):
         raise FormatError("network must end in exactly one linear layer")
     if len(layers) == 1 and layers[0].nonzeros:
         raise FormatError("a network without hidden layers has constant outputs (no weights)")

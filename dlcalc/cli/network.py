@@ -131,7 +131,7 @@ def export_networks(path: str, nets: dict, eps: float, inst, force: bool) -> Non
     doc = {"schema_version": 1, "eps": eps, "instance": inst.to_dict(),
            "weight_rule": "weight = value * 2^-exponent; first layer: H(x - g 2^-exponent) with bias -g; last layer linear times scale",
            "networks": {arch: [{"kind": kind, "head": head, "network_bits": n.network_bits, "serialized_hex": n.serialize().hex(),
-                                "layers": [_layer_json(l) for l in n.layers]} for kind, head, n in items]
+                                "layers": [_layer_json(layer) for layer in n.layers]} for kind, head, n in items]
                         for arch, items in nets.items()}}
     if not path.endswith(".json") and path != "-":
         raise InputError(f"--export {path}: use a .json or .onnx file name")
