@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -211,3 +212,14 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     finally:
         os.umask(old)
     assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_long_tables_are_cut_for_people_not_for_scripts():
+    table = run("info", "--depth", "9", "--head", "walsh:1-511").stdout
+    assert "311 more rows not shown" in table
+    assert len(run("info", "--depth", "9", "--head", "walsh:1-511", "--format", "csv").stdout.splitlines()) == 512
+
+
+def test_python_dash_m():
+    result = subprocess.run([sys.executable, "-m", "dlcalc", "--version"], capture_output=True, text=True)
+    assert result.returncode == 0 and "dlcalc" in result.stdout

@@ -216,13 +216,17 @@ def stderr_console():
     return Console(stderr=True, markup=False, highlight=False, emoji=False)
 
 
+#: Rows a table shows; the machine formats always hold every row.
+TABLE_ROWS = 200
+
+
 def _table(report: Report):
     from rich.table import Table
 
     table = Table(title=report.title, title_justify="left", show_lines=False)
     for col in report.columns:
         table.add_column(col.header, justify=col.justify, overflow="fold", no_wrap=col.justify == "left" and col is report.columns[0])
-    for row in report.rows:
+    for row in report.rows[:TABLE_ROWS]:
         table.add_row(*((c.render or format_cell)(_row_value(row, c.key)) for c in report.columns))
     return table
 
@@ -240,6 +244,8 @@ def emit(report: Report, fmt: str) -> None:
     else:
         console = _stdout_console()
         console.print(_table(report))
+        if len(report.rows) > TABLE_ROWS:
+            console.print(f"… {len(report.rows) - TABLE_ROWS} more rows not shown (--format csv or json lists them all)")
         for note in report.notes:
             console.print(note)
     out.flush()
