@@ -144,7 +144,8 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
 @eps_option
 @click.option("--coder", type=click.Choice([*CODER_NAMES, "both"]), default="both", show_default=True, help="Which coder.")
 @click.option("-o", "--output", default=None, metavar="FILE",
-              help="Write the .dlc file ('-' for stdout); with --coder both, FILE.joint.dlc and FILE.separate.dlc.")
+              help="Write the .dlc file ('-' for stdout); with --coder both, FILE.joint.dlc and FILE.separate.dlc "
+                   "('-': both files back to back).")
 @force_option
 @max_bits_option
 @format_option
