@@ -26,4 +26,3 @@ _dlcalc_completion_setup() {
 }
 
 _dlcalc_completion_setup;
-

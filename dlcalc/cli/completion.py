@@ -7,13 +7,13 @@ import click
 SHELLS = ("bash", "zsh", "fish")
 
 
-def completion_script(shell: str) -> str:
-    from click.shell_completion import get_completion_class
+def print_completion_script(shell: str) -> None:
+    """Print exactly what ``_DLCALC_COMPLETE={shell}_source dlcalc`` prints (click's own mechanism)."""
+    from click.shell_completion import shell_complete
 
     from . import cli
 
-    cls = get_completion_class(shell)
-    return cls(cli, {}, "dlcalc", "_DLCALC_COMPLETE").source()
+    shell_complete(cli, {}, "dlcalc", "_DLCALC_COMPLETE", f"{shell}_source")
 
 
 @click.command()
@@ -27,7 +27,7 @@ def completion(shell):
       dlcalc completion zsh > "${fpath[1]}/_dlcalc"
       dlcalc completion fish > ~/.config/fish/completions/dlcalc.fish
     """
-    click.echo(completion_script(shell))
+    print_completion_script(shell)
 
 
 COMMANDS = [completion]
