@@ -233,7 +233,7 @@ def _table(report: Report):
 
 def emit(report: Report, fmt: str) -> None:
     """Print a finished report in the chosen format."""
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "json":
         out.write(dumps({"schema_version": SCHEMA_VERSION, **report.payload}) + "\n")
     elif fmt == "ndjson":
@@ -259,7 +259,7 @@ def emit_all(reports: list[Report], fmt: str) -> None:
     elif fmt == "json":
         click.echo(dumps({"schema_version": SCHEMA_VERSION, "containers": [r.payload for r in reports]}))
     elif fmt == "csv":
-        write_csv(click.get_text_stream("stdout"), reports[0].columns, [row for r in reports for row in r.rows])
+        write_csv(sys.stdout, reports[0].columns, [row for r in reports for row in r.rows])
     else:
         for r in reports:
             emit(r, fmt)
@@ -268,7 +268,7 @@ def emit_all(reports: list[Report], fmt: str) -> None:
 def stream_row(fmt: str, row: dict) -> None:
     """ndjson: print one record as soon as it is computed, and flush (other formats wait for the end)."""
     if fmt == "ndjson":
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         out.write(dumps({"schema_version": SCHEMA_VERSION, **row}) + "\n")
         out.flush()
 
@@ -315,7 +315,7 @@ def progress(total: int, description: str, enabled: bool = True) -> Iterator[Cal
 def read_input(path: str, limit: int, what: str) -> bytes:
     """Read a file or ``-`` (stdin), refusing anything larger than ``limit`` bytes."""
     if path == "-":
-        data = click.get_binary_stream("stdin").read(limit + 1)
+        data = sys.stdin.buffer.read(limit + 1)
     else:
         try:
             size = os.stat(path).st_size
@@ -352,7 +352,7 @@ def write_output(path: str, data: bytes, force: bool) -> None:
     half-written is left behind.
     """
     if path == "-":
-        out = click.get_binary_stream("stdout")
+        out = sys.stdout.buffer
         out.write(data)
         out.flush()
         return
