@@ -24,7 +24,7 @@ from ._quantize import (
     head_tables,
     quantize_heads,
     sup_error,
-    table_cells,
+    check_table_cells,
 )
 
 __all__ = ["CODER_NAMES", "Bounds", "coder_bounds", "encode", "decode", "verify", "run_coder", "Decoded", "CoderResult"]
@@ -100,9 +100,7 @@ def decode(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Decoded:
     """
     box = read_container(data, max_cells=max_cells)
     quants = box.quants
-    need = table_cells(quants, box.depth)
-    if need > max_cells:
-        raise BudgetError(f"decoding needs {need} cells, over the budget of {max_cells} (raise --max-cells)")
+    check_table_cells(quants, box.depth, max_cells)
     depth = box.depth
     if box.coder == "joint":
         basis = RequirementSet.union_all(q.requirement for q in quants).basis(depth)
@@ -206,12 +204,7 @@ def run_coder(
 ) -> CoderResult:
     """Encode, decode from the bytes alone, and verify (the ``dlcalc encode`` pipeline)."""
     quants = quantize_heads(instance.heads, eps)
-    need = table_cells(quants, instance.depth)
-    if need > max_cells:
-        raise BudgetError(
-            f"the cell tables need {need} cells, over the budget of {max_cells} "
-            "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
-        )
+    check_table_cells(quants, instance.depth, max_cells)
     data = encode(instance, eps, coder, max_bits=max_bits)
     decoded = decode(data, max_cells=max_cells)
     verification = verify(instance, decoded, truth)

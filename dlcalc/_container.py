@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._errors import BudgetError, DlcalcError, FormatError
+from ._errors import DlcalcError, FormatError
 from ._heads import MAX_HEADS, Head
-from ._instance import DEFAULT_MAX_CELLS, family_heads
+from ._instance import DEFAULT_MAX_CELLS, check_depth_budget, family_heads
 from ._quantize import RequirementSet, quantize_heads
 
 __all__ = ["MAGIC", "FORMAT_VERSION", "CODERS", "Container", "write_container", "read_container", "split_containers", "MAX_HEADER_BYTES"]
@@ -183,8 +183,7 @@ def _check_header(header, max_cells: int) -> tuple[int, float, list[Head]]:
     depth, eps = header.get("depth"), header.get("eps")
     if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
         raise FormatError(f"header depth must be a non-negative integer, got {depth!r}")
-    if (1 << min(depth, 64)) > max_cells:
-        raise BudgetError(f"header depth {depth} needs 2^{depth} cells, over the budget of {max_cells} (raise --max-cells)")
+    check_depth_budget(depth, max_cells, "header depth")
     if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
         raise FormatError(f"header eps must be a finite number > 0, got {eps!r}")
     family, heads_raw = header.get("family"), header.get("heads")

@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_MAX_CELLS",
     "gram_matrix",
     "orthogonality",
+    "check_depth_budget",
 ]
 
 INSTANCE_SCHEMA_VERSION = 1
@@ -40,6 +41,15 @@ FAMILY_NAMES = ("walsh-all", "sawtooth-all")
 DEFAULT_MAX_CELLS = 1 << 26
 #: Largest instance file read, in bytes (an instance lists heads, not tables).
 MAX_INSTANCE_BYTES = 64 << 20
+
+
+def check_depth_budget(depth: int, max_cells: int, what: str = "depth") -> None:
+    """Refuse (:class:`BudgetError`) a feature of ``2^depth`` cells over the budget, without building ``2^depth``."""
+    if depth > 62 or (1 << depth) > max_cells:
+        raise BudgetError(
+            f"{what} {depth} needs 2^{depth} cells, over the budget of {max_cells} "
+            "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
+        )
 
 
 def family_heads(name: str, beta: float, depth: int) -> list[Head]:
@@ -103,11 +113,7 @@ class Instance:
             raise SpecError(f"depth must be an integer, got {depth!r}")
         if depth < 0:
             raise SpecError(f"depth must be >= 0, got {depth}")
-        if (1 << depth) > max_cells:
-            raise BudgetError(
-                f"depth {depth} needs 2^{depth} = {1 << depth} cells, over the budget of {max_cells} "
-                "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
-            )
+        check_depth_budget(depth, max_cells)
         if flips is not None:
             feature = Feature(depth, flips)
             seed = None
@@ -169,8 +175,7 @@ class Instance:
             ):
                 raise FormatError('instance family must be null or {"name": "walsh-all"|"sawtooth-all", "beta": B > 0}')
             family = {"name": family["name"], "beta": float(beta)}
-        if (1 << min(depth, 64)) > max_cells:
-            raise BudgetError(f"instance depth {depth} needs 2^{depth} cells, over the budget of {max_cells} (raise --max-cells)")
+        check_depth_budget(depth, max_cells, "instance depth")
         if flips_hex is not None:
             if not isinstance(flips_hex, str):
                 raise FormatError("instance flips must be a hex string")

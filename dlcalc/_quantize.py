@@ -54,6 +54,7 @@ __all__ = [
     "head_tables",
     "sup_error",
     "table_cells",
+    "check_table_cells",
     "approximant_values",
 ]
 
@@ -310,15 +311,20 @@ def head_table(q: HeadQuantization, images) -> HeadTable:
     return HeadTable(level, ((v << 1) | o).astype(_min_uint(level - k + 1)))
 
 
+def check_table_cells(quants: list[HeadQuantization], depth: int, max_cells: int) -> None:
+    """Refuse up front (:class:`BudgetError`) tables that would hold more than ``max_cells`` cells (THEORY §8)."""
+    need = table_cells(quants, depth)
+    if need > max_cells:
+        raise BudgetError(
+            f"the cell tables need {need} cells, over the budget of {max_cells} "
+            "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
+        )
+
+
 def head_tables(quants: list[HeadQuantization], feature: Feature, max_cells: int | None = None) -> list[HeadTable]:
     """Cell tables of every head under one feature, refusing work over ``max_cells`` up front."""
     if max_cells is not None:
-        need = table_cells(quants, feature.depth)
-        if need > max_cells:
-            raise BudgetError(
-                f"the cell tables need {need} cells, over the budget of {max_cells} "
-                "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
-            )
+        check_table_cells(quants, feature.depth, max_cells)
     cache = _ImageCache(feature)
     levels = [q.table_level(feature.depth) for q in quants if not q.zero]
     if len(levels) > 1:
