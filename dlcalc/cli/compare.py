@@ -106,7 +106,7 @@ def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int
     if networks:
         from .network import network_records
 
-        records, _ = network_records(inst, eps, CODER_NAMES, max_cells)
+        records, _ = network_records(inst, eps, CODER_NAMES, max_cells, tables=truth)
         row["networks"] = {a: {k: records[a][k] for k in ("neurons", "nonzero_weights", "network_bits", "max_error", "verified")}
                            for a in CODER_NAMES}
     if baselines:

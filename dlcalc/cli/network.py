@@ -47,10 +47,14 @@ def _net_error(outputs, quants, tables, depth) -> tuple[bool, Fraction]:
     return all(match), max(errors, default=Fraction(0))
 
 
-def network_records(inst, eps: float, archs, max_cells: int) -> tuple[dict, dict]:
-    """Build, serialize, round-trip and verify the networks; the records and the networks themselves."""
+def network_records(inst, eps: float, archs, max_cells: int, tables=None) -> tuple[dict, dict]:
+    """Build, serialize, round-trip and verify the networks; the records and the networks themselves.
+
+    ``tables`` are the true quantized tables when the caller has them already.
+    """
     quants = quantize_heads(inst.heads, eps)
-    tables = head_tables(quants, inst.feature, max_cells=max_cells)
+    if tables is None:
+        tables = head_tables(quants, inst.feature, max_cells=max_cells)
     records, nets = {}, {}
     for arch in archs:
         bounds = coder_bounds(quants, inst.depth, arch)
