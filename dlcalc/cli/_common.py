@@ -231,14 +231,18 @@ def _table(report: Report):
     return table
 
 
+def record_line(obj: dict) -> str:
+    """One JSON document (with ``schema_version``) on one line."""
+    return dumps({"schema_version": SCHEMA_VERSION, **obj}) + "\n"
+
+
 def emit(report: Report, fmt: str) -> None:
     """Print a finished report in the chosen format."""
     out = sys.stdout
     if fmt == "json":
-        out.write(dumps({"schema_version": SCHEMA_VERSION, **report.payload}) + "\n")
+        out.write(record_line(report.payload))
     elif fmt == "ndjson":
-        for row in report.rows:
-            out.write(dumps({"schema_version": SCHEMA_VERSION, **row}) + "\n")
+        out.writelines(record_line(row) for row in report.rows)
     elif fmt == "csv":
         write_csv(out, report.columns, report.rows)
     else:
@@ -257,7 +261,7 @@ def emit_all(reports: list[Report], fmt: str) -> None:
     if len(reports) == 1:
         emit(reports[0], fmt)
     elif fmt == "json":
-        click.echo(dumps({"schema_version": SCHEMA_VERSION, "containers": [r.payload for r in reports]}))
+        sys.stdout.write(record_line({"containers": [r.payload for r in reports]}))
     elif fmt == "csv":
         write_csv(sys.stdout, reports[0].columns, [row for r in reports for row in r.rows])
     else:
@@ -268,9 +272,8 @@ def emit_all(reports: list[Report], fmt: str) -> None:
 def stream_row(fmt: str, row: dict) -> None:
     """ndjson: print one record as soon as it is computed, and flush (other formats wait for the end)."""
     if fmt == "ndjson":
-        out = sys.stdout
-        out.write(dumps({"schema_version": SCHEMA_VERSION, **row}) + "\n")
-        out.flush()
+        sys.stdout.write(record_line(row))
+        sys.stdout.flush()
 
 
 def write_csv(out, columns: list[Column], rows: Iterable[dict], header: bool = True) -> None:
