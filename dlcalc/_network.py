@@ -37,7 +37,7 @@ from ._coders import decode_flips, encode_payload
 from ._errors import BudgetError, FormatError
 from ._feature import Feature
 from ._span import levels_of
-from ._quantize import HeadQuantization, HeadTable, RequirementSet, approximant_values, head_tables
+from ._quantize import HeadQuantization, HeadTable, _ImageCache, RequirementSet, approximant_values, head_tables
 from ._varint import decode_uvarints, encode_uvarints, unzigzag, zigzag
 
 __all__ = [
@@ -349,18 +349,16 @@ def representative(feature: Feature, requirement: RequirementSet) -> Feature:
     return decode_flips(feature.depth, basis, encode_payload(feature, basis))
 
 
-def _digit_table(feature: Feature, level: int) -> np.ndarray:
-    return (feature.image_cells(level) & 1).astype(np.int64)
-
-
 def _trunk(feature: Feature, levels: list[int], max_cells: int):
     """Layers 1-2: breakpoint units and one unit per digit; returns the layers and the digit rows."""
     top = max(levels)
     if (1 << top) > max_cells:
         raise BudgetError(f"the trunk reads digit {top}: 2^{top} cells, over the budget of {max_cells} (raise --max-cells)")
     grid, rows, deltas, biases = [], [], [], []
+    images = _ImageCache(feature)
+    images(min(top, feature.depth))  # one pass; the coarser digit levels are strided views of it
     for row, lv in enumerate(levels):
-        y = _digit_table(feature, lv)
+        y = (images(lv) & 1).astype(np.int64)  # digit l of h(x) on level-l cells
         jumps = np.flatnonzero(np.diff(y)) + 1
         grid.append(jumps << (top - lv))
         rows.append(np.full(jumps.size, row, dtype=np.int64))
