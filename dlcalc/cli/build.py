@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ._common import Report, emit, format_option, instance_options, instance_summary, load_instance, force_option, write_output
+from ._files import force_option, write_output
+from ._instance_options import instance_options, instance_summary, load_instance
+from ._output import emit, format_option, Report
 from .info import head_rows, HEAD_COLUMNS
 
 

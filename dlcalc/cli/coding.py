@@ -15,25 +15,11 @@ from .._container import MAX_FILE_BYTES, split_containers
 from .._instance import head_to_dict
 from .._quantize import HeadQuantization, approximant_values, head_tables, sup_error
 from .._span import levels_of
-from ._common import (
-    Column,
-    InputError,
-    announce,
-    NumberType,
-    Report,
-    VerificationFailed,
-    emit,
-    emit_all,
-    format_option,
-    instance_options,
-    instance_summary,
-    load_instance,
-    max_cells_option,
-    force_option,
-    read_input,
-    write_output,
-    write_csv,
-)
+from ._common import InputError, VerificationFailed
+from ._files import announce, force_option, read_input, write_output
+from ._instance_options import instance_options, instance_summary, load_instance, max_cells_option
+from ._output import Column, emit, emit_all, format_option, Report, write_csv
+from ._params import NumberType
 
 eps_option = click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7).")
 max_bits_option = click.option(

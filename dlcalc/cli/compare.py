@@ -12,27 +12,11 @@ from .._baselines import available_compressors, baseline_sizes
 from .._bounds import family_bounds, fit_slope, heads_bounds, theory_exponents
 from .._instance import FAMILY_NAMES
 from .coding import coder_record, gain_of, max_bits_option
-from ._common import (
-    Column,
-    EpsListType,
-    announce,
-    InputError,
-    NumberType,
-    Report,
-    SweepType,
-    VerificationFailed,
-    emit,
-    eps_values,
-    format_eps,
-    format_option,
-    instance_options,
-    instance_summary,
-    load_instance,
-    force_option,
-    progress,
-    stream_row,
-    write_output,
-)
+from ._common import InputError, VerificationFailed
+from ._files import announce, force_option, write_output
+from ._instance_options import instance_options, instance_summary, load_instance
+from ._output import Column, emit, format_eps, format_option, progress, Report, stream_row
+from ._params import eps_values, EpsListType, NumberType, SweepType
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
 RECORD_KEYS = ("payload_bits", "file_bits", "lower_bound_bits", "upper_bound_bits", "max_error", "verified")

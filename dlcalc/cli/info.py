@@ -5,7 +5,8 @@ from __future__ import annotations
 import click
 
 from .. import orthogonality
-from ._common import Column, Report, emit, format_option, instance_options, instance_summary, load_instance
+from ._instance_options import instance_options, instance_summary, load_instance
+from ._output import Column, emit, format_option, Report
 
 HEAD_COLUMNS = [
     Column("head", "head", "left"),

@@ -9,22 +9,11 @@ import numpy as np
 
 from .. import coder_bounds, head_tables, quantize_heads, sup_error
 from .._network import HeavisideNetwork, joint_network, network_outputs_match, separate_networks
-from ._common import (
-    Column,
-    InputError,
-    announce,
-    NumberType,
-    Report,
-    VerificationFailed,
-    dumps,
-    emit,
-    format_option,
-    instance_options,
-    instance_summary,
-    load_instance,
-    force_option,
-    write_output,
-)
+from ._common import InputError, VerificationFailed
+from ._files import announce, force_option, write_output
+from ._instance_options import instance_options, instance_summary, load_instance
+from ._output import Column, dumps, emit, format_option, Report
+from ._params import NumberType
 
 ARCHS = ("joint", "separate")
 
