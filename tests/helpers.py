@@ -121,3 +121,44 @@ def rows_as_keys(rows: np.ndarray) -> np.ndarray:
     """Each row of a 2-d array as one opaque value, so that ``np.unique`` compares whole rows."""
     rows = np.ascontiguousarray(rows)
     return rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+
+
+# ----------------------------------------------------------------------------- level costs by brute force
+
+
+def requirement_vectors(head: Head, eps: float, depth: int | None, lower: bool = False) -> list[int]:
+    """``𝒜_t(p)`` of THEORY §4 as level vectors (bit ``l - 1`` for level ``l``), masked with ``2^D - 1``.
+
+    ``lower=True`` gives the packing set: ``q = p - 1`` for a sawtooth head, the same set for a Walsh head.
+    """
+    p = precision(head.amplitude, eps)
+    if p is None:
+        return []
+    if head.family == "walsh":
+        vectors = [head.index]
+    else:
+        k = head.index
+        q = p - 1 if lower else p
+        vectors = [(1 << (i - 1)) if k == 0 else (1 << (k - 1)) | (1 << (k + i - 1)) for i in range(1, q + 1)]
+    mask = -1 if depth is None else (1 << depth) - 1
+    return [v & mask for v in vectors]
+
+
+def level_cost_by_span(vectors) -> int:
+    """``Σ 2^(m-1)`` over the tops ``m`` of the nonzero elements of the GF(2) span, listed element by element (THEORY §5)."""
+    span = {0}
+    for v in vectors:
+        span |= {s ^ v for s in span}
+    return sum(1 << (m - 1) for m in {s.bit_length() for s in span if s})
+
+
+def bounds_by_span(heads, eps: float, depth: int | None) -> dict:
+    """Joint and separate lower and upper bounds of THEORY §5 from :func:`requirement_vectors` and :func:`level_cost_by_span`."""
+    def joint(lower):
+        return level_cost_by_span(v for h in heads for v in requirement_vectors(h, eps, depth, lower))
+
+    def separate(lower):
+        return sum(level_cost_by_span(requirement_vectors(h, eps, depth, lower)) for h in heads)
+
+    return {"joint_lower_bits": joint(True), "joint_upper_bits": joint(False),
+            "separate_lower_bits": separate(True), "separate_upper_bits": separate(False)}

@@ -2,14 +2,18 @@
 
 import json
 import math
+from fractions import Fraction
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dlcalc import Instance, family_heads, run_coder
+from dlcalc import Instance, family_heads, parse_heads, run_coder
 from dlcalc._baselines import available_compressors, baseline_sizes
-from dlcalc._bounds import family_bounds, fit_slope, heads_bounds, walsh_all_levels
+from dlcalc._bounds import family_bounds, fit_slope, heads_bounds
 from dlcalc.cli import cli
+
+from .helpers import bounds_by_span
 
 
 def run(*args, code=0):
@@ -18,24 +22,77 @@ def run(*args, code=0):
     return result
 
 
-@pytest.mark.parametrize("beta", [0.5, 1.0, 2.0, 1.7])
+def m_closed_form(beta: Fraction, eps: float) -> int:
+    """``M(ε) = ceil(log2(1/ε)/β)`` for ``ε < 1``, else 0 (THEORY §5), in exact rationals.
+
+    ``M`` is the least integer with ``βM >= log2(1/ε)``, i.e. ``2^(-βM) <= ε``; with ``β = u/v``
+    that is ``2^(-uM) <= ε^v``, a comparison of rationals.
+    """
+    if eps >= 1:
+        return 0
+    u, v = beta.numerator, beta.denominator
+    bound = Fraction(eps) ** v
+    m = 0
+    while Fraction(1, 2 ** (u * m)) > bound:
+        m += 1
+    return m
+
+
+def below(x: float) -> float:
+    return math.nextafter(x, 0.0)
+
+
+def above(x: float) -> float:
+    return math.nextafter(x, math.inf)
+
+
+# (β, ε, M) worked out by hand from M = ceil(log2(1/ε)/β): at ε = 2^-m exactly the heads of top
+# t = m/β + 1 have a = 2^-m = ε and are zero, so M = ceil(m/β); the next float below 2^-m lets them
+# in (M + 1 when m/β is an integer), the next float above changes nothing.
+M_BY_HAND = [
+    (1, 2.0**-5, 5), (1, below(2.0**-5), 6), (1, above(2.0**-5), 5),
+    (2, 2.0**-6, 3), (2, below(2.0**-6), 4), (2, above(2.0**-6), 3), (2, 2.0**-5, 3), (2, below(2.0**-5), 3),
+    (0.5, 2.0**-3, 6), (0.5, below(2.0**-3), 7), (0.5, above(2.0**-3), 6),
+    (1.5, 2.0**-3, 2), (1.5, below(2.0**-3), 3), (1.5, above(2.0**-3), 2),
+    (3, 2.0**-6, 2), (3, below(2.0**-6), 3), (3, 2.0**-7, 3),
+    (1, 1.0, 0), (1, below(1.0), 1), (1, 2.0, 0), (2, 0.5, 1), (2, 0.25, 1), (2, below(0.25), 2),
+    (1, 1e-300, 997),  # 2^-997 ≈ 7.5e-301 <= 1e-300 < 2^-996 ≈ 1.5e-300
+]
+
+
+@pytest.mark.parametrize("beta,eps,m", M_BY_HAND)
+def test_walsh_all_closed_forms_at_boundaries(beta, eps, m):
+    """L_joint = 2^M - 1 and L_sep = (4^M - 1)/3, lower = upper (THEORY §5), at ε on and next to powers of two."""
+    assert m_closed_form(Fraction(beta), eps) == m
+    b = family_bounds("walsh-all", float(beta), eps)
+    assert b.joint_upper_bits == b.joint_lower_bits == 2**m - 1
+    assert b.separate_upper_bits == b.separate_lower_bits == (4**m - 1) // 3
+    for depth in (0, 3, 6):  # a finite depth caps the tops at D
+        d = family_bounds("walsh-all", float(beta), eps, depth)
+        mm = min(m, depth)
+        assert (d.joint_upper_bits, d.separate_upper_bits) == (2**mm - 1, (4**mm - 1) // 3)
+
+
+@pytest.mark.parametrize("beta", [Fraction(1, 2), Fraction(1), Fraction(3, 2), Fraction(2), Fraction(3)])
 def test_walsh_all_closed_forms(beta):
-    for e in [0.9, 0.5, 0.3, 2**-5, 1e-3, 1e-20, 1e-300]:
-        m = walsh_all_levels(beta, e)
-        assert m == max(0, math.ceil(math.log2(1 / e) / beta)) or abs(math.log2(1 / e) / beta - round(math.log2(1 / e) / beta)) < 1e-9
-        b = family_bounds("walsh-all", beta, e)
-        assert b.joint_upper_bits == b.joint_lower_bits == 2**m - 1
-        assert b.separate_upper_bits == b.separate_lower_bits == (4**m - 1) // 3
+    powers = [2.0**-m for m in range(0, 13)]
+    for eps in [0.9, 0.3, 1e-3, 1e-20, 1e-300] + powers + [below(e) for e in powers] + [above(e) for e in powers]:
+        m = m_closed_form(beta, eps)
+        b = family_bounds("walsh-all", float(beta), eps)
+        assert (b.joint_lower_bits, b.joint_upper_bits) == (2**m - 1, 2**m - 1), eps
+        assert (b.separate_lower_bits, b.separate_upper_bits) == ((4**m - 1) // 3, (4**m - 1) // 3), eps
 
 
 @pytest.mark.parametrize("family", ["walsh-all", "sawtooth-all"])
 @pytest.mark.parametrize("beta", [1.0, 0.5, 2.0, 1.3])
 def test_family_bounds_equal_head_bounds_and_instances(family, beta):
+    """Formula bounds, the span of the listed requirement sets (tests/helpers.py) and the coders agree."""
     depth = 6
     heads = family_heads(family, beta, depth)
     inst = Instance.build(depth, heads, seed=5)
     for e in [0.7, 0.2, 2**-4, 2**-7, 0.003]:
         fb = family_bounds(family, beta, e, depth)
+        assert fb.as_dict() == {**bounds_by_span(heads, e, depth), "eps": e, "gain": fb.gain}
         assert fb == heads_bounds(heads, e, depth)
         joint, sep = run_coder(inst, e, "joint"), run_coder(inst, e, "separate")
         assert (fb.joint_lower_bits, fb.joint_upper_bits) == (joint.bounds.lower_bound_bits, joint.payload_bits)
@@ -57,13 +114,34 @@ def test_fit_slope_recovers_exponents():
     assert fit_slope([0.5], [3]) is None
 
 
-def test_baselines_round_trip_and_sizes():
+def test_baselines_round_trip_and_sizes(monkeypatch):
+    """Each baseline is the compressed size of the serialized tables, and a compressor that does not round-trip is refused."""
+    import bz2
+    import zlib
+
+    from dlcalc import _baselines
+
     inst = Instance.build(6, family_heads("walsh-all", 1.0, 6), seed=2)
-    result = run_coder(inst, 2**-6, "joint")
-    sizes = baseline_sizes(result.decoded.tables, [True] * len(inst.heads))
+    tables = run_coder(inst, 2**-6, "joint").decoded.tables
+    sizes = baseline_sizes(tables, [True] * len(inst.heads))
     assert set(sizes) == set(available_compressors())
+    # walsh:n's parity table has 2^top(n) bits, packed into ceil(2^top/8) bytes; 2^(t-1) heads have top t:
+    # 1·1 + 2·1 + 4·1 + 8·2 + 16·4 + 32·8 = 343 bytes
+    blobs = [np.packbits(t.values).tobytes() for t in tables]
+    assert sum(map(len, blobs)) == 343
+    for name, compress in (("zlib", lambda b: zlib.compress(b, 9)), ("bz2", lambda b: bz2.compress(b, 9))):
+        assert sizes[name] == {
+            "raw_bits": 8 * 343,
+            "joint_bits": 8 * len(compress(b"".join(blobs))),
+            "separate_bits": sum(8 * len(compress(b)) for b in blobs),
+        }
     for name, s in sizes.items():
-        assert s["joint_bits"] > 0 and s["separate_bits"] > 0
+        assert s["raw_bits"] == 8 * 343 and 0 < s["joint_bits"] < s["separate_bits"]
+    broken = dict(available_compressors())
+    broken["zlib"] = (broken["zlib"][0], lambda b: zlib.decompress(b)[:-1])
+    monkeypatch.setattr(_baselines, "available_compressors", lambda: broken)
+    with pytest.raises(RuntimeError, match="zlib did not round-trip"):
+        baseline_sizes(tables, [True] * len(inst.heads))
 
 
 def test_bounds_cli_json_contract():
@@ -78,8 +156,9 @@ def test_bounds_cli_json_contract():
 
 def test_bounds_tiny_eps_exact_integers():
     out = json.loads(run("bounds", "--eps", "1e-300", "--format", "json").stdout)
-    m = walsh_all_levels(1.0, 1e-300)
-    assert out["rows"][0]["joint_upper_bits"] == 2**m - 1  # an exact integer in the JSON
+    row = out["rows"][0]  # M = 997 (M_BY_HAND): exact integers of 301 and 601 digits in the JSON
+    assert row["joint_upper_bits"] == row["joint_lower_bits"] == 2**997 - 1
+    assert row["separate_upper_bits"] == (4**997 - 1) // 3
 
 
 def test_compare_rows_agree_with_encode():
@@ -125,3 +204,52 @@ def test_huge_counts_abbreviated_in_tables_only():
     assert "≈1.339e300" in table
     csv_out = run("bounds", "--eps", "1e-300", "--format", "csv").stdout.splitlines()[1]
     assert len(csv_out.split(",")[2]) == 301  # the exact 301-digit integer
+
+
+def test_bounds_of_a_head_list_without_a_depth():
+    """``bounds --head ...`` with no --depth: unmasked level vectors (THEORY §5).
+
+    walsh:1-7 + sawtooth:0-2 at ε = 2^-4, every amplitude 1, so p = 4 and q = 3 for the sawtooth heads:
+
+    - walsh:1-7 need every nonempty subset of {1,2,3}; sawtooth:0 adds {1},{2},{3},{4};
+      sawtooth:1 adds {1,j} for j = 2..5, hence {5}; sawtooth:2 adds {2,j} for j = 3..6, hence {6}.
+      The span is all of levels 1..6: joint upper = 1+2+4+8+16+32 = 63.
+    - joint lower (q = 3): {1,2,3} from walsh, {4} from {1,4}, {5} from {2,5}: levels 1..5, 31.
+    - separate upper: walsh:n alone costs 2^(top(n)-1): 1 + 2·2 + 4·4 = 21; sawtooth:0: 2^4 - 1 = 15;
+      sawtooth:1: 2·15 = 30; sawtooth:2: 4·15 = 60; total 126.  Separate lower: 21 + 7 + 14 + 28 = 70.
+    - with --depth 5 the levels above 5 carry no freedom: {2,6} masks to {2}, so joint upper = 31,
+      sawtooth:2 alone spans {2},{3},{4},{5} = 30, separate upper = 21 + 15 + 30 + 30 = 96.
+    """
+    args = ["bounds", "--head", "walsh:1-7", "--head", "sawtooth:0-2", "--eps", "2^-4", "--format", "json"]
+    (row,) = json.loads(run(*args).stdout)["rows"]
+    assert row == {"eps": 2**-4, "joint_lower_bits": 31, "joint_upper_bits": 63, "separate_lower_bits": 70,
+                   "separate_upper_bits": 126, "gain": 2.0}
+    heads = parse_heads("walsh:1-7") + parse_heads("sawtooth:0-2")
+    assert {k: row[k] for k in bounds_by_span(heads, 2**-4, None)} == bounds_by_span(heads, 2**-4, None)
+    (row,) = json.loads(run(*args, "--depth", "5").stdout)["rows"]
+    assert (row["joint_lower_bits"], row["joint_upper_bits"], row["separate_lower_bits"], row["separate_upper_bits"]) == (31, 31, 70, 96)
+
+
+# Optimal exponents γ* (code length ~ ε^(-1/γ*), log-log slope 1/γ*).  walsh-all (THEORY §5):
+# γ*_joint = β, γ*_sep = β/2.  sawtooth-all, by hand from the interval stars: at ε = 2^-m head k
+# has p_k = m - βk and spans the levels [k, m + (1-β)k].  For β >= 1 these lie inside [0, m], so
+# L_joint = 2^m - 1 and L_sep = Σ_k 2^k (2^(m-βk) - 1) <= m 2^m: slope 1 for both, γ* = 1.  For
+# β < 1 the last head (k ≈ m/β) reaches level m/β, so both grow like 2^(m/β): γ* = β.  Both: min(β, 1).
+THEORY_EXPONENTS = [
+    ("walsh-all", "1", {"gamma_joint": 1.0, "gamma_separate": 0.5, "slope_joint": 1.0, "slope_separate": 2.0}),
+    ("walsh-all", "2", {"gamma_joint": 2.0, "gamma_separate": 1.0, "slope_joint": 0.5, "slope_separate": 1.0}),
+    ("walsh-all", "0.5", {"gamma_joint": 0.5, "gamma_separate": 0.25, "slope_joint": 2.0, "slope_separate": 4.0}),
+    ("sawtooth-all", "1", {"gamma_joint": 1.0, "gamma_separate": 1.0, "slope_joint": 1.0, "slope_separate": 1.0}),
+    ("sawtooth-all", "2", {"gamma_joint": 1.0, "gamma_separate": 1.0, "slope_joint": 1.0, "slope_separate": 1.0}),
+    ("sawtooth-all", "0.5", {"gamma_joint": 0.5, "gamma_separate": 0.5, "slope_joint": 2.0, "slope_separate": 2.0}),
+]
+
+
+@pytest.mark.parametrize("family,beta,theory", THEORY_EXPONENTS)
+def test_theory_exponents_and_fitted_slopes(family, beta, theory):
+    out = json.loads(run("bounds", "--family", family, "--beta", beta, "--eps-sweep", "2^-10:2^-60", "--format", "json").stdout)
+    assert out["theory"] == out["fit"]["theory"] == theory
+    assert out["family"] == {"name": family, "beta": float(beta)}
+    # the fitted slopes of the exact bounds approach the theory (sawtooth-all at β = 1 carries a log factor)
+    assert out["fit"]["joint_slope"] == pytest.approx(theory["slope_joint"], rel=0.01)
+    assert out["fit"]["separate_slope"] == pytest.approx(theory["slope_separate"], rel=0.06)
