@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 
-from dlcalc import BudgetError, FormatError, Instance, decode, encode, parse_heads
+from dlcalc import BudgetError, FormatError, Instance, decode, encode, family_heads, parse_heads
 from dlcalc._container import MAGIC, read_container
 
 
@@ -80,17 +80,47 @@ def test_class_changed_in_header_is_caught(joint_bytes):
 
 
 @pytest.mark.parametrize(
-    "patch",
+    "patch,message",
     [
-        {"depth": -1}, {"depth": "5"}, {"eps": 0}, {"eps": "x"}, {"heads": []}, {"heads": ["walsh:0"]},
-        {"heads": [5]}, {"heads": None, "family": {"name": "nope", "beta": 1}},
+        ({"depth": -1}, "header depth must be a non-negative integer, got -1"),
+        ({"depth": "5"}, "header depth must be a non-negative integer, got '5'"),
+        ({"eps": 0}, "header eps must be a finite number > 0, got 0"),
+        ({"eps": "x"}, "header eps must be a finite number > 0, got 'x'"),
+        ({"heads": []}, "header heads must be a non-empty list"),
+        ({"heads": ["walsh:0"]}, "header: walsh:0: Walsh heads start at walsh:1"),
+        ({"heads": [5]}, "header heads must be head specs"),
+        ({"heads": None, "family": {"name": "nope", "beta": 1}}, "header: unknown family 'nope'"),
+        ({"family": {"name": "walsh-all", "beta": 1}}, r"header family must be an object \{name, beta\} given instead of heads"),
+        ({"heads": None, "family": {"name": "walsh-all"}}, r"header family must be an object \{name, beta\}"),
+        ({"heads": None, "family": ["walsh-all", 1]}, r"header family must be an object \{name, beta\}"),
+        ({"heads": None, "family": {"name": "walsh-all", "beta": 0}}, "header: --beta must be a finite number > 0"),
+        ({"heads": None, "depth": 21, "family": {"name": "walsh-all", "beta": 1}}, "walsh-all at depth 21 is over the limit of depth 20"),
     ],
 )
-def test_bad_headers(joint_bytes, patch):
+def test_bad_headers(joint_bytes, patch, message):
     header = {**header_of(joint_bytes), **patch}
     header = {k: v for k, v in header.items() if v is not None}
-    with pytest.raises(FormatError):
+    with pytest.raises(FormatError, match=message):
         decode(with_header(joint_bytes, header))
+
+
+def test_family_header():
+    """An instance whose heads are exactly a family's is stored as the family (THEORY §6: the class, never the signs)."""
+    family = {"name": "walsh-all", "beta": 2.0}
+    inst = Instance.build(3, family_heads("walsh-all", 2.0, 3), seed=1, family=family)
+    data = encode(inst, 2**-3, "separate")
+    assert header_of(data) == {"depth": 3, "eps": 0.125, "family": {"name": "walsh-all", "beta": 2.0}}
+    box = read_container(data)
+    # walsh:n with a_n = 2^(-β(top(n)-1)): 1, 1/4, 1/4, then 1/16 four times
+    assert [h.spec for h in box.heads] == ["walsh:1", "walsh:2@0.25", "walsh:3@0.25"] + [f"walsh:{n}@0.0625" for n in range(4, 8)]
+    # at ε = 1/8 the top-3 heads are zero: sections of 1, 2, 2 bits, then nothing
+    assert box.section_bits == [1, 2, 2, 0, 0, 0, 0]
+    sawtooth = Instance.build(2, family_heads("sawtooth-all", 1.0, 2), seed=1, family={"name": "sawtooth-all", "beta": 1.0})
+    assert header_of(encode(sawtooth, 0.3, "joint"))["family"] == {"name": "sawtooth-all", "beta": 1.0}
+    # the family record alone does not make a family header: the heads must be exactly the family's
+    trimmed = Instance.build(3, inst.heads[:-1], seed=1, family=family)
+    header = header_of(encode(trimmed, 2**-3, "joint"))
+    assert "family" not in header and header["heads"] == [h.spec for h in inst.heads[:-1]]
 
 
 def test_huge_depth_refused_before_allocation(joint_bytes, monkeypatch):

@@ -70,12 +70,15 @@ def test_seed_derivation_is_the_file_format():
     assert np.array_equal(f.signs, 1 - 2 * expected.astype(int))
 
 
-@pytest.mark.parametrize("bad", [-1, 1.5, True])
-def test_bad_depth(bad):
-    with pytest.raises(SpecError):
+@pytest.mark.parametrize("bad,message", [(-1, "depth must be >= 0, got -1"), (1.5, "depth must be an integer, got 1.5"),
+                                         (True, "depth must be an integer, got True")])
+def test_bad_depth(bad, message):
+    with pytest.raises(SpecError, match=message):
         Feature.from_seed(bad, 0)
 
 
 def test_wrong_flip_count():
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError, match="a depth-3 feature has 7 flip bits, got 2"):
         Feature(3, [0, 1])
+    with pytest.raises(SpecError, match="flip bits must be 0 or 1"):
+        Feature(2, [0, 2, 1])

@@ -80,10 +80,23 @@ def test_parse_heads():
     assert parse_heads("sawtooth:4")[0] == Head("sawtooth", 4, 1.0)
 
 
-@pytest.mark.parametrize("spec", ["walsh:0", "haar:3", "walsh:5@0", "walsh:5@-1", "walsh:5@nan", "walsh:3-1",
-                                  "walsh", "sawtooth:-1", "walsh:1-99999999", "walsh:1@inf"])
-def test_bad_heads(spec):
-    with pytest.raises(SpecError):
+@pytest.mark.parametrize(
+    "spec,message",
+    [
+        ("walsh:0", "Walsh heads start at walsh:1"),
+        ("haar:3", "unknown head family 'haar'"),
+        ("walsh:5@0", "amplitude must be a finite number > 0, got 0.0"),
+        ("walsh:5@-1", "amplitude must be a finite number > 0, got -1.0"),
+        ("walsh:5@nan", "amplitude 'nan' is not finite"),
+        ("walsh:3-1", "empty head range 3-1"),
+        ("walsh", "cannot parse head 'walsh'"),
+        ("sawtooth:-1", "sawtooth heads start at sawtooth:0"),
+        ("walsh:1-99999999", "names 99999999 heads; at most 1048576"),
+        ("walsh:1@inf", "amplitude 'inf' is not finite"),
+    ],
+)
+def test_bad_heads(spec, message):
+    with pytest.raises(SpecError, match=message):
         parse_heads(spec)
 
 
