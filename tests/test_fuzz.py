@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from click.testing import CliRunner
 
-from dlcalc import DlcalcError, Instance, decode, encode, parse_heads
+from dlcalc import BudgetError, DlcalcError, FormatError, Instance, decode, encode, parse_heads
 from dlcalc.cli import cli
 
 FUZZ = settings(max_examples=400, deadline=None, derandomize=True)
@@ -136,13 +136,43 @@ def test_mutated_instance_json(patches):
             assert len(decoded.tables) == len(inst.heads)
 
 
+INSTANCE_TEXT = Instance.build(3, parse_heads("walsh:1-3") + parse_heads("sawtooth:1@0.5"), flips=[1, 0, 1, 1, 0, 0, 1]).dumps()
+edit = st.tuples(st.sampled_from(["replace", "insert", "delete"]), st.integers(0, len(INSTANCE_TEXT)), st.sampled_from('0123456789.-e"{}[],: abtfnul'))
+
+
+def edit_text(text: str, edits) -> str:
+    for op, pos, char in edits:
+        i = pos % (len(text) + 1)
+        if op == "replace":
+            text = text[:i] + char + text[i + 1 :]
+        elif op == "insert":
+            text = text[:i] + char + text[i:]
+        else:
+            text = text[:i] + text[i + 1 :]
+    return text
+
+
 @FUZZ
-@given(st.text(max_size=200))
+@given(st.one_of(st.text(max_size=200), st.lists(edit, min_size=1, max_size=3).map(lambda e: edit_text(INSTANCE_TEXT, e))))
 def test_random_instance_text(text):
+    """Random text and edited instance files: a one-line FormatError (or a budget refusal), or an instance that writes back to itself."""
     try:
-        Instance.loads(text, max_cells=SMALL_BUDGET)
-    except DlcalcError:
-        pass
+        inst = Instance.loads(text, max_cells=SMALL_BUDGET)
+    except FormatError as exc:
+        assert str(exc).startswith(("instance", "not a dlcalc instance")) and "\n" not in str(exc)
+    except BudgetError as exc:
+        assert "budget" in str(exc) and "\n" not in str(exc)
+    else:
+        again = Instance.loads(inst.dumps())
+        assert again == inst and again.dumps() == inst.dumps()
+        doc = json.loads(text)  # what loaded is what the text says
+        assert inst.depth == doc["depth"]
+        assert [(h.family, h.index, h.amplitude) for h in inst.heads] == [
+            (d["family"], d["index"], float(d.get("amplitude", 1.0))) for d in doc["heads"]]
+        if doc.get("flips") is None:
+            assert inst.seed == doc["seed"]
+        else:
+            assert inst.seed is None and np.packbits(inst.feature.flips).tobytes().hex() == doc["flips"].lower()
 
 
 def test_huge_section_claim_refused_before_allocation(monkeypatch):
