@@ -98,6 +98,15 @@ def test_encode_json_contract(tmp_path):
         assert rec["verified"] is True and rec["max_error"] <= 2**-5
         assert rec["lower_bound_bits"] <= rec["payload_bits"] == rec["upper_bound_bits"] < rec["file_bits"]
         assert {"head", "precision", "payload_bits", "error", "levels"} <= set(rec["heads"][0])
+    # by hand (THEORY §5, depth 5, ε = 2^-5, p = 5): walsh:1-7 span levels {1,2,3}, sawtooth:0 adds {1}..{5}:
+    # joint 2^5 - 1 = 31.  Separate: walsh 1 + 2·2 + 4·4 = 21, sawtooth:0 31, sawtooth:1 {1,j} for j = 2..6,
+    # {1,6} masked to {1}: levels 1..5, 31; total 83.  Lower (q = 4): joint 31; sawtooth:0 15, sawtooth:1 30: 66.
+    assert (out["joint"]["payload_bits"], out["joint"]["lower_bound_bits"]) == (31, 31)
+    assert (out["separate"]["payload_bits"], out["separate"]["lower_bound_bits"]) == (83, 66)
+    assert [h["payload_bits"] for h in out["separate"]["heads"]] == [1, 2, 2, 4, 4, 4, 4, 31, 31]
+    assert [h["precision"] for h in out["joint"]["heads"]] == [None] * 7 + [5, 5]
+    assert [h["error"] for h in out["joint"]["heads"]] == [0] * 7 + [2**-5, 2**-5]
+    assert out["joint"]["max_error"] == 2**-5 and out["gain"] == 83 / 31
     assert out["joint"]["heads"][0]["payload_bits"] is None
     assert sum(h["payload_bits"] for h in out["separate"]["heads"]) == out["separate"]["payload_bits"]
     assert out["gain"] == out["separate"]["payload_bits"] / out["joint"]["payload_bits"]
@@ -223,3 +232,107 @@ def test_long_tables_are_cut_for_people_not_for_scripts():
 def test_python_dash_m():
     result = subprocess.run([sys.executable, "-m", "dlcalc", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and "dlcalc" in result.stdout
+
+
+ENCODE_ARGS = ["encode", "--depth", "5", "--head", "walsh:1-7", "--head", "sawtooth:0-1", "--eps", "2^-5"]
+
+
+@pytest.mark.parametrize("coder,payload_bits", [("joint", 31), ("separate", 83)])
+def test_max_bits_accepts_the_exact_payload_and_refuses_one_less(coder, payload_bits):
+    """The payloads are 31 and 83 bits (test_encode_json_contract): exactly the budget passes, one bit less is refused."""
+    out = run_json(*ENCODE_ARGS, "--coder", coder, "--max-bits", str(payload_bits))
+    assert out["payload_bits"] == payload_bits and out["verified"]
+    refused = run(*ENCODE_ARGS, "--coder", coder, "--max-bits", str(payload_bits - 1), code=2)
+    assert refused.stderr == (f"Error: the payload needs {payload_bits} bits, over the budget of {payload_bits - 1} "
+                              "(raise --max-bits, or use `dlcalc bounds` for the formula values)\n")
+    assert refused.stdout == ""
+    run("compare", *ENCODE_ARGS[1:], "--no-baselines", "--max-bits", "83", "--format", "json")
+    run("compare", *ENCODE_ARGS[1:], "--no-baselines", "--max-bits", "82", code=2)
+
+
+# depth 3, walsh:3 and sawtooth:1 at ε = 2^-2: walsh:3's parity table has 2^top(3) = 4 cells,
+# sawtooth:1 (p = 2, k + p = 3 <= D) a code table of 2^3 = 8 cells, and the image of the feature is
+# materialized once per table level (4 + 8): 24 cells.  The feature itself has 2^3 = 8.
+CELLS_ARGS = ["--depth", "3", "--head", "walsh:3", "--head", "sawtooth:1"]
+
+
+def test_max_cells_accepts_the_exact_need_and_refuses_one_less(tmp_path):
+    for command in (["encode", *CELLS_ARGS, "--eps", "2^-2", "--coder", "joint"], ["quantize", *CELLS_ARGS, "--eps", "2^-2"]):
+        run(*command, "--max-cells", "24", "--format", "json")
+        refused = run(*command, "--max-cells", "23", code=2)
+        assert refused.stderr.startswith("Error: the cell tables need 24 cells, over the budget of 23 (raise --max-cells")
+    dlc = tmp_path / "x.dlc"
+    inst = tmp_path / "inst.json"
+    run("build", *CELLS_ARGS, "-o", str(inst))
+    run("encode", str(inst), "--eps", "2^-2", "--coder", "joint", "-o", str(dlc))
+    for command in (["decode", str(dlc)], ["verify", str(inst), str(dlc)]):
+        assert run(*command, "--max-cells", "24", "--format", "json").exit_code == 0
+        refused = run(*command, "--max-cells", "23", code=2)
+        assert "need 24 cells, over the budget of 23" in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def test_max_cells_bounds_the_depth():
+    """A depth-5 feature has 2^5 = 32 cells."""
+    assert run_json("build", "--depth", "5", "--head", "walsh:1", "--max-cells", "32")["instance"]["depth"] == 5
+    refused = run("build", "--depth", "5", "--head", "walsh:1", "--max-cells", "31", code=2)
+    assert refused.stderr.startswith("Error: depth 5 needs 2^5 cells, over the budget of 31")
+
+
+# ----------------------------------------------------------------------------- explicit flips
+
+FLIPS = [1, 0, 1, 1, 0, 0, 1]  # s_{0,0}; s_{1,0}, s_{1,1}; s_{2,0..3}: packed 1011001(0) = 0xb2
+
+
+def test_explicit_flip_instance_saves_and_loads(tmp_path):
+    from dlcalc import Instance, parse_heads
+
+    inst = Instance.build(3, parse_heads("walsh:5") + parse_heads("sawtooth:1@0.5"), flips=FLIPS)
+    doc = inst.to_dict()
+    assert (doc["seed"], doc["flips"]) == (None, "b2")
+    back = Instance.loads(inst.dumps())
+    assert back == inst and back.seed is None and back.feature.flips.tolist() == FLIPS
+    path = tmp_path / "inst.json"
+    path.write_text(inst.dumps())
+    info = run_json("info", str(path))
+    assert info["instance"]["flips"] == "b2" and info["instance"]["seed"] is None
+    assert run("info", str(path)).stdout.count("explicit flips") == 1
+
+
+@pytest.mark.parametrize(
+    "flips,message",
+    [("b3", "instance flips have nonzero padding bits"), ("b200", "instance flips hold 2 bytes; depth 3 needs 1"),
+     ("zz", "instance flips are not valid hex"), (178, "instance flips must be a hex string")],
+)
+def test_bad_explicit_flips(flips, message):
+    from dlcalc import FormatError, Instance
+
+    doc = {"dlcalc": "instance", "schema_version": 1, "depth": 3, "seed": None, "flips": flips,
+           "heads": [{"family": "walsh", "index": 5}]}
+    with pytest.raises(FormatError, match=message):
+        Instance.from_dict(doc)
+
+
+def test_explicit_flip_instance_encodes_and_verifies(tmp_path):
+    from dlcalc import Instance, decode, parse_heads
+
+    from .helpers import head_codes
+
+    heads = parse_heads("walsh:5") + parse_heads("walsh:7@0.5") + parse_heads("sawtooth:1")
+    inst = Instance.build(3, heads, flips=FLIPS)
+    path, dlc = tmp_path / "inst.json", tmp_path / "x.dlc"
+    path.write_text(inst.dumps())
+    out = run_json("encode", str(path), "--eps", "2^-3", "-o", str(dlc))
+    assert out["instance"]["flips"] == "b2"
+    # joint: walsh:5 {1,3}, walsh:7 {1,2,3} and sawtooth:1's {1,2},{1,3},{1,4}->{1} span levels 1..3: 7 bits;
+    # separate: 4 + 4 + 7 = 15 bits
+    assert (out["joint"]["payload_bits"], out["separate"]["payload_bits"]) == (7, 15)
+    for coder in ("joint", "separate"):
+        assert run_json("verify", str(path), str(tmp_path / f"x.{coder}.dlc"))["verified"] is True
+        decoded = decode((tmp_path / f"x.{coder}.dlc").read_bytes())
+        walsh5, walsh7, _ = decoded.tables
+        assert walsh5.values.tolist() == head_codes(inst.feature.flips, 3, heads[0], 2**-3)[1].tolist() == [0, 1, 1, 0, 0, 1, 1, 0]
+        assert walsh7.values.tolist() == head_codes(inst.feature.flips, 3, heads[1], 2**-3)[1].tolist() == [0, 1, 0, 1, 1, 0, 1, 0]
+    other = tmp_path / "other.json"  # flip s_{1,1}: walsh:7 reads it, so the file no longer fits
+    other.write_text(Instance.build(3, heads, flips=[1, 0, 0, 1, 0, 0, 1]).dumps())
+    failed = run("verify", str(other), str(tmp_path / "x.joint.dlc"), "--format", "json", code=3)
+    assert json.loads(failed.stdout)["verified"] is False
