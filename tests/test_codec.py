@@ -5,14 +5,14 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
 from dlcalc import Head, Instance, coder_bounds, decode, encode, parse_heads, quantize_heads, run_coder, verify
 from dlcalc._container import read_container, write_container
 from dlcalc._quantize import approximant_values
 
-from .helpers import count_distinct
+from .helpers import approximant_level, count_distinct, head_codes, value_of_code
 
 SMALL_CASES = [
     (2, "walsh:1-3", 0.5),
@@ -140,6 +140,11 @@ def test_bounds_match_theory_formulas():
     eps=st.sampled_from([0.4, 0.1, 2**-5, 2**-9, 0.003]),
     noise_seed=st.integers(0, 1000),
 )
+# sawtooth code tables with k >= 1 (k + p <= D): sawtooth:2 with p = 4, sawtooth:1 with p = 4
+@example(depth=6, seed=3, head=Head("sawtooth", 2), eps=0.1, noise_seed=1)
+@example(depth=5, seed=8, head=Head("sawtooth", 1, 0.5), eps=2**-5, noise_seed=2)
+@example(depth=6, seed=1, head=Head("sawtooth", 0), eps=2**-5, noise_seed=3)  # code table, k = 0
+@example(depth=4, seed=1, head=Head("sawtooth", 2), eps=2**-5, noise_seed=4)  # sweeping table, k >= 1
 def test_sup_error_of_wrong_tables_matches_direct_evaluation(depth, seed, head, eps, noise_seed):
     """Perturbed tables: the closed-form sup error equals a fine sampling of |a g(h(x)) - f̂(x)|."""
     from dlcalc import head_tables, sup_error
@@ -155,6 +160,7 @@ def test_sup_error_of_wrong_tables_matches_direct_evaluation(depth, seed, head, 
     hi = int(values.max()) if values.size else 0
     idx = rng.integers(0, values.size, size=max(1, values.size // 4))
     values[idx] = rng.integers(0, max(hi, 1) + 1, size=idx.size).astype(values.dtype)
+    values[idx[0]] = (int(truth.values[idx[0]]) + 1) % (max(hi, 1) + 1)  # at least one entry is wrong
     wrong = HeadTable(truth.level, values)
     exact = float(sup_error(q, wrong, truth))
     level, fhat = approximant_values(q, wrong, depth, max_cells=1 << 22)
@@ -180,3 +186,32 @@ def test_walsh_fast_path_equals_generic_decoder(depth, seed, n):
     if len(basis) == 1:
         assert walsh_table_from_section(q, basis, box.sections[0], {}) == generic
     assert generic == head_tables([q], inst.feature)[0]
+
+
+small_head = st.one_of(
+    st.builds(Head, st.just("walsh"), st.integers(1, 255), st.sampled_from([1.0, 0.5, 0.3])),
+    st.builds(Head, st.just("sawtooth"), st.integers(0, 5), st.sampled_from([1.0, 0.5, 0.3])),
+)
+
+
+@given(
+    depth=st.integers(0, 6),
+    seed=st.integers(0, 2**32),
+    heads=st.lists(small_head, min_size=1, max_size=3),
+    eps=st.sampled_from([0.6, 0.2, 2**-3, 2**-5, 0.01]),
+    coder=st.sampled_from(["joint", "separate"]),
+)
+@example(depth=10, seed=3, coder="joint", eps=2**-6,  # the image cache's strided levels at depth >= 9
+         heads=[Head("walsh", 1023), Head("walsh", 300, 0.5), Head("sawtooth", 2), Head("sawtooth", 0, 0.5), Head("sawtooth", 7)])
+@example(depth=9, seed=4, coder="separate", eps=2**-5, heads=[Head("walsh", 257), Head("sawtooth", 3), Head("sawtooth", 6, 0.5)])
+def test_decoded_functions_equal_the_definition(depth, seed, heads, eps, coder):
+    """Decoded f̂ on every cell, bit for bit, against the per-cell evaluation of THEORY §2-§4 (tests/helpers.py)."""
+    assume(all(approximant_level(h, eps) <= (13 if depth >= 9 else 9) for h in heads))
+    inst = Instance.build(depth, heads, seed=seed)
+    decoded = decode(encode(inst, eps, coder))
+    for head, q, table in zip(heads, decoded.quants, decoded.tables):
+        level, values = approximant_values(q, table, depth)
+        ref_level, codes = head_codes(inst.feature.flips, depth, head, eps)
+        want = np.array([float(value_of_code(head, eps, c)) for c in codes.tolist()])
+        common = max(level, ref_level)
+        assert np.array_equal(np.repeat(values, 1 << (common - level)), np.repeat(want, 1 << (common - ref_level))), head.spec

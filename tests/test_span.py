@@ -2,7 +2,9 @@
 
 import itertools
 
-from hypothesis import given
+import pytest
+
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dlcalc import interval_star_cost, level_cost, level_vector, reduce_basis
@@ -32,9 +34,38 @@ stars = st.lists(st.tuples(st.integers(0, 9), st.integers(0, 7)), max_size=5)
 
 
 @given(stars, st.sampled_from([None, 1, 2, 4, 6, 9]))
+@example([(0, 1), (1, 2)], 2)  # touching stars, the second clipped: cost 3 (test_touching_interval_stars)
+@example([(0, 1), (2, 2)], 3)  # a gap, then a clipped star: cost 7
+@example([(0, 1), (1, 2)], None)
+@example([(2, 2), (4, 1)], None)  # touching at a centre
+@example([(1, 3), (2, 1), (6, 1)], 4)
 def test_interval_stars_equal_listed_vectors(star_list, depth):
     vectors = [level_vector([i]) if k == 0 else level_vector([k, k + i]) for k, p in star_list for i in range(1, p + 1)]
     assert interval_star_cost(star_list, depth) == level_cost(vectors, depth)
+
+
+@pytest.mark.parametrize(
+    "star_list,depth,cost",
+    [
+        # {1} and {1,2},{1,3}; at depth 2 {1,3} masks to {1}: span {1},{2}, cost 1 + 2
+        ([(0, 1), (1, 2)], 2, 3),
+        # {1} and {2,3},{2,4}; at depth 3 {2,4} masks to {2}: span {1},{2},{3}, cost 1 + 2 + 4
+        ([(0, 1), (2, 2)], 3, 7),
+        # unmasked: {1},{1,2},{1,3} span levels 1..3: 7; {2,3},{2,4} alone: 4 + 8; with {1}: 1 + 4 + 8
+        ([(0, 1), (1, 2)], None, 7),
+        ([(2, 2)], None, 12),
+        ([(0, 1), (2, 2)], None, 13),
+        # touching at the centre: {2,3},{2,4} and {4,5}: levels 3, 4, 5 over the minimum 2: 4 + 8 + 16
+        ([(2, 2), (4, 1)], None, 28),
+        # a star above the depth is ignored; a clipped one keeps its centre: {3} at depth 3 costs 4
+        ([(4, 2)], 3, 0),
+        ([(3, 2)], 3, 4),
+    ],
+)
+def test_touching_interval_stars(star_list, depth, cost):
+    assert interval_star_cost(star_list, depth) == cost
+    vectors = [level_vector([i]) if k == 0 else level_vector([k, k + i]) for k, p in star_list for i in range(1, p + 1)]
+    assert level_cost(vectors, depth) == cost
 
 
 def test_closed_forms_one_head():
