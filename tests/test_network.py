@@ -145,6 +145,21 @@ def test_network_cli_json(tmp_path):
     doc = json.loads(export.read_text())
     hexes = doc["networks"]["joint"][0]["serialized_hex"]
     assert HeavisideNetwork.deserialize(bytes.fromhex(hexes)).network_bits == out["joint"]["network_bits"]
+    # coder bits by hand (THEORY §5, depth 5, ε = 2^-4, sawtooth:1 with p = 4, q = 3): joint, walsh:1-7 span
+    # {1,2,3} and {1,j} for j = 2..5 add {4},{5}: 31; lower {1,j} for j <= 4: 15.  Separate: walsh
+    # 1 + 2·2 + 4·4 = 21, sawtooth:1 alone 2 + 4 + 8 + 16 = 30 (lower 2 + 4 + 8 = 14): 51 and 35.
+    assert (out["joint"]["payload_bits"], out["joint"]["lower_bound_bits"]) == (31, 15)
+    assert (out["separate"]["payload_bits"], out["separate"]["lower_bound_bits"]) == (51, 35)
+    for arch in ("joint", "separate"):
+        nets = doc["networks"][arch]
+        # the record's sizes recomputed from the exported layers and bytes (14 bytes of framing per file)
+        assert out[arch]["network_bits"] == sum(8 * (len(bytes.fromhex(n["serialized_hex"])) - 14) for n in nets)
+        assert out[arch]["nonzero_weights"] == sum(len(layer["values"]) for n in nets for layer in n["layers"])
+        assert out[arch]["neurons"] == sum(layer["n_out"] for n in nets for layer in n["layers"] if layer["activation"] == "heaviside")
+        assert out[arch]["layers"] == max(len(n["layers"]) for n in nets)
+        assert out[arch]["ratio_to_payload"] == out[arch]["network_bits"] / out[arch]["payload_bits"]
+    assert len(doc["networks"]["separate"]) == 8 and out["separate"]["constructions"] == {
+        k: sum(n["kind"] == k for n in doc["networks"]["separate"]) for k in ("trunk", "step")}
 
 
 def test_compare_networks_columns():
