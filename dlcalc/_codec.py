@@ -23,11 +23,23 @@ from ._quantize import (
     RequirementSet,
     head_tables,
     quantize_heads,
-    sup_error,
     check_table_cells,
 )
+from ._reference import ReferenceTruth, reference_truth
 
-__all__ = ["CODER_NAMES", "Bounds", "coder_bounds", "encode", "decode", "verify", "run_coder", "Decoded", "CoderResult"]
+__all__ = [
+    "CODER_NAMES",
+    "Bounds",
+    "coder_bounds",
+    "encode",
+    "decode",
+    "verify",
+    "instance_reference",
+    "run_coder",
+    "Decoded",
+    "CoderResult",
+    "Verification",
+]
 
 CODER_NAMES = ("joint", "separate")
 #: Default budget on payload bits a coder may materialize.
@@ -137,14 +149,27 @@ def walsh_table_from_section(q: HeadQuantization, basis: dict[int, int], section
 
 @dataclass
 class Verification:
-    """Result of checking decoded tables against an instance (THEORY §3-§4)."""
+    """Result of checking decoded tables against an instance (THEORY §3-§4).
+
+    Both lists come from the reference evaluator (:mod:`dlcalc._reference`), which
+    evaluates the definitions from the flip bits and shares no code with the
+    coders' table builders.
+
+    Attributes
+    ----------
+    tables_equal : list of bool
+        Per head: the decoded table encodes exactly the true quantized ``f̂_t``.
+    errors : list of Fraction
+        Per head: the exact ``sup_x |f_t(x) - f̂_t(x)|`` of the decoded function
+        (``inf`` for a table the format cannot read).
+    """
 
     tables_equal: list[bool]
-    errors: list[Fraction]
+    errors: list[Fraction | float]
     eps: float
 
     @property
-    def max_error(self) -> Fraction:
+    def max_error(self) -> Fraction | float:
         return max(self.errors) if self.errors else Fraction(0)
 
     @property
@@ -153,16 +178,30 @@ class Verification:
         return all(self.tables_equal) and self.max_error <= Fraction(self.eps)
 
 
-def verify(instance: Instance, decoded: Decoded, truth: list[HeadTable] | None = None) -> Verification:
-    """Compare decoded tables with the true quantized ones, and compute exact sup errors."""
+def instance_reference(instance: Instance, eps: float, max_cells: int = DEFAULT_MAX_CELLS) -> ReferenceTruth:
+    """The reference truth of an instance at ε, to share between the coders' verifications."""
+    return reference_truth(instance.depth, instance.feature.flips, instance.heads, eps, max_cells)
+
+
+def verify(
+    instance: Instance,
+    decoded: Decoded,
+    reference: ReferenceTruth | None = None,
+    max_cells: int = DEFAULT_MAX_CELLS,
+) -> Verification:
+    """Judge decoded tables against the instance's definition: equality and exact sup errors.
+
+    ``reference`` (from :func:`instance_reference` at the file's ε) saves
+    evaluating the instance again; it is built here otherwise, within ``max_cells``.
+    """
     box = decoded.container
     if box.depth != instance.depth or box.heads != instance.heads:
         raise _class_mismatch(instance, box)
-    quants = decoded.quants
-    if truth is None:
-        truth = head_tables(quants, instance.feature)
-    equal = [got == want for got, want in zip(decoded.tables, truth)]
-    errors = [sup_error(q, got, want) for q, got, want in zip(quants, decoded.tables, truth)]
+    if reference is None:
+        reference = instance_reference(instance, box.eps, max_cells)
+    elif not reference.matches(instance.depth, instance.feature.flips, instance.heads, box.eps):
+        raise ValueError("the reference truth belongs to another instance or ε")
+    equal, errors = reference.check(decoded.tables)
     return Verification(equal, errors, box.eps)
 
 
@@ -200,14 +239,14 @@ def run_coder(
     coder: str,
     max_bits: int = DEFAULT_MAX_BITS,
     max_cells: int = DEFAULT_MAX_CELLS,
-    truth: list[HeadTable] | None = None,
+    reference: ReferenceTruth | None = None,
 ) -> CoderResult:
     """Encode, decode from the bytes alone, and verify (the ``dlcalc encode`` pipeline)."""
     quants = quantize_heads(instance.heads, eps)
     check_table_cells(quants, instance.depth, max_cells)
     data = encode(instance, eps, coder, max_bits=max_bits)
     decoded = decode(data, max_cells=max_cells)
-    verification = verify(instance, decoded, truth)
+    verification = verify(instance, decoded, reference, max_cells)
     bounds = coder_bounds(quants, instance.depth, coder)
     heads_bits = list(decoded.container.section_bits) if coder == "separate" else None
     return CoderResult(coder, eps, data, decoded.container.payload_bits, bounds, quants, heads_bits, verification, decoded)

@@ -10,7 +10,7 @@ import click
 import numpy as np
 
 from .. import CODER_NAMES, decode, quantize_heads, run_coder, verify
-from .._codec import DEFAULT_MAX_BITS, CoderResult, Verification
+from .._codec import DEFAULT_MAX_BITS, CoderResult, Verification, instance_reference
 from .._container import MAX_FILE_BYTES, split_containers
 from .._instance import head_to_dict
 from .._quantize import HeadQuantization, approximant_values, head_tables, sup_error
@@ -151,9 +151,8 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
     for path in targets.values():
         if path != "-" and os.path.exists(path) and not force:
             raise InputError(f"{path} exists; pass --force to overwrite it")
-    quants = quantize_heads(inst.heads, eps)
-    truth = head_tables(quants, inst.feature, max_cells=max_cells)
-    results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, truth=truth) for c in coders}
+    reference = instance_reference(inst, eps, max_cells)
+    results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, reference=reference) for c in coders}
     for c, path in targets.items():
         write_output(path, results[c].data, force)
         if path != "-":
@@ -282,7 +281,7 @@ def verify_cmd(instance, dlc, max_cells, fmt):
     reports, failures = [], []
     for data in split_containers(_read_dlc(dlc)):
         decoded = decode(data, max_cells=max_cells)
-        v: Verification = verify(inst, decoded)
+        v: Verification = verify(inst, decoded, max_cells=max_cells)
         box = decoded.container
         rows = [{"head": q.head.spec, "table_equal": same, "error": err, "within_eps": err <= box.eps}
                 for q, same, err in zip(decoded.quants, v.tables_equal, v.errors)]

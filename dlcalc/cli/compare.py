@@ -8,6 +8,7 @@ import os
 import click
 
 from .. import CODER_NAMES, head_tables, parse_heads, quantize_heads, run_coder
+from .._codec import instance_reference
 from .._baselines import available_compressors, baseline_sizes
 from .._bounds import family_bounds, fit_slope, heads_bounds, theory_exponents
 from .._instance import FAMILY_NAMES
@@ -81,7 +82,8 @@ def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int
     """One ε: both coders encoded, decoded and verified, the gain, and the baselines."""
     quants = quantize_heads(inst.heads, eps)
     truth = head_tables(quants, inst.feature, max_cells=max_cells)
-    results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, truth=truth) for c in CODER_NAMES}
+    reference = instance_reference(inst, eps, max_cells)
+    results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, reference=reference) for c in CODER_NAMES}
     row = {"eps": eps}
     for c, r in results.items():
         rec = coder_record(r, inst.depth)

@@ -1,0 +1,370 @@
+"""The reference evaluator that decides verification (THEORY §2-§4, §8).
+
+``verify`` must not trust the code it checks.  This module evaluates the
+definitions of THEORY §2-§4 directly and judges a decoded table against them.
+It shares with the coders only
+
+- the raw flip bits ``Feature.flips`` (level order, THEORY §2),
+- the class: depth, heads with amplitudes, and ε,
+- the decoded tables under test, read through the format of the
+  ``dlcalc._quantize`` module docstring;
+
+and none of their code: not the image of the feature, the head tables, the
+cell parities, the sawtooth state, the precision, the expansion of a table into
+values or the closed-form sup error.  Every one of those is computed here again,
+plainly, from the definitions.
+
+Evaluation
+----------
+- **Feature** (THEORY §2).  On the cells ``c`` of a level ``r`` the image index
+  is built digit by digit: ``b_i(h(x)) = b_i(x) XOR s_{i-1, k_{i-1}(x)}``, one
+  vectorized pass per digit ``i <= min(r, D)``.
+- **Walsh heads** (THEORY §3).  ``f = a (-1)^parity``, the parity of the image
+  digits in ``A(n)`` on cells of level ``top(n)``; every Walsh head of a level is
+  evaluated in one array operation.
+- **Sawtooth heads** (THEORY §3-§4).  From the image digits ``y_l``:
+  ``z_i = y_{k+i} XOR y_k`` (``y_i`` for ``k = 0``), the true code
+  ``Q = Σ_{i<=p} z_i 2^(p-i)`` and ``f̂ = a(1 - 2(Σ_{i<=p} 2^-i z_i + 2^-(p+1)))``;
+  ``S_k`` at the left end of an image cell (its digits, then zeros) and the left
+  limit at its right end (its digits, then ones).
+- **Zero heads** (``ε >= a``): ``f̂ = 0`` and the error is ``a`` exactly, since
+  ``|g ∘ h|`` attains 1 (Walsh is ±1 everywhere; ``S_k(0) = 0``).
+
+Exact sup error
+---------------
+On a cell ``c`` of level ``r >= k`` (``r >= top(n)`` for Walsh), ``h`` maps
+``c`` onto the image cell ``h(c)`` of level ``r`` and ``g`` is affine (constant)
+on ``h(c)``; ``f = a g ∘ h`` therefore takes on ``c`` exactly the values of an
+affine function on a half-open interval.  Against a constant ``f̂`` the sup over
+the cell is the larger of ``|f - f̂|`` at the left value and at the left limit at
+the right end.  Everything is scaled to integers (by ``2^p / a``) and the result
+is an exact :class:`~fractions.Fraction`.
+
+A *sweeping* cell (``L = max(D, k) < k + p``) carries ``2^m`` quantization
+sub-cells ``j`` (``m = k + p - L``).  ``h`` is a translation on it (``L >= D``),
+so sub-cell ``j`` maps to sub-cell ``j`` of ``h(c)``, and both the true code
+``Q(j) = v 2^m + (j XOR y_k (2^m - 1))`` and the decoded one (the same form in
+the decoded ``v, o``) are affine in ``j``; so are the two endpoint values of
+``S_k``.  Their differences are affine in ``j``, and the largest absolute value
+over ``0 <= j < 2^m`` is at ``j = 0`` or ``j = 2^m - 1``: only those two
+sub-cells are evaluated, so the work is that of the coders' table, never
+``2^(k+p)`` cells.  The same two points decide whether the decoded staircase
+equals the true one (two points fix an affine function).
+
+A table the format cannot read as this head's table (wrong level, shape or
+value range, or values for a zero head) defines no function; it counts as
+unequal, with an infinite error.
+
+Examples
+--------
+>>> from dlcalc import Feature, Head
+>>> feature = Feature(2, [1, 0, 1])
+>>> feature_image(feature.flips, 2, 2).tolist()
+[2, 3, 1, 0]
+>>> truth = reference_truth(2, feature.flips, [Head("sawtooth", 0)], 0.25)
+>>> truth.heads[0].precision, truth.heads[0].kind
+(2, 'code')
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ._errors import BudgetError
+
+__all__ = [
+    "ReferenceHead",
+    "ReferenceTruth",
+    "reference_heads",
+    "reference_cells",
+    "reference_truth",
+    "feature_image",
+    "reference_point_values",
+]
+
+#: Cells of one Walsh block evaluated at once (bounds the temporaries).
+_BLOCK_CELLS = 1 << 22
+_ZERO = Fraction(0)
+
+
+# ----------------------------------------------------------------------------- the class
+
+
+@dataclass(frozen=True)
+class ReferenceHead:
+    """How the format stores one head at accuracy ε, derived here from THEORY §4 and §8.
+
+    Attributes
+    ----------
+    kind : str
+        ``"zero"`` (``ε >= a``), ``"walsh"`` (parity bit on level ``top(n)``),
+        ``"code"`` (sawtooth code ``Q`` on level ``k + p``) or ``"sweep"``
+        (sawtooth state ``2v + o``, ``v`` for ``k = 0``, on level ``max(D, k)``).
+    precision : int or None
+        ``p``: the smallest ``p >= 1`` with ``a 2^-p <= ε`` (sawtooth heads only).
+    level : int or None
+        Level of the table cells; None for a zero head.
+    """
+
+    family: str
+    index: int
+    amplitude: Fraction
+    kind: str
+    precision: int | None
+    level: int | None
+
+
+def _precision(amplitude: Fraction, eps: Fraction) -> int:
+    """Smallest ``p >= 1`` with ``a 2^-p <= ε``: the smallest ``p`` with ``2^p >= ceil(a/ε)``."""
+    ratio = amplitude / eps
+    need = -((-ratio.numerator) // ratio.denominator)  # ceil(a/ε) >= 2
+    return (need - 1).bit_length()
+
+
+def reference_heads(heads, depth: int, eps: float) -> list[ReferenceHead]:
+    """Kind, precision and table level of every head (THEORY §4, §8), from the class alone."""
+    eps_exact = Fraction(eps)
+    quantized: dict[float, tuple[Fraction, int | None]] = {}  # amplitude -> (a, p; None when ε >= a)
+    out = []
+    for head in heads:
+        if head.amplitude not in quantized:
+            a = Fraction(head.amplitude)
+            quantized[head.amplitude] = (a, None if eps_exact >= a else _precision(a, eps_exact))
+        a, p = quantized[head.amplitude]
+        k = head.index
+        if p is None:
+            out.append(ReferenceHead(head.family, k, a, "zero", None, None))
+        elif head.family == "walsh":
+            out.append(ReferenceHead(head.family, k, a, "walsh", None, k.bit_length()))
+        elif k + p <= max(depth, k):
+            out.append(ReferenceHead(head.family, k, a, "code", p, k + p))
+        else:
+            out.append(ReferenceHead(head.family, k, a, "sweep", p, max(depth, k)))
+    return out
+
+
+def reference_cells(ref_heads: list[ReferenceHead]) -> int:
+    """Cells the reference materializes: one image per distinct level plus one array per head."""
+    levels = [h.level for h in ref_heads if h.kind != "zero"]
+    return sum(1 << lv for lv in set(levels)) + sum(1 << lv for lv in levels)
+
+
+# ----------------------------------------------------------------------------- evaluation
+
+
+def _flips_of_level(flips: np.ndarray, depth: int, j: int) -> np.ndarray:
+    """``s_{j, ·}`` read straight from the level-order flip bits (all 0 for ``j >= D``)."""
+    if j >= depth:
+        return np.zeros(1 << j, dtype=np.uint8)
+    return flips[(1 << j) - 1 : (1 << (j + 1)) - 1]
+
+
+def feature_image(flips: np.ndarray, depth: int, level: int) -> np.ndarray:
+    """Image index ``floor(2^r h(x))`` of every level-``r`` cell, by the digit form (THEORY §2).
+
+    Digit ``i`` of a level-``r`` index is bit ``r - i``; its level-``(i-1)``
+    ancestor is the index shifted right by ``r - i + 1``, i.e. the row of a
+    ``2^(i-1) × 2^(r-i+1)`` view.  Each pass XORs ``s_{i-1, ancestor}`` into digit ``i``.
+    int32 up to level 30, int64 beyond.
+    """
+    dtype = np.int32 if level <= 30 else np.int64
+    image = np.arange(1 << level, dtype=dtype)
+    for i in range(1, min(level, depth) + 1):
+        s = _flips_of_level(flips, depth, i - 1).astype(dtype)
+        rows = image.reshape(1 << (i - 1), 1 << (level - i + 1))
+        rows ^= (s << (level - i))[:, None]
+    return image
+
+
+def _digit_mask(index: int, level: int) -> int:
+    """Bits of a level-``r`` cell index holding the digits ``l ∈ A(n)``: digit ``l`` (bit ``l-1`` of ``n``)
+    is bit ``r - l`` of the index, so the mask is ``n`` bit-reversed in ``r`` bits (``r >= top(n)``)."""
+    return int(format(index, f"0{level}b")[::-1], 2)
+
+
+def _walsh_parity(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """``parity(image & mask)`` for every mask (rows) and cell (columns), as uint8."""
+    return (np.bitwise_count(image[None, :] & masks[:, None]) & 1).astype(np.uint8)
+
+
+def _oriented(image: np.ndarray, k: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(Σ_{i<=w} z_i 2^(w-i), y_k)`` on cells of level ``k + w``: ``z_i = y_{k+i} XOR y_k`` (``y_i``, ``y_0 = 0`` for ``k = 0``)."""
+    low = (1 << width) - 1
+    yk = (image >> width) & 1 if k >= 1 else np.zeros_like(image)
+    return (image & low) ^ (yk * low), yk
+
+
+def _max_abs(hi: np.ndarray, lo: np.ndarray, shift: int) -> int:
+    """``max |hi 2^shift + lo|`` over all cells as an exact int (``hi``, ``lo`` small int64 arrays).
+
+    When ``2^shift`` exceeds the spread of ``lo`` the largest ``hi`` wins and ``lo``
+    breaks ties, so no product is formed in int64; otherwise ``2^shift`` is small.
+    """
+    best = 0
+    for h, lw in ((hi, lo), (-hi, -lo)):
+        if (1 << shift) > int(lw.max()) - int(lw.min()):
+            top = int(h.max())
+            value = (top << shift) + int(lw[h == top].max())
+        else:
+            value = int((h * (1 << shift) + lw).max())
+        best = max(best, value)
+    return best
+
+
+def reference_point_values(flips: np.ndarray, depth: int, head, eps: float, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """``f_t`` and the true quantized ``f̂_t`` at the left ends ``c 2^-r`` of all level-``r`` cells.
+
+    Float arrays (exact while ``r <= 52``), computed by the same digit evaluation
+    as the sup errors; ``r`` must be at least ``top(n)`` (Walsh) or ``k + p``
+    (sawtooth).  For testing the reference against direct evaluation.
+    """
+    (ref,) = reference_heads([head], depth, eps)
+    a = float(ref.amplitude)
+    image = feature_image(flips, depth, level)
+    if ref.family == "walsh":
+        if level < ref.index.bit_length():
+            raise ValueError("level below top(n)")
+        f = a * (1.0 - 2.0 * _walsh_parity(image, np.array([_digit_mask(ref.index, level)], dtype=image.dtype))[0])
+        return f, (np.zeros_like(f) if ref.kind == "zero" else f.copy())
+    k = ref.index
+    p = ref.precision or 0
+    if level < k + p:
+        raise ValueError("level below k + p")
+    width = level - k
+    z, yk = _oriented(image, k, width)
+    f = a * (1.0 - 2.0 * (z + yk) / 2.0**width)  # digits of y, then zeros
+    if ref.kind == "zero":
+        return f, np.zeros_like(f)
+    code = z >> (width - p)  # the first p digits z_1 .. z_p
+    return f, a * (1.0 - 2.0 * (code / 2.0**p + 2.0 ** -(p + 1)))
+
+
+# ----------------------------------------------------------------------------- truth and check
+
+
+@dataclass
+class ReferenceTruth:
+    """The true quantized heads of one instance at one ε, evaluated from the flip bits.
+
+    Build it with :func:`reference_truth`; :meth:`check` judges decoded tables.
+    """
+
+    depth: int
+    flips: np.ndarray = field(repr=False)
+    eps: float
+    heads: list[ReferenceHead]
+    #: per Walsh level: (head positions, true parity rows)
+    walsh: dict[int, tuple[list[int], np.ndarray]] = field(repr=False, default_factory=dict)
+    #: per sawtooth head position: (true z code of the cell, y_k)
+    sawtooth: dict[int, tuple[np.ndarray, np.ndarray]] = field(repr=False, default_factory=dict)
+
+    def matches(self, depth: int, flips: np.ndarray, heads, eps: float) -> bool:
+        """This truth was evaluated for exactly this class and these flip bits."""
+        same_heads = [(r.family, r.index, r.amplitude) for r in self.heads] == [
+            (h.family, h.index, Fraction(h.amplitude)) for h in heads
+        ]
+        return self.depth == depth and self.eps == eps and same_heads and np.array_equal(self.flips, flips)
+
+    def check(self, tables) -> tuple[list[bool], list[Fraction | float]]:
+        """``(equal, errors)`` per head: does the decoded table equal the true ``f̂_t``, and the exact
+        ``sup_x |f_t(x) - f̂_t(x)|`` of the function it encodes (``inf`` for an unreadable table)."""
+        if len(tables) != len(self.heads):
+            raise ValueError(f"{len(tables)} tables for {len(self.heads)} heads")
+        equal: list[bool] = [False] * len(self.heads)
+        errors: list[Fraction | float] = [math.inf] * len(self.heads)
+        for t, (ref, table) in enumerate(zip(self.heads, tables)):
+            if ref.kind == "zero":
+                if table.values is None:
+                    equal[t], errors[t] = True, ref.amplitude
+            elif ref.kind != "walsh" and _readable(ref, table):
+                equal[t], errors[t] = self._check_sawtooth(t, ref, table.values.astype(np.int64))
+        for level, (positions, parity) in self.walsh.items():
+            shaped = [i for i, t in enumerate(positions) if _shaped(self.heads[t], tables[t])]
+            step = max(1, _BLOCK_CELLS >> level)
+            for start in range(0, len(shaped), step):
+                rows = shaped[start : start + step]
+                bits = np.stack([tables[positions[i]].values for i in rows])
+                if not np.issubdtype(bits.dtype, np.integer):
+                    continue
+                readable = ((bits >= 0) & (bits <= 1)).all(axis=1).tolist()  # a parity bit per cell
+                wrong = (bits != parity[rows]).any(axis=1).tolist()  # f - f̂ = 2a (bit - parity) ∈ {0, ±2a}
+                for i, ok, w in zip(rows, readable, wrong):
+                    if ok:
+                        t = positions[i]
+                        equal[t], errors[t] = not w, (2 * self.heads[t].amplitude if w else _ZERO)
+        return equal, errors
+
+    def _check_sawtooth(self, t: int, ref: ReferenceHead, values: np.ndarray) -> tuple[bool, Fraction]:
+        """Scaled by ``2^p / a``: ``f - f̂ = 2Q̂ + 1 - 2^(p+1) S_k`` at both ends of every (sub-)cell."""
+        z, yk = self.sawtooth[t]
+        p = ref.precision
+        if ref.kind == "code":
+            ends = (z + yk, z + 1 - yk)  # 2^p S_k: left value, left limit at the right end
+            worst = max(int(np.abs(2 * values + 1 - 2 * s).max()) for s in ends)
+            return bool(np.array_equal(values, z)), ref.amplitude * Fraction(worst, 1 << p)
+        m = ref.index + p - ref.level
+        if ref.index == 0:
+            v, o = values, np.zeros_like(values)
+        else:
+            v, o = values >> 1, values & 1
+        # Q(j) = (v + c) 2^m - c with c = o XOR [j = 2^m - 1], for j in {0, 2^m - 1}
+        worst, same = 0, True
+        for last in (0, 1):
+            c_hat, c_true = o ^ last, yk ^ last
+            hi = v + c_hat - z - c_true  # Q̂(j) - Q(j) = hi 2^m - (c_hat - c_true)
+            same = same and not hi.any() and np.array_equal(c_hat, c_true)
+            for side in (yk, 1 - yk):  # 2^p S_k = Q(j) + y_k (left), Q(j) + 1 - y_k (right limit)
+                worst = max(worst, _max_abs(hi, 2 * (c_true - c_hat) + 1 - 2 * side, m + 1))
+        return same, ref.amplitude * Fraction(worst, 1 << p)
+
+
+def _shaped(ref: ReferenceHead, table) -> bool:
+    """The table has the level and shape the format prescribes for this head."""
+    values = table.values
+    return values is not None and table.level == ref.level and values.shape == (1 << ref.level,)
+
+
+def _readable(ref: ReferenceHead, table) -> bool:
+    """Shaped, and integer values in the format's range: a code of ``p`` digits or a state ``2v + o``."""
+    if not _shaped(ref, table) or not np.issubdtype(table.values.dtype, np.integer):
+        return False
+    bound = 1 << ref.precision if ref.kind == "code" else 1 << (ref.level - ref.index + (1 if ref.index else 0))
+    return int(table.values.min()) >= 0 and int(table.values.max()) < bound
+
+
+def reference_truth(depth: int, flips: np.ndarray, heads, eps: float, max_cells: int | None = None) -> ReferenceTruth:
+    """Evaluate the true quantized heads from the raw flip bits (THEORY §2-§4).
+
+    Refuses up front (:class:`BudgetError`) when the images and per-head arrays
+    would hold more than ``max_cells`` cells (THEORY §8).
+    """
+    ref_heads = reference_heads(heads, depth, eps)
+    need = reference_cells(ref_heads)
+    if max_cells is not None and need > max_cells:
+        raise BudgetError(
+            f"verification needs {need} cells, over the budget of {max_cells} "
+            "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
+        )
+    flips = np.asarray(flips, dtype=np.uint8)
+    truth = ReferenceTruth(depth, flips, eps, ref_heads)
+    by_level: dict[int, list[int]] = {}
+    for t, ref in enumerate(ref_heads):
+        if ref.kind != "zero":
+            by_level.setdefault(ref.level, []).append(t)
+    for level in sorted(by_level):
+        image = feature_image(flips, depth, level)
+        walsh = [t for t in by_level[level] if ref_heads[t].kind == "walsh"]
+        if walsh:
+            masks = np.array([_digit_mask(ref_heads[t].index, level) for t in walsh], dtype=image.dtype)
+            step = max(1, _BLOCK_CELLS >> level)
+            parity = np.concatenate([_walsh_parity(image, masks[i : i + step]) for i in range(0, len(walsh), step)])
+            truth.walsh[level] = (walsh, parity)
+        for t in by_level[level]:
+            ref = ref_heads[t]
+            if ref.kind != "walsh":
+                truth.sawtooth[t] = _oriented(image, ref.index, level - ref.index)
+    return truth
