@@ -343,9 +343,20 @@ def _flipped_digit(monkeypatch):
     monkeypatch.setattr(quantize_module, "head_table", table)
 
 
+def _table_one_level_down(monkeypatch):
+    original = quantize_module.head_table
+
+    def table(q, images):
+        out = original(q, images)  # the right function, stored one level too fine
+        return out if out.values is None else HeadTable(out.level + 1, np.repeat(out.values, 2))
+
+    monkeypatch.setattr(quantize_module, "head_table", table)
+
+
 FAULTS = {"walsh parity one level off": _walsh_parity_one_level_off,
           "sawtooth orientation one level off": _orientation_one_level_off,
-          "flipped digit": _flipped_digit}
+          "flipped digit": _flipped_digit,
+          "table on the wrong level": _table_one_level_down}
 
 
 def fault_instance(depth: int) -> Instance:
@@ -368,6 +379,8 @@ def test_faulty_table_builder_fails_verification(monkeypatch, depth, fault):
     v = result.verification
     assert not v.verified and not all(v.tables_equal)
     assert v.max_error > Fraction(eps)
+    if fault == "table on the wrong level":  # no function of the format: no finite error
+        assert v.tables_equal == [False] * len(inst.heads) and v.errors == [float("inf")] * len(inst.heads)
 
 
 @pytest.mark.parametrize("fault", sorted(FAULTS))
@@ -382,10 +395,15 @@ def test_faulty_table_builder_exits_3(monkeypatch, tmp_path, fault):
                               "--format", "json"])
     assert enc.exit_code == 3, enc.stderr
     record = json.loads(enc.stdout)
-    assert record["verified"] is False and record["max_error"] > 2**-12
-    assert "verification failed" in enc.stderr
+    assert record["verified"] is False and "verification failed" in enc.stderr
     ver = runner.invoke(cli, ["verify", str(inst_path), str(dlc_path), "--format", "json"])
     assert ver.exit_code == 3, ver.stderr
-    assert json.loads(ver.stdout)["verified"] is False
+    checked = json.loads(ver.stdout)
+    assert checked["verified"] is False
+    for out in (record, checked):
+        if fault == "table on the wrong level":
+            assert out["max_error"] is None and {h["error"] for h in out["heads"]} == {None}
+        else:
+            assert out["max_error"] > 2**-12
     monkeypatch.undo()  # the same file under the right table builder verifies
     assert runner.invoke(cli, ["verify", str(inst_path), str(dlc_path)]).exit_code == 0
