@@ -348,7 +348,10 @@ def sup_error(q: HeadQuantization, table: HeadTable, truth: HeadTable) -> Fracti
       ``a (|Δv| 2^(m+1) + (2^(m+1) - 1 if the orientation differs else 1)) / 2^p``.
 
     A right table gives ``a 2^-p``, the quantization error.  The tests check all
-    cases against direct evaluation of ``a g(h(x))`` at sample points.
+    cases against direct evaluation of ``a g(h(x))`` at sample points, and against
+    the reference evaluator (:mod:`dlcalc._reference`), which alone decides
+    :func:`dlcalc.verify`: this closed form trusts ``truth``, built by the same
+    table code as the coders.
     """
     head, a = q.head, Fraction(q.head.amplitude)
     if q.zero:

@@ -201,18 +201,15 @@ def _oriented(image: np.ndarray, k: int, width: int) -> tuple[np.ndarray, np.nda
 def _max_abs(hi: np.ndarray, lo: np.ndarray, shift: int) -> int:
     """``max |hi 2^shift + lo|`` over all cells as an exact int (``hi``, ``lo`` small int64 arrays).
 
-    When ``2^shift`` exceeds the spread of ``lo`` the largest ``hi`` wins and ``lo``
-    breaks ties, so no product is formed in int64; otherwise ``2^shift`` is small.
+    With ``|lo| < 2^(b-1) <= 2^(shift-1)``, ``|hi 2^shift + lo|`` is ordered as the pair
+    ``(|hi|, sign(hi) lo)``, and so is ``|hi 2^b + lo|``: the cell that maximizes the small
+    int64 key maximizes the value, which is then formed in Python integers.
     """
-    best = 0
-    for h, lw in ((hi, lo), (-hi, -lo)):
-        if (1 << shift) > int(lw.max()) - int(lw.min()):
-            top = int(h.max())
-            value = (top << shift) + int(lw[h == top].max())
-        else:
-            value = int((h * (1 << shift) + lw).max())
-        best = max(best, value)
-    return best
+    b = (2 * int(np.abs(lo).max()) + 1).bit_length()
+    if shift <= b:
+        return int(np.abs(hi * (1 << shift) + lo).max())
+    cell = int(np.abs(hi * (1 << b) + lo).argmax())
+    return abs(int(hi[cell]) * (1 << shift) + int(lo[cell]))
 
 
 def reference_point_values(flips: np.ndarray, depth: int, head, eps: float, level: int) -> tuple[np.ndarray, np.ndarray]:
@@ -281,7 +278,13 @@ class ReferenceTruth:
                 if table.values is None:
                     equal[t], errors[t] = True, ref.amplitude
             elif ref.kind != "walsh" and _readable(ref, table):
-                equal[t], errors[t] = self._check_sawtooth(t, ref, table.values.astype(np.int64))
+                z, yk = self.sawtooth[t]
+                worst, same = 0, True
+                for start in range(0, z.size, _BLOCK_CELLS):  # bounded temporaries
+                    block = slice(start, start + _BLOCK_CELLS)
+                    w, ok = _sawtooth_block(ref, table.values[block].astype(np.int64), z[block], yk[block])
+                    worst, same = max(worst, w), same and ok
+                equal[t], errors[t] = same, ref.amplitude * Fraction(2 * worst + 1, 1 << ref.precision)
         for level, (positions, parity) in self.walsh.items():
             shaped = [i for i, t in enumerate(positions) if _shaped(self.heads[t], tables[t])]
             step = max(1, _BLOCK_CELLS >> level)
@@ -298,28 +301,32 @@ class ReferenceTruth:
                         equal[t], errors[t] = not w, (2 * self.heads[t].amplitude if w else _ZERO)
         return equal, errors
 
-    def _check_sawtooth(self, t: int, ref: ReferenceHead, values: np.ndarray) -> tuple[bool, Fraction]:
-        """Scaled by ``2^p / a``: ``f - f̂ = 2Q̂ + 1 - 2^(p+1) S_k`` at both ends of every (sub-)cell."""
-        z, yk = self.sawtooth[t]
-        p = ref.precision
-        if ref.kind == "code":
-            ends = (z + yk, z + 1 - yk)  # 2^p S_k: left value, left limit at the right end
-            worst = max(int(np.abs(2 * values + 1 - 2 * s).max()) for s in ends)
-            return bool(np.array_equal(values, z)), ref.amplitude * Fraction(worst, 1 << p)
-        m = ref.index + p - ref.level
-        if ref.index == 0:
-            v, o = values, np.zeros_like(values)
-        else:
-            v, o = values >> 1, values & 1
-        # Q(j) = (v + c) 2^m - c with c = o XOR [j = 2^m - 1], for j in {0, 2^m - 1}
-        worst, same = 0, True
-        for last in (0, 1):
-            c_hat, c_true = o ^ last, yk ^ last
-            hi = v + c_hat - z - c_true  # Q̂(j) - Q(j) = hi 2^m - (c_hat - c_true)
-            same = same and not hi.any() and np.array_equal(c_hat, c_true)
-            for side in (yk, 1 - yk):  # 2^p S_k = Q(j) + y_k (left), Q(j) + 1 - y_k (right limit)
-                worst = max(worst, _max_abs(hi, 2 * (c_true - c_hat) + 1 - 2 * side, m + 1))
-        return same, ref.amplitude * Fraction(worst, 1 << p)
+
+def _sawtooth_block(ref: ReferenceHead, values: np.ndarray, z: np.ndarray, yk: np.ndarray) -> tuple[int, bool]:
+    """``(max |Q̂ - Q|, Q̂ = Q everywhere)`` over a block of table cells (both quantization ends of a sweeping cell).
+
+    On a quantization cell with true code ``Q``, ``2^p S_k`` runs from ``Q + y_k`` (left
+    end) to ``Q + 1 - y_k`` (left limit at the right end): the ends are ``Q`` and ``Q + 1``.
+    Against ``2^p f̂ / a = 2^p - 2Q̂ - 1`` the scaled differences at the two ends are
+    ``2(Q̂ - Q) + 1`` and ``2(Q̂ - Q) - 1``; the caller takes ``2 max |Q̂ - Q| + 1``.
+    """
+    if ref.kind == "code":
+        diff = values - z
+        return int(np.abs(diff).max()), not diff.any()
+    m = ref.index + ref.precision - ref.level
+    if ref.index == 0:
+        v, o = values, np.zeros_like(values)
+    else:
+        v, o = values >> 1, values & 1
+    # Q(j) = (v + c) 2^m - c with c = o XOR [j = 2^m - 1], for j in {0, 2^m - 1}
+    worst, same = 0, True
+    for last in (0, 1):
+        c_hat, c_true = o ^ last, yk ^ last
+        hi = v + c_hat - z - c_true
+        lo = c_true - c_hat  # Q̂(j) - Q(j) = hi 2^m + lo, and |lo| <= 1 < 2^m
+        worst = max(worst, _max_abs(hi, lo, m))
+        same = same and not hi.any() and not lo.any()
+    return worst, same
 
 
 def _shaped(ref: ReferenceHead, table) -> bool:

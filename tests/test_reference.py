@@ -264,14 +264,33 @@ def test_one_wrong_position_without_orientation():
                 assert truth.check([one_cell(table, cell, wrong)]) == ([False], [Fraction(9, 32)])
 
 
-@given(hi=st.lists(st.integers(-40, 40), min_size=1, max_size=8), lo_seed=st.integers(0, 100),
-       spread=st.sampled_from([0, 1, 3, 7, 20]), shift=st.sampled_from([0, 1, 2, 3, 5, 70]))
-def test_max_abs_is_exact(hi, lo_seed, spread, shift):
+@given(cells=st.lists(st.tuples(st.integers(-40, 40), st.integers(-20, 20)), min_size=1, max_size=8),
+       shift=st.sampled_from([0, 1, 2, 3, 5, 70]))
+@example(cells=[(1, -3), (0, 3)], shift=70)
+@example(cells=[(1, -1), (0, 1)], shift=3)
+@example(cells=[(-2, 1), (2, -1), (0, 0)], shift=2)
+def test_max_abs_is_exact(cells, shift):
     from dlcalc._reference import _max_abs
 
-    lo = np.random.default_rng(lo_seed).integers(-spread, spread + 1, size=len(hi))
-    expected = max(abs(h * 2**shift + int(w)) for h, w in zip(hi, lo))
-    assert _max_abs(np.array(hi, dtype=np.int64), lo.astype(np.int64), shift) == expected
+    hi, lo = (np.array(col, dtype=np.int64) for col in zip(*cells))
+    assert _max_abs(hi, lo, shift) == max(abs(h * 2**shift + w) for h, w in cells)
+
+
+def test_blocks_do_not_change_the_verdict(monkeypatch):
+    """Evaluated a few cells at a time, perturbed tables still err by the closed form."""
+    import dlcalc._reference as reference_module
+
+    monkeypatch.setattr(reference_module, "_BLOCK_CELLS", 4)
+    heads = parse_heads("walsh:1-40") + parse_heads("sawtooth:0-4@0.5")
+    inst = Instance.build(5, heads, seed=8)
+    for eps in (2**-4, 2**-9):
+        quants = quantize_heads(heads, eps)
+        right = head_tables(quants, inst.feature)
+        tables = [perturb(t, value_bound(q, 5), i, 0.2) for i, (q, t) in enumerate(zip(quants, right))]
+        equal, errors = reference_truth(5, inst.feature.flips, heads, eps).check(tables)
+        assert errors == [sup_error(q, got, want) for q, got, want in zip(quants, tables, right)]
+        assert equal == [got == want for got, want in zip(tables, right)]
+        assert not all(equal)
 
 
 def test_unreadable_tables_fail():
