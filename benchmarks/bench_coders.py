@@ -68,9 +68,9 @@ def main() -> None:
         t, m, dec = measure(lambda: decode(data), args.repeat)
         rows.append(("decode", coder, t, m, f"{dec.container.payload_bits} payload bits"))
         t, m, ver = measure(lambda: verify(inst, dec, reference), args.repeat)
-        rows.append(("verify (given truth)", coder, t, m, f"verified={ver.verified}"))
+        rows.append(("verify (reference given)", coder, t, m, f"verified={ver.verified}"))
         t, m, ver = measure(lambda: verify(inst, dec), args.repeat)
-        rows.append(("verify (with truth)", coder, t, m, f"max error {float(ver.max_error):.3g}"))
+        rows.append(("verify (own reference)", coder, t, m, f"max error {float(ver.max_error):.3g}"))
     if args.json:
         print(json.dumps([{"step": s, "coder": c, "seconds": t, "peak_bytes": m, "ratio_to_floor": t / floor_t, "note": n}
                           for s, c, t, m, n in rows], indent=1))
