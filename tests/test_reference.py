@@ -23,6 +23,8 @@ from dlcalc._quantize import HeadTable, approximant_values
 from dlcalc._reference import feature_image, reference_point_values, reference_truth
 from dlcalc.cli import cli
 
+from .helpers import precision
+
 # ----------------------------------------------------------------------------- direct definitions
 
 
@@ -58,19 +60,9 @@ def direct_g(head: Head, y: np.ndarray) -> np.ndarray:
     return 1.0 - 2.0 * s
 
 
-def precision_by_hand(a: float, eps: float):
-    """Smallest p >= 1 with a 2^-p <= ε, by counting; None when ε >= a."""
-    if Fraction(eps) >= Fraction(a):
-        return None
-    p = 1
-    while Fraction(a) / 2**p > Fraction(eps):
-        p += 1
-    return p
-
-
 def direct_fhat(head: Head, eps: float, y: np.ndarray) -> np.ndarray:
     """THEORY §4: a(1 - 2(Σ_{i<=p} 2^-i z_i + 2^-(p+1))) with z_i = y_{k+i} XOR y_k (y_i for k = 0)."""
-    p = precision_by_hand(head.amplitude, eps)
+    p = precision(head.amplitude, eps)
     if p is None:
         return np.zeros_like(y)
     if head.family == "walsh":
@@ -111,7 +103,7 @@ def test_feature_image_is_the_series(depth, seed):
 def test_point_values_match_the_definitions(depth, seed, head, eps):
     """f = a g(h(x)) and the quantized f̂ of THEORY §4 at every point of a fine dyadic grid."""
     flips = Feature.from_seed(depth, seed).flips
-    p = precision_by_hand(head.amplitude, eps) or 0
+    p = precision(head.amplitude, eps) or 0
     need = head.index.bit_length() if head.family == "walsh" else head.index + p
     level = max(depth, need) + 1
     f, fhat = reference_point_values(flips, depth, head, eps, level)
@@ -309,6 +301,16 @@ def test_unreadable_tables_fail():
     assert equal == [False, False, False] and errors == [float("inf")] * 3
     out_of_range = HeadTable(walsh.level, walsh.values + 2)
     assert truth.check([out_of_range, saw, tables[2]])[0] == [False, True, True]
+
+
+@given(depth=st.integers(0, 12), heads=st.lists(heads_strategy, min_size=1, max_size=6),
+       eps=st.sampled_from([2.0, 0.4, 0.1, 2**-5, 2**-9, 1e-300]))
+def test_reference_needs_no_more_cells_than_the_coders(depth, heads, eps):
+    """The budget the coders pass is the budget the reference needs: the same count, derived twice."""
+    from dlcalc._quantize import table_cells
+    from dlcalc._reference import reference_cells, reference_heads
+
+    assert reference_cells(reference_heads(heads, depth, eps)) == table_cells(quantize_heads(heads, eps), depth)
 
 
 def test_budget_is_refused_before_allocating():

@@ -13,7 +13,7 @@ from .. import CODER_NAMES, decode, quantize_heads, run_coder, verify
 from .._codec import DEFAULT_MAX_BITS, CoderResult, Verification, instance_reference
 from .._container import MAX_FILE_BYTES, split_containers
 from .._instance import head_to_dict
-from .._quantize import HeadQuantization, approximant_values, head_tables, sup_error
+from .._quantize import HeadQuantization, approximant_values, check_table_cells, head_tables, sup_error
 from .._span import levels_of
 from ._common import InputError, VerificationFailed
 from ._files import announce, force_option, read_input, write_output
@@ -151,6 +151,7 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
     for path in targets.values():
         if path != "-" and os.path.exists(path) and not force:
             raise InputError(f"{path} exists; pass --force to overwrite it")
+    check_table_cells(quantize_heads(inst.heads, eps), inst.depth, max_cells)  # the coders' budget, before any work
     reference = instance_reference(inst, eps, max_cells)
     results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, reference=reference) for c in coders}
     for c, path in targets.items():
