@@ -76,10 +76,10 @@ def main() -> None:
                           for s, c, t, m, n in rows], indent=1))
         return
     print(f"depth {args.depth}, {len(heads)} heads, eps 2^-10, best of {args.repeat}")
-    print(f"{'step':22} {'coder':9} {'seconds':>9} {'x floor':>8} {'peak MiB':>9}  {'target':7} note")
+    print(f"{'step':24} {'coder':9} {'seconds':>9} {'x floor':>8} {'peak MiB':>9}  {'target':7} note")
     for s, c, t, m, n in rows:
         ok = "ok" if t <= 4 * floor_t and m < 2 << 30 else "MISSED"
-        print(f"{s:22} {c:9} {t:9.3f} {t / floor_t:8.2f} {m / 2**20:9.1f}  {ok:7} {n}")
+        print(f"{s:24} {c:9} {t:9.3f} {t / floor_t:8.2f} {m / 2**20:9.1f}  {ok:7} {n}")
     print("target: each step within 4x of the floor, peak memory under 2 GiB")
 
 
