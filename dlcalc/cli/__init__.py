@@ -9,18 +9,22 @@ import sys
 import click
 
 from .. import DlcalcError, __version__
-from ._common import InputError
+from ._common import EXIT_INTERRUPTED, InputError
 
 __all__ = ["cli", "main"]
 
 
 class DlcalcGroup(click.Group):
-    """A click group that turns library errors into one-line messages with exit code 2
-    and ends quietly when the reader of a pipe goes away."""
+    """A click group that turns library errors into one-line messages with exit code 2,
+    Ctrl-C into one line and exit code 130 (as shells expect; a progress bar clears itself
+    on the way out), and ends quietly when the reader of a pipe goes away."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except DlcalcError as exc:
             raise InputError(str(exc)) from None
         except MemoryError:
@@ -53,7 +57,7 @@ def cli() -> None:
       dlcalc build -d 6 --head walsh:1-7 --head sawtooth:0-2 -o inst.json
       dlcalc encode inst.json --eps 2^-6 --coder both
     \b
-    Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 verification failed.
+    Exit codes: 0 ok, 1 failure, 2 bad input or usage, 3 verification failed, 130 interrupted.
     """
 
 

@@ -3,7 +3,7 @@
 Conventions (README, "Output and exit codes"): results go to stdout, messages
 and progress to stderr; ``--format table|json|ndjson|csv`` on every command;
 JSON with ``schema_version`` and sorted keys; exit 0 ok, 1 failure, 2 bad input
-or usage, 3 verification failed.
+or usage, 3 verification failed, 130 interrupted (Ctrl-C).
 
 The rest of the plumbing lives in modules named for what they do:
 :mod:`._params` (parameter types), :mod:`._output` (tables and machine formats),
@@ -19,6 +19,7 @@ SCHEMA_VERSION = 1
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_VERIFY = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C
 FORMATS = ("table", "json", "ndjson", "csv")
 
 

@@ -78,5 +78,21 @@ def write_output(path: str, data: bytes, force: bool) -> None:
         raise
 
 
-def force_option(f: Callable) -> Callable:
-    return click.option("--force", is_flag=True, help="Overwrite an existing output file.")(f)
+def check_output(path: str, force: bool, option: str, extensions: tuple[str, ...] | None = None) -> None:
+    """Refuse an output before any work: a name whose extension is not one of ``extensions``,
+    or an existing file without ``--force`` (``-``, stdout, is always allowed)."""
+    if path == "-":
+        return
+    if extensions is not None and os.path.splitext(path)[1].lower() not in extensions:
+        listed = ", ".join(extensions[:-1]) + " or " + extensions[-1] if len(extensions) > 1 else extensions[0]
+        raise InputError(f"{option} {path}: use a {listed} file name")
+    if os.path.exists(path) and not force:
+        raise InputError(f"{path} exists; pass --force to overwrite it")
+
+
+def force_option(f_or_what: Callable | str = "output file") -> Callable:
+    """``--force``: overwrite an existing output file. Used bare (``@force_option``) or naming
+    the output it is for (``@force_option("--plot file")``)."""
+    if callable(f_or_what):
+        return force_option()(f_or_what)
+    return click.option("--force", is_flag=True, help=f"Overwrite an existing {f_or_what}.")

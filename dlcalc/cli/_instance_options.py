@@ -12,6 +12,7 @@ from .._errors import FormatError
 from .._instance import FAMILY_NAMES, MAX_INSTANCE_BYTES
 from ._common import InputError
 from ._files import read_input
+from ._output import format_number
 from ._params import NumberType
 
 DEFAULT_INSTANCE = {"family": "walsh-all", "beta": 1.0, "depth": 10, "seed": 0}
@@ -96,5 +97,5 @@ def load_instance(instance, depth, seed, heads, family, beta, max_cells) -> Inst
 
 def instance_summary(inst: Instance) -> str:
     fam = inst.family
-    what = f"{fam['name']} β={fam['beta']:g}, " if fam else ""
+    what = f"{fam['name']} β={format_number(fam['beta'])}, " if fam else ""
     return f"depth {inst.depth}, seed {inst.seed if inst.seed is not None else 'explicit flips'}, {what}{len(inst.heads)} heads"

@@ -86,5 +86,6 @@ class SweepType(click.ParamType):
 
 
 def eps_values(eps: list[float] | None, sweep: list[float] | None, default: list[float]) -> list[float]:
-    values = (eps or []) + (sweep or [])
+    """``--eps`` and ``--eps-sweep`` merged: largest ε first, each value once (the default if neither)."""
+    values = sorted(set((eps or []) + (sweep or [])), reverse=True)
     return values or list(default)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._files import force_option, write_output
+from ._files import check_output, force_option, write_output
 from ._instance_options import instance_options, instance_summary, load_instance
 from ._output import emit, format_option, Report
 from .info import head_rows, HEAD_COLUMNS
@@ -23,6 +23,8 @@ def build(instance, depth, seed, heads, family, beta, max_cells, output, force, 
       dlcalc build --depth 6 --seed 1 --head walsh:1-7 --head sawtooth:0-2@0.5 -o inst.json
       dlcalc build --family walsh-all --beta 1 --depth 10 -o - | dlcalc info -
     """
+    if output is not None:
+        check_output(output, force, "-o")
     inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     if output is not None:
         write_output(output, inst.dumps().encode(), force)

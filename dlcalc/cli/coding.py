@@ -9,16 +9,17 @@ import os
 import click
 import numpy as np
 
-from .. import CODER_NAMES, decode, quantize_heads, run_coder, verify
+from .. import CODER_NAMES, DlcalcError, decode, quantize_heads, run_coder, verify
 from .._codec import DEFAULT_MAX_BITS, CoderResult, Verification, instance_reference
 from .._container import MAX_FILE_BYTES, split_containers
 from .._instance import head_to_dict
 from .._quantize import HeadQuantization, approximant_values, check_table_cells, head_tables, sup_error
 from .._span import levels_of
 from ._common import InputError, VerificationFailed
-from ._files import announce, force_option, read_input, write_output
+from ._files import announce, check_output, force_option, read_input, write_output
 from ._instance_options import instance_options, instance_summary, load_instance, max_cells_option
-from ._output import Column, emit, emit_all, format_option, Report, write_csv
+from ._output import (Column, emit, emit_all, format_bounds, format_eps, format_error, format_head, format_number, format_option,
+                      Report, write_csv)
 from ._params import NumberType
 
 eps_option = click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7).")
@@ -64,11 +65,12 @@ def quantize(instance, depth, seed, heads, family, beta, max_cells, eps, fmt):
     truth = head_tables(quants, inst.feature, max_cells=max_cells)
     records = [quant_record(q, inst.depth, sup_error(q, table, table)) for q, table in zip(quants, truth)]
     columns = [
-        Column("head", "head", "left"), Column("precision", "p"), Column("levels", "levels paid", "left"),
-        Column("payload_bits", "bits alone"), Column("approximant_level", "cell level"), Column("error", "sup error"),
+        Column("head", "head", "left", render=format_head), Column("precision", "p", priority=1),
+        Column("levels", "levels paid", "left", priority=2), Column("payload_bits", "payload bits alone"),
+        Column("approximant_level", "cell level", priority=3), Column("error", "sup error", render=format_error),
     ]
     emit(Report({"instance": inst.to_dict(), "eps": eps, "heads": records}, columns, records,
-                title=f"quantized at ε = {eps:g}: {instance_summary(inst)}"), fmt)
+                title=f"quantized at ε = {format_eps(eps)}: {instance_summary(inst)}"), fmt)
 
 
 # ----------------------------------------------------------------------------- encode
@@ -108,9 +110,9 @@ def gain_of(separate_bits: int, joint_bits: int):
 
 
 CODER_COLUMNS = [
-    Column("coder", "coder", "left"), Column("payload_bits", "payload bits"), Column("file_bits", "file bits"),
-    Column("lower_bound_bits", "lower bound"), Column("upper_bound_bits", "upper bound"),
-    Column("max_error", "max error"), Column("verified", "verified", "left"),
+    Column("coder", "coder", "left"), Column("payload_bits", "payload bits"), Column("file_bits", "file bits", priority=2),
+    Column(("lower_bound_bits", "upper_bound_bits"), "bounds (bits)", render=format_bounds, priority=1),
+    Column("max_error", "max error", render=format_error, priority=1), Column("verified", "verified", "left", priority=1),
 ]
 
 
@@ -149,8 +151,7 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
     coders = list(CODER_NAMES) if coder == "both" else [coder]
     targets = _outputs_for(output, coders)
     for path in targets.values():
-        if path != "-" and os.path.exists(path) and not force:
-            raise InputError(f"{path} exists; pass --force to overwrite it")
+        check_output(path, force, "-o")
     check_table_cells(quantize_heads(inst.heads, eps), inst.depth, max_cells)  # the coders' budget, before any work
     reference = instance_reference(inst, eps, max_cells)
     results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, reference=reference) for c in coders}
@@ -162,13 +163,14 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
     if coder == "both":
         gain = gain_of(records["separate"]["payload_bits"], records["joint"]["payload_bits"])
         payload = {"instance": inst.to_dict(), "eps": eps, "gain": gain, **records}
-        notes = [f"gain (separate / joint payload bits): {gain:.6g}" if gain is not None else "gain: undefined (joint needs 0 bits)"]
+        notes = [f"gain (separate ÷ joint payload bits): {format_number(gain)}" if gain is not None
+                 else "gain: undefined (joint needs 0 bits)"]
     else:
         payload = {"instance": inst.to_dict(), **records[coder]}
         notes = []
     if "-" not in targets.values():
         emit(Report(payload, CODER_COLUMNS, list(records.values()),
-                    title=f"ε = {eps:g}: {instance_summary(inst)}", notes=notes), fmt)
+                    title=f"ε = {format_eps(eps)}: {instance_summary(inst)}", notes=notes), fmt)
     failed = [c for c, r in results.items() if not r.verification.verified]
     if failed:
         raise VerificationFailed(f"verification failed for the {', '.join(failed)} coder (max error above ε)")
@@ -177,8 +179,29 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
 # ----------------------------------------------------------------------------- decode
 
 
-def _read_dlc(path: str) -> bytes:
-    return read_input(path, MAX_FILE_BYTES, ".dlc file")
+EXPORT_EXTENSIONS = (".npz", ".csv")
+
+
+def _read_dlcs(path: str, index: int | None = None) -> list[bytes]:
+    """The .dlc files in ``path`` (several when written back to back), or only the ``index``-th (1 = first)."""
+    parts = split_containers(read_input(path, MAX_FILE_BYTES, ".dlc file"))
+    if index is not None:
+        if index > len(parts):
+            raise InputError(f"--index {index}: {_name(path)} holds {len(parts)} .dlc file{'s' if len(parts) > 1 else ''}")
+        return [parts[index - 1]]
+    return parts
+
+
+def _name(path: str) -> str:
+    return "stdin" if path == "-" else path
+
+
+def _decode_file(path: str, data: bytes, max_cells: int):
+    """Decode one .dlc file; a refusal names the file it is about."""
+    try:
+        return decode(data, max_cells=max_cells)
+    except DlcalcError as exc:
+        raise type(exc)(f"{_name(path)}: {exc}") from None
 
 
 def export_tables(path: str, decoded, force: bool, max_cells: int) -> None:
@@ -188,14 +211,14 @@ def export_tables(path: str, decoded, force: bool, max_cells: int) -> None:
     total = sum(v.size for _, v in values)
     if total > max_cells:
         raise InputError(f"the exported table has {total} cells, over the budget of {max_cells} (raise --max-cells)")
-    if path.endswith(".npz"):
+    if os.path.splitext(path)[1].lower() == ".npz":
         buf = io.BytesIO()
         arrays = {f"head{i}": v for i, (_, v) in enumerate(values)}
         meta = {"depth": box.depth, "eps": box.eps, "coder": box.coder,
                 "heads": [dict(head_to_dict(q.head), level=lv) for q, (lv, _) in zip(decoded.quants, values)]}
         np.savez_compressed(buf, meta=np.array(json.dumps(meta)), **arrays)
         write_output(path, buf.getvalue(), force)
-    elif path.endswith(".csv") or path == "-":
+    else:  # .csv or '-' (check_output has refused anything else)
         text = io.StringIO()
         cols = [Column(k, k) for k in ("head", "level", "cell", "value")]
 
@@ -206,18 +229,24 @@ def export_tables(path: str, decoded, force: bool, max_cells: int) -> None:
 
         write_csv(text, cols, rows())
         write_output(path, text.getvalue().encode(), force)
-    else:
-        raise InputError(f"cannot export to {path}: use a .npz or .csv file name (or '-' for CSV on stdout)")
+
+
+
+index_option = click.option("--index", type=click.IntRange(min=1), default=None, metavar="N",
+                            help="Only the N-th .dlc file of a stream of several (1 = first; encode --coder both "
+                                 "-o - writes the joint file, then the separate one).")
 
 
 @click.command(name="decode")
 @click.argument("dlc", metavar="FILE.dlc")
 @click.option("-o", "--output", default=None, metavar="TABLE",
-              help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout).")
+              help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout); one .dlc file at a time "
+                   "(--index picks one from a stream).")
+@index_option
 @force_option
 @max_cells_option
 @format_option
-def decode_cmd(dlc, output, force, max_cells, fmt):
+def decode_cmd(dlc, output, index, force, max_cells, fmt):
     """Decode a .dlc file alone into the quantized functions (no instance needed).
 
     \b
@@ -225,17 +254,21 @@ def decode_cmd(dlc, output, force, max_cells, fmt):
       dlcalc decode inst.dlc
       dlcalc decode inst.dlc -o table.csv
       dlcalc build --depth 6 --head walsh:1-7 -o - | dlcalc encode - --eps 0.1 -o - | dlcalc decode -
+      dlcalc build --depth 6 --head walsh:1-7 -o - | dlcalc encode - --eps 0.1 -o - | dlcalc decode - --index 2 -o -
     """
-    parts = split_containers(_read_dlc(dlc))
+    if output is not None:
+        check_output(output, force, "-o", EXPORT_EXTENSIONS)
+    parts = _read_dlcs(dlc, index)
     if output is not None and len(parts) > 1:
-        raise InputError(f"{dlc} holds {len(parts)} .dlc files; export them one at a time")
+        raise InputError(f"{_name(dlc)} holds {len(parts)} .dlc files back to back; export one with --index 1 … {len(parts)}")
     reports = []
     for data in parts:
-        decoded = decode(data, max_cells=max_cells)
+        decoded = _decode_file(dlc, data, max_cells)
         if output is not None:
             export_tables(output, decoded, force, max_cells)
             if output == "-":
                 return
+            announce(f"wrote {output}")
         reports.append(_decode_report(decoded, data, output))
     emit_all(reports, fmt)
 
@@ -255,9 +288,10 @@ def _decode_report(decoded, data: bytes, output) -> Report:
         })
     payload = {"coder": box.coder, "depth": box.depth, "eps": box.eps, "payload_bits": box.payload_bits,
                "file_bits": 8 * len(data), "heads": rows, "output": output}
-    cols = [Column("head", "head", "left"), Column("precision", "p"), Column("payload_bits", "section bits"),
-            Column("approximant_level", "cell level"), Column("levels", "levels", "left")]
-    return Report(payload, cols, rows, title=f"{box.coder} coder, depth {box.depth}, ε = {box.eps:g}: "
+    cols = [Column("head", "head", "left", render=format_head), Column("precision", "p", priority=1),
+            Column("payload_bits", "section bits"), Column("approximant_level", "cell level", priority=2),
+            Column("levels", "levels", "left", priority=1)]
+    return Report(payload, cols, rows, title=f"{box.coder} coder, depth {box.depth}, ε = {format_eps(box.eps)}: "
                   f"{box.payload_bits} payload bits, {8 * len(data)} file bits")
 
 
@@ -267,9 +301,10 @@ def _decode_report(decoded, data: bytes, output) -> Report:
 @click.command(name="verify")
 @click.argument("instance", metavar="INSTANCE")
 @click.argument("dlc", metavar="FILE.dlc")
+@index_option
 @max_cells_option
 @format_option
-def verify_cmd(instance, dlc, max_cells, fmt):
+def verify_cmd(instance, dlc, index, max_cells, fmt):
     """Decode FILE.dlc and check it against INSTANCE: tables bit for bit, sup error ≤ ε.
 
     Exits with code 3 when verification fails.
@@ -280,20 +315,20 @@ def verify_cmd(instance, dlc, max_cells, fmt):
     """
     inst = load_instance(instance, None, None, (), None, None, max_cells)
     reports, failures = [], []
-    for data in split_containers(_read_dlc(dlc)):
-        decoded = decode(data, max_cells=max_cells)
+    for data in _read_dlcs(dlc, index):
+        decoded = _decode_file(dlc, data, max_cells)
         v: Verification = verify(inst, decoded, max_cells=max_cells)
         box = decoded.container
         rows = [{"head": q.head.spec, "table_equal": same, "error": err, "within_eps": err <= box.eps}
                 for q, same, err in zip(decoded.quants, v.tables_equal, v.errors)]
         payload = {"coder": box.coder, "eps": box.eps, "payload_bits": box.payload_bits, "max_error": v.max_error,
                    "verified": v.verified, "heads": rows}
-        cols = [Column("head", "head", "left"), Column("table_equal", "bit-exact", "left"), Column("error", "sup error"),
-                Column("within_eps", "≤ ε", "left")]
-        reports.append(Report(payload, cols, rows, title=f"verify {dlc} ({box.coder}, ε = {box.eps:g}) against {instance}",
-                              notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {float(v.max_error):.6g})"]))
+        cols = [Column("head", "head", "left", render=format_head), Column("table_equal", "bit-exact", "left"),
+                Column("error", "sup error", render=format_error), Column("within_eps", "≤ ε", "left")]
+        reports.append(Report(payload, cols, rows, title=f"verify {dlc} ({box.coder}, ε = {format_eps(box.eps)}) against {instance}",
+                              notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error)})"]))
         if not v.verified:
-            failures.append(f"{box.coder}: max error {float(v.max_error):.6g} against ε = {box.eps:g}")
+            failures.append(f"{box.coder}: max error {format_error(v.max_error)} against ε = {format_eps(box.eps)}")
     emit_all(reports, fmt)
     if failures:
         raise VerificationFailed("verification failed (" + "; ".join(failures) + ")")

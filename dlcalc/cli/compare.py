@@ -11,12 +11,14 @@ from .. import CODER_NAMES, head_tables, parse_heads, quantize_heads, run_coder
 from .._codec import instance_reference
 from .._baselines import available_compressors, baseline_sizes
 from .._bounds import family_bounds, fit_slope, heads_bounds, theory_exponents
+from .._quantize import precision_for
 from .._instance import FAMILY_NAMES
 from .coding import coder_record, gain_of, max_bits_option
 from ._common import InputError, VerificationFailed
-from ._files import announce, force_option, write_output
+from ._files import announce, check_output, force_option, write_output
 from ._instance_options import instance_options, instance_summary, load_instance
-from ._output import Column, emit, format_eps, format_option, progress, Report, stream_row
+from ._output import (Column, emit, format_bounds, format_eps, format_error, format_number, format_option, progress, Report,
+                      stream_row)
 from ._params import eps_values, EpsListType, NumberType, SweepType
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
@@ -29,50 +31,80 @@ sweep_option = click.option(
 )
 
 
+PLOT_EXTENSIONS = (".png", ".svg", ".pdf")
+
+
 def plot_option(f):
-    return click.option("--plot", "plot_path", default=None, metavar="FILE.png|svg",
+    return click.option("--plot", "plot_path", default=None, metavar="FILE." + "|".join(e[1:] for e in PLOT_EXTENSIONS),
                         help="Also draw bits against 1/ε on log-log axes (needs dlcalc[plot]).")(f)
 
 
-def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
+def check_plot(path: str | None, force: bool) -> None:
+    """Everything about ``--plot FILE`` that does not need the sweep, checked before it runs."""
+    if path is None:
+        return
+    check_output(path, force, "--plot", PLOT_EXTENSIONS)
     try:
-        from .._plot import plot_rates
-
         import matplotlib  # noqa: F401
     except ImportError:
         raise InputError("--plot needs matplotlib: pip install 'dlcalc[plot]'") from None
-    if os.path.exists(path) and not force:
-        raise InputError(f"{path} exists; pass --force to overwrite it")
-    ext = os.path.splitext(path)[1].lower()
-    if ext not in (".png", ".svg", ".pdf"):
-        raise InputError(f"--plot {path}: use a .png, .svg or .pdf file name")
+
+
+def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
+    from .._plot import plot_rates
+
     buf = io.BytesIO()
-    plot_rates(buf, title, eps, series, bands, fmt=ext[1:])
+    plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:])
     write_output(path, buf.getvalue(), force)
     announce(f"wrote {path}")
 
 
-def _fit(eps, joint_bits, sep_bits, family) -> dict:
-    sj, ss = fit_slope(eps, joint_bits), fit_slope(eps, sep_bits)
+def _fit(eps, joint_bits, sep_bits, family, capped) -> dict:
+    """Log-log slopes over the rows whose bits the depth does not cap (``capped``: one flag per row)."""
+    free = [i for i, c in enumerate(capped) if not c]
+    pick = lambda values: [values[i] for i in free]  # noqa: E731
+    sj, ss = fit_slope(pick(eps), pick(joint_bits)), fit_slope(pick(eps), pick(sep_bits))
     return {
         "joint_slope": sj,
         "separate_slope": ss,
         "joint_exponent": 1 / sj if sj else None,
         "separate_exponent": 1 / ss if ss else None,
         "theory": theory_exponents(family),
+        "depth_capped_eps": [e for e, c in zip(eps, capped) if c],
     }
 
 
-def _fit_note(fit: dict) -> str:
+def _fit_notes(fit: dict, depth: int | None) -> list[str]:
+    """What a person reads under the table about the fit: nothing when there is nothing to fit."""
+    notes = []
+    capped = fit["depth_capped_eps"]
+    if capped:
+        notes.append(f"depth {depth} reached at ε ≤ {format_eps(max(capped))}: the depth caps the bits of "
+                     f"{len(capped)} row{'s' if len(capped) > 1 else ''}, which the fit leaves out")
+    if fit["joint_slope"] is None and fit["separate_slope"] is None:
+        return notes
+
     def f(x):
-        return "—" if x is None else f"{x:.3f}"
+        return "—" if x is None else format_number(x)
 
     text = (f"fitted log-log slopes (bits vs 1/ε): joint {f(fit['joint_slope'])} (γ = {f(fit['joint_exponent'])}), "
             f"separate {f(fit['separate_slope'])} (γ = {f(fit['separate_exponent'])})")
     th = fit.get("theory")
     if th:
-        text += f"; theory γ*_joint = {th['gamma_joint']:g}, γ*_sep = {th['gamma_separate']:g}"
-    return text
+        text += (f"; theory{' (depth-free)' if depth is not None else ''}: "
+                 f"γ*_joint = {format_number(th['gamma_joint'])}, γ*_sep = {format_number(th['gamma_separate'])}")
+    notes.append(text)
+    return notes
+
+
+def depth_capped(family: dict | None, heads, eps: float, depth: int | None) -> bool:
+    """Whether the depth caps the bits at ε (THEORY §4, §8): with one more level the family would
+    have heads it lacks, or a sawtooth head's digits run past the depth (``k + p > D``)."""
+    if depth is None:
+        return False
+    if family and family_bounds(family["name"], family["beta"], eps, depth + 1) != family_bounds(family["name"], family["beta"], eps, depth):
+        return True
+    return any(h.family == "sawtooth" and (p := precision_for(h.amplitude, eps)) is not None and h.index + p > depth for h in heads)
 
 
 # ----------------------------------------------------------------------------- compare
@@ -107,22 +139,26 @@ def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int
 
 COMPARE_COLUMNS = [
     Column("eps", "ε", render=format_eps),
-    Column("joint.payload_bits", "joint bits"),
-    Column("joint.lower_bound_bits", "joint lower"),
-    Column("separate.payload_bits", "separate bits"),
-    Column("separate.lower_bound_bits", "sep. lower"),
-    Column("gain", "gain"),
-    Column("joint.max_error", "max error (joint)"),
-    Column("verified", "verified", "left"),
+    Column("joint.payload_bits", "joint payload bits"),
+    Column(("joint.lower_bound_bits", "joint.upper_bound_bits"), "joint bounds (bits)", render=format_bounds,
+           priority=1, short="joint bounds"),
+    Column("separate.payload_bits", "separate payload bits", short="sep. payload bits"),
+    Column(("separate.lower_bound_bits", "separate.upper_bound_bits"), "separate bounds (bits)", render=format_bounds,
+           priority=1, short="sep. bounds"),
+    Column("gain", "gain (sep ÷ joint)", short="gain"),
+    Column(("joint.max_error", "separate.max_error"), "max error", render=lambda e: format_error(max(e)), priority=4),
+    Column("verified", "verified", "left", priority=2, short="ok"),
 ]
 NETWORK_COLUMNS = [
-    Column("networks.joint.network_bits", "joint net bits"),
-    Column("networks.separate.network_bits", "sep. net bits"),
+    Column("networks.joint.network_bits", "joint network bits", priority=3, short="joint net bits"),
+    Column("networks.separate.network_bits", "separate network bits", priority=3, short="sep. net bits"),
 ]
 BASELINE_COLUMNS = [
-    Column("best_baseline.name", "best baseline", "left"),
-    Column("best_baseline.joint_bits", "its bits"),
-    Column("best_baseline.ratio_to_joint", "÷ joint"),
+    Column("best_baseline.name", "best compressor", "left", priority=5, short="best"),
+    Column("best_baseline.joint_bits", "its file bits", priority=6),
+    Column("best_baseline.ratio_to_joint", "file ÷ joint payload", priority=3, short="÷ joint",
+           note="{header}: the best general-purpose compressor's whole output (lzma, bz2, zlib or zstd on the joint "
+                "quantized table) divided by the joint payload bits"),
 ]
 
 
@@ -147,7 +183,7 @@ def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
               help="Also compress the quantized tables with lzma, bz2, zlib and zstd.")
 @click.option("--networks", is_flag=True, help="Also build and verify the Heaviside networks and add their bits.")
 @plot_option
-@force_option
+@force_option("--plot file")
 @max_bits_option
 @format_option
 def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_sweep, baselines, networks, plot_path, force, max_bits, fmt):
@@ -164,6 +200,7 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
       dlcalc compare --plot rates.png
       dlcalc compare --depth 8 --networks --no-baselines
     """
+    check_plot(plot_path, force)
     inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
     rows = []
@@ -176,7 +213,8 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
             rows.append(row)
             stream_row(fmt, row)
             advance()
-    fit = _fit(eps_list, [r["joint"]["payload_bits"] for r in rows], [r["separate"]["payload_bits"] for r in rows], inst.family)
+    capped = [depth_capped(inst.family, inst.heads, e, inst.depth) for e in eps_list]
+    fit = _fit(eps_list, [r["joint"]["payload_bits"] for r in rows], [r["separate"]["payload_bits"] for r in rows], inst.family, capped)
     if plot_path:
         series = {c: [r[c]["payload_bits"] for r in rows] for c in CODER_NAMES}
         if baselines:
@@ -190,23 +228,21 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
     if fmt != "ndjson":
         columns = (_csv_columns(baselines, networks) if fmt == "csv"
                    else COMPARE_COLUMNS + (NETWORK_COLUMNS if networks else []) + (BASELINE_COLUMNS if baselines else []))
-        notes = [_fit_note(fit)]
+        notes = _fit_notes(fit, inst.depth)
         emit(Report({"instance": inst.to_dict(), "rows": rows, "fit": fit}, columns, rows,
                     title=f"joint vs separate coding: {instance_summary(inst)}", notes=notes), fmt)
     failed = [r["eps"] for r in rows if not r["verified"]]
     if failed:
-        raise VerificationFailed(f"verification failed at ε = {', '.join(f'{e:g}' for e in failed)}")
+        raise VerificationFailed(f"verification failed at ε = {', '.join(format_eps(e) for e in failed)}")
 
 
 # ----------------------------------------------------------------------------- bounds
 
 BOUNDS_COLUMNS = [
     Column("eps", "ε", render=format_eps),
-    Column("joint_lower_bits", "joint lower"),
-    Column("joint_upper_bits", "joint upper"),
-    Column("separate_lower_bits", "separate lower"),
-    Column("separate_upper_bits", "separate upper"),
-    Column("gain", "gain"),
+    Column(("joint_lower_bits", "joint_upper_bits"), "joint bounds (bits)", render=format_bounds, short="joint bounds"),
+    Column(("separate_lower_bits", "separate_upper_bits"), "separate bounds (bits)", render=format_bounds, short="sep. bounds"),
+    Column("gain", "gain (sep ÷ joint upper)", short="gain"),
 ]
 
 
@@ -219,12 +255,14 @@ BOUNDS_COLUMNS = [
 @eps_list_option
 @sweep_option
 @plot_option
-@force_option
+@force_option("--plot file")
 @format_option
 def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
-    """Formula bounds, no instance: joint and separate lower/upper code lengths (exact integers).
+    """Formula bounds, no instance: joint and separate lower/upper code lengths.
 
     Instant down to ε = 1e-300: level costs are exact Python integers, nothing is allocated.
+    JSON and CSV carry them exactly; a table shows integers beyond 12 digits to 4 significant
+    digits (lower bounds rounded down, upper bounds up).
 
     \b
     Examples:
@@ -233,6 +271,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
       dlcalc bounds --family sawtooth-all --eps-sweep 2^-1:2^-40
       dlcalc bounds --head walsh:1-63 --head sawtooth:0-3 --eps 0.01
     """
+    check_plot(plot_path, force)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
     if heads and family:
         raise InputError("give --head specs or --family, not both")
@@ -249,8 +288,9 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
             rows.append(b.as_dict())
             stream_row(fmt, rows[-1])
             advance()
-    fit = _fit(eps_list, [r["joint_upper_bits"] for r in rows], [r["separate_upper_bits"] for r in rows], fam)
-    what = f"{fam['name']} β={fam['beta']:g}" if fam else f"{len(head_list)} heads"
+    capped = [depth_capped(fam, head_list, e, depth) for e in eps_list]
+    fit = _fit(eps_list, [r["joint_upper_bits"] for r in rows], [r["separate_upper_bits"] for r in rows], fam, capped)
+    what = f"{fam['name']} β={format_number(fam['beta'])}" if fam else f"{len(head_list)} heads"
     what += f", depth {depth}" if depth is not None else ", depth large enough"
     if plot_path:
         series = {"joint": [r["joint_upper_bits"] for r in rows], "separate": [r["separate_upper_bits"] for r in rows]}
@@ -259,7 +299,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
     payload = {"family": fam, "heads": [h.spec for h in head_list] if head_list else None, "depth": depth,
                "rows": rows, "fit": fit, "theory": theory_exponents(fam)}
     if fmt != "ndjson":
-        emit(Report(payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=[_fit_note(fit)]), fmt)
+        emit(Report(payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=_fit_notes(fit, depth)), fmt)
 
 
 COMMANDS = [compare, bounds]

@@ -6,15 +6,15 @@ import click
 
 from .. import orthogonality
 from ._instance_options import instance_options, instance_summary, load_instance
-from ._output import Column, emit, format_option, Report
+from ._output import Column, emit, format_eps, format_head, format_number, format_option, Report
 
 HEAD_COLUMNS = [
-    Column("head", "head", "left"),
-    Column("family", "family", "left"),
-    Column("index", "index"),
-    Column("amplitude", "amplitude"),
-    Column("levels", "levels read (≤ D)", "left"),
-    Column("exact_level", "exact on level"),
+    Column("head", "head", "left", render=format_head),
+    Column("family", "family", "left", priority=3),
+    Column("index", "index", priority=3),
+    Column("amplitude", "amplitude", render=format_eps, priority=2),
+    Column("levels", "levels read (≤ D)", "left", priority=1),
+    Column("exact_level", "exact on level", priority=1),
 ]
 #: Largest instance whose full Gram matrix is printed in JSON.
 GRAM_LIMIT = 64
@@ -64,7 +64,7 @@ def info(instance, depth, seed, heads, family, beta, max_cells, fmt):
             matrix[s][t] = matrix[t][s] = float(v)
         payload["gram"] = matrix
     worst = max(((abs(v), s, t) for (s, t), v in gram.items() if s != t and v), default=None)
-    notes = [f"orthogonal: {'yes' if orthogonal else 'no'}" + ("" if orthogonal else f" (largest off-diagonal Gram entry {max_off:.6g}, between {inst.heads[worst[1]].spec} and {inst.heads[worst[2]].spec})")]
+    notes = [f"orthogonal: {'yes' if orthogonal else 'no'}" + ("" if orthogonal else f" (largest off-diagonal Gram entry {format_number(max_off)}, between {format_head(inst.heads[worst[1]].spec)} and {format_head(inst.heads[worst[2]].spec)})")]
     emit(Report(payload, HEAD_COLUMNS, payload["heads"], title=f"instance: {instance_summary(inst)}", notes=notes), fmt)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from fractions import Fraction
 
 import click
@@ -10,9 +11,9 @@ import numpy as np
 from .. import coder_bounds, head_tables, quantize_heads, sup_error
 from .._network import HeavisideNetwork, joint_network, network_outputs_match, separate_networks
 from ._common import InputError, VerificationFailed
-from ._files import announce, force_option, write_output
+from ._files import announce, check_output, force_option, write_output
 from ._instance_options import instance_options, instance_summary, load_instance
-from ._output import Column, dumps, emit, format_option, Report
+from ._output import Column, dumps, emit, format_eps, format_error, format_number, format_option, Report
 from ._params import NumberType
 
 ARCHS = ("joint", "separate")
@@ -95,16 +96,29 @@ def _layer_json(layer) -> dict:
     }
 
 
+EXPORT_EXTENSIONS = (".json", ".onnx")
+
+
+def check_export(path: str | None, force: bool, archs: list[str]) -> None:
+    """Everything about ``--export FILE`` that does not need the networks, checked before they are built."""
+    if path is None:
+        return
+    check_output(path, force, "--export", EXPORT_EXTENSIONS)
+    if os.path.splitext(path)[1].lower() == ".onnx":
+        if "joint" not in archs:
+            raise InputError("ONNX export writes the joint network: use --arch joint or both")
+        try:
+            import onnx  # noqa: F401
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            raise InputError("ONNX export needs onnx and onnxruntime: pip install 'dlcalc[onnx]'") from None
+
+
 def export_onnx(path: str, nets: dict, inst, force: bool) -> None:
     """The joint network as an ONNX model, checked in onnxruntime against the exact evaluation."""
-    if "joint" not in nets:
-        raise InputError("ONNX export writes the joint network: use --arch joint or both")
-    try:
-        import onnxruntime
+    import onnxruntime
 
-        from .._onnx import to_onnx
-    except ImportError:
-        raise InputError("ONNX export needs onnx and onnxruntime: pip install 'dlcalc[onnx]'") from None
+    from .._onnx import to_onnx
     (_, _, net), = nets["joint"]
     model = to_onnx(net, [h.spec for h in inst.heads])
     level = net.grid_level
@@ -118,7 +132,7 @@ def export_onnx(path: str, nets: dict, inst, force: bool) -> None:
 
 def export_networks(path: str, nets: dict, eps: float, inst, force: bool) -> None:
     """JSON: every layer's sizes, integer weights and scale exponent, plus the serialized hex; or ONNX."""
-    if path.endswith(".onnx"):
+    if os.path.splitext(path)[1].lower() == ".onnx":
         export_onnx(path, nets, inst, force)
         return
     doc = {"schema_version": 1, "eps": eps, "instance": inst.to_dict(),
@@ -126,26 +140,26 @@ def export_networks(path: str, nets: dict, eps: float, inst, force: bool) -> Non
            "networks": {arch: [{"kind": kind, "head": head, "network_bits": n.network_bits, "serialized_hex": n.serialize().hex(),
                                 "layers": [_layer_json(layer) for layer in n.layers]} for kind, head, n in items]
                         for arch, items in nets.items()}}
-    if not path.endswith(".json") and path != "-":
-        raise InputError(f"--export {path}: use a .json or .onnx file name")
     write_output(path, (dumps(doc) + "\n").encode(), force)
 
 
 NETWORK_COLUMNS = [
-    Column("arch", "arch", "left"), Column("neurons", "neurons"), Column("layers", "layers"),
-    Column("nonzero_weights", "weights"), Column("bits_per_weight", "bits/weight"), Column("network_bits", "network bits"),
-    Column("payload_bits", "coder bits"), Column("ratio_to_payload", "÷ coder"), Column("ratio_to_lower_bound", "÷ lower"),
-    Column("max_error", "max error"), Column("verified", "verified", "left"),
+    Column("arch", "arch", "left"), Column("neurons", "neurons", priority=2), Column("layers", "layers", priority=3),
+    Column("nonzero_weights", "weights", priority=2), Column("bits_per_weight", "bits / weight", priority=4),
+    Column("network_bits", "network bits"), Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
+    Column("ratio_to_payload", "÷ coder bits", priority=3), Column("ratio_to_lower_bound", "÷ lower bound", priority=1),
+    Column("max_error", "max error", render=format_error, priority=4), Column("verified", "verified", "left", priority=2),
 ]
 
 
 @click.command()
 @instance_options
 @click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0.")
-@click.option("--arch", type=click.Choice([*ARCHS, "both"]), default="both", show_default=True)
+@click.option("--arch", type=click.Choice([*ARCHS, "both"]), default="both", show_default=True,
+              help="Which networks: joint (one shared trunk for all heads), separate (one network per head) or both.")
 @click.option("--export", "export_path", default=None, metavar="FILE.json|onnx",
               help="Write the networks (layers, weights, serialized bytes) as JSON, or the joint network as ONNX.")
-@force_option
+@force_option("--export file")
 @format_option
 def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, export_path, force, fmt):
     """Heaviside networks for the quantized heads: neurons, weights, bits, verified error.
@@ -161,19 +175,20 @@ def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, ex
       dlcalc network inst.json --eps 0.01 --arch joint --export nets.json
       dlcalc network inst.json --eps 0.01 --arch joint --export joint.onnx   # needs dlcalc[onnx]
     """
-    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     archs = list(ARCHS) if arch == "both" else [arch]
+    check_export(export_path, force, archs)
+    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     records, nets = network_records(inst, eps, archs, max_cells)
     if export_path:
         export_networks(export_path, nets, eps, inst, force)
     payload = {"instance": inst.to_dict(), "eps": eps, **records} if arch == "both" else {"instance": inst.to_dict(), "eps": eps, **records[arch]}
     notes = []
     if arch == "both" and records["joint"]["network_bits"]:
-        notes.append(f"separate / joint network bits: {records['separate']['network_bits'] / records['joint']['network_bits']:.4g}")
+        notes.append(f"separate ÷ joint network bits: {format_number(records['separate']['network_bits'] / records['joint']['network_bits'])}")
     if export_path and export_path != "-":
         announce(f"wrote {export_path}")
     if export_path != "-":
-        emit(Report(payload, NETWORK_COLUMNS, list(records.values()), title=f"Heaviside networks at ε = {eps:g}: {instance_summary(inst)}",
+        emit(Report(payload, NETWORK_COLUMNS, list(records.values()), title=f"Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}",
                     notes=notes), fmt)
     failed = [a for a, r in records.items() if not r["verified"]]
     if failed:
