@@ -307,27 +307,26 @@ class Table:
 
 def tables(screen: Screen) -> list[Table]:
     """Every box-drawn table on the screen."""
-    found, i = [], 0
     lines = screen.lines
+
+    def cells(start: int, edge: str) -> tuple[list[list[str]], int]:
+        """The cells of the lines from ``start`` that begin with ``edge``, and the index after them."""
+        end = start
+        while end < len(lines) and lines[end].startswith(edge):
+            end += 1
+        return [line.strip(edge).split(edge) for line in lines[start:end]], end
+
+    found, i = [], 0
     while i < len(lines):
         if not lines[i].startswith("┏"):
             i += 1
             continue
-        start = i
-        i += 1
-        header_lines = []
-        while i < len(lines) and lines[i].startswith("┃"):
-            header_lines.append([c.split() for c in lines[i].strip("┃").split("┃")])
-            i += 1
-        assert i < len(lines) and lines[i].startswith("┡"), "a table header must end in a rule"
-        i += 1
-        rows = []
-        while i < len(lines) and lines[i].startswith("│"):
-            rows.append([c.strip() for c in lines[i].strip("│").split("│")])
-            i += 1
-        assert i < len(lines) and lines[i].startswith("└"), "a table must end in a bottom rule"
+        header_lines, after_header = cells(i + 1, "┃")
+        assert after_header < len(lines) and lines[after_header].startswith("┡"), "a table header must end in a rule"
+        body, end = cells(after_header + 1, "│")
+        assert end < len(lines) and lines[end].startswith("└"), "a table must end in a bottom rule"
         n = len(header_lines[0]) if header_lines else 0
-        headers = [" ".join(w for line in header_lines for w in line[j]) for j in range(n)]
-        found.append(Table(headers, rows, lines[start : i + 1]))
-        i += 1
+        headers = [" ".join(w for line in header_lines for w in line[j].split()) for j in range(n)]
+        found.append(Table(headers, [[c.strip() for c in row] for row in body], lines[i : end + 1]))
+        i = end + 1
     return found

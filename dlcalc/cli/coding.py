@@ -231,7 +231,6 @@ def export_tables(path: str, decoded, force: bool, max_cells: int) -> None:
         write_output(path, text.getvalue().encode(), force)
 
 
-
 index_option = click.option("--index", type=click.IntRange(min=1), default=None, metavar="N",
                             help="Only the N-th .dlc file of a stream of several (1 = first; encode --coder both "
                                  "-o - writes the joint file, then the separate one).")
