@@ -6,7 +6,7 @@ import re
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
 
-from hypothesis import assume, given
+from hypothesis import given
 from hypothesis import strategies as st
 
 from dlcalc.cli._output import (
