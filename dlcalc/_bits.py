@@ -86,6 +86,7 @@ def rice_parameter(values: np.ndarray) -> int:
 
 _BIT_OF = {"0": 0, "1": 1}
 _UNARY = [[0] * z + [1] for z in range(MAX_CODE_BITS + 1)]
+_GAMMA = [[]] + [[0] * (n.bit_length() - 1) + [_BIT_OF[c] for c in format(n, "b")] for n in range(1, 1 << 10)]
 
 
 class BitWriter:
@@ -115,6 +116,9 @@ class BitWriter:
 
     def gamma(self, n: int) -> None:
         n = int(n)
+        if 0 < n < len(_GAMMA):
+            self._small.extend(_GAMMA[n])
+            return
         if n < 1 or n.bit_length() > MAX_CODE_BITS:
             raise ValueError(f"γ codes 1 <= n < 2^{MAX_CODE_BITS}, got {n}")
         length = n.bit_length()
@@ -151,6 +155,9 @@ class BitWriter:
             raise ValueError("γ codes 1 <= n < 2^63")
         if v.size <= 64:  # small blocks: plain Python is faster than numpy's per-call overhead
             numbers = v.tolist()
+            if len(numbers) == 1:
+                self.gamma(numbers[0])
+                return
             for n in numbers:
                 self._small.extend(_UNARY[n.bit_length() - 1])
             for n in numbers:

@@ -9,6 +9,9 @@ def plot_rates(target, title: str, eps: list[float], series: dict[str, list], ba
                fmt: str | None = None) -> None:
     """Write a PNG/SVG/PDF (to a path or a binary file object): bits against 1/ε, bound bands shaded.
 
+    ``series`` named ``joint`` and ``separate`` are the coders (solid); ``joint network`` and
+    ``separate network`` are drawn dashed in the same colours; anything else (baselines) dotted.
+
     Raises ImportError when matplotlib is not installed.
     """
     import matplotlib
@@ -28,7 +31,13 @@ def plot_rates(target, title: str, eps: list[float], series: dict[str, list], ba
         pts = [(xi, float(y)) for xi, y in zip(x, ys) if y is not None and y > 0]
         if not pts:
             continue
-        style = {"lw": 2, "marker": "o", "color": colours[name]} if name in colours else {"lw": 1, "ls": "--", "marker": "."}
+        base = name.removesuffix(" network")
+        if name in colours:
+            style = {"lw": 2, "marker": "o", "color": colours[name]}
+        elif base in colours:  # a network beside its coder: same colour, dashed
+            style = {"lw": 1.5, "ls": "--", "marker": "s", "ms": 4, "color": colours[base]}
+        else:
+            style = {"lw": 1, "ls": ":", "marker": "."}
         ax.plot([p[0] for p in pts], [p[1] for p in pts], label=name, **style)
     ax.set_xscale("log", base=2)
     ax.set_yscale("log", base=2)

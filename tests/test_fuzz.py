@@ -196,34 +196,198 @@ def test_cli_reports_fuzzed_file_in_one_line(tmp_path):
 
 def _network_bytes():
     from dlcalc import quantize_heads
-    from dlcalc._network import joint_network, separate_networks
+    from dlcalc._network import joint_candidates, separate_networks
 
-    inst = Instance.build(4, parse_heads("walsh:1-5") + parse_heads("sawtooth:1@0.5"), seed=1)
-    quants = quantize_heads(inst.heads, 2**-3)
-    return [joint_network(quants, inst.feature).serialize()] + [n.serialize() for _, n in separate_networks(quants, inst.feature)[:2]]
+    out = []
+    for depth, heads, eps in ((4, "walsh:1-15", 2**-3), (4, "walsh:1-5,sawtooth:1@0.3", 2**-3), (5, "walsh:1-31", 0.4)):
+        inst = Instance.build(depth, [h for spec in heads.split(",") for h in parse_heads(spec)], seed=1)
+        quants = quantize_heads(inst.heads, eps)
+        separate = separate_networks(quants, inst.feature)
+        out += [n.serialize() for n in joint_candidates(quants, inst.feature, separate=separate).values()]
+        out += [n.serialize() for _, n in separate[:2]]
+    return out
 
 
 NETWORKS = _network_bytes()
 
 
-@FUZZ
-@given(st.sampled_from(range(len(NETWORKS))), st.lists(mutation, min_size=1, max_size=4))
-def test_mutated_network_files(which, ops):
+def network_or_documented_error(candidate: bytes) -> None:
+    """A mutated network file is refused in one line, or it is a network that evaluates to finite numbers
+    within the budget and survives a second round trip."""
     from dlcalc._network import HeavisideNetwork
 
-    data = NETWORKS[which]
-    # keep magic and version, mutate the body, reseal so the structural checks are exercised
-    body = mutate(data[10:-4], ops, seal=False)
-    candidate = reseal(data[:10] + body)
     try:
-        net = HeavisideNetwork.deserialize(candidate)
+        net = HeavisideNetwork.deserialize(candidate, max_cells=SMALL_BUDGET)
     except DlcalcError as exc:
-        assert "\n" not in str(exc)
+        assert str(exc) and "\n" not in str(exc)
         return
+    again = HeavisideNetwork.deserialize(net.serialize(), max_cells=SMALL_BUDGET)
+    assert again.serialize() == net.serialize()
     try:
-        outputs = net.evaluate(max_cells=1 << 16)
+        outputs = net.evaluate(max_cells=SMALL_BUDGET)
     except DlcalcError as exc:
         assert "budget" in str(exc)
     else:
+        assert len(outputs) == net.n_outputs
         for level, values in outputs:
-            assert values.size == 1 << level
+            assert values.size == 1 << level and np.all(np.isfinite(values))
+
+
+@FUZZ
+@given(st.sampled_from(range(len(NETWORKS))), st.lists(mutation, min_size=1, max_size=4))
+def test_mutated_network_files(which, ops):
+    data = NETWORKS[which]
+    # keep magic and version, mutate the body, reseal so the structural checks are exercised
+    network_or_documented_error(reseal(data[:10] + mutate(data[10:-4], ops, seal=False)))
+
+
+@FUZZ
+@given(st.binary(max_size=120))
+def test_random_network_bodies(body):
+    network_or_documented_error(reseal(NETWORKS[0][:10] + body))
+
+
+def _network_file(write) -> bytes:
+    """A network file whose body ``write(w)`` writes with the format's own codes."""
+    from dlcalc._bits import BitWriter
+    from dlcalc._network_format import pack_file
+
+    w = BitWriter()
+    write(w)
+    return pack_file(np.packbits(w.bits()).tobytes())
+
+
+def _one_block(w, hidden: int, grid: int = 3) -> None:
+    w.gamma(1)  # one output
+    w.gamma0(hidden)
+    if hidden:
+        w.gamma0(grid)
+
+
+def _scale_one(w) -> None:
+    w.gamma0(0)  # output exponent
+    w.gamma0(1)  # a palette of one scale: +1 · 2^0
+    w.bit(0)
+    w.delta(1)
+    w.sgamma(0)
+
+
+def _hostile_files():
+    def huge_hidden_layer(w):
+        _one_block(w, 2)
+        w.gamma(1 << 40)  # a hidden layer of 2^40 units, in 81 bits
+
+    def huge_reader_row(w):
+        _one_block(w, 1, grid=60)
+        _scale_one(w)
+        w.bit(1)  # toggle
+        w.gamma0(1 << 50)  # 2^50 consecutive breakpoints
+        w.gamma0(0)
+        w.gamma0(0)
+        w.gamma0(0)
+
+    def long_code(w):
+        w.uint(0, 70)  # seventy zeros: a code that cannot fit 63 bits
+        w.uint(1, 71)
+
+    def scale_exponent(w):
+        _one_block(w, 0)
+        w.gamma0(0)
+        w.gamma0(1)
+        w.bit(0)
+        w.delta(1)
+        w.sgamma(1100)  # 2^1100: made the evaluation NaN before
+
+    def outside(w):
+        _one_block(w, 1, grid=3)
+        _scale_one(w)
+        w.bit(1)
+        w.gamma0(2)  # two breakpoints
+        w.gamma0(0)  # on the grid 2^-3
+        w.gamma0(7)  # at 7/8 and 8/8
+        w.gamma0(0)  # consecutive
+
+    def duplicate(w):
+        w.gamma(2)  # two outputs
+        w.gamma0(2)  # steps, a reader layer, the output layer
+        w.gamma0(1)  # grid 2^-1
+        w.gamma(2)  # two reader units, each toggling at 1/2
+        w.gamma0(1)
+        for _ in range(2):
+            w.bit(1)
+            w.gamma0(1)
+            w.gamma0(0)
+            w.gamma0(1)
+            w.bit(0)
+        _scale_one(w)
+        w.gamma(1)  # output 0 reads inputs 0 and 1
+        w.bit(0)
+        w.sgamma(2)
+        w.gamma0(0)
+        w.gamma0_block([0])
+        w.sgamma_block([2, 0])
+        w.sgamma(0)
+        w.sgamma(0)
+        w.gamma(1)  # output 1: against output 0, inputs 0 and 1 - 1
+        w.bit(0)
+        w.sgamma(0)
+        w.bit(0)
+        w.sgamma(0)
+        w.sgamma_block([-1])
+        w.sgamma_block([0, 0])
+        w.sgamma(0)
+        w.sgamma(0)
+        w.bit(0)  # the last block
+
+    def wrapping_run(w):
+        w.gamma(1 << 20)  # 2^20 constant outputs
+        w.gamma0(0)
+        _scale_one(w)
+        w.gamma(1 << 20)  # one run whose bias grows by 2^61 a row
+        w.bit(0)
+        w.sgamma(0)
+        w.sgamma(1)
+        w.sgamma(0)
+        w.sgamma(1 << 61)
+        w.sgamma(0)
+
+    return {"units": huge_hidden_layer, "breakpoints": huge_reader_row, "more than 63 bits": long_code,
+            "scale": scale_exponent, "outside \\[0, 1\\)": outside, "repeats an input": duplicate, "2\\^62": wrapping_run}
+
+
+@pytest.mark.parametrize("what,write", list(_hostile_files().items()))
+def test_hostile_network_files_refused_in_one_line(what, write):
+    from dlcalc._network import HeavisideNetwork
+
+    with pytest.raises(DlcalcError, match=what) as info:
+        HeavisideNetwork.deserialize(_network_file(write))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("what", ["units", "breakpoints", "2\\^62"])
+def test_huge_network_counts_refused_before_allocation(what, monkeypatch):
+    from dlcalc._network import HeavisideNetwork
+
+    data = _network_file(_hostile_files()[what])
+    sizes = {"zeros": lambda shape, *a: np.prod(shape), "full": lambda shape, *a: np.prod(shape),
+             "arange": lambda *a: max(a[:2]) if a else 0, "repeat": lambda a, r, *b: np.sum(r) * (1 if np.ndim(r) else np.size(a))}
+    for name, size in sizes.items():  # anything sized by the file's counts
+        real = getattr(np, name)
+
+        def guarded(*a, _real=real, _size=size, _name=name, **k):
+            if _size(*a) > 100_000:
+                pytest.fail(f"np.{_name} of {_size(*a)} before validating")
+            return _real(*a, **k)
+
+        monkeypatch.setattr(np, name, guarded)
+    with pytest.raises(DlcalcError, match=what):
+        HeavisideNetwork.deserialize(data)
+
+
+def test_old_network_version_refused():
+    from dlcalc._network import HeavisideNetwork
+
+    data = bytearray(NETWORKS[0])
+    data[8:10] = b"\x00\x01"
+    with pytest.raises(DlcalcError, match="version 1 is not supported"):
+        HeavisideNetwork.deserialize(reseal(bytes(data[:-4])))

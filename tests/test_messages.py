@@ -58,7 +58,6 @@ REFUSALS = [
     (["network", *D14, "--eps", "2^-14", "--export", "{d}/x.txt"], ".json or .onnx", None),
     (["network", *D14, "--eps", "2^-14", "--export", "{d}/exists.json"], "exists", None),
     (["network", *D14, "--eps", "2^-14", "--export", "{d}/x.onnx"], "onnx", "onnx"),
-    (["network", *D14, "--eps", "2^-14", "--arch", "separate", "--export", "{d}/x.onnx"], "joint", None),
     (["decode", "{d}/inst.dlc", "-o", "{d}/x.txt"], ".npz or .csv", None),
     (["decode", "{d}/inst.dlc", "-o", "{d}/exists.csv"], "exists", None),
     (["encode", "{d}/inst.json", "--eps", "2^-14", "--coder", "joint", "-o", "{d}/exists.png"], "exists", None),

@@ -1,6 +1,7 @@
 """Heaviside networks (THEORY §7): exact realization, serialization round trip, bits against the bounds."""
 
 import json
+import math
 import zlib
 
 import numpy as np
@@ -9,10 +10,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc import FormatError, Head, Instance, coder_bounds, family_heads, head_tables, parse_heads, quantize_heads
-from dlcalc._network import HeavisideNetwork, joint_network, network_outputs_match, separate_networks, step_network
+from dlcalc import (Feature, FormatError, Head, Instance, coder_bounds, family_heads, head_tables, parse_heads, quantize_heads,
+                    sup_error)
 from dlcalc._bounds import fit_slope
+from dlcalc._network import (HeavisideNetwork, best_joint, joint_candidates, joint_network, network_outputs_match,
+                             parallel_stack, separate_networks, shared_trunk_network, step_network)
+from dlcalc._quantize import approximant_values
 from dlcalc.cli import cli
+from .helpers import all_flips, head_codes, value_of_code
 
 head_strategy = st.one_of(
     st.builds(Head, st.just("walsh"), st.integers(1, 63), st.sampled_from([1.0, 0.5, 0.3])),
@@ -21,77 +26,172 @@ head_strategy = st.one_of(
 
 
 def heaviside_reference(net: HeavisideNetwork, x: np.ndarray) -> np.ndarray:
-    """Independent evaluation: the layers applied literally to real inputs x (rational weights)."""
-    layers = net.layers
-    if len(layers) == 1:
-        act = np.ones((x.size, 1))
-    else:
-        first = layers[0]
-        act = (x[:, None] * (first.values * 2.0**-first.exponent)[None, :] + (first.biases * 2.0**-first.exponent)[None, :] >= 0) * 1.0
-        layers = layers[1:]
-    for layer in layers:
-        w = np.zeros((layer.n_in, layer.n_out))
-        w[layer.cols, layer.rows] = layer.values * 2.0**-layer.exponent
-        pre = act @ w + layer.biases * 2.0**-layer.exponent
-        act = pre * layer.scales if layer.linear else (pre >= 0) * 1.0
-    return act
+    """Independent evaluation: each block's layers applied literally to real inputs x (rational weights)."""
+    columns = []
+    for block in net.blocks:
+        layers = block.layers
+        if len(layers) == 1:  # constant outputs
+            act = np.zeros((x.size, 0))
+        else:
+            first = layers[0]
+            act = (x[:, None] * (first.values * 2.0**-first.exponent)[None, :]
+                   + (first.biases * 2.0**-first.exponent)[None, :] >= 0) * 1.0
+            layers = layers[1:]
+        for layer in layers:
+            w = np.zeros((layer.n_in, layer.n_out))
+            w[layer.cols, layer.rows] = layer.values * 2.0**-layer.exponent
+            pre = act @ w + layer.biases * 2.0**-layer.exponent
+            act = pre * layer.scales if layer.linear else (pre >= 0) * 1.0
+        columns.append(act)
+    return np.concatenate(columns, axis=1)
 
 
-@settings(max_examples=200)  # dense evaluation on fine grids: past 200 examples this property alone takes minutes
-@given(depth=st.integers(0, 6), seed=st.integers(0, 999), heads=st.lists(head_strategy, min_size=1, max_size=4),
-       eps=st.sampled_from([0.6, 0.2, 2**-4, 2**-6, 0.01]))
-def test_networks_realize_the_quantized_heads(depth, seed, heads, eps):
+def seeded_instances():
+    """24 seeded instances: walsh-all and sawtooth-all families and mixed heads, depths 3-8, several ε."""
+    rng = np.random.default_rng(11)
+    out = []
+    for i in range(24):
+        depth = int(rng.integers(3, 9))
+        if i % 4 == 0:
+            heads = family_heads("walsh-all", float(rng.choice([0.5, 1.0, 2.0])), depth)
+        elif i % 4 == 1:
+            heads = family_heads("sawtooth-all", float(rng.choice([0.5, 1.0])), depth)
+        else:
+            heads = []
+            for _ in range(int(rng.integers(2, 9))):
+                amp = float(rng.choice([1.0, 0.5, 0.3]))
+                if rng.random() < 0.6:
+                    heads.append(Head("walsh", int(rng.integers(1, 2**depth)), amp))
+                else:
+                    heads.append(Head("sawtooth", int(rng.integers(0, depth + 1)), amp))
+        eps = float(rng.choice([0.4, 2**-3, 2**-5, 0.01, 2**-8]))
+        out.append((depth, int(rng.integers(0, 1000)), heads, eps))
+    return out
+
+
+SEEDED = seeded_instances()
+
+
+def test_seeded_instances_cover_the_brief():
+    families = {"walsh" if all(h.family == "walsh" for h in heads) else
+                "sawtooth" if all(h.family == "sawtooth" for h in heads) else "mixed" for _, _, heads, _ in SEEDED}
+    assert len(SEEDED) >= 20 and families == {"walsh", "sawtooth", "mixed"}
+    assert {d for d, *_ in SEEDED} >= {3, 4, 5, 6, 7, 8} and len({e for *_, e in SEEDED}) >= 4
+
+
+@pytest.mark.parametrize("depth,seed,heads,eps", SEEDED, ids=[f"D{d}-s{s}-T{len(h)}-eps{e:g}" for d, s, h, e in SEEDED])
+def test_joint_never_costs_more_and_every_network_is_exact(depth, seed, heads, eps):
     inst = Instance.build(depth, heads, seed=seed)
     quants = quantize_heads(heads, eps)
     tables = head_tables(quants, inst.feature)
-    net = joint_network(quants, inst.feature)
-    back = HeavisideNetwork.deserialize(net.serialize())
-    assert back.serialize() == net.serialize()
-    assert all(network_outputs_match(back.evaluate(), quants, tables, depth))
-    # the direct composition a g(h(x)) is within ε of the network everywhere on a fine grid
-    level = max(net.grid_level, depth) + 2
-    x = np.arange(1 << level) / (1 << level)
-    ref = heaviside_reference(back, x)
-    for t in range(len(heads)):
-        assert np.max(np.abs(ref[:, t] - inst.evaluate(t, x))) <= eps * (1 + 1e-12)
-    for q, table, (kind, n) in zip(quants, tables, separate_networks(quants, inst.feature)):
-        assert kind in ("trunk", "step")
-        n2 = HeavisideNetwork.deserialize(n.serialize())
-        assert network_outputs_match(n2.evaluate(), [q], [table], depth) == [True]
+    separate = separate_networks(quants, inst.feature)
+    candidates = joint_candidates(quants, inst.feature, separate=separate)
+    chosen, joint = best_joint(candidates)
+    stack = parallel_stack([n for _, n in separate])
+    separate_bits = sum(n.network_bits for _, n in separate)
+    bounds = {arch: coder_bounds(quants, depth, arch) for arch in ("joint", "separate")}
+    # blocks side by side cost exactly the sum of their own files
+    assert stack.network_bits == separate_bits == candidates["parallel_stack"].network_bits
+    assert joint.network_bits == min(c.network_bits for c in candidates.values())
+    if bounds["joint"].upper_bound_bits < bounds["separate"].upper_bound_bits:
+        assert joint.network_bits <= separate_bits
+    assert joint.network_bits >= bounds["joint"].lower_bound_bits
+    assert separate_bits >= bounds["separate"].lower_bound_bits
+    # the quantized heads are within ε of the true ones (exactly, from the §4 closed forms)
+    assert all(sup_error(q, t, t) <= eps for q, t in zip(quants, tables))
+    for net in (*candidates.values(), *(n for _, n in separate)):
+        back = HeavisideNetwork.deserialize(net.serialize())
+        assert back.serialize() == net.serialize() and back.network_bits == net.network_bits
+    for net in candidates.values():
+        back = HeavisideNetwork.deserialize(net.serialize())
+        assert all(network_outputs_match(back.evaluate(), quants, tables, depth))
+    for q, table, (_, n) in zip(quants, tables, separate):
+        back = HeavisideNetwork.deserialize(n.serialize())
+        assert network_outputs_match(back.evaluate(), [q], [table], depth) == [True]
+
+
+@settings(max_examples=100)  # dense evaluation on fine grids, both joint constructions: the costliest property here
+@given(depth=st.integers(0, 6), seed=st.integers(0, 999), heads=st.lists(head_strategy, min_size=1, max_size=4),
+       eps=st.sampled_from([0.6, 0.2, 2**-4, 2**-6, 0.01]))
+def test_networks_are_within_eps_of_the_true_heads(depth, seed, heads, eps):
+    inst = Instance.build(depth, heads, seed=seed)
+    quants = quantize_heads(heads, eps)
+    separate = separate_networks(quants, inst.feature)
+    for net in joint_candidates(quants, inst.feature, separate=separate).values():
+        back = HeavisideNetwork.deserialize(net.serialize())
+        # the direct composition a g(h(x)) is within ε of the network everywhere on a fine grid
+        level = min(max(back.grid_level, depth) + 1, 10)
+        x = np.arange(1 << level) / (1 << level)
+        ref = heaviside_reference(back, x)
+        for t in range(len(heads)):
+            assert np.max(np.abs(ref[:, t] - inst.evaluate(t, x))) <= eps * (1 + 1e-12)
 
 
 def test_prefix_sum_evaluator_equals_dense():
     inst = Instance.build(6, parse_heads("walsh:1-15") + parse_heads("sawtooth:0-3@0.5"), seed=4)
     quants = quantize_heads(inst.heads, 2**-5)
     net = joint_network(quants, inst.feature)
-    dense = net.evaluate_dense()
-    for t, (level, values) in enumerate(net.evaluate()):
-        assert np.array_equal(np.repeat(values, 1 << (net.grid_level - level)), dense[:, t])
+    (block,) = net.blocks
+    dense = block.evaluate_dense()
+    for t, (level, values) in enumerate(block.evaluate()):
+        assert np.array_equal(np.repeat(values, 1 << (block.grid_level - level)), dense[:, t])
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2, 3])
-def test_network_bits_at_least_the_lower_bound(seed):
-    inst = Instance.build(6, parse_heads("walsh:1-31") + parse_heads("sawtooth:0-2"), seed=seed)
-    for eps in (0.3, 2**-4, 2**-7):
-        quants = quantize_heads(inst.heads, eps)
-        joint = joint_network(quants, inst.feature)
-        assert joint.network_bits >= coder_bounds(quants, 6, "joint").lower_bound_bits
-        sep = sum(n.network_bits for _, n in separate_networks(quants, inst.feature))
-        assert sep >= coder_bounds(quants, 6, "separate").lower_bound_bits
+def test_serialized_networks_are_a_code_for_a_small_class():
+    """Over all 2^7 sign patterns of depth 3: every joint network equals f̂ from the definitions on every
+    cell, distinct functions get distinct files, and the longest file is at least the lower bound (THEORY §7)."""
+    heads = parse_heads("walsh:1-7") + [Head("sawtooth", 1, 0.5)]
+    eps = 2**-3
+    quants = quantize_heads(heads, eps)
+    flips = all_flips(3)
+    codes = [head_codes(flips, 3, h, eps) for h in heads]
+    files: dict[bytes, bytes] = {}
+    longest = 0
+    for i, row in enumerate(flips):
+        net = shared_trunk_network(quants, Feature(3, row))
+        for (level, got), h, (code_level, code) in zip(net.evaluate(), heads, codes):
+            cells = np.arange(1 << max(level, code_level))
+            want = [float(value_of_code(h, eps, c)) for c in code[i][cells >> (max(level, code_level) - code_level)]]
+            assert got[cells >> (max(level, code_level) - level)].tolist() == want
+        key = b"|".join(c[i].tobytes() for _, c in codes)
+        assert files.setdefault(net.serialize(), key) == key  # one file, one function
+        longest = max(longest, net.network_bits)
+    assert len(files) == len(set(files.values())) == 2 ** coder_bounds(quants, 3, "joint").upper_bound_bits
+    assert longest >= coder_bounds(quants, 3, "joint").lower_bound_bits
+
+
+def test_zero_information_networks_are_short():
+    inst = Instance.build(10, family_heads("walsh-all", 1.0, 10), seed=0)
+    for eps in (1.0, 0.5):  # every head constant; one head that reads one digit
+        joint = shared_trunk_network(quantize_heads(inst.heads, eps), inst.feature)  # the joint network is never longer
+        assert joint.network_bits < 1000
+        assert HeavisideNetwork.deserialize(joint.serialize()).n_outputs == 1023
+
+
+def test_default_instance_meets_the_size_goals():
+    inst = Instance.build(10, family_heads("walsh-all", 1.0, 10), seed=0)
+    quants = quantize_heads(inst.heads, 2**-10)
+    joint = shared_trunk_network(quants, inst.feature)  # the joint network is never longer
+    payload = coder_bounds(quants, 10, "joint").upper_bound_bits
+    assert joint.network_bits <= 8 * joint.nonzero_weights and joint.network_bits <= 30 * payload
 
 
 def test_walsh_all_network_exponent_gap():
-    """Joint network bits grow like 2^M, separate like 4^M (walsh-all, β = 1, ε = 2^-M at depth M)."""
-    ms = list(range(3, 9))
+    """Separate network bits grow towards 4^M, joint ones no faster than the 2^M of the joint coder
+    (walsh-all, β = 1, ε = 2^-M at depth M; per-head framing flattens the separate slope at small M)."""
+    ms = list(range(4, 9))
     joint_bits, sep_bits = [], []
     for m in ms:
         inst = Instance.build(m, family_heads("walsh-all", 1.0, m), seed=m)
         quants = quantize_heads(inst.heads, 2.0**-m)
-        joint_bits.append(joint_network(quants, inst.feature).network_bits)
-        sep_bits.append(sum(n.network_bits for _, n in separate_networks(quants, inst.feature)))
+        separate = separate_networks(quants, inst.feature)
+        joint_bits.append(joint_network(quants, inst.feature, separate=separate).network_bits)
+        sep_bits.append(sum(n.network_bits for _, n in separate))
     eps = [2.0**-m for m in ms]
     sj, ss = fit_slope(eps, joint_bits), fit_slope(eps, sep_bits)
-    assert 0.9 <= sj <= 1.35 and 1.7 <= ss <= 2.2 and ss - sj >= 0.45
+    assert sj <= 1.1 and 1.5 <= ss <= 2.2 and ss - sj >= 0.8
+    top = math.log2(sep_bits[-1] / sep_bits[-2])
+    assert 1.6 <= top <= 2.2
 
 
 def test_step_network_one_unit_per_jump():
@@ -113,22 +213,24 @@ def reseal(body: bytes) -> bytes:
     [
         (lambda d: b"\x00", "bad magic or too short"),
         (lambda d: d[:5], "bad magic or too short"),
-        (lambda d: d[:12], "bad magic or too short"),
+        (lambda d: d[:14], "bad magic or too short"),
         (lambda d: b"\x89DLC\r\n\x1a\n" + d[8:], "bad magic"),
         (lambda d: d[:-5] + b"\x00", "checksum mismatch"),
         (lambda d: d[:-1] + bytes([d[-1] ^ 1]), "checksum mismatch"),
-        (lambda d: reseal(d[:8] + b"\x00\x02" + d[10:-4]), "version 2 is not supported"),
-        (lambda d: reseal(d[:10] + b"\x00" + d[11:-4]), "claims 0 layers"),
-        (lambda d: reseal(d[:10] + b"\x41" + d[11:-4]), "claims 65 layers"),
-        (lambda d: reseal(d[:-5]), "cannot fit in the 2 bytes left"),
+        (lambda d: reseal(d[:8] + b"\x00\x01" + d[10:-4]), "version 1 is not supported"),
+        (lambda d: reseal(d[:8] + b"\x00\x03" + d[10:-4]), "version 3 is not supported"),
+        (lambda d: reseal(d[:10] + b"\x00" * 9 + d[19:-4]), "more than 63 bits"),
+        (lambda d: reseal(d[:-5]), "ends inside"),
         (lambda d: reseal(d[:-4] + b"\x00"), "trailing bytes"),
+        (lambda d: reseal(d[:-5] + bytes([d[-5] | 1]) ), "nonzero padding"),
     ],
 )
 def test_corrupt_network_files(mutate, message):
     inst = Instance.build(4, parse_heads("walsh:1-3"), seed=0)
-    data = joint_network(quantize_heads(inst.heads, 0.1), inst.feature).serialize()
+    net = joint_network(quantize_heads(inst.heads, 0.1), inst.feature)
+    assert net.network_bits % 8  # the body ends inside its last byte: there are padding bits to corrupt
     with pytest.raises(FormatError, match=message):
-        HeavisideNetwork.deserialize(mutate(data))
+        HeavisideNetwork.deserialize(mutate(net.serialize()))
 
 
 def test_network_cli_json(tmp_path):
@@ -139,27 +241,47 @@ def test_network_cli_json(tmp_path):
     out = json.loads(result.stdout)
     for arch in ("joint", "separate"):
         rec = out[arch]
-        for key in ("neurons", "layers", "nonzero_weights", "network_bits", "payload_bits", "lower_bound_bits", "max_error", "verified"):
+        for key in ("neurons", "layers", "nonzero_weights", "network_bits", "payload_bits", "lower_bound_bits", "max_error",
+                    "verified", "constructions"):
             assert key in rec
         assert rec["verified"] and rec["network_bits"] >= rec["lower_bound_bits"]
-    doc = json.loads(export.read_text())
-    hexes = doc["networks"]["joint"][0]["serialized_hex"]
-    assert HeavisideNetwork.deserialize(bytes.fromhex(hexes)).network_bits == out["joint"]["network_bits"]
+    joint = out["joint"]["constructions"]
+    assert joint["chosen"] in ("shared_trunk", "parallel_stack")
+    assert out["joint"]["network_bits"] == joint[f"{joint['chosen']}_bits"] == min(joint["shared_trunk_bits"], joint["parallel_stack_bits"])
+    assert joint["parallel_stack_bits"] == out["separate"]["network_bits"]
+    sep = out["separate"]["constructions"]
+    assert sep["trunk"] + sep["step"] == 8 and out["separate"]["construction"].endswith("step")
     # coder bits by hand (THEORY §5, depth 5, ε = 2^-4, sawtooth:1 with p = 4, q = 3): joint, walsh:1-7 span
     # {1,2,3} and {1,j} for j = 2..5 add {4},{5}: 31; lower {1,j} for j <= 4: 15.  Separate: walsh
     # 1 + 2·2 + 4·4 = 21, sawtooth:1 alone 2 + 4 + 8 + 16 = 30 (lower 2 + 4 + 8 = 14): 51 and 35.
     assert (out["joint"]["payload_bits"], out["joint"]["lower_bound_bits"]) == (31, 15)
     assert (out["separate"]["payload_bits"], out["separate"]["lower_bound_bits"]) == (51, 35)
+    doc = json.loads(export.read_text())
     for arch in ("joint", "separate"):
-        nets = doc["networks"][arch]
-        # the record's sizes recomputed from the exported layers and bytes (14 bytes of framing per file)
-        assert out[arch]["network_bits"] == sum(8 * (len(bytes.fromhex(n["serialized_hex"])) - 14) for n in nets)
-        assert out[arch]["nonzero_weights"] == sum(len(layer["values"]) for n in nets for layer in n["layers"])
-        assert out[arch]["neurons"] == sum(layer["n_out"] for n in nets for layer in n["layers"] if layer["activation"] == "heaviside")
-        assert out[arch]["layers"] == max(len(n["layers"]) for n in nets)
+        net = doc["networks"][arch]
+        data = bytes.fromhex(net["serialized_hex"])
+        assert HeavisideNetwork.deserialize(data).network_bits == out[arch]["network_bits"] == net["network_bits"]
+        # the record's sizes recomputed from the exported layers and bytes (14 bytes of framing, < 8 bits of padding)
+        assert 8 * (len(data) - 14) - 8 < out[arch]["network_bits"] <= 8 * (len(data) - 14)
+        layers = [layer for block in net["blocks"] for layer in block["layers"]]
+        assert out[arch]["nonzero_weights"] == sum(len(layer["values"]) for layer in layers)
+        assert out[arch]["neurons"] == sum(layer["n_out"] for layer in layers if layer["activation"] == "heaviside")
+        assert out[arch]["layers"] == max(len(block["layers"]) for block in net["blocks"])
+        assert sum(block["outputs"] for block in net["blocks"]) == 8
+        assert [h for block in net["blocks"] for h in block["heads"]] == [h["head"] for h in doc["instance"]["heads"]]
+        # each block is a network of its own: its file, its bits; side by side they add up exactly
+        assert sum(block["network_bits"] for block in net["blocks"]) == net["network_bits"]
+        for block in net["blocks"]:
+            assert HeavisideNetwork.deserialize(bytes.fromhex(block["serialized_hex"])).network_bits == block["network_bits"]
         assert out[arch]["ratio_to_payload"] == out[arch]["network_bits"] / out[arch]["payload_bits"]
-    assert len(doc["networks"]["separate"]) == 8 and out["separate"]["constructions"] == {
-        k: sum(n["kind"] == k for n in doc["networks"]["separate"]) for k in ("trunk", "step")}
+    assert len(doc["networks"]["separate"]["blocks"]) == 8
+    assert [b["kind"] for b in doc["networks"]["separate"]["blocks"]].count("step") == out["separate"]["constructions"]["step"]
+
+
+def test_network_table_names_the_joint_construction():
+    result = CliRunner().invoke(cli, ["network", "--depth", "6", "--family", "walsh-all", "--eps", "2^-6"])
+    assert result.exit_code == 0, result.stderr
+    assert "shared trunk" in result.stdout and "construction" in result.stdout
 
 
 def test_compare_networks_columns():
@@ -168,22 +290,81 @@ def test_compare_networks_columns():
     assert result.exit_code == 0, result.stderr
     for row in json.loads(result.stdout)["rows"]:
         assert row["networks"]["joint"]["verified"] and row["networks"]["separate"]["network_bits"] > 0
+        assert row["networks"]["joint"]["network_bits"] <= row["networks"]["separate"]["network_bits"]
 
 
-def test_onnx_export_matches_exact_evaluation(tmp_path):
+def test_compare_plot_draws_network_bits(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import dlcalc._plot as plot
+
+    drawn = {}
+    real = plot.plot_rates
+
+    def spy(target, title, eps, series, bands, fmt=None):
+        drawn.update(series=series, bands=bands)
+        real(target, title, eps, series, bands, fmt)
+
+    monkeypatch.setattr(plot, "plot_rates", spy)
+    path = tmp_path / "rates.svg"
+    args = ["compare", "--depth", "5", "--eps", "0.3,2^-3,2^-5", "--networks", "--no-baselines", "--plot", str(path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    assert {"joint", "separate", "joint network", "separate network"} <= set(drawn["series"])
+    assert set(drawn["bands"]) == {"joint", "separate"}
+    assert path.read_text().count("<path") > 10 and "network" in path.read_text()
+
+
+def _onnx_outputs(model: bytes, x: np.ndarray) -> np.ndarray:
     ort = pytest.importorskip("onnxruntime")
-    path = tmp_path / "joint.onnx"
-    result = CliRunner().invoke(cli, ["network", "--depth", "5", "--head", "walsh:1-7", "--head", "sawtooth:0-2@0.3",
-                                      "--eps", "2^-4", "--arch", "joint", "--export", str(path)])
+    session = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    return np.concatenate(session.run(None, {"x": x}), axis=1)
+
+
+@pytest.mark.parametrize("arch", ["joint", "separate"])
+def test_onnx_export_matches_exact_evaluation(tmp_path, arch):
+    pytest.importorskip("onnxruntime")
+    path = tmp_path / f"{arch}.onnx"
+    heads = ["--head", "walsh:1-7", "--head", "sawtooth:0-2@0.3"]
+    result = CliRunner().invoke(cli, ["network", "--depth", "5", *heads, "--eps", "2^-4", "--arch", arch, "--export", str(path)])
     assert result.exit_code == 0, result.stderr
     inst = Instance.build(5, parse_heads("walsh:1-7") + parse_heads("sawtooth:0-2@0.3"), seed=0)
     quants = quantize_heads(inst.heads, 2**-4)
-    net = joint_network(quants, inst.feature)
-    level = net.grid_level
+    separate = separate_networks(quants, inst.feature)
+    net = joint_network(quants, inst.feature, separate=separate) if arch == "joint" else parallel_stack([n for _, n in separate])
+    level = max(net.grid_level, 5)
     x = (np.arange(1 << level) / (1 << level))[:, None]
-    got = ort.InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
-    for t, (lv, values) in enumerate(net.evaluate()):
-        assert np.array_equal(got[:, t], np.repeat(values, 1 << (level - lv)))
-    bad = CliRunner().invoke(cli, ["network", "--depth", "3", "--head", "walsh:1", "--eps", "0.1", "--arch", "separate",
-                                   "--export", str(tmp_path / "s.onnx")])
-    assert bad.exit_code == 2
+    got = _onnx_outputs(path.read_bytes(), x)
+    assert got.shape == (x.shape[0], 10)
+    tables = head_tables(quants, inst.feature)
+    for t, (q, table) in enumerate(zip(quants, tables)):  # against f̂ itself, on every cell
+        lv, ref = approximant_values(q, table, 5)
+        assert np.array_equal(got[:, t], ref[np.arange(x.shape[0]) >> (level - lv)])
+
+
+def test_separate_onnx_has_one_output_per_head(tmp_path):
+    onnx = pytest.importorskip("onnx")
+    path = tmp_path / "s.onnx"
+    result = CliRunner().invoke(cli, ["network", "--depth", "4", "--head", "walsh:1-5", "--eps", "0.1", "--arch", "separate",
+                                      "--export", str(path)])
+    assert result.exit_code == 0, result.stderr
+    model = onnx.load(str(path))
+    assert [o.name for o in model.graph.output] == [f"y{i}" for i in range(5)]
+
+
+def test_onnx_export_is_sized_up_front(tmp_path):
+    pytest.importorskip("onnx")
+    path = tmp_path / "big.onnx"
+    result = CliRunner().invoke(cli, ["network", "--depth", "8", "--family", "walsh-all", "--eps", "2^-8", "--arch", "joint",
+                                      "--max-cells", "20000", "--export", str(path)])
+    assert result.exit_code == 2 and "budget" in result.stderr and result.stderr.count("\n") == 1
+    assert not path.exists()
+
+
+def test_ratio_to_payload_falls_as_the_payload_grows():
+    """The shared trunk's bits per coder bit fall with M (walsh-all): its gates grow like 2^(M/2), the trunk like 2^M."""
+    ratios = []
+    for m in (6, 8, 10):
+        inst = Instance.build(m, family_heads("walsh-all", 1.0, m), seed=1)
+        quants = quantize_heads(inst.heads, 2.0**-m)
+        ratios.append(shared_trunk_network(quants, inst.feature).network_bits / coder_bounds(quants, m, "joint").upper_bound_bits)
+    assert ratios == sorted(ratios, reverse=True) and ratios[-1] < 10

@@ -23,6 +23,7 @@ from ._params import eps_values, EpsListType, NumberType, SweepType
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
 RECORD_KEYS = ("payload_bits", "file_bits", "lower_bound_bits", "upper_bound_bits", "max_error", "verified")
+NETWORK_KEYS = ("neurons", "nonzero_weights", "network_bits", "max_error", "verified", "construction")
 
 eps_list_option = click.option("--eps", "-e", "eps", type=EpsListType(), default=None, help="Accuracies: 0.5,0.1,2^-10.")
 sweep_option = click.option(
@@ -125,8 +126,7 @@ def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int
         from .network import network_records
 
         records, _ = network_records(inst, eps, CODER_NAMES, max_cells, tables=truth)
-        row["networks"] = {a: {k: records[a][k] for k in ("neurons", "nonzero_weights", "network_bits", "max_error", "verified")}
-                           for a in CODER_NAMES}
+        row["networks"] = {a: {k: records[a][k] for k in NETWORK_KEYS} for a in CODER_NAMES}
     if baselines:
         sizes = baseline_sizes(truth, [q.head.family == "walsh" for q in quants])
         row["baselines"] = sizes
@@ -151,6 +151,7 @@ COMPARE_COLUMNS = [
 ]
 NETWORK_COLUMNS = [
     Column("networks.joint.network_bits", "joint network bits", priority=3, short="joint net bits"),
+    Column("networks.joint.construction", "joint network", "left", priority=4, short="joint net"),
     Column("networks.separate.network_bits", "separate network bits", priority=3, short="sep. net bits"),
 ]
 BASELINE_COLUMNS = [
@@ -168,7 +169,7 @@ def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
         cols += [Column(f"{c}.{k}", k) for k in RECORD_KEYS]
     cols.append(Column("gain", "gain"))
     if networks:
-        cols += [Column(f"networks.{c}.{k}", "") for c in CODER_NAMES for k in ("neurons", "nonzero_weights", "network_bits", "verified")]
+        cols += [Column(f"networks.{c}.{k}", "") for c in CODER_NAMES for k in NETWORK_KEYS if k != "max_error"]
     if baselines:
         for name in available_compressors():
             cols += [Column(f"baselines.{name}.joint_bits", ""), Column(f"baselines.{name}.separate_bits", "")]

@@ -9,7 +9,15 @@ import click
 import numpy as np
 
 from .. import coder_bounds, head_tables, quantize_heads, sup_error
-from .._network import HeavisideNetwork, joint_network, network_outputs_match, separate_networks
+from .._network import (
+    JOINT_CONSTRUCTIONS,
+    HeavisideNetwork,
+    best_joint,
+    joint_candidates,
+    network_outputs_match,
+    parallel_stack,
+    separate_networks,
+)
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
 from ._instance_options import instance_options, instance_summary, load_instance
@@ -38,41 +46,39 @@ def _net_error(outputs, quants, tables, depth) -> tuple[bool, Fraction]:
 
 
 def network_records(inst, eps: float, archs, max_cells: int, tables=None) -> tuple[dict, dict]:
-    """Build, serialize, round-trip and verify the networks; the records and the networks themselves.
+    """Build, serialize, round-trip and verify the networks; the records, and per arch the network with
+    the construction and the heads of each of its blocks.
 
-    ``tables`` are the true quantized tables when the caller has them already.
+    ``tables`` are the true quantized tables when the caller has them already.  The
+    separate networks are built once: the joint network's parallel stack is made of them.
     """
     quants = quantize_heads(inst.heads, eps)
     if tables is None:
         tables = head_tables(quants, inst.feature, max_cells=max_cells)
+    per_head = separate_networks(quants, inst.feature, max_cells)
+    blocks = [(kind, [q.head.spec]) for q, (kind, _) in zip(quants, per_head)]  # the construction and heads of each block
     records, nets = {}, {}
     for arch in archs:
         bounds = coder_bounds(quants, inst.depth, arch)
         if arch == "joint":
-            net = joint_network(quants, inst.feature, max_cells)
-            back = HeavisideNetwork.deserialize(net.serialize())
-            outputs = back.evaluate()
-            verified, err = _net_error(outputs, quants, tables, inst.depth)
-            nets[arch] = [("joint", None, net)]
-            parts = [net]
-            kinds = {"trunk": 1}
+            candidates = joint_candidates(quants, inst.feature, max_cells, separate=per_head)
+            chosen, net = best_joint(candidates)
+            nets[arch] = (net, [("trunk", [h.spec for h in inst.heads])] if chosen == "shared_trunk" else blocks)
+            kinds = {"trunk": 1, "step": 0} if chosen == "shared_trunk" else _kinds(per_head)
+            sizes = {f"{name}_bits": candidates[name].network_bits for name in JOINT_CONSTRUCTIONS}
+            constructions = {**kinds, "chosen": chosen, **sizes}
         else:
-            per_head = separate_networks(quants, inst.feature, max_cells)
-            nets[arch] = [(kind, q.head.spec, n) for q, (kind, n) in zip(quants, per_head)]
-            parts = [n for _, n in per_head]
-            verified, err = True, Fraction(0)
-            for q, table, (_, n) in zip(quants, tables, per_head):
-                back = HeavisideNetwork.deserialize(n.serialize())
-                ok, e = _net_error(back.evaluate(), [q], [table], inst.depth)
-                verified &= ok
-                err = max(err, e)
-            kinds = {k: sum(1 for kk, _ in per_head if kk == k) for k in ("trunk", "step")}
-        bits = sum(n.network_bits for n in parts)
-        weights = sum(n.nonzero_weights for n in parts)
+            net = parallel_stack([n for _, n in per_head])
+            nets[arch] = (net, blocks)
+            constructions = _kinds(per_head)
+        back = HeavisideNetwork.deserialize(net.serialize(), max_cells=max_cells)
+        verified, err = _net_error(back.evaluate(max_cells), quants, tables, inst.depth)
+        bits = net.network_bits  # for the separate networks side by side: the sum of their own files
+        weights = net.nonzero_weights
         records[arch] = {
             "arch": arch,
-            "neurons": sum(n.neurons for n in parts),
-            "layers": max(n.depth for n in parts),
+            "neurons": net.neurons,
+            "layers": net.depth,
             "nonzero_weights": weights,
             "network_bits": bits,
             "bits_per_weight": bits / weights if weights else None,
@@ -82,9 +88,22 @@ def network_records(inst, eps: float, archs, max_cells: int, tables=None) -> tup
             "ratio_to_lower_bound": bits / bounds.lower_bound_bits if bounds.lower_bound_bits else None,
             "max_error": err,
             "verified": verified and err <= Fraction(eps),
-            "constructions": kinds,
+            "constructions": constructions,
+            "construction": _construction_text(constructions),
         }
     return records, nets
+
+
+def _kinds(per_head) -> dict:
+    """How many of the per-head networks are restricted trunks and how many step networks."""
+    return {kind: sum(1 for k, _ in per_head if k == kind) for kind in ("trunk", "step")}
+
+
+def _construction_text(constructions: dict) -> str:
+    """``shared trunk`` or ``parallel stack`` for the joint network; how many heads use each construction."""
+    if "chosen" in constructions:
+        return constructions["chosen"].replace("_", " ")
+    return ", ".join(f"{constructions[kind]} {kind}" for kind in ("trunk", "step") if constructions[kind])
 
 
 def _layer_json(layer) -> dict:
@@ -105,8 +124,6 @@ def check_export(path: str | None, force: bool, archs: list[str]) -> None:
         return
     check_output(path, force, "--export", EXPORT_EXTENSIONS)
     if os.path.splitext(path)[1].lower() == ".onnx":
-        if "joint" not in archs:
-            raise InputError("ONNX export writes the joint network: use --arch joint or both")
         try:
             import onnx  # noqa: F401
             import onnxruntime  # noqa: F401
@@ -114,32 +131,36 @@ def check_export(path: str | None, force: bool, archs: list[str]) -> None:
             raise InputError("ONNX export needs onnx and onnxruntime: pip install 'dlcalc[onnx]'") from None
 
 
-def export_onnx(path: str, nets: dict, inst, force: bool) -> None:
-    """The joint network as an ONNX model, checked in onnxruntime against the exact evaluation."""
-    import onnxruntime
+def export_onnx(path: str, net: HeavisideNetwork, inst, max_cells: int, force: bool) -> None:
+    """A network as one ONNX model (its blocks side by side), checked in onnxruntime against the exact evaluation."""
+    from .._onnx import check_onnx, to_onnx
 
-    from .._onnx import to_onnx
-    (_, _, net), = nets["joint"]
-    model = to_onnx(net, [h.spec for h in inst.heads])
-    level = net.grid_level
-    x = (np.arange(1 << level, dtype=np.float64) / (1 << level))[:, None]
-    got = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
-    for t, (lv, values) in enumerate(net.evaluate()):
-        if not np.array_equal(got[:, t], np.repeat(values, 1 << (level - lv))):
-            raise click.ClickException(f"onnxruntime disagrees with the exact evaluation on output {t}")
+    model = to_onnx(net, [h.spec for h in inst.heads], max_cells=max_cells)
+    mismatch = check_onnx(model, net, max_cells=max_cells)
+    if mismatch is not None:
+        raise click.ClickException(f"onnxruntime disagrees with the exact evaluation on output {mismatch}")
     write_output(path, model, force)
 
 
-def export_networks(path: str, nets: dict, eps: float, inst, force: bool) -> None:
-    """JSON: every layer's sizes, integer weights and scale exponent, plus the serialized hex; or ONNX."""
+def _network_json(net: HeavisideNetwork, blocks) -> dict:
+    """The network's file and bits, and each block's construction, heads, own file and bits, and layers."""
+    out = []
+    for block, (kind, heads) in zip(net.blocks, blocks):
+        alone = HeavisideNetwork([block])
+        out.append({"kind": kind, "heads": heads, "outputs": block.n_outputs, "network_bits": alone.network_bits,
+                    "serialized_hex": alone.serialize().hex(), "layers": [_layer_json(layer) for layer in block.layers]})
+    return {"network_bits": net.network_bits, "serialized_hex": net.serialize().hex(), "blocks": out}
+
+
+def export_networks(path: str, nets: dict, eps: float, inst, max_cells: int, force: bool) -> None:
+    """JSON: each network's file and every block's layers (sizes, integer weights, scale exponent); or ONNX."""
     if os.path.splitext(path)[1].lower() == ".onnx":
-        export_onnx(path, nets, inst, force)
+        # one model: the joint network unless only the separate ones were asked for
+        export_onnx(path, nets["joint" if "joint" in nets else "separate"][0], inst, max_cells, force)
         return
-    doc = {"schema_version": 1, "eps": eps, "instance": inst.to_dict(),
+    doc = {"schema_version": 2, "eps": eps, "instance": inst.to_dict(),
            "weight_rule": "weight = value * 2^-exponent; first layer: H(x - g 2^-exponent) with bias -g; last layer linear times scale",
-           "networks": {arch: [{"kind": kind, "head": head, "network_bits": n.network_bits, "serialized_hex": n.serialize().hex(),
-                                "layers": [_layer_json(layer) for layer in n.layers]} for kind, head, n in items]
-                        for arch, items in nets.items()}}
+           "networks": {arch: _network_json(net, blocks) for arch, (net, blocks) in nets.items()}}
     write_output(path, (dumps(doc) + "\n").encode(), force)
 
 
@@ -149,6 +170,7 @@ NETWORK_COLUMNS = [
     Column("network_bits", "network bits"), Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
     Column("ratio_to_payload", "÷ coder bits", priority=3), Column("ratio_to_lower_bound", "÷ lower bound", priority=1),
     Column("max_error", "max error", render=format_error, priority=4), Column("verified", "verified", "left", priority=2),
+    Column("construction", "construction", "left", priority=1),
 ]
 
 
@@ -156,16 +178,19 @@ NETWORK_COLUMNS = [
 @instance_options
 @click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0.")
 @click.option("--arch", type=click.Choice([*ARCHS, "both"]), default="both", show_default=True,
-              help="Which networks: joint (one shared trunk for all heads), separate (one network per head) or both.")
+              help="Which networks: joint (the shorter of one shared trunk for all heads and the separate networks "
+                   "side by side), separate (one network per head) or both.")
 @click.option("--export", "export_path", default=None, metavar="FILE.json|onnx",
-              help="Write the networks (layers, weights, serialized bytes) as JSON, or the joint network as ONNX.")
+              help="Write the networks (layers, weights, serialized bytes) as JSON, or one network as ONNX "
+                   "(the joint one; the separate ones with --arch separate).")
 @force_option("--export file")
 @format_option
 def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, export_path, force, fmt):
     """Heaviside networks for the quantized heads: neurons, weights, bits, verified error.
 
-    The joint network shares one trunk of digit units; the separate networks are,
-    per head, the cheaper of a restricted trunk and a one-hidden-layer step network.
+    The separate networks are, per head, the shorter of a restricted trunk and a
+    one-hidden-layer step network; the joint network is the shorter of one shared trunk
+    of digit units for all heads and the parallel stack of the separate networks.
     Each network is serialized, read back and evaluated exactly on its dyadic grid;
     exit code 3 if an output differs from the quantized head.
 
@@ -174,13 +199,14 @@ def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, ex
       dlcalc network --family walsh-all --depth 8 --eps 2^-6
       dlcalc network inst.json --eps 0.01 --arch joint --export nets.json
       dlcalc network inst.json --eps 0.01 --arch joint --export joint.onnx   # needs dlcalc[onnx]
+      dlcalc network inst.json --eps 0.01 --arch separate --export separate.onnx
     """
     archs = list(ARCHS) if arch == "both" else [arch]
     check_export(export_path, force, archs)
     inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     records, nets = network_records(inst, eps, archs, max_cells)
     if export_path:
-        export_networks(export_path, nets, eps, inst, force)
+        export_networks(export_path, nets, eps, inst, max_cells, force)
     payload = {"instance": inst.to_dict(), "eps": eps, **records} if arch == "both" else {"instance": inst.to_dict(), "eps": eps, **records[arch]}
     notes = []
     if arch == "both" and records["joint"]["network_bits"]:

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from dlcalc import Head, Instance, decode, encode, family_heads, parse_heads, quantize_heads, run_coder
 from dlcalc._container import FORMAT_VERSION
-from dlcalc._network import NETWORK_VERSION, joint_network, separate_networks
+from dlcalc._network import NETWORK_VERSION, best_joint, joint_candidates, separate_networks
 from dlcalc.cli import cli
 
 HERE = pathlib.Path(__file__).resolve().parent
@@ -164,6 +164,7 @@ def network_entry(kind: str, head: str | None, net, name: str) -> dict:
         "sha256": sha256(data),
         "file_bytes": len(data),
         "network_bits": net.network_bits,
+        "blocks": len(net.blocks),
         "neurons": net.neurons,
         "nonzero_weights": net.nonzero_weights,
         "layers": net.depth,
@@ -215,10 +216,11 @@ def make_network_case(name: str, directory: pathlib.Path) -> None:
     text = inst.dumps().encode()
     quants = quantize_heads(inst.heads, eps)
     files = {"instance.json": text}
-    joint = joint_network(quants, inst.feature)
+    separate = separate_networks(quants, inst.feature)
+    chosen, joint = best_joint(joint_candidates(quants, inst.feature, separate=separate))
     files["joint.dhn"] = joint.serialize()
-    nets = {"joint": [network_entry("trunk", None, joint, "joint.dhn")], "separate": []}
-    for t, (q, (kind, net)) in enumerate(zip(quants, separate_networks(quants, inst.feature))):
+    nets = {"joint": [network_entry(chosen, None, joint, "joint.dhn")], "separate": []}
+    for t, (q, (kind, net)) in enumerate(zip(quants, separate)):
         files[f"separate-{t}.dhn"] = net.serialize()
         nets["separate"].append(network_entry(kind, q.head.spec, net, f"separate-{t}.dhn"))
     with tempfile.TemporaryDirectory() as tmp:
