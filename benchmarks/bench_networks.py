@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from dlcalc import Instance, head_tables, parse_heads, quantize_heads
-from dlcalc._network import HeavisideNetwork, joint_network, network_outputs_match, separate_networks
+from dlcalc._network import HeavisideNetwork, network_outputs_match, parallel_stack, separate_networks, shared_trunk_network
 
 
 def timed(fn):
@@ -36,14 +36,15 @@ def main() -> None:
     quants = quantize_heads(heads, eps)
     tables = head_tables(quants, inst.feature)
     total = 0.0
-    t, net = timed(lambda: joint_network(quants, inst.feature))
+    t, net = timed(lambda: shared_trunk_network(quants, inst.feature))
     total += t
-    print(f"joint    build      {t:7.2f} s  {net.neurons} neurons, {net.nonzero_weights} weights")
+    print(f"joint    build      {t:7.2f} s  {net.neurons} neurons, {net.nonzero_weights} weights (shared trunk)")
     t, data = timed(net.serialize)
     total += t
     print(f"joint    serialize  {t:7.2f} s  {net.network_bits} network bits")
     t, back = timed(lambda: HeavisideNetwork.deserialize(data))
     total += t
+    assert back.serialize() == data
     t2, ok = timed(lambda: all(network_outputs_match(back.evaluate(), quants, tables, args.depth)))
     total += t + t2
     print(f"joint    read+verify{t + t2:7.2f} s  exact: {ok}")
@@ -54,18 +55,18 @@ def main() -> None:
           f"{sum(n.nonzero_weights for _, n in nets)} weights, {bits} network bits")
 
     def verify_separate():
-        return all(network_outputs_match(HeavisideNetwork.deserialize(n.serialize()).evaluate(), [q], [tb], args.depth)[0]
-                   for q, tb, (_, n) in zip(quants, tables, nets))
+        stack = HeavisideNetwork.deserialize(parallel_stack([n for _, n in nets]).serialize())
+        return stack.network_bits == bits and all(network_outputs_match(stack.evaluate(), quants, tables, args.depth))
 
     t, ok = timed(verify_separate)
     total += t
-    print(f"separate ser+read+verify {t:7.2f} s  exact: {ok}")
+    print(f"separate ser+read+verify {t:7.2f} s  exact: {ok} (one file, the blocks side by side)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(f"total {total:.2f} s, peak RSS {peak:.0f} MiB (target: 30 s, 2048 MiB): {'ok' if total < 30 and peak < 2048 else 'MISSED'}")
 
     small = Instance.build(12, parse_heads("walsh:1-255") + parse_heads("sawtooth:0-4"), seed=0)
     sq = quantize_heads(small.heads, 2.0**-8)
-    snet = joint_network(sq, small.feature)
+    snet = shared_trunk_network(sq, small.feature).blocks[0]
     tp, outs = timed(snet.evaluate)
     td, dense = timed(snet.evaluate_dense)
     same = all(np.array_equal(np.repeat(v, 1 << (snet.grid_level - lv)), dense[:, i]) for i, (lv, v) in enumerate(outs))

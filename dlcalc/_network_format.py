@@ -45,6 +45,7 @@ __all__ = [
     "MAX_EXPONENT",
     "encode_blocks",
     "decode_blocks",
+    "layer_bits",
 ]
 
 NETWORK_MAGIC = b"\x89DHN\r\n\x1a\n"
@@ -515,14 +516,19 @@ def _read_reader(r: BitReader, n_out: int, grid: int, exponent: int, linear: boo
 # ----------------------------------------------------------------------------- blocks
 
 
-def _write_block(w: BitWriter, layers: list[Layer]) -> None:
-    """``γ(outputs) γ0(hidden)``, the grid exponent, then each written layer (the steps are implied)."""
+def _write_block(w: BitWriter, layers: list[Layer], marks: list[int] | None = None) -> None:
+    """``γ(outputs) γ0(hidden)``, the grid exponent, then each written layer (the steps are implied).
+
+    ``marks`` receives the bit position after the header and after each written layer.
+    """
     hidden = len(layers) - 1
     w.gamma(layers[-1].n_out)
     w.gamma0(hidden)
     if hidden:
         w.gamma0(layers[0].exponent)
     for i, layer in enumerate(layers[1:] if hidden else layers, start=1):
+        if marks is not None:
+            marks.append(w.nbits)
         if not layer.linear:
             w.gamma(layer.n_out)
         w.gamma0(layer.exponent)
@@ -539,6 +545,16 @@ def _write_block(w: BitWriter, layers: list[Layer]) -> None:
                 prev_index = row.index
         else:
             _write_runs(w, rows, bool(palette))
+    if marks is not None:
+        marks.append(w.nbits)
+
+
+def layer_bits(layers: list[Layer]) -> list[int]:
+    """Bits of a block's header and of each written layer (the reader of the steps first), without the
+    bit that follows every block: where a network's description length goes."""
+    w, marks = BitWriter(), [0]
+    _write_block(w, layers, marks)
+    return [b - a for a, b in zip(marks, marks[1:])]
 
 
 def _read_block(r: BitReader, budget: _Budget) -> list[Layer]:
