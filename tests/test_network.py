@@ -354,10 +354,28 @@ def test_separate_onnx_has_one_output_per_head(tmp_path):
 def test_onnx_export_is_sized_up_front(tmp_path):
     pytest.importorskip("onnx")
     path = tmp_path / "big.onnx"
+    # the tables (44,200 cells) and the networks fit in 50,000 cells; the dense matrices (79,136 entries) do not
     result = CliRunner().invoke(cli, ["network", "--depth", "8", "--family", "walsh-all", "--eps", "2^-8", "--arch", "joint",
-                                      "--max-cells", "20000", "--export", str(path)])
-    assert result.exit_code == 2 and "budget" in result.stderr and result.stderr.count("\n") == 1
+                                      "--max-cells", "50000", "--export", str(path)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1
+    assert "ONNX export needs dense weight matrices of 79136 entries, over the budget of 50000" in result.stderr
     assert not path.exists()
+
+
+def test_onnx_check_runs_in_batches_and_can_fail():
+    pytest.importorskip("onnxruntime")
+    from dlcalc import BudgetError
+    from dlcalc._onnx import activation_cells, check_onnx, to_onnx
+
+    heads = parse_heads("walsh:1-7") + parse_heads("sawtooth:0-2@0.3")
+    quants = quantize_heads(heads, 2**-4)
+    nets = [shared_trunk_network(quants, Instance.build(5, heads, seed=seed).feature) for seed in (0, 1)]
+    model = to_onnx(nets[0])
+    per_point = activation_cells(nets[0])
+    assert check_onnx(model, nets[0], max_cells=3 * per_point) is None  # batches of three grid points
+    assert check_onnx(model, nets[1], max_cells=3 * per_point) is not None  # another feature: some output differs
+    with pytest.raises(BudgetError, match="activations per input point"):
+        check_onnx(model, nets[0], max_cells=per_point - 1)
 
 
 def test_ratio_to_payload_falls_as_the_payload_grows():
