@@ -20,8 +20,9 @@ from collections.abc import Callable
 import numpy as np
 
 from ._quantize import HeadTable
+from ._tables import TableSet
 
-__all__ = ["table_bytes", "available_compressors", "baseline_sizes"]
+__all__ = ["table_bytes", "table_blobs", "available_compressors", "baseline_sizes"]
 
 
 def table_bytes(table: HeadTable, parity: bool) -> bytes:
@@ -31,6 +32,17 @@ def table_bytes(table: HeadTable, parity: bool) -> bytes:
     if parity:
         return np.packbits(table.values).tobytes()
     return table.values.astype(table.values.dtype.newbyteorder(">"), copy=False).tobytes()
+
+
+def table_blobs(tables: TableSet) -> list[bytes]:
+    """Every head's serialized table, in head order: packed Walsh rows as they are, sawtooth codes big-endian."""
+    blobs = []
+    for block in tables.blocks:
+        if block.rows is not None:
+            blobs += [row.tobytes() for row in block.rows]
+        elif block.tables is not None:
+            blobs += [table_bytes(t, False) for t in block.tables]
+    return blobs
 
 
 def _lzma_compress(data: bytes) -> bytes:
@@ -63,10 +75,10 @@ def _size_bits(data: bytes, compress, decompress, name: str) -> int:
     return 8 * len(packed)
 
 
-def baseline_sizes(tables: list[HeadTable], parity: list[bool], names: list[str] | None = None) -> dict[str, dict]:
-    """Bits of each compressor on the joint table and on each head's table separately."""
+def baseline_sizes(tables: TableSet, names: list[str] | None = None) -> dict[str, dict]:
+    """Bits of each compressor on the joint table and on each head's table separately (zero heads have none)."""
     compressors = available_compressors()
-    blobs = [table_bytes(t, p) for t, p in zip(tables, parity)]
+    blobs = table_blobs(tables)
     joint = b"".join(blobs)
     out = {}
     for name, (comp, decomp) in compressors.items():

@@ -9,9 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ._codec import coder_bounds
-from ._heads import Head
-from ._quantize import check_eps, precision_for, quantize_heads
+from ._headset import HeadSet
+from ._quantize import QuantizedClass, check_eps, precision_for
 from ._span import interval_star_cost
 
 __all__ = ["FormulaBounds", "walsh_all_levels", "family_bounds", "heads_bounds", "fit_slope", "theory_exponents"]
@@ -116,11 +115,11 @@ def _one_star(star: tuple[int, int], depth: int | None) -> int:
     return interval_star_cost([star], depth)
 
 
-def heads_bounds(heads: list[Head], eps: float, depth: int | None = None) -> FormulaBounds:
-    """Bounds for an explicit head list (THEORY §5), via the level-span algebra."""
-    quants = quantize_heads(heads, eps)
-    joint = coder_bounds(quants, depth, "joint")
-    sep = coder_bounds(quants, depth, "separate")
+def heads_bounds(heads, eps: float, depth: int | None = None) -> FormulaBounds:
+    """Bounds for a head list or :class:`~dlcalc.HeadSet` (THEORY §5), via the level-span algebra, group by group."""
+    qclass = QuantizedClass(depth, HeadSet.of(heads), eps)
+    joint = qclass.bounds("joint")
+    sep = qclass.bounds("separate")
     return FormulaBounds(eps, joint.lower_bound_bits, joint.upper_bound_bits, sep.lower_bound_bits, sep.upper_bound_bits)
 
 

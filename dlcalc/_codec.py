@@ -3,6 +3,11 @@
 - joint coder: one payload for ``∪_t 𝒜_t``;
 - separate coder: one payload per head for ``𝒜_t``; head ``t`` is decoded from
   its own section alone.
+
+Data flows forward once: the class is quantized into a
+:class:`~dlcalc._quantize.QuantizedClass`, which the encoder, the reader of the
+bytes it wrote, the decoder and the verifier share (a reader given the encoder's
+class checks that the header names the same class instead of quantizing again).
 """
 
 from __future__ import annotations
@@ -10,22 +15,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import numpy as np
 
-from ._coders import decode_flips, encode_payload
+from ._budget import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, Budget
 from ._container import Container, read_container, write_container
-from ._errors import BudgetError
-from ._span import cell_parity
-from ._instance import DEFAULT_MAX_CELLS, Instance
-from ._quantize import (
-    HeadQuantization,
-    HeadTable,
-    RequirementSet,
-    head_tables,
-    quantize_heads,
-    check_table_cells,
-)
-from ._reference import ReferenceTruth, reference_truth
+from ._cost import Cost, coder_steps, decode_steps, feature_step, verify_step
+from ._errors import DlcalcError
+from ._instance import Instance
+from ._quantize import Bounds, HeadQuantization, QuantizedClass, RequirementSet
+from ._reference import GroupVerdict, ReferenceTruth, reference_truth
+from ._tables import TableSet, decode_joint, decode_separate, joint_section, separate_sections
 
 __all__ = [
     "CODER_NAMES",
@@ -34,26 +32,15 @@ __all__ = [
     "encode",
     "decode",
     "verify",
-    "instance_reference",
     "run_coder",
     "Decoded",
     "CoderResult",
     "Verification",
+    "instance_reference",
+    "DEFAULT_MAX_BITS",
 ]
 
 CODER_NAMES = ("joint", "separate")
-#: Default budget on payload bits a coder may materialize.
-DEFAULT_MAX_BITS = 1 << 30
-
-
-@dataclass(frozen=True)
-class Bounds:
-    """Lower and upper bounds on the minimax code length ``L(ε)`` (THEORY §5), exact integers."""
-
-    lower_bound_bits: int
-    upper_bound_bits: int
-    head_upper_bits: tuple[int, ...] = ()
-    head_lower_bits: tuple[int, ...] = ()
 
 
 def coder_bounds(quants: list[HeadQuantization], depth: int | None, coder: str) -> Bounds:
@@ -67,150 +54,140 @@ def coder_bounds(quants: list[HeadQuantization], depth: int | None, coder: str) 
     return Bounds(sum(lows), sum(ups), ups, lows)
 
 
-def _check_bits(bits: int, max_bits: int) -> None:
-    if bits > max_bits:
-        raise BudgetError(
-            f"the payload needs {bits} bits, over the budget of {max_bits} "
-            "(raise --max-bits, or use `dlcalc bounds` for the formula values)"
-        )
-
-
-def encode(instance: Instance, eps: float, coder: str, max_bits: int = DEFAULT_MAX_BITS) -> bytes:
-    """Encode an instance at accuracy ε into ``.dlc`` bytes (THEORY §6)."""
+def _check_coder(coder: str) -> None:
     if coder not in CODER_NAMES:
         raise ValueError(f"coder must be one of {CODER_NAMES}")
-    quants = quantize_heads(instance.heads, eps)
-    depth = instance.depth
+
+
+def quantize_instance(instance: Instance, eps: float) -> QuantizedClass:
+    """The instance's class quantized at ε (``O(groups)``)."""
+    return QuantizedClass(instance.depth, instance.heads, eps)
+
+
+def encode(
+    instance: Instance,
+    eps: float,
+    coder: str,
+    max_bits: int | None = None,
+    budget: Budget | None = None,
+    qclass: QuantizedClass | None = None,
+) -> bytes:
+    """Encode an instance at accuracy ε into ``.dlc`` bytes (THEORY §6), within the budget."""
+    _check_coder(coder)
+    budget = Budget.of(budget, max_bits=max_bits)
+    qclass = qclass or quantize_instance(instance, eps)
+    Cost([feature_step(instance.depth)], [coder_steps(qclass, coder, decode=False)]).check(budget, f"the {coder} encoder")
     if coder == "joint":
-        basis = RequirementSet.union_all(q.requirement for q in quants).basis(depth)
-        bases = [basis]
+        sections = joint_section(qclass, instance.feature)
     else:
-        cache: dict[RequirementSet, dict] = {}
-        bases = [cache.setdefault(q.requirement, q.requirement.basis(depth)) for q in quants]
-    _check_bits(sum(sum(1 << (t - 1) for t in b) for b in bases), max_bits)
-    sections = [encode_payload(instance.feature, b) for b in bases]
-    return write_container(coder, depth, eps, instance.heads, sections, instance.family)
+        sections = separate_sections(qclass, instance.feature)
+    return write_container(coder, qclass, sections)
 
 
 @dataclass
 class Decoded:
-    """What a ``.dlc`` file alone determines: its class and the quantized heads' cell tables."""
+    """What a ``.dlc`` file alone determines: its class and the quantized heads' tables."""
 
     container: Container
-    quants: list[HeadQuantization]
-    tables: list[HeadTable]
+    tables: TableSet
 
     @property
     def coder(self) -> str:
         return self.container.coder
 
+    @property
+    def qclass(self) -> QuantizedClass:
+        return self.container.qclass
 
-def decode(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Decoded:
+    @property
+    def quants(self) -> list[HeadQuantization]:
+        """Every head's quantization, listed (``O(heads)``)."""
+        return self.qclass.quants()
+
+
+def decode(
+    data: bytes, max_cells: int | None = None, budget: Budget | None = None, known: QuantizedClass | None = None
+) -> Decoded:
     """Decode ``.dlc`` bytes into the quantized heads' tables, using the file alone.
 
-    The separate decoder rebuilds head ``t`` from section ``t`` only.
+    The separate decoder rebuilds head ``t`` from section ``t`` only.  ``known``:
+    see :func:`~dlcalc._container.read_container`.
     """
-    box = read_container(data, max_cells=max_cells)
-    quants = box.quants
-    check_table_cells(quants, box.depth, max_cells)
-    depth = box.depth
+    box = read_container(data, budget=Budget.of(budget, max_cells=max_cells), known=known)
     if box.coder == "joint":
-        basis = RequirementSet.union_all(q.requirement for q in quants).basis(depth)
-        feature = decode_flips(depth, basis, box.sections[0])
-        tables = head_tables(quants, feature)
+        tables = decode_joint(box.qclass, box.data)
     else:
-        tables = []
-        cells: dict[int, np.ndarray] = {}
-        for q, section in zip(quants, box.sections):
-            basis = q.requirement.basis(depth)
-            if q.head.family == "walsh" and len(basis) == 1:
-                tables.append(walsh_table_from_section(q, basis, section, cells))
-                continue
-            feature = decode_flips(depth, basis, section)
-            tables.extend(head_tables([q], feature))
-    return Decoded(box, quants, tables)
-
-
-def walsh_table_from_section(q: HeadQuantization, basis: dict[int, int], section: np.ndarray, cells: dict) -> HeadTable:
-    """A Walsh head's table straight from its one-vector section (separate decoder fast path).
-
-    ``parity_A(y) = parity_A(x) XOR φ_b(level-(m-1) ancestor)`` with ``b`` the masked
-    ``A(n)`` of top ``m`` (THEORY §4): the same table :func:`decode_flips` and
-    :func:`head_table` give (tested), without building a feature per head.
-    """
-    (m,) = basis
-    level = q.head.index.bit_length()
-    if level not in cells:
-        cells[level] = np.arange(1 << level, dtype=np.int64)
-    parity = cell_parity(cells[level], q.head.index, level)
-    parity ^= np.repeat(section, 1 << (level - m + 1))
-    return HeadTable(level, parity)
+        tables = decode_separate(box.qclass, box.data, box.section_bits)
+    return Decoded(box, tables)
 
 
 @dataclass
 class Verification:
-    """Result of checking decoded tables against an instance (THEORY §3-§4).
+    """Decoded tables judged against the instance (THEORY §3-§4), group by group.
 
-    Both lists come from the reference evaluator (:mod:`dlcalc._reference`), which
+    The verdicts come from the reference evaluator (:mod:`dlcalc._reference`), which
     evaluates the definitions from the flip bits and shares no code with the
     coders' table builders.
-
-    Attributes
-    ----------
-    tables_equal : list of bool
-        Per head: the decoded table encodes exactly the true quantized ``f̂_t``.
-    errors : list of Fraction
-        Per head: the exact ``sup_x |f_t(x) - f̂_t(x)|`` of the decoded function
-        (``inf`` for a table the format cannot read).
     """
 
-    tables_equal: list[bool]
-    errors: list[Fraction | float]
+    verdicts: list[GroupVerdict]
     eps: float
 
     @property
     def max_error(self) -> Fraction | float:
-        return max(self.errors) if self.errors else Fraction(0)
+        """The largest exact sup error (``inf`` when a table cannot be read as its head's)."""
+        return max((v.max_error for v in self.verdicts), default=Fraction(0))
 
     @property
     def verified(self) -> bool:
         """Every table equals the true quantized one and the sup error is <= ε (exactly)."""
-        return all(self.tables_equal) and self.max_error <= Fraction(self.eps)
+        return all(bool(v.equal.all()) for v in self.verdicts) and self.max_error <= Fraction(self.eps)
+
+    @property
+    def tables_equal(self) -> list[bool]:
+        """Per head, listed (``O(heads)``)."""
+        return [bool(e) for v in self.verdicts for e in v.equal.tolist()]
+
+    @property
+    def errors(self) -> list[Fraction | float]:
+        """Per head, listed (``O(heads)``)."""
+        return [e for v in self.verdicts for e in v.head_errors()]
 
 
-def instance_reference(instance: Instance, eps: float, max_cells: int = DEFAULT_MAX_CELLS) -> ReferenceTruth:
+def instance_reference(instance: Instance, eps: float, max_cells: int | None = None, budget: Budget | None = None) -> ReferenceTruth:
     """The reference truth of an instance at ε, to share between the coders' verifications."""
-    return reference_truth(instance.depth, instance.feature.flips, instance.heads, eps, max_cells)
+    budget = Budget.of(budget, max_cells=max_cells)
+    qclass = quantize_instance(instance, eps)
+    Cost([feature_step(instance.depth)], [[verify_step(qclass)]]).check(budget, "verification")
+    return reference_truth(instance.depth, instance.feature.flips, instance.heads, eps)
 
 
 def verify(
     instance: Instance,
     decoded: Decoded,
     reference: ReferenceTruth | None = None,
-    max_cells: int = DEFAULT_MAX_CELLS,
+    max_cells: int | None = None,
+    budget: Budget | None = None,
 ) -> Verification:
     """Judge decoded tables against the instance's definition: equality and exact sup errors.
 
     ``reference`` (from :func:`instance_reference` at the file's ε) saves
-    evaluating the instance again; it is built here otherwise, within ``max_cells``.
+    evaluating the instance again; it is built here otherwise, within the budget.
     """
     box = decoded.container
     if box.depth != instance.depth or box.heads != instance.heads:
         raise _class_mismatch(instance, box)
     if reference is None:
-        reference = instance_reference(instance, box.eps, max_cells)
+        reference = instance_reference(instance, box.eps, max_cells, budget)
     elif not reference.matches(instance.depth, instance.feature.flips, instance.heads, box.eps):
         raise ValueError("the reference truth belongs to another instance or ε")
-    equal, errors = reference.check(decoded.tables)
-    return Verification(equal, errors, box.eps)
+    return Verification(reference.check_groups(decoded.tables), box.eps)
 
 
-def _class_mismatch(instance: Instance, box: Container):
-    from ._errors import DlcalcError
-
+def _class_mismatch(instance: Instance, box: Container) -> DlcalcError:
     return DlcalcError(
-        f"the .dlc file encodes depth {box.depth} with {len(box.heads)} heads; "
-        f"the instance has depth {instance.depth} with {len(instance.heads)} heads"
+        f"the .dlc file encodes depth {box.depth} with {len(box.heads)} heads ({box.heads.describe()}); "
+        f"the instance has depth {instance.depth} with {len(instance.heads)} heads ({instance.heads.describe()})"
     )
 
 
@@ -223,8 +200,7 @@ class CoderResult:
     data: bytes
     payload_bits: int
     bounds: Bounds
-    quants: list[HeadQuantization]
-    head_payload_bits: list[int] | None
+    qclass: QuantizedClass
     verification: Verification
     decoded: Decoded = field(repr=False)
 
@@ -232,21 +208,43 @@ class CoderResult:
     def file_bits(self) -> int:
         return 8 * len(self.data)
 
+    @property
+    def quants(self) -> list[HeadQuantization]:
+        """Every head's quantization, listed (``O(heads)``)."""
+        return self.qclass.quants()
+
+    @property
+    def head_payload_bits(self) -> list[int] | None:
+        """Separate coder: each head's section length, listed (``O(heads)``); None for joint."""
+        if self.coder != "separate":
+            return None
+        return [int(b) for q in self.qclass.groups for b in q.head_bits(self.qclass.depth)]
+
 
 def run_coder(
     instance: Instance,
     eps: float,
     coder: str,
-    max_bits: int = DEFAULT_MAX_BITS,
-    max_cells: int = DEFAULT_MAX_CELLS,
+    max_bits: int | None = None,
+    max_cells: int | None = None,
     reference: ReferenceTruth | None = None,
+    budget: Budget | None = None,
+    qclass: QuantizedClass | None = None,
 ) -> CoderResult:
-    """Encode, decode from the bytes alone, and verify (the ``dlcalc encode`` pipeline)."""
-    quants = quantize_heads(instance.heads, eps)
-    check_table_cells(quants, instance.depth, max_cells)
-    data = encode(instance, eps, coder, max_bits=max_bits)
-    decoded = decode(data, max_cells=max_cells)
-    verification = verify(instance, decoded, reference, max_cells)
-    bounds = coder_bounds(quants, instance.depth, coder)
-    heads_bits = list(decoded.container.section_bits) if coder == "separate" else None
-    return CoderResult(coder, eps, data, decoded.container.payload_bits, bounds, quants, heads_bits, verification, decoded)
+    """Encode, decode from the bytes alone, and verify (the ``dlcalc encode`` pipeline).
+
+    ``qclass`` (the instance quantized at ε) and ``reference`` (:func:`instance_reference`)
+    are shared when the caller runs several coders on one class.
+    """
+    _check_coder(coder)
+    budget = Budget.of(budget, max_cells=max_cells, max_bits=max_bits)
+    qclass = qclass or quantize_instance(instance, eps)
+    steps = coder_steps(qclass, coder) + ([] if reference is not None else [verify_step(qclass)])
+    Cost([feature_step(instance.depth)], [steps]).check(budget, f"the {coder} coder")
+    data = encode(instance, eps, coder, budget=budget, qclass=qclass)
+    decoded = decode(data, budget=budget, known=qclass)
+    verification = verify(instance, decoded, reference, budget=budget)
+    return CoderResult(coder, eps, data, decoded.container.payload_bits, qclass.bounds(coder), qclass, verification, decoded)
+
+
+__all__ += ["quantize_instance", "DEFAULT_MAX_CELLS"]

@@ -4,20 +4,22 @@ All integers are big-endian::
 
     offset  size  field
     0       8     magic  b"\\x89DLC\\r\\n\\x1a\\n"
-    8       2     format version (1)
+    8       2     format version (2; version 1 is still read)
     10      1     coder: 1 = joint, 2 = separate
     11      1     reserved (0)
     12      4     header length H
-    16      H     header: UTF-8 JSON {"depth", "eps", "heads": [specs]} or
-                  {"depth", "eps", "family": {"name", "beta"}}: the class, never the signs
+    16      H     header: UTF-8 JSON {"depth", "eps", "heads": [run specs], "family"?: {"name", "beta"}}:
+                  the class, never the signs; a family stays a family
     16+H    4     number of sections S
     20+H    8·S   exact bit length of each section
     ...           the sections, each padded with zero bits to whole bytes
     end-4   4     CRC-32 of everything before it
 
-The reader checks size, magic, version, coder, checksum, header, and that each
-section's bit length equals the level cost recomputed from the header, before
-it allocates anything sized by the file.
+The joint file has one section; the separate file one section per head whose
+level cost is not zero, in head order (version 1: one per head).  The reader
+checks size, magic, version, coder, checksum, header, the cost of decoding the
+class against the budget, and that each section's bit length equals the level
+cost recomputed from the header, before it allocates anything sized by the file.
 """
 
 from __future__ import annotations
@@ -26,19 +28,35 @@ import json
 import math
 import struct
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from ._budget import Budget
+from ._cost import Cost, decode_steps
 from ._errors import DlcalcError, FormatError
-from ._heads import MAX_HEADS, Head
-from ._instance import DEFAULT_MAX_CELLS, check_depth_budget, family_heads
-from ._quantize import RequirementSet, quantize_heads
+from ._headset import Family, HeadSet
+from ._heads import MAX_HEADS, parse_head_run
+from ._instance import check_depth_budget
+from ._quantize import QuantizedClass
+from ._tables import Sections, packed_bytes
 
-__all__ = ["MAGIC", "FORMAT_VERSION", "CODERS", "Container", "write_container", "read_container", "split_containers", "MAX_HEADER_BYTES"]
+__all__ = [
+    "MAGIC",
+    "FORMAT_VERSION",
+    "CODERS",
+    "Container",
+    "write_container",
+    "read_container",
+    "split_containers",
+    "header_dict",
+    "peek_class",
+    "MAX_HEADER_BYTES",
+]
 
 MAGIC = b"\x89DLC\r\n\x1a\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READ_VERSIONS = (1, 2)
 CODERS = {"joint": 1, "separate": 2}
 _CODER_NAMES = {v: k for k, v in CODERS.items()}
 _FIXED = struct.Struct(">8sHBBI")
@@ -49,44 +67,63 @@ MAX_FILE_BYTES = 1 << 31
 
 @dataclass
 class Container:
-    """A parsed ``.dlc`` file: the class, the coder and the exact sections."""
+    """A parsed ``.dlc`` file: the class (quantized), the coder and the exact sections."""
 
     coder: str
-    depth: int
-    eps: float
-    heads: list[Head]
-    section_bits: list[int]
-    sections: list[np.ndarray]  # unpacked 0/1 bits per section
-    quants: list = field(default_factory=list, repr=False)  # the heads quantized at eps
+    version: int
+    qclass: QuantizedClass
+    section_bits: np.ndarray  # int64, one per section present
+    data: np.ndarray  # uint8: the sections back to back, each padded to whole bytes
+
+    @property
+    def depth(self) -> int:
+        return self.qclass.depth
+
+    @property
+    def eps(self) -> float:
+        return self.qclass.eps
+
+    @property
+    def heads(self) -> HeadSet:
+        return self.qclass.heads
 
     @property
     def payload_bits(self) -> int:
-        return sum(self.section_bits)
+        return int(self.section_bits.sum()) if self.section_bits.size else 0
+
+    def section(self, i: int) -> np.ndarray:
+        """Section ``i`` unpacked to 0/1 bits (for inspection and tests)."""
+        starts = np.concatenate(([0], np.cumsum((self.section_bits + 7) // 8)))
+        bits = int(self.section_bits[i])
+        return np.unpackbits(self.data[starts[i] : starts[i + 1]])[:bits]
 
 
-def header_dict(depth: int, eps: float, heads: list[Head], family: dict | None = None) -> dict:
-    """The class: depth, ε, and the heads as specs, or the family when it generates them exactly."""
-    if family is not None and family_heads(family["name"], family["beta"], depth) == heads:
-        return {"depth": depth, "eps": eps, "family": {"name": family["name"], "beta": family["beta"]}}
-    return {"depth": depth, "eps": eps, "heads": [h.spec for h in heads]}
+def header_dict(depth: int, eps: float, heads: HeadSet) -> dict:
+    """The class: depth, ε, the family (when the heads start with one) and the explicit runs as specs."""
+    header = {"depth": depth, "eps": eps, "heads": heads.run_specs()}
+    if heads.family is not None:
+        header["family"] = heads.family.as_dict()
+    return header
 
 
-def write_container(
-    coder: str, depth: int, eps: float, heads: list[Head], sections: list[np.ndarray], family: dict | None = None
-) -> bytes:
-    """Serialize sections of 0/1 bits with their class into ``.dlc`` bytes."""
-    header = json.dumps(header_dict(depth, eps, heads, family), sort_keys=True, allow_nan=False, separators=(",", ":")).encode()
-    parts = [_FIXED.pack(MAGIC, FORMAT_VERSION, CODERS[coder], 0, len(header)), header, struct.pack(">I", len(sections))]
-    parts += [struct.pack(">Q", int(s.size)) for s in sections]
-    parts += [np.packbits(s.astype(np.uint8)).tobytes() for s in sections]
+def write_container(coder: str, qclass: QuantizedClass, sections: Sections) -> bytes:
+    """Serialize packed sections with their class into ``.dlc`` bytes (format version 2)."""
+    header = json.dumps(header_dict(qclass.depth, qclass.eps, qclass.heads), sort_keys=True, allow_nan=False,
+                        separators=(",", ":")).encode()
+    parts = [_FIXED.pack(MAGIC, FORMAT_VERSION, CODERS[coder], 0, len(header)), header,
+             struct.pack(">I", sections.bits.size), sections.bits.astype(">u8").tobytes()]
+    parts += [chunk.tobytes() for chunk in sections.data]
     body = b"".join(parts)
     return body + struct.pack(">I", zlib.crc32(body))
 
 
-def _section_costs(coder: str, depth: int, quants) -> list[int]:
+def expected_sections(qclass: QuantizedClass, coder: str, version: int = FORMAT_VERSION) -> np.ndarray:
+    """The bit length of every section the class prescribes (call within a budget)."""
     if coder == "joint":
-        return [RequirementSet.union_all(q.requirement for q in quants).level_cost(depth)]
-    return [q.requirement.level_cost(depth) for q in quants]
+        return np.array([qclass.bounds("joint").upper_bound_bits], dtype=np.int64)
+    parts = [q.head_bits(qclass.depth) for q in qclass.groups if version == 1 or not q.zero]
+    bits = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return bits if version == 1 else bits[bits > 0]
 
 
 def split_containers(data: bytes) -> list[bytes]:
@@ -117,13 +154,13 @@ def _container_end(data: bytes, pos: int) -> int | None:
     (n,) = struct.unpack_from(">I", data, at)
     if at + 4 + 8 * n > len(data):
         return None
-    bits = struct.unpack_from(f">{n}Q", data, at + 4)
-    end = at + 4 + 8 * n + sum((b + 7) // 8 for b in bits) + 4
+    bits = np.frombuffer(data, dtype=">u8", count=n, offset=at + 4)
+    end = at + 4 + 8 * n + int(((bits.astype(object) + 7) // 8).sum()) + 4
     return end if end <= len(data) else None
 
 
-def read_container(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Container:
-    """Parse and validate ``.dlc`` bytes; every defect is a one-line :class:`FormatError`."""
+def _front(data: bytes, max_cells: int) -> tuple[int, str, tuple[int, float, HeadSet], int]:
+    """Checks up to the header: ``(version, coder, (depth, eps, heads), offset of the section count)``."""
     if len(data) > MAX_FILE_BYTES:
         raise FormatError(f"file is larger than {MAX_FILE_BYTES} bytes")
     if len(data) < _FIXED.size + 8:
@@ -133,51 +170,84 @@ def read_container(data: bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Container
     magic, version, coder_id, reserved, header_len = _FIXED.unpack_from(data)
     if magic != MAGIC:
         raise FormatError("not a .dlc file (bad magic)")
-    if version != FORMAT_VERSION:
-        raise FormatError(f".dlc format version {version} is not supported (this dlcalc reads version {FORMAT_VERSION})")
+    if version not in READ_VERSIONS:
+        raise FormatError(f".dlc format version {version} is not supported (this dlcalc reads versions 1 and {FORMAT_VERSION})")
     if coder_id not in _CODER_NAMES or reserved != 0:
         raise FormatError(f"unknown coder id {coder_id} in .dlc file")
-    if zlib.crc32(data[:-4]) != struct.unpack(">I", data[-4:])[0]:
+    if zlib.crc32(memoryview(data)[:-4]) != struct.unpack(">I", data[-4:])[0]:
         raise FormatError("checksum mismatch: the .dlc file is corrupt or truncated")
     pos = _FIXED.size
     if header_len > MAX_HEADER_BYTES or pos + header_len + 4 > len(data) - 4:
         raise FormatError(f"header length {header_len} runs past the end of the file")
     try:
-        header = json.loads(data[pos : pos + header_len].decode("utf-8"))
+        header = json.loads(bytes(data[pos : pos + header_len]).decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise FormatError("the .dlc header is not valid JSON") from None
-    depth, eps, heads = _check_header(header, max_cells)
-    coder = _CODER_NAMES[coder_id]
-    pos += header_len
+    return version, _CODER_NAMES[coder_id], _check_header(header, max_cells, version), pos + header_len
+
+
+def peek_class(data: bytes, max_cells: int | None = None) -> tuple[str, QuantizedClass]:
+    """The coder and the quantized class a ``.dlc`` file names, from its checked header alone."""
+    _, coder, (depth, eps, heads), _ = _front(data, Budget.of(max_cells=max_cells).max_cells)
+    return coder, QuantizedClass(depth, heads, eps)
+
+
+def read_container(
+    data: bytes, max_cells: int | None = None, budget: Budget | None = None, known: QuantizedClass | None = None
+) -> Container:
+    """Parse and validate ``.dlc`` bytes; every defect is a one-line :class:`FormatError`.
+
+    The cost of decoding the class the header names is checked against the budget
+    (:class:`~dlcalc.BudgetError`) before anything sized by the file is allocated.
+    ``known`` is a quantized class the caller already holds (the encoder's): when
+    the header names exactly that class it is used instead of quantizing again.
+    """
+    budget = Budget.of(budget, max_cells=max_cells)
+    version, coder, (depth, eps, heads), pos = _front(data, budget.max_cells)
     (n_sections,) = struct.unpack_from(">I", data, pos)
     pos += 4
-    expected_sections = 1 if coder == "joint" else len(heads)
-    if n_sections != expected_sections:
-        raise FormatError(f"{coder} file lists {n_sections} sections, its class needs {expected_sections}")
+    if known is not None and (known.depth, known.eps, known.heads) == (depth, eps, heads):
+        qclass = known
+    else:
+        qclass = QuantizedClass(depth, heads, eps)
+    Cost(phases=[decode_steps(qclass, coder, file_bytes=len(data))]).check(budget, "decoding this .dlc file")
+    want = expected_sections(qclass, coder, version)
+    if n_sections != want.size:
+        raise FormatError(f"{coder} file lists {n_sections} sections, its class needs {want.size}")
     if pos + 8 * n_sections > len(data) - 4:
         raise FormatError("truncated .dlc file (section table)")
-    bits = list(struct.unpack_from(f">{n_sections}Q", data, pos))
+    got = np.frombuffer(data, dtype=">u8", count=n_sections, offset=pos).astype(np.int64)
+    if got.size and (np.any(got < 0) or not np.array_equal(got, want)):
+        i = int(np.flatnonzero(got != want)[0])
+        raise FormatError(f"section {i} holds {_raw_u64(data, pos, i)} bits, the class's level cost is {int(want[i])}")
     pos += 8 * n_sections
-    quants = quantize_heads(heads, eps)
-    costs = _section_costs(coder, depth, quants)
-    for i, (got, want) in enumerate(zip(bits, costs)):
-        if got != want:
-            raise FormatError(f"section {i} holds {got} bits, the class's level cost is {want}")
-    nbytes = [(b + 7) // 8 for b in bits]
-    if pos + sum(nbytes) != len(data) - 4:
-        raise FormatError(f"section data is {len(data) - 4 - pos} bytes, the section table needs {sum(nbytes)}")
-    sections = []
-    for b, nb in zip(bits, nbytes):
-        raw = np.frombuffer(data, dtype=np.uint8, count=nb, offset=pos)
-        unpacked = np.unpackbits(raw)
-        if unpacked[b:].any():
-            raise FormatError("nonzero padding bits in a section")
-        sections.append(unpacked[:b])
-        pos += nb
-    return Container(coder, depth, eps, heads, bits, sections, quants)
+    nbytes = (got + 7) // 8
+    total = int(nbytes.sum()) if nbytes.size else 0
+    if pos + total != len(data) - 4:
+        raise FormatError(f"section data is {len(data) - 4 - pos} bytes, the section table needs {total}")
+    sections = np.frombuffer(data, dtype=np.uint8, count=total, offset=pos)
+    _check_padding(sections, got, nbytes)
+    if version == 1 and coder == "separate":
+        got = got[got > 0]  # sections of zero bits take no bytes
+    return Container(coder, version, qclass, got, sections)
 
 
-def _check_header(header, max_cells: int) -> tuple[int, float, list[Head]]:
+def _raw_u64(data: bytes, pos: int, i: int) -> int:
+    return struct.unpack_from(">Q", data, pos + 8 * i)[0]
+
+
+def _check_padding(sections: np.ndarray, bits: np.ndarray, nbytes: np.ndarray) -> None:
+    """Padding bits after each section's last meaningful bit must be zero."""
+    partial = (bits % 8) != 0
+    if not partial.any():
+        return
+    last = (np.cumsum(nbytes) - 1)[partial]
+    pad_masks = ((1 << (8 - bits[partial] % 8)) - 1).astype(np.uint8)
+    if np.any(sections[last] & pad_masks):
+        raise FormatError("nonzero padding bits in a section")
+
+
+def _check_header(header, max_cells: int, version: int) -> tuple[int, float, HeadSet]:
     if not isinstance(header, dict):
         raise FormatError("the .dlc header is not a JSON object")
     depth, eps = header.get("depth"), header.get("eps")
@@ -188,17 +258,23 @@ def _check_header(header, max_cells: int) -> tuple[int, float, list[Head]]:
         raise FormatError(f"header eps must be a finite number > 0, got {eps!r}")
     family, heads_raw = header.get("family"), header.get("heads")
     try:
+        fam = None
         if family is not None:
-            if heads_raw is not None or not isinstance(family, dict) or set(family) != {"name", "beta"}:
-                raise FormatError("header family must be an object {name, beta} given instead of heads")
-            if family["name"] == "walsh-all" and depth > 20:
-                raise FormatError(f"header family walsh-all at depth {depth} is over the limit of depth 20")
-            return depth, float(eps), family_heads(family["name"], family["beta"], depth)
-        if not isinstance(heads_raw, list) or not heads_raw or len(heads_raw) > MAX_HEADS:
-            raise FormatError("header heads must be a non-empty list of at most 2^20 head specs")
+            if not isinstance(family, dict) or set(family) != {"name", "beta"}:
+                raise FormatError("header family must be an object {name, beta}")
+            fam = Family(family["name"], family["beta"], depth)
+            if version == 1:
+                if heads_raw is not None:
+                    raise FormatError("a version 1 header gives a family or heads, not both")
+                heads_raw = []
+        if not isinstance(heads_raw, list) or (not heads_raw and fam is None) or len(heads_raw) > MAX_HEADS:
+            raise FormatError("header heads must be a list of at most 2^20 head specs, non-empty without a family")
         if not all(isinstance(h, str) and len(h) < 200 for h in heads_raw):
             raise FormatError("header heads must be head specs such as 'walsh:5@0.5'")
-        return depth, float(eps), [Head.parse(h) for h in heads_raw]
+        heads = HeadSet(fam, [parse_head_run(h) for h in heads_raw])
+        if len(heads) == 0:
+            raise FormatError("the header's class has no heads")
+        return depth, float(eps), heads
     except FormatError:
         raise
     except DlcalcError as exc:

@@ -20,7 +20,7 @@ import numpy as np
 from ._errors import BudgetError, SpecError
 from ._span import cell_parity, levels_of
 
-__all__ = ["Head", "parse_heads", "parse_number", "FAMILIES", "MAX_HEADS"]
+__all__ = ["Head", "HeadRun", "parse_heads", "parse_head_run", "parse_number", "FAMILIES", "MAX_HEADS"]
 
 FAMILIES = ("walsh", "sawtooth")
 #: Most heads one specification or instance may hold.
@@ -182,11 +182,51 @@ class Head:
         return g_left, (g_left + g_right) // 2, g_right
 
 
-def parse_heads(text: str) -> list[Head]:
-    """Parse ``walsh:5``, ``walsh:1-63`` (inclusive), ``sawtooth:0-4@0.25``, ``walsh:3@2^-2``.
+@dataclass(frozen=True)
+class HeadRun:
+    """Heads ``family:first..last`` with one amplitude, kept as a range (never listed head by head).
 
-    >>> [h.spec for h in parse_heads("sawtooth:1-3@0.5")]
-    ['sawtooth:1@0.5', 'sawtooth:2@0.5', 'sawtooth:3@0.5']
+    Examples
+    --------
+    >>> run = HeadRun("walsh", 4, 7, 0.25)
+    >>> run.spec, run.count, [h.spec for h in run.heads()][:2]
+    ('walsh:4-7@0.25', 4, ['walsh:4@0.25', 'walsh:5@0.25'])
+    """
+
+    family: str
+    first: int
+    last: int
+    amplitude: float = 1.0
+
+    def __post_init__(self) -> None:
+        Head(self.family, self.first, self.amplitude)  # validates family, first and amplitude
+        if isinstance(self.last, bool) or not isinstance(self.last, int) or self.last < self.first:
+            raise SpecError(f"empty head range {self.first}-{self.last}")
+        object.__setattr__(self, "amplitude", float(self.amplitude))
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+    @property
+    def spec(self) -> str:
+        """``family:first-last@amplitude`` (``family:index`` for one head; amplitude omitted when 1)."""
+        name = f"{self.family}:{self.first}" if self.first == self.last else f"{self.family}:{self.first}-{self.last}"
+        return name if self.amplitude == 1.0 else f"{name}@{self.amplitude!r}"
+
+    def head(self, i: int) -> Head:
+        """The ``i``-th head of the run."""
+        return Head(self.family, self.first + i, self.amplitude)
+
+    def heads(self) -> list[Head]:
+        return [Head(self.family, i, self.amplitude) for i in range(self.first, self.last + 1)]
+
+
+def parse_head_run(text: str) -> HeadRun:
+    """Parse ``walsh:5``, ``walsh:1-63`` (inclusive), ``sawtooth:0-4@0.25``, ``walsh:3@2^-2`` into one run.
+
+    >>> parse_head_run("walsh:1-63@0.5").spec
+    'walsh:1-63@0.5'
     """
     m = _SPEC.match(text)
     if not m:
@@ -201,4 +241,13 @@ def parse_heads(text: str) -> list[Head]:
     if hi - lo + 1 > MAX_HEADS:
         raise SpecError(f"{text!r} names {hi - lo + 1} heads; at most {MAX_HEADS} are allowed")
     amplitude = parse_number(m["amp"], "amplitude") if m["amp"] is not None else 1.0
-    return [Head(family, i, amplitude) for i in range(lo, hi + 1)]
+    return HeadRun(family, lo, hi, amplitude)
+
+
+def parse_heads(text: str) -> list[Head]:
+    """Parse a head specification into its heads (see :func:`parse_head_run`).
+
+    >>> [h.spec for h in parse_heads("sawtooth:1-3@0.5")]
+    ['sawtooth:1@0.5', 'sawtooth:2@0.5', 'sawtooth:3@0.5']
+    """
+    return parse_head_run(text).heads()

@@ -1,28 +1,30 @@
 """Function instances: one shared feature and its task heads (THEORY §2-§3), and their JSON file.
 
-Instance file (``schema_version`` 1)::
+Instance file (``schema_version`` 2)::
 
-    {"dlcalc": "instance", "schema_version": 1, "depth": 10, "seed": 0,
+    {"dlcalc": "instance", "schema_version": 2, "depth": 10, "seed": 0,
      "flips": null, "family": {"name": "walsh-all", "beta": 1.0},
-     "heads": [{"head": "walsh:1", "family": "walsh", "index": 1, "amplitude": 1.0}, ...]}
+     "heads": [{"head": "sawtooth:0-2@0.5", "family": "sawtooth", "index": 0, "last": 2, "amplitude": 0.5}]}
 
+``family`` is kept as a family (its heads are never listed) and comes first;
+``heads`` lists the explicit heads as runs ``index..last`` with one amplitude.
 ``flips`` (hex of the packed flip bits, level order) is written only for
 instances built from explicit flips; a seeded instance stores its seed.
+Version 1 files (every head listed, ``family`` a note) are still read.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
 
+from ._budget import DEFAULT_MAX_CELLS, pow2, readable
 from ._errors import BudgetError, FormatError, SpecError
 from ._feature import Feature
-from ._heads import MAX_HEADS, Head
-from ._span import cell_mask
+from ._headset import FAMILY_NAMES, Family, HeadSet
+from ._heads import MAX_HEADS, Head, HeadRun
 
 __all__ = [
     "Instance",
@@ -30,30 +32,25 @@ __all__ = [
     "FAMILY_NAMES",
     "INSTANCE_SCHEMA_VERSION",
     "DEFAULT_MAX_CELLS",
-    "gram_matrix",
-    "orthogonality",
     "check_depth_budget",
 ]
 
-INSTANCE_SCHEMA_VERSION = 1
-FAMILY_NAMES = ("walsh-all", "sawtooth-all")
-#: Default budget on cells (and flip bits) any single command may materialize: 2^26.
-DEFAULT_MAX_CELLS = 1 << 26
-#: Largest instance file read, in bytes (an instance lists heads, not tables).
+INSTANCE_SCHEMA_VERSION = 2
+#: Largest instance file read, in bytes (an instance lists head ranges, not tables).
 MAX_INSTANCE_BYTES = 64 << 20
 
 
 def check_depth_budget(depth: int, max_cells: int, what: str = "depth") -> None:
-    """Refuse (:class:`BudgetError`) a feature of ``2^depth`` cells over the budget, without building ``2^depth``."""
-    if depth > 62 or (1 << depth) > max_cells:
+    """Refuse (:class:`BudgetError`) a feature of ``2^depth`` cells over the budget, deciding on bit lengths."""
+    if pow2(depth) > max_cells:
         raise BudgetError(
-            f"{what} {depth} needs 2^{depth} cells, over the budget of {max_cells} "
+            f"{what} {depth} needs 2^{depth} cells, over the budget of {readable(max_cells)} "
             "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
         )
 
 
 def family_heads(name: str, beta: float, depth: int) -> list[Head]:
-    """The heads of a family at a given depth (THEORY §5).
+    """The heads of a family at a given depth, listed (THEORY §5); :class:`Family` keeps them compact.
 
     - ``walsh-all``: ``walsh:n`` for ``1 <= n < 2^D``, ``a_n = 2^(-β(top(n)-1))``.
     - ``sawtooth-all``: ``sawtooth:k`` for ``0 <= k <= D``, ``a_k = 2^(-βk)``.
@@ -61,20 +58,17 @@ def family_heads(name: str, beta: float, depth: int) -> list[Head]:
     >>> [h.spec for h in family_heads("walsh-all", 1.0, 2)]
     ['walsh:1', 'walsh:2@0.5', 'walsh:3@0.5']
     """
-    if isinstance(beta, bool) or not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
-        raise SpecError(f"--beta must be a finite number > 0, got {beta!r}")
-    if name == "walsh-all":
-        if depth > 20:
-            raise BudgetError(f"walsh-all at depth {depth} has {2**depth - 1} heads; the limit is depth 20")
-        return [Head("walsh", n, 2.0 ** (-beta * (n.bit_length() - 1))) for n in range(1, 1 << depth)]
-    if name == "sawtooth-all":
-        return [Head("sawtooth", k, 2.0 ** (-beta * k)) for k in range(depth + 1)]
-    raise SpecError(f"unknown family {name!r} (choose from {', '.join(FAMILY_NAMES)})")
+    family = Family(name, beta, depth)
+    if family.count > MAX_HEADS:
+        raise BudgetError(f"{name} at depth {depth} has {family.count} heads; list at most {MAX_HEADS} (use Family to keep them compact)")
+    return [family.head(i) for i in range(family.count)]
 
 
-@dataclass
 class Instance:
     """A multi-output function ``F = (a_t g_t ∘ h_σ)_t`` (THEORY §3).
+
+    The feature's flip bits are drawn only when :attr:`feature` is first used, so
+    that a command can weigh its cost (``dlcalc._cost``) from the class alone first.
 
     Examples
     --------
@@ -83,44 +77,78 @@ class Instance:
     (3, ['walsh:5', 'sawtooth:1'])
     """
 
-    feature: Feature
-    heads: list[Head]
-    seed: int | None = None
-    family: dict | None = field(default=None)
+    __slots__ = ("depth", "heads", "seed", "_flips", "_feature")
 
-    def __post_init__(self) -> None:
-        if not self.heads:
+    def __init__(self, depth: int, heads: HeadSet, seed: int | None = 0, flips=None) -> None:
+        if len(heads) == 0:
             raise SpecError("an instance needs at least one head (--head or --family)")
-        if len(self.heads) > MAX_HEADS:
-            raise SpecError(f"{len(self.heads)} heads; at most {MAX_HEADS} are allowed")
+        self.depth = depth
+        self.heads = heads
+        self.seed = seed
+        self._flips = flips
+        self._feature: Feature | None = None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Instance):
+            return NotImplemented
+        if (self.depth, self.seed, self.heads) != (other.depth, other.seed, other.heads):
+            return False
+        return self.seed is not None or self.feature == other.feature
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        where = f"seed={self.seed}" if self.seed is not None else "explicit flips"
+        return f"Instance(depth={self.depth}, {where}, heads={self.heads.describe()})"
 
     @property
-    def depth(self) -> int:
-        return self.feature.depth
+    def feature(self) -> Feature:
+        """The shared feature: from the seed (THEORY §2) or the explicit flip bits, drawn on first use."""
+        if self._feature is None:
+            if self._flips is not None:
+                self._feature = Feature(self.depth, self._flips)
+            else:
+                self._feature = Feature.from_seed(self.depth, self.seed)
+        return self._feature
+
+    @property
+    def family(self) -> dict | None:
+        """``{"name", "beta"}`` of the family the heads start with, or None."""
+        return self.heads.family.as_dict() if self.heads.family else None
 
     @classmethod
     def build(
         cls,
         depth: int,
-        heads: list[Head],
+        heads,
         seed: int | None = 0,
         flips=None,
         family: dict | None = None,
         max_cells: int = DEFAULT_MAX_CELLS,
     ) -> "Instance":
-        """Build from a seed (THEORY §2) or explicit flip bits, refusing depths over the budget."""
+        """An instance from a seed (THEORY §2) or explicit flip bits, refusing depths over the budget.
+
+        ``heads`` is a :class:`HeadSet` or a list of heads; ``family`` (``{"name", "beta"}``)
+        names the family the listed heads start with, which is then kept as the family.
+        """
         if isinstance(depth, bool) or not isinstance(depth, int):
             raise SpecError(f"depth must be an integer, got {depth!r}")
         if depth < 0:
             raise SpecError(f"depth must be >= 0, got {depth}")
         check_depth_budget(depth, max_cells)
+        head_set = HeadSet.of(heads)
+        if family is not None:
+            head_set = HeadSet.compacted(Family(family["name"], family["beta"], depth), head_set)
         if flips is not None:
             feature = Feature(depth, flips)
-            seed = None
-        else:
-            feature = Feature.from_seed(depth, 0 if seed is None else seed)
-            seed = 0 if seed is None else int(seed)
-        return cls(feature, list(heads), seed, family)
+            inst = cls(depth, head_set, None, feature.flips)
+            inst._feature = feature
+            return inst
+        if seed is None:
+            seed = 0
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+            raise SpecError(f"seed must be a non-negative integer, got {seed!r}")
+        return cls(depth, head_set, int(seed))
 
     def evaluate(self, t: int, x) -> np.ndarray:
         """``f_t(x) = a_t g_t(h_σ(x))`` by direct composition (no tables), exact at dyadic ``x``."""
@@ -137,7 +165,7 @@ class Instance:
             "seed": self.seed,
             "flips": None if self.seed is not None else np.packbits(self.feature.flips).tobytes().hex(),
             "family": self.family,
-            "heads": [head_to_dict(h) for h in self.heads],
+            "heads": [run_to_dict(run) for run in self.heads.runs],
         }
 
     def dumps(self) -> str:
@@ -149,33 +177,14 @@ class Instance:
         if not isinstance(data, dict) or data.get("dlcalc") != "instance":
             raise FormatError('not a dlcalc instance file (expected a JSON object with "dlcalc": "instance")')
         version = data.get("schema_version")
-        if version != INSTANCE_SCHEMA_VERSION:
-            raise FormatError(f"instance schema_version {version!r} is not supported (this dlcalc reads {INSTANCE_SCHEMA_VERSION})")
+        if isinstance(version, bool) or version not in (1, INSTANCE_SCHEMA_VERSION):
+            raise FormatError(f"instance schema_version {version!r} is not supported (this dlcalc reads 1 and {INSTANCE_SCHEMA_VERSION})")
         depth = data.get("depth")
         if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
             raise FormatError(f"instance depth must be a non-negative integer, got {depth!r}")
-        heads_raw = data.get("heads")
-        if not isinstance(heads_raw, list) or not heads_raw:
-            raise FormatError("instance heads must be a non-empty list")
-        if len(heads_raw) > MAX_HEADS:
-            raise FormatError(f"instance lists {len(heads_raw)} heads; at most {MAX_HEADS} are allowed")
-        heads = [head_from_dict(h) for h in heads_raw]
-        seed, flips_hex = data.get("seed"), data.get("flips")
-        family = data.get("family")
-        if family is not None:
-            beta = family.get("beta") if isinstance(family, dict) else None
-            if (
-                not isinstance(family, dict)
-                or set(family) != {"name", "beta"}
-                or family.get("name") not in FAMILY_NAMES
-                or isinstance(beta, bool)
-                or not isinstance(beta, (int, float))
-                or not math.isfinite(beta)
-                or beta <= 0
-            ):
-                raise FormatError('instance family must be null or {"name": "walsh-all"|"sawtooth-all", "beta": B > 0}')
-            family = {"name": family["name"], "beta": float(beta)}
         check_depth_budget(depth, max_cells, "instance depth")
+        heads = _heads_from_dict(data, depth, version)
+        seed, flips_hex = data.get("seed"), data.get("flips")
         if flips_hex is not None:
             if not isinstance(flips_hex, str):
                 raise FormatError("instance flips must be a hex string")
@@ -189,10 +198,10 @@ class Instance:
             bits = np.unpackbits(np.frombuffer(raw, dtype=np.uint8))
             if bits[n:].any():
                 raise FormatError("instance flips have nonzero padding bits")
-            return cls.build(depth, heads, flips=bits[:n], family=family, max_cells=max_cells)
+            return cls.build(depth, heads, flips=bits[:n], max_cells=max_cells)
         if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
             raise FormatError(f"instance seed must be a non-negative integer (or give flips), got {seed!r}")
-        return cls.build(depth, heads, seed=seed, family=family, max_cells=max_cells)
+        return cls.build(depth, heads, seed=seed, max_cells=max_cells)
 
     @classmethod
     def loads(cls, text: str | bytes, max_cells: int = DEFAULT_MAX_CELLS) -> "Instance":
@@ -205,83 +214,56 @@ class Instance:
         return cls.from_dict(data, max_cells=max_cells)
 
 
-def head_to_dict(h: Head) -> dict:
-    return {"head": h.spec, "family": h.family, "index": h.index, "amplitude": h.amplitude}
+def _family_from_dict(family, depth: int) -> Family | None:
+    if family is None:
+        return None
+    beta = family.get("beta") if isinstance(family, dict) else None
+    if (
+        not isinstance(family, dict)
+        or set(family) != {"name", "beta"}
+        or family.get("name") not in FAMILY_NAMES
+        or isinstance(beta, bool)
+        or not isinstance(beta, (int, float))
+        or not math.isfinite(beta)
+        or beta <= 0
+    ):
+        raise FormatError('instance family must be null or {"name": "walsh-all"|"sawtooth-all", "beta": B > 0}')
+    return Family(family["name"], float(beta), depth)
 
 
-def head_from_dict(d) -> Head:
+def _heads_from_dict(data: dict, depth: int, version: int) -> HeadSet:
+    family = _family_from_dict(data.get("family"), depth)
+    heads_raw = data.get("heads")
+    if not isinstance(heads_raw, list) or (not heads_raw and family is None):
+        raise FormatError("instance heads must be a list, non-empty unless a family gives the heads")
+    if len(heads_raw) > MAX_HEADS:
+        raise FormatError(f"instance lists {len(heads_raw)} heads; at most {MAX_HEADS} are allowed")
+    runs = [run_from_dict(h) for h in heads_raw]
+    try:
+        if version == 1:  # every head listed; the family only says where the first ones came from
+            heads = HeadSet(None, runs)
+            return heads if family is None else HeadSet.compacted(family, heads)
+        return HeadSet(family, runs)
+    except SpecError as exc:
+        raise FormatError(f"instance heads: {exc}") from None
+
+
+def run_to_dict(run: HeadRun) -> dict:
+    """A run of explicit heads as stored in instance files."""
+    return {"head": run.spec, "family": run.family, "index": run.first, "last": run.last, "amplitude": run.amplitude}
+
+
+def run_from_dict(d) -> HeadRun:
+    """A run (``last`` defaults to ``index``: one head, as in version 1 files)."""
     if not isinstance(d, dict):
         raise FormatError(f"instance head must be an object, got {type(d).__name__}")
     family, index, amp = d.get("family"), d.get("index"), d.get("amplitude", 1.0)
-    if not isinstance(family, str) or isinstance(index, bool) or not isinstance(index, int):
-        raise FormatError(f"instance head {d!r} needs a string family and an integer index")
+    last = d.get("last", index)
+    if not isinstance(family, str) or any(isinstance(v, bool) or not isinstance(v, int) for v in (index, last)):
+        raise FormatError(f"instance head {d!r} needs a string family and integer index and last")
+    if last - index + 1 > MAX_HEADS:
+        raise FormatError(f"instance head run {index}-{last} names more than {MAX_HEADS} heads")
     try:
-        return Head(family, index, amp)
+        return HeadRun(family, index, last, amp)
     except SpecError as exc:
         raise FormatError(f"instance head: {exc}") from None
-
-
-def gram_matrix(heads: list[Head]) -> dict[tuple[int, int], Fraction]:
-    """The exact Gram matrix ``<f_s, f_t>`` (THEORY §3), sparse: ``{(s, t): value}`` for ``s <= t``.
-
-    Entries not listed are exactly zero.  Walsh–Walsh entries come from the
-    orthonormality of the Walsh system (``<w_m, w_n> = δ_mn``); every pair with
-    a sawtooth head is integrated exactly (:meth:`Head.inner`).  The work is
-    ``O(T + T_saw · T)`` pairs, so walsh-all instances with a million heads are fine.
-
-    >>> g = gram_matrix([Head("sawtooth", 0), Head("walsh", 1)])
-    >>> g[(0, 0)], g[(0, 1)], g[(1, 1)]
-    (Fraction(1, 3), Fraction(1, 2), Fraction(1, 1))
-    """
-    gram: dict[tuple[int, int], Fraction] = {}
-    saw = [i for i, h in enumerate(heads) if h.family == "sawtooth"]
-    walsh = [i for i, h in enumerate(heads) if h.family == "walsh"]
-    for t, h in enumerate(heads):
-        gram[(t, t)] = h.inner(h)
-    by_index: dict[int, list[int]] = {}
-    for t in walsh:
-        by_index.setdefault(heads[t].index, []).append(t)
-    for same in by_index.values():  # repeated Walsh heads are not orthogonal
-        for i, s in enumerate(same):
-            for t in same[i + 1 :]:
-                gram[(s, t)] = heads[s].inner(heads[t])
-    for i, s in enumerate(saw):
-        for t in saw[i + 1 :]:
-            if value := heads[s].inner(heads[t]):
-                gram[(s, t)] = value
-        if walsh:
-            values = sawtooth_walsh_inner(heads[s].index, sorted(by_index))
-            amp = Fraction(heads[s].amplitude)
-            for t in walsh:
-                if value := values[heads[t].index]:
-                    gram[(min(s, t), max(s, t))] = amp * Fraction(heads[t].amplitude) * value
-    return gram
-
-
-def sawtooth_walsh_inner(k: int, walsh_indices: list[int]) -> dict[int, Fraction]:
-    """``<g_k, w_n>`` for many ``n`` at once, exactly, by one fast Walsh–Hadamard transform.
-
-    On cells of level ``L = max(k, top(n))`` the Walsh function is constant and the
-    sawtooth affine, so ``<g_k, w_n> = 2^-L Σ_c w_n(c) mean_c(g_k)``: a Hadamard
-    transform of the cell means, read at the cell mask of ``n``.  Work ``O(L 2^L)``
-    in exact integers instead of one integration per pair.
-    """
-    level = max([k] + [n.bit_length() for n in walsh_indices])
-    if level > 26:
-        raise BudgetError(f"the Gram matrix needs 2^{level} cells for sawtooth:{k} against these Walsh heads (limit 2^26)")
-    means = Head("sawtooth", k)._scaled_values(level)[1].astype(np.int64)  # cell means × 2^(level+1)
-    transform = means.copy()
-    h = 1
-    while h < transform.size:
-        pairs = transform.reshape(-1, 2, h)
-        transform = np.stack((pairs[:, 0] + pairs[:, 1], pairs[:, 0] - pairs[:, 1]), axis=1).reshape(-1)
-        h *= 2
-    denominator = 1 << (2 * level + 1)
-    return {n: Fraction(int(transform[cell_mask(n, level)]), denominator) for n in walsh_indices}
-
-
-def orthogonality(heads: list[Head]) -> tuple[bool, float, dict[tuple[int, int], Fraction]]:
-    """``(orthogonal, largest |off-diagonal|, gram)`` from the exact Gram matrix."""
-    gram = gram_matrix(heads)
-    off = [abs(v) for (s, t), v in gram.items() if s != t and v]
-    return (not off), float(max(off)) if off else 0.0, gram

@@ -55,6 +55,14 @@ A table the format cannot read as this head's table (wrong level, shape or
 value range, or values for a zero head) defines no function; it counts as
 unequal, with an infinite error.
 
+Work follows the groups of the class
+--------------------------------------
+The heads come in groups (a family level, a run of explicit heads, THEORY §8):
+a group of zero heads is judged in closed form, whatever its size; the Walsh
+heads of a group (one top level) are evaluated together, one block of rows at
+a time, and kept bit-packed (``numpy.packbits`` rows), the layout in which the
+coders' decoded tables (``dlcalc._tables``) are compared with them.
+
 Examples
 --------
 >>> from dlcalc import Feature, Head
@@ -62,7 +70,7 @@ Examples
 >>> feature_image(feature.flips, 2, 2).tolist()
 [2, 3, 1, 0]
 >>> truth = reference_truth(2, feature.flips, [Head("sawtooth", 0)], 0.25)
->>> truth.heads[0].precision, truth.heads[0].kind
+>>> truth.groups[0].precision, truth.groups[0].head(0).kind
 (2, 'code')
 """
 
@@ -75,11 +83,15 @@ from fractions import Fraction
 import numpy as np
 
 from ._errors import BudgetError
+from ._headset import HeadSet
 
 __all__ = [
     "ReferenceHead",
+    "ReferenceGroup",
     "ReferenceTruth",
+    "GroupVerdict",
     "reference_heads",
+    "reference_groups",
     "reference_cells",
     "reference_truth",
     "feature_image",
@@ -153,6 +165,73 @@ def reference_cells(ref_heads: list[ReferenceHead]) -> int:
     return sum(1 << lv for lv in set(levels)) + sum(1 << lv for lv in levels)
 
 
+@dataclass(frozen=True)
+class ReferenceGroup:
+    """A group of heads ``family:first..last`` sharing one amplitude, at head positions ``position, ...``.
+
+    ``kind`` is ``"zero"``, ``"walsh"`` or ``"sawtooth"``; the heads of a group share the
+    precision (THEORY §4); each sawtooth head has its own table kind and level (:meth:`head`).
+    """
+
+    family: str
+    first: int
+    last: int
+    amplitude: Fraction
+    position: int
+    kind: str
+    precision: int | None
+    depth: int
+
+    @property
+    def count(self) -> int:
+        return self.last - self.first + 1
+
+    def head(self, i: int) -> ReferenceHead:
+        """The ``i``-th head of the group, as the format stores it."""
+        k, p, a = self.first + i, self.precision, self.amplitude
+        if self.kind == "zero":
+            return ReferenceHead(self.family, k, a, "zero", None, None)
+        if self.kind == "walsh":
+            return ReferenceHead(self.family, k, a, "walsh", None, k.bit_length())
+        if k + p <= max(self.depth, k):
+            return ReferenceHead(self.family, k, a, "code", p, k + p)
+        return ReferenceHead(self.family, k, a, "sweep", p, max(self.depth, k))
+
+    def levels(self) -> list[int]:
+        """Table levels of the group's heads (one for a Walsh group; none for zero heads)."""
+        if self.kind == "zero":
+            return []
+        if self.kind == "walsh":
+            return [self.first.bit_length()]
+        return [self.head(i).level for i in range(self.count)]
+
+    def cells(self) -> int:
+        """Cells of the group's tables."""
+        if self.kind == "walsh":
+            return self.count << self.first.bit_length()
+        return sum(1 << lv for lv in self.levels())
+
+
+def reference_groups(heads, depth: int, eps: float) -> list[ReferenceGroup]:
+    """Kind and precision of every group of heads (THEORY §4, §8), from the class alone."""
+    eps_exact = Fraction(eps)
+    out = []
+    for g in HeadSet.of(heads).groups():
+        a = Fraction(g.amplitude)
+        if eps_exact >= a:
+            kind, p = "zero", None
+        else:
+            kind, p = g.family, (None if g.family == "walsh" else _precision(a, eps_exact))
+        out.append(ReferenceGroup(g.family, g.first, g.last, a, g.position, kind, p, depth))
+    return out
+
+
+def _group_cells(groups: list[ReferenceGroup]) -> int:
+    """Cells the reference materializes: one image per distinct level plus the tables (zero heads: none)."""
+    levels = {lv for g in groups for lv in g.levels()}
+    return sum(1 << lv for lv in levels) + sum(g.cells() for g in groups if g.kind != "zero")
+
+
 # ----------------------------------------------------------------------------- evaluation
 
 
@@ -189,6 +268,20 @@ def _digit_mask(index: int, level: int) -> int:
 def _walsh_parity(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
     """``parity(image & mask)`` for every mask (rows) and cell (columns), as uint8."""
     return (np.bitwise_count(image[None, :] & masks[:, None]) & 1).astype(np.uint8)
+
+
+def _digit_masks(first: int, last: int, level: int) -> np.ndarray:
+    """:func:`_digit_mask` of every ``n`` in ``first .. last`` at once (digit ``l`` of ``n`` to bit ``level - l``)."""
+    n = np.arange(first, last + 1, dtype=np.int64)
+    masks = np.zeros_like(n)
+    for lv in range(1, level + 1):
+        masks |= ((n >> (lv - 1)) & 1) << (level - lv)
+    return masks
+
+
+def _packed_parity(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
+    """:func:`_walsh_parity`, a row per mask, packed eight cells to a byte (cell 0 the high bit)."""
+    return np.packbits(_walsh_parity(image, masks), axis=1)
 
 
 def _oriented(image: np.ndarray, k: int, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -244,62 +337,135 @@ def reference_point_values(flips: np.ndarray, depth: int, head, eps: float, leve
 
 
 @dataclass
-class ReferenceTruth:
-    """The true quantized heads of one instance at one ε, evaluated from the flip bits.
+class GroupVerdict:
+    """One group judged: per head whether the decoded table is the true ``f̂_t``, and the exact sup errors.
 
-    Build it with :func:`reference_truth`; :meth:`check` judges decoded tables.
+    ``errors`` lists each head's error when they differ (sawtooth heads); otherwise every head's
+    error is ``2a`` if its table is wrong and ``0`` else (Walsh), or ``a`` (zero heads), and
+    ``max_error`` says the largest; ``inf`` when a table cannot be read as this group's.
+    """
+
+    group: ReferenceGroup
+    equal: np.ndarray
+    errors: list[Fraction | float] | None
+    max_error: Fraction | float
+
+    def head_errors(self) -> list[Fraction | float]:
+        if self.errors is not None:
+            return list(self.errors)
+        if self.group.kind == "walsh" and self.max_error != math.inf:
+            return [_ZERO if e else 2 * self.group.amplitude for e in self.equal.tolist()]
+        return [self.max_error] * self.group.count
+
+
+@dataclass
+class ReferenceTruth:
+    """The true quantized heads of one instance at one ε, evaluated from the flip bits, group by group.
+
+    Build it with :func:`reference_truth`; :meth:`check` judges decoded tables (one per head),
+    :meth:`check_groups` the group blocks of a decoded ``TableSet``.
     """
 
     depth: int
     flips: np.ndarray = field(repr=False)
     eps: float
-    heads: list[ReferenceHead]
-    #: per Walsh level: (head positions, true parity rows)
-    walsh: dict[int, tuple[list[int], np.ndarray]] = field(repr=False, default_factory=dict)
+    heads: HeadSet
+    groups: list[ReferenceGroup]
+    #: per Walsh group (its index in ``groups``): the true parity rows, packed
+    walsh: dict[int, np.ndarray] = field(repr=False, default_factory=dict)
     #: per sawtooth head position: (true z code of the cell, y_k)
     sawtooth: dict[int, tuple[np.ndarray, np.ndarray]] = field(repr=False, default_factory=dict)
 
     def matches(self, depth: int, flips: np.ndarray, heads, eps: float) -> bool:
         """This truth was evaluated for exactly this class and these flip bits."""
-        same_heads = [(r.family, r.index, r.amplitude) for r in self.heads] == [
-            (h.family, h.index, Fraction(h.amplitude)) for h in heads
-        ]
-        return self.depth == depth and self.eps == eps and same_heads and np.array_equal(self.flips, flips)
+        return (self.depth == depth and self.eps == eps and self.heads == HeadSet.of(heads)
+                and np.array_equal(self.flips, flips))
 
     def check(self, tables) -> tuple[list[bool], list[Fraction | float]]:
         """``(equal, errors)`` per head: does the decoded table equal the true ``f̂_t``, and the exact
-        ``sup_x |f_t(x) - f̂_t(x)|`` of the function it encodes (``inf`` for an unreadable table)."""
+        ``sup_x |f_t(x) - f̂_t(x)|`` of the function it encodes (``inf`` for an unreadable table).
+
+        ``tables`` holds one table per head (``O(heads)``); a decoded ``TableSet`` is judged
+        group by group (:meth:`check_groups`) and the verdicts listed head by head.
+        """
+        if hasattr(tables, "blocks"):
+            verdicts = self.check_groups(tables)
+            return ([bool(e) for v in verdicts for e in v.equal.tolist()],
+                    [e for v in verdicts for e in v.head_errors()])
         if len(tables) != len(self.heads):
             raise ValueError(f"{len(tables)} tables for {len(self.heads)} heads")
-        equal: list[bool] = [False] * len(self.heads)
-        errors: list[Fraction | float] = [math.inf] * len(self.heads)
-        for t, (ref, table) in enumerate(zip(self.heads, tables)):
-            if ref.kind == "zero":
-                if table.values is None:
-                    equal[t], errors[t] = True, ref.amplitude
-            elif ref.kind != "walsh" and _readable(ref, table):
-                z, yk = self.sawtooth[t]
-                worst, same = 0, True
-                for start in range(0, z.size, _BLOCK_CELLS):  # bounded temporaries
-                    block = slice(start, start + _BLOCK_CELLS)
-                    w, ok = _sawtooth_block(ref, table.values[block].astype(np.int64), z[block], yk[block])
-                    worst, same = max(worst, w), same and ok
-                equal[t], errors[t] = same, ref.amplitude * Fraction(2 * worst + 1, 1 << ref.precision)
-        for level, (positions, parity) in self.walsh.items():
-            shaped = [i for i, t in enumerate(positions) if _shaped(self.heads[t], tables[t])]
-            step = max(1, _BLOCK_CELLS >> level)
-            for start in range(0, len(shaped), step):
-                rows = shaped[start : start + step]
-                bits = np.stack([tables[positions[i]].values for i in rows])
-                if not np.issubdtype(bits.dtype, np.integer):
-                    continue
-                readable = ((bits >= 0) & (bits <= 1)).all(axis=1).tolist()  # a parity bit per cell
-                wrong = (bits != parity[rows]).any(axis=1).tolist()  # f - f̂ = 2a (bit - parity) ∈ {0, ±2a}
-                for i, ok, w in zip(rows, readable, wrong):
-                    if ok:
-                        t = positions[i]
-                        equal[t], errors[t] = not w, (2 * self.heads[t].amplitude if w else _ZERO)
+        equal: list[bool] = []
+        errors: list[Fraction | float] = []
+        for gi, group in enumerate(self.groups):
+            for i in range(group.count):
+                t = group.position + i
+                ok, err = self._check_head(gi, group, i, tables[t])
+                equal.append(ok)
+                errors.append(err)
         return equal, errors
+
+    def _check_head(self, gi: int, group: ReferenceGroup, i: int, table) -> tuple[bool, Fraction | float]:
+        ref = group.head(i)
+        if ref.kind == "zero":
+            return (True, ref.amplitude) if table.values is None else (False, math.inf)
+        if ref.kind == "walsh":
+            if not _shaped(ref, table) or not np.issubdtype(table.values.dtype, np.integer):
+                return False, math.inf
+            bits = table.values
+            if not ((bits >= 0) & (bits <= 1)).all():  # a parity bit per cell
+                return False, math.inf
+            parity = np.unpackbits(self.walsh[gi][i])[: bits.size]
+            wrong = bool((bits != parity).any())  # f - f̂ = 2a (bit - parity) ∈ {0, ±2a}
+            return not wrong, (2 * ref.amplitude if wrong else _ZERO)
+        if not _readable(ref, table):
+            return False, math.inf
+        return self._check_sawtooth(group.position + i, ref, table.values)
+
+    def _check_sawtooth(self, t: int, ref: ReferenceHead, values: np.ndarray) -> tuple[bool, Fraction]:
+        z, yk = self.sawtooth[t]
+        worst, same = 0, True
+        for start in range(0, z.size, _BLOCK_CELLS):  # bounded temporaries
+            block = slice(start, start + _BLOCK_CELLS)
+            w, ok = _sawtooth_block(ref, values[block].astype(np.int64), z[block], yk[block])
+            worst, same = max(worst, w), same and ok
+        return same, ref.amplitude * Fraction(2 * worst + 1, 1 << ref.precision)
+
+    def check_groups(self, tables) -> list[GroupVerdict]:
+        """Judge the blocks of a decoded ``TableSet`` (``dlcalc._tables``): packed Walsh rows compared
+        packed, a block at a time; zero groups in closed form; sawtooth heads one by one."""
+        if len(tables.blocks) != len(self.groups):
+            raise ValueError(f"{len(tables.blocks)} table blocks for {len(self.groups)} head groups")
+        return [self._check_block(gi, group, block) for gi, (group, block) in enumerate(zip(self.groups, tables.blocks))]
+
+    def _check_block(self, gi: int, group: ReferenceGroup, block) -> GroupVerdict:
+        n = group.count
+        unreadable = GroupVerdict(group, np.zeros(n, dtype=bool), None, math.inf)
+        if group.kind == "zero":
+            if block.rows is None and block.tables is None:  # f̂ = 0: errs by a, |g ∘ h| attains 1
+                return GroupVerdict(group, np.ones(n, dtype=bool), None, group.amplitude)
+            return unreadable
+        if group.kind == "walsh":
+            rows, truth = block.rows, self.walsh[gi]
+            if not isinstance(rows, np.ndarray) or rows.dtype != np.uint8 or rows.shape != truth.shape:
+                return unreadable
+            if n and (rows[:, -1] & _pad_mask(group.first.bit_length())).any():
+                return unreadable  # padding bits set: not a parity table of 2^top cells
+            step = max(1, (_BLOCK_CELLS >> 3) // max(truth.shape[1], 1))
+            equal = np.concatenate([(rows[i : i + step] == truth[i : i + step]).all(axis=1) for i in range(0, n, step)]) \
+                if n else np.ones(0, dtype=bool)
+            return GroupVerdict(group, equal, None, _ZERO if equal.all() else 2 * group.amplitude)
+        tables = block.tables
+        if tables is None or len(tables) != n:
+            return unreadable
+        verdicts = [self._check_head(gi, group, i, table) for i, table in enumerate(tables)]
+        errors = [e for _, e in verdicts]
+        return GroupVerdict(group, np.array([ok for ok, _ in verdicts], dtype=bool), errors, max(errors, default=_ZERO))
+
+
+def _pad_mask(level: int) -> int:
+    """Padding bits of the last byte of a packed row of ``2^level`` cells."""
+    used = (1 << level) % 8
+    return 0 if used == 0 else (1 << (8 - used)) - 1
 
 
 def _sawtooth_block(ref: ReferenceHead, values: np.ndarray, z: np.ndarray, yk: np.ndarray) -> tuple[int, bool]:
@@ -344,34 +510,43 @@ def _readable(ref: ReferenceHead, table) -> bool:
 
 
 def reference_truth(depth: int, flips: np.ndarray, heads, eps: float, max_cells: int | None = None) -> ReferenceTruth:
-    """Evaluate the true quantized heads from the raw flip bits (THEORY §2-§4).
+    """Evaluate the true quantized heads from the raw flip bits (THEORY §2-§4), group by group.
 
-    Refuses up front (:class:`BudgetError`) when the images and per-head arrays
-    would hold more than ``max_cells`` cells (THEORY §8).
+    Refuses up front (:class:`BudgetError`) when the images and tables would hold more
+    than ``max_cells`` cells (THEORY §8); zero heads need none.
     """
-    ref_heads = reference_heads(heads, depth, eps)
-    need = reference_cells(ref_heads)
+    head_set = HeadSet.of(heads)
+    groups = reference_groups(head_set, depth, eps)
+    need = _group_cells(groups)
     if max_cells is not None and need > max_cells:
         raise BudgetError(
             f"verification needs {need} cells, over the budget of {max_cells} "
             "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
         )
     flips = np.asarray(flips, dtype=np.uint8)
-    truth = ReferenceTruth(depth, flips, eps, ref_heads)
-    by_level: dict[int, list[int]] = {}
-    for t, ref in enumerate(ref_heads):
-        if ref.kind != "zero":
-            by_level.setdefault(ref.level, []).append(t)
-    for level in sorted(by_level):
+    truth = ReferenceTruth(depth, flips, eps, head_set, groups)
+    levels: dict[int, list[tuple[int, int]]] = {}  # level -> (group index, head in group)
+    for gi, group in enumerate(groups):
+        if group.kind == "walsh":
+            levels.setdefault(group.first.bit_length(), []).append((gi, -1))
+        elif group.kind == "sawtooth":
+            for i in range(group.count):
+                levels.setdefault(group.head(i).level, []).append((gi, i))
+    for level in sorted(levels):
         image = feature_image(flips, depth, level)
-        walsh = [t for t in by_level[level] if ref_heads[t].kind == "walsh"]
-        if walsh:
-            masks = np.array([_digit_mask(ref_heads[t].index, level) for t in walsh], dtype=image.dtype)
-            step = max(1, _BLOCK_CELLS >> level)
-            parity = np.concatenate([_walsh_parity(image, masks[i : i + step]) for i in range(0, len(walsh), step)])
-            truth.walsh[level] = (walsh, parity)
-        for t in by_level[level]:
-            ref = ref_heads[t]
-            if ref.kind != "walsh":
-                truth.sawtooth[t] = _oriented(image, ref.index, level - ref.index)
+        if level <= 32:
+            image = image.astype(np.uint32)  # half the memory traffic of the parity pass
+        for gi, i in levels[level]:
+            group = groups[gi]
+            if i < 0:
+                step = max(1, _BLOCK_CELLS >> level)
+                rows = np.empty((group.count, ((1 << level) + 7) // 8), dtype=np.uint8)
+                for start in range(0, group.count, step):
+                    last = min(group.last, group.first + start + step - 1)
+                    masks = _digit_masks(group.first + start, last, level).astype(image.dtype)
+                    rows[start : start + masks.size] = _packed_parity(image, masks)
+                truth.walsh[gi] = rows
+            else:
+                ref = group.head(i)
+                truth.sawtooth[group.position + i] = _oriented(image.astype(np.int64), ref.index, level - ref.index)
     return truth

@@ -25,26 +25,29 @@ def run_json(*args):
 def test_build_and_info_json(tmp_path):
     path = tmp_path / "inst.json"
     out = run_json("build", "--depth", "4", "--seed", "3", "--head", "walsh:1-3", "--head", "sawtooth:0@0.5", "-o", str(path))
-    assert out["schema_version"] == 1
+    assert out["schema_version"] == 2
     assert out["instance"]["depth"] == 4 and out["instance"]["seed"] == 3
-    assert [h["head"] for h in out["instance"]["heads"]] == ["walsh:1", "walsh:2", "walsh:3", "sawtooth:0@0.5"]
+    assert [h["head"] for h in out["instance"]["heads"]] == ["walsh:1-3", "sawtooth:0@0.5"]  # explicit heads stay ranges
     info = run_json("info", str(path))
     assert info["instance"] == out["instance"]
     assert info["orthogonal"] is False and info["max_offdiag_gram"] == 0.25
-    assert info["heads"][2]["levels"] == [1, 2]
+    assert [(h["head"], h["count"], h["levels"]) for h in info["heads"]] == [
+        ("walsh:1", 1, [1]), ("walsh:2-3", 2, [1, 2]), ("sawtooth:0@0.5", 1, [1, 2, 3, 4])]
     info = run_json("info", "--depth", "4", "--head", "walsh:1-7")
     assert info["orthogonal"] is True and info["max_offdiag_gram"] == 0
 
 
 def test_family_shortcut():
     info = run_json("info", "--family", "walsh-all", "--beta", "2", "--depth", "3")
-    assert [h["amplitude"] for h in info["heads"]] == [1, 0.25, 0.25, 2**-4, 2**-4, 2**-4, 2**-4]
+    assert [(h["amplitude"], h["count"]) for h in info["heads"]] == [(1, 1), (0.25, 2), (2**-4, 4)]
     assert info["instance"]["family"] == {"name": "walsh-all", "beta": 2.0}
+    assert info["instance"]["heads"] == []  # a family stays a family
 
 
 def test_default_instance():
     info = run_json("info")
-    assert info["instance"]["depth"] == 10 and len(info["heads"]) == 1023
+    assert info["instance"]["depth"] == 10 and len(info["heads"]) == 10
+    assert sum(h["count"] for h in info["heads"]) == 1023
 
 
 @pytest.mark.parametrize(
@@ -97,15 +100,18 @@ def test_encode_json_contract(tmp_path):
             assert key in rec
         assert rec["verified"] is True and rec["max_error"] <= 2**-5
         assert rec["lower_bound_bits"] <= rec["payload_bits"] == rec["upper_bound_bits"] < rec["file_bits"]
-        assert {"head", "precision", "payload_bits", "error", "levels"} <= set(rec["heads"][0])
+        assert {"head", "count", "precision", "payload_bits", "error", "levels", "table_equal"} <= set(rec["heads"][0])
     # by hand (THEORY §5, depth 5, ε = 2^-5, p = 5): walsh:1-7 span levels {1,2,3}, sawtooth:0 adds {1}..{5}:
     # joint 2^5 - 1 = 31.  Separate: walsh 1 + 2·2 + 4·4 = 21, sawtooth:0 31, sawtooth:1 {1,j} for j = 2..6,
     # {1,6} masked to {1}: levels 1..5, 31; total 83.  Lower (q = 4): joint 31; sawtooth:0 15, sawtooth:1 30: 66.
     assert (out["joint"]["payload_bits"], out["joint"]["lower_bound_bits"]) == (31, 31)
     assert (out["separate"]["payload_bits"], out["separate"]["lower_bound_bits"]) == (83, 66)
-    assert [h["payload_bits"] for h in out["separate"]["heads"]] == [1, 2, 2, 4, 4, 4, 4, 31, 31]
-    assert [h["precision"] for h in out["joint"]["heads"]] == [None] * 7 + [5, 5]
-    assert [h["error"] for h in out["joint"]["heads"]] == [0] * 7 + [2**-5, 2**-5]
+    # heads are listed in groups: walsh:1, walsh:2-3, walsh:4-7 (one top level each) and the run sawtooth:0-1
+    assert [(h["head"], h["count"]) for h in out["separate"]["heads"]] == [
+        ("walsh:1", 1), ("walsh:2-3", 2), ("walsh:4-7", 4), ("sawtooth:0-1", 2)]
+    assert [h["payload_bits"] for h in out["separate"]["heads"]] == [1, 2 * 2, 4 * 4, 31 + 31]
+    assert [h["precision"] for h in out["joint"]["heads"]] == [None] * 3 + [5]
+    assert [h["error"] for h in out["joint"]["heads"]] == [0] * 3 + [2**-5]
     assert out["joint"]["max_error"] == 2**-5 and out["gain"] == 83 / 31
     assert out["joint"]["heads"][0]["payload_bits"] is None
     assert sum(h["payload_bits"] for h in out["separate"]["heads"]) == out["separate"]["payload_bits"]
@@ -141,6 +147,7 @@ def test_encode_decode_verify_files(tmp_path):
     with np.load(npz) as z:
         meta = json.loads(str(z["meta"]))
         assert meta["heads"][0]["head"] == "walsh:1" and z["head15"].size == 2 ** meta["heads"][15]["level"]
+        assert meta["heads"][15]["head"] == "sawtooth:2" and meta["heads"][15]["array"] == "head15"
 
 
 def test_corrupt_dlc_cli(tmp_path):
@@ -209,7 +216,7 @@ def test_closed_pipe_ends_quietly():
     first = proc.stdout.readline()
     proc.stdout.close()  # the reader goes away
     _, err = proc.communicate(timeout=60)
-    assert json.loads(first)["schema_version"] == 1
+    assert json.loads(first)["schema_version"] == 2
     assert err == b"" and proc.returncode == 0
 
 
@@ -223,10 +230,15 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     assert target.stat().st_mode & 0o777 == 0o644
 
 
-def test_long_tables_are_cut_for_people_not_for_scripts():
-    table = run("info", "--depth", "9", "--head", "walsh:1-511").stdout
+def test_long_tables_are_cut_for_people_not_for_scripts(tmp_path):
+    # 511 explicit heads whose amplitudes alternate: no two form one group, so 511 rows
+    heads = [{"family": "walsh", "index": n, "amplitude": 1.0 if n % 2 else 0.5} for n in range(1, 512)]
+    path = tmp_path / "inst.json"
+    path.write_text(json.dumps({"dlcalc": "instance", "schema_version": 2, "depth": 9, "seed": 0, "family": None,
+                                "heads": heads}))
+    table = run("info", str(path)).stdout
     assert "311 more rows not shown" in table
-    assert len(run("info", "--depth", "9", "--head", "walsh:1-511", "--format", "csv").stdout.splitlines()) == 512
+    assert len(run("info", str(path), "--format", "csv").stdout.splitlines()) == 512
 
 
 def test_python_dash_m():
@@ -243,32 +255,46 @@ def test_max_bits_accepts_the_exact_payload_and_refuses_one_less(coder, payload_
     out = run_json(*ENCODE_ARGS, "--coder", coder, "--max-bits", str(payload_bits))
     assert out["payload_bits"] == payload_bits and out["verified"]
     refused = run(*ENCODE_ARGS, "--coder", coder, "--max-bits", str(payload_bits - 1), code=2)
-    assert refused.stderr == (f"Error: the payload needs {payload_bits} bits, over the budget of {payload_bits - 1} "
-                              "(raise --max-bits, or use `dlcalc bounds` for the formula values)\n")
+    assert refused.stderr == (f"Error: encode at ε = 2^-5 needs {payload_bits} payload bits ({coder} payload: {payload_bits}), "
+                              f"over the budget of {payload_bits - 1} (raise --max-bits, or use `dlcalc bounds` for the formula values)\n")
     assert refused.stdout == ""
-    run("compare", *ENCODE_ARGS[1:], "--no-baselines", "--max-bits", "83", "--format", "json")
-    run("compare", *ENCODE_ARGS[1:], "--no-baselines", "--max-bits", "82", code=2)
+    # --max-bits bounds the whole command: both coders, every row
+    run("compare", *ENCODE_ARGS[1:], "--no-baselines", "--max-bits", str(31 + 83), "--format", "json")
+    run("compare", *ENCODE_ARGS[1:], "--no-baselines", "--max-bits", str(31 + 83 - 1), code=2)
+    # at ε = 2^-4 (p = 4): joint 31 again (levels 1..5); separate 21 + (2^4 - 1) + (2 + 4 + 8 + 16) = 66
+    run("compare", *ENCODE_ARGS[1:-1], "2^-5,2^-4", "--no-baselines", "--max-bits", str(31 + 83 + 31 + 66))
+    run("compare", *ENCODE_ARGS[1:-1], "2^-5,2^-4", "--no-baselines", "--max-bits", str(31 + 83 + 31 + 66 - 1), code=2)
 
 
-# depth 3, walsh:3 and sawtooth:1 at ε = 2^-2: walsh:3's parity table has 2^top(3) = 4 cells,
-# sawtooth:1 (p = 2, k + p = 3 <= D) a code table of 2^3 = 8 cells, and the image of the feature is
-# materialized once per table level (4 + 8): 24 cells.  The feature itself has 2^3 = 8.
+# depth 3, walsh:3 and sawtooth:1 at ε = 2^-2 (docs/cost.md, by hand):
+# - the feature: 2^3 = 8 cells;
+# - one set of tables: walsh:3's parity table has 2^top(3) = 4 cells, sawtooth:1 (p = 2, k + p = 3 <= D) a code
+#   table of 2^3 = 8 cells; the feature's image on the finest table level, 3: 8 cells; the digit planes of
+#   Walsh level 2: 2 · 2^2 = 8 cells.  28 cells;
+# - the joint payload: {1,2} from walsh:3, {1,2}, {1,3} from sawtooth:1: basis tops 2 and 3, 2 + 4 = 6 bits;
+#   decoding it: the representative's 2^3 = 8 flip cells, then its tables, 28 cells;
+# - the reference that judges them: the feature's image on each table level, 4 + 8, and the true tables, 4 + 8: 24;
+# - encode: feature 8, payload 6, representative 8, decoded tables 28, verification 24: 74;
+#   decode: 8 + 28 = 36; verify: its feature 8, decoding 36, verification 24: 68.
 CELLS_ARGS = ["--depth", "3", "--head", "walsh:3", "--head", "sawtooth:1"]
 
 
 def test_max_cells_accepts_the_exact_need_and_refuses_one_less(tmp_path):
-    for command in (["encode", *CELLS_ARGS, "--eps", "2^-2", "--coder", "joint"], ["quantize", *CELLS_ARGS, "--eps", "2^-2"]):
-        run(*command, "--max-cells", "24", "--format", "json")
-        refused = run(*command, "--max-cells", "23", code=2)
-        assert refused.stderr.startswith("Error: the cell tables need 24 cells, over the budget of 23 (raise --max-cells")
+    command = ["encode", *CELLS_ARGS, "--eps", "2^-2", "--coder", "joint"]
+    run(*command, "--max-cells", "74", "--format", "json")
+    refused = run(*command, "--max-cells", "73", code=2)
+    assert refused.stderr.startswith("Error: encode at ε = 2^-2 needs 74 cells (joint decoded tables: 28), over the budget of 73 "
+                                     "(raise --max-cells")
+    run("quantize", *CELLS_ARGS, "--eps", "2^-2", "--max-cells", "8", "--format", "json")  # the feature could be drawn; nothing more
     dlc = tmp_path / "x.dlc"
     inst = tmp_path / "inst.json"
     run("build", *CELLS_ARGS, "-o", str(inst))
     run("encode", str(inst), "--eps", "2^-2", "--coder", "joint", "-o", str(dlc))
-    for command in (["decode", str(dlc)], ["verify", str(inst), str(dlc)]):
-        assert run(*command, "--max-cells", "24", "--format", "json").exit_code == 0
-        refused = run(*command, "--max-cells", "23", code=2)
-        assert "need 24 cells, over the budget of 23" in refused.stderr and refused.stderr.count("\n") == 1
+    for command, need in ((["decode", str(dlc)], 36), (["verify", str(inst), str(dlc)], 68)):
+        assert run(*command, "--max-cells", str(need), "--format", "json").exit_code == 0
+        refused = run(*command, "--max-cells", str(need - 1), code=2)
+        assert f"needs {need} cells" in refused.stderr and f"over the budget of {need - 1}" in refused.stderr
+        assert refused.stderr.count("\n") == 1
 
 
 def test_max_cells_bounds_the_depth():

@@ -104,17 +104,31 @@ def test_zero_heads_cost_nothing():
     assert r.verification.max_error == Fraction(0.1)
 
 
+def flip_sections_except(box, keep: int) -> bytes:
+    """The separate file with every section but ``keep`` inverted (padding left zero)."""
+    from dlcalc._tables import Sections
+
+    starts = np.concatenate(([0], np.cumsum((box.section_bits + 7) // 8)))
+    data = box.data.copy()
+    for i, nbits in enumerate(box.section_bits.tolist()):
+        if i != keep:
+            bits = np.unpackbits(data[starts[i] : starts[i + 1]])
+            bits[:nbits] ^= 1
+            data[starts[i] : starts[i + 1]] = np.packbits(bits)
+    return write_container("separate", box.qclass, Sections(box.section_bits, [data]))
+
+
 def test_separate_decoder_uses_only_its_section():
     inst = Instance.build(5, heads_of("walsh:3,sawtooth:1,sawtooth:0@0.5"), seed=11)
     data = encode(inst, 2**-4, "separate")
     box = read_container(data)
     reference = decode(data).tables
+    assert box.section_bits.size == len(inst.heads)  # every head costs bits: section t is head t
     for t in range(len(inst.heads)):
-        sections = [s if i == t else (1 - s).astype(np.uint8) for i, s in enumerate(box.sections)]
-        tampered = decode(write_container("separate", box.depth, box.eps, box.heads, sections))
-        assert tampered.tables[t] == reference[t]
+        tampered = decode(flip_sections_except(box, t)).tables
+        assert tampered[t] == reference[t]
         others = [i for i in range(len(inst.heads)) if i != t]
-        assert any(tampered.tables[i] != reference[i] for i in others)
+        assert any(tampered[i] != reference[i] for i in others)
 
 
 def test_verify_detects_another_instance():
@@ -176,16 +190,18 @@ def test_sup_error_of_wrong_tables_matches_direct_evaluation(depth, seed, head, 
 def test_walsh_fast_path_equals_generic_decoder(depth, seed, n):
     from dlcalc import head_tables
     from dlcalc._coders import decode_flips
-    from dlcalc._codec import walsh_table_from_section
+    from dlcalc._tables import _walsh_table_from_section
 
     inst = Instance.build(depth, [Head("walsh", n)], seed=seed)
     box = read_container(encode(inst, 0.5, "separate"))
-    (q,) = box.quants
+    (q,) = box.qclass.quants()
     basis = q.requirement.basis(depth)
-    generic = head_tables([q], decode_flips(depth, basis, box.sections[0]))[0]
+    section = box.section(0) if basis else np.zeros(0, dtype=np.uint8)
+    generic = head_tables([q], decode_flips(depth, basis, section))[0]
     if len(basis) == 1:
-        assert walsh_table_from_section(q, basis, box.sections[0], {}) == generic
+        assert _walsh_table_from_section(q, basis, section) == generic
     assert generic == head_tables([q], inst.feature)[0]
+    assert decode(encode(inst, 0.5, "separate")).tables[0] == generic
 
 
 small_head = st.one_of(

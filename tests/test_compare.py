@@ -123,7 +123,7 @@ def test_baselines_round_trip_and_sizes(monkeypatch):
 
     inst = Instance.build(6, family_heads("walsh-all", 1.0, 6), seed=2)
     tables = run_coder(inst, 2**-6, "joint").decoded.tables
-    sizes = baseline_sizes(tables, [True] * len(inst.heads))
+    sizes = baseline_sizes(tables)
     assert set(sizes) == set(available_compressors())
     # walsh:n's parity table has 2^top(n) bits, packed into ceil(2^top/8) bytes; 2^(t-1) heads have top t:
     # 1·1 + 2·1 + 4·1 + 8·2 + 16·4 + 32·8 = 343 bytes
@@ -141,12 +141,12 @@ def test_baselines_round_trip_and_sizes(monkeypatch):
     broken["zlib"] = (broken["zlib"][0], lambda b: zlib.decompress(b)[:-1])
     monkeypatch.setattr(_baselines, "available_compressors", lambda: broken)
     with pytest.raises(RuntimeError, match="zlib did not round-trip"):
-        baseline_sizes(tables, [True] * len(inst.heads))
+        baseline_sizes(tables)
 
 
 def test_bounds_cli_json_contract():
     out = json.loads(run("bounds", "--eps-sweep", "2^-1:2^-12", "--format", "json").stdout)
-    assert out["schema_version"] == 1 and len(out["rows"]) == 12
+    assert out["schema_version"] == 2 and len(out["rows"]) == 12
     row = out["rows"][-1]
     assert row["joint_upper_bits"] == 2**12 - 1 and row["separate_upper_bits"] == (4**12 - 1) // 3
     assert set(row) == {"eps", "joint_lower_bits", "joint_upper_bits", "separate_lower_bits", "separate_upper_bits", "gain"}
@@ -177,7 +177,7 @@ def test_compare_rows_agree_with_encode():
 def test_compare_ndjson_and_csv():
     args = ["compare", "--depth", "4", "--head", "walsh:1-15", "--head", "sawtooth:1", "--eps", "0.2,0.05"]
     lines = run(*args, "--format", "ndjson").stdout.splitlines()
-    assert len(lines) == 2 and all(json.loads(line)["schema_version"] == 1 for line in lines)
+    assert len(lines) == 2 and all(json.loads(line)["schema_version"] == 2 for line in lines)
     csv_lines = run(*args, "--format", "csv", "--no-baselines").stdout.splitlines()
     assert csv_lines[0].startswith("eps,joint.payload_bits") and len(csv_lines) == 3
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from click.testing import CliRunner
 
-from dlcalc import BudgetError, DlcalcError, FormatError, Instance, decode, encode, parse_heads
+from dlcalc import BudgetError, DlcalcError, FormatError, Instance, decode, encode, family_heads, parse_heads
 from dlcalc.cli import cli
 
 FUZZ = settings(max_examples=400, deadline=None, derandomize=True)
@@ -167,8 +167,12 @@ def test_random_instance_text(text):
         assert again == inst and again.dumps() == inst.dumps()
         doc = json.loads(text)  # what loaded is what the text says
         assert inst.depth == doc["depth"]
-        assert [(h.family, h.index, h.amplitude) for h in inst.heads] == [
-            (d["family"], d["index"], float(d.get("amplitude", 1.0))) for d in doc["heads"]]
+        listed = [(d["family"], i, float(d.get("amplitude", 1.0)))  # version 2: runs index..last
+                  for d in doc["heads"] for i in range(d["index"], d.get("last", d["index"]) + 1)]
+        family = doc.get("family") if doc["schema_version"] == 2 else None
+        if family:  # version 2: the family's heads come first, never listed
+            listed = [(h.family, h.index, h.amplitude) for h in family_heads(family["name"], family["beta"], doc["depth"])] + listed
+        assert [(h.family, h.index, h.amplitude) for h in inst.heads] == listed
         if doc.get("flips") is None:
             assert inst.seed == doc["seed"]
         else:

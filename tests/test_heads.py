@@ -4,6 +4,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scipy.linalg import hadamard
 
 from dlcalc import Head, SpecError, gram_matrix, orthogonality, parse_heads
@@ -101,9 +103,50 @@ def test_bad_heads(spec, message):
 
 
 @pytest.mark.parametrize("k", [0, 1, 3, 7])
-def test_fast_walsh_transform_inner_products(k):
-    from dlcalc._instance import sawtooth_walsh_inner
+def test_closed_form_inner_products_equal_exact_integration(k):
+    """Sawtooth–Walsh and sawtooth–sawtooth closed forms against the exact piecewise integration."""
+    from dlcalc._gram import inner
 
-    values = sawtooth_walsh_inner(k, list(range(1, 256)))
+    saw = Head("sawtooth", k, 0.5)
     for n in range(1, 256):
-        assert values[n] == Head("sawtooth", k).inner(Head("walsh", n))
+        walsh = Head("walsh", n, 3.0)
+        assert inner(saw, walsh) == saw.inner(walsh) == inner(walsh, saw)
+    for j in range(0, 9):
+        other = Head("sawtooth", j, 0.75)
+        assert inner(saw, other) == saw.inner(other)
+
+
+head_strategy = st.one_of(
+    st.builds(Head, st.just("walsh"), st.integers(1, 40), st.sampled_from([1.0, 0.5, 0.3, 2.0])),
+    st.builds(Head, st.just("sawtooth"), st.integers(0, 6), st.sampled_from([1.0, 0.5, 0.3, 2.0])),
+)
+
+
+@given(st.lists(head_strategy, min_size=1, max_size=12))
+def test_orthogonality_equals_pairwise_integration(heads):
+    """The largest off-diagonal entry found in closed form equals the largest over all integrated pairs."""
+    pairs = [(abs(heads[s].inner(heads[t])), s, t) for s in range(len(heads)) for t in range(s + 1, len(heads))]
+    worst = max((v for v, _, _ in pairs), default=Fraction(0))
+    ok, largest, pair = orthogonality(heads)
+    assert ok == (worst == 0) and largest == float(worst)
+    if pair is not None:
+        s, t = pair
+        assert abs(heads[s].inner(heads[t])) == worst
+    gram = gram_matrix(heads)
+    for v, s, t in pairs:
+        assert gram.get((s, t), 0) == v or gram.get((s, t), 0) == -v
+
+
+def test_orthogonality_of_large_families_is_instant():
+    import time
+
+    from dlcalc import Family, HeadRun, HeadSet
+
+    start = time.perf_counter()
+    ok, largest, pair = orthogonality(HeadSet(Family("walsh-all", 1.0, 40), [HeadRun("sawtooth", 0, 5)]))
+    assert not ok and largest == 0.5 and pair == (0, (1 << 40) - 1)  # <sawtooth:0, walsh:1> = 1/2
+    ok, largest, pair = orthogonality([Head("walsh", 1)] * 3000)
+    assert not ok and largest == 1.0 and pair == (0, 1)
+    ok, _, _ = orthogonality(HeadSet(Family("sawtooth-all", 2.0, 50)))
+    assert ok
+    assert time.perf_counter() - start < 5

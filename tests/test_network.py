@@ -268,7 +268,8 @@ def test_network_cli_json(tmp_path):
         assert out[arch]["neurons"] == sum(layer["n_out"] for layer in layers if layer["activation"] == "heaviside")
         assert out[arch]["layers"] == max(len(block["layers"]) for block in net["blocks"])
         assert sum(block["outputs"] for block in net["blocks"]) == 8
-        assert [h for block in net["blocks"] for h in block["heads"]] == [h["head"] for h in doc["instance"]["heads"]]
+        # the instance lists its explicit heads as runs: walsh:1-7 and sawtooth:1
+        assert [h for block in net["blocks"] for h in block["heads"]] == [f"walsh:{n}" for n in range(1, 8)] + ["sawtooth:1"]
         # each block is a network of its own: its file, its bits; side by side they add up exactly
         assert sum(block["network_bits"] for block in net["blocks"]) == net["network_bits"]
         for block in net["blocks"]:
@@ -352,13 +353,20 @@ def test_separate_onnx_has_one_output_per_head(tmp_path):
 
 
 def test_onnx_export_is_sized_up_front(tmp_path):
+    """The networks fit in 300,000 cells; checking their ONNX model does not: every grid point through every unit
+    (``activation_cells`` a point, on the 2^8 cells of the grid) plus the dense matrices (``dense_entries``)."""
     pytest.importorskip("onnx")
+    from dlcalc._onnx import activation_cells, dense_entries
+
     path = tmp_path / "big.onnx"
-    # the tables (44,200 cells) and the networks fit in 50,000 cells; the dense matrices (79,136 entries) do not
+    inst = Instance.build(8, family_heads("walsh-all", 1.0, 8), seed=0)
+    net = joint_network(quantize_heads(inst.heads, 2**-8), inst.feature)
+    need = activation_cells(net) * 2**net.grid_level + dense_entries(net)
+    assert net.grid_level == 8 and dense_entries(net) == 79136 and need > 300_000
     result = CliRunner().invoke(cli, ["network", "--depth", "8", "--family", "walsh-all", "--eps", "2^-8", "--arch", "joint",
-                                      "--max-cells", "50000", "--export", str(path)])
+                                      "--max-cells", "300000", "--export", str(path)])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
-    assert "ONNX export needs dense weight matrices of 79136 entries, over the budget of 50000" in result.stderr
+    assert f"checking the ONNX export needs {need} cells" in result.stderr and "--max-cells" in result.stderr
     assert not path.exists()
 
 

@@ -17,7 +17,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import dlcalc._quantize as quantize_module
-from dlcalc import BudgetError, Feature, Head, Instance, decode, encode, family_heads, head_tables, parse_heads, quantize_heads, run_coder, sup_error, verify
+import dlcalc._tables as tables_module
+from dlcalc import BudgetError, Feature, Head, Instance, QuantizedClass, decode, encode, family_heads, head_tables, parse_heads, quantize_heads, run_coder, sup_error, verify
 from dlcalc._codec import instance_reference
 from dlcalc._quantize import HeadTable, approximant_values
 from dlcalc._reference import feature_image, reference_point_values, reference_truth
@@ -333,11 +334,15 @@ def test_reference_of_another_instance_is_refused():
 
 
 # ----------------------------------------------------------------------------- fault injection
+#
+# Each fault breaks the coders' table builders (dlcalc._tables: the packed Walsh rows, and the
+# per-head sawtooth tables of dlcalc._quantize they call), which the joint decoder, the separate
+# decoder and any mirror of the truth all go through.
 
 
 def _walsh_parity_one_level_off(monkeypatch):
-    original = quantize_module.cell_parity
-    monkeypatch.setattr(quantize_module, "cell_parity", lambda cells, vector, level: original(cells, vector, level + 1))
+    original = tables_module.digit_planes
+    monkeypatch.setattr(tables_module, "digit_planes", lambda cells, level: original(cells << 1, level))  # digit l+1 for l
 
 
 def _orientation_one_level_off(monkeypatch):
@@ -352,26 +357,37 @@ def _orientation_one_level_off(monkeypatch):
     monkeypatch.setattr(quantize_module, "_sawtooth_state", state)
 
 
-def _flipped_digit(monkeypatch):
-    original = quantize_module.head_table
+def _wrapped_tables(monkeypatch, change):
+    original = tables_module.true_tables
 
-    def table(q, images):
-        out = original(q, images)
-        if out.values is not None:
-            out.values[0] ^= 1  # the last digit of the first cell's entry
+    def tables(qclass, feature):
+        out = original(qclass, feature)
+        for block in out.blocks:
+            change(block)
         return out
 
-    monkeypatch.setattr(quantize_module, "head_table", table)
+    monkeypatch.setattr(tables_module, "true_tables", tables)
+
+
+def _flipped_digit(monkeypatch):
+    def change(block):
+        if block.rows is not None and block.rows.size:
+            block.rows[:, 0] ^= 0x80  # the first cell's parity bit
+        for table in block.tables or ():
+            table.values[0] ^= 1  # the last digit of the first cell's entry
+
+    _wrapped_tables(monkeypatch, change)
 
 
 def _table_one_level_down(monkeypatch):
-    original = quantize_module.head_table
+    def change(block):  # the right function, stored one level too fine
+        if block.rows is not None:
+            bits = np.unpackbits(block.rows, axis=1)[:, : 1 << block.level]
+            block.rows = np.packbits(np.repeat(bits, 2, axis=1), axis=1)
+        if block.tables is not None:
+            block.tables = [HeadTable(t.level + 1, np.repeat(t.values, 2)) for t in block.tables]
 
-    def table(q, images):
-        out = original(q, images)  # the right function, stored one level too fine
-        return out if out.values is None else HeadTable(out.level + 1, np.repeat(out.values, 2))
-
-    monkeypatch.setattr(quantize_module, "head_table", table)
+    _wrapped_tables(monkeypatch, change)
 
 
 FAULTS = {"walsh parity one level off": _walsh_parity_one_level_off,
@@ -394,9 +410,10 @@ def test_faulty_table_builder_fails_verification(monkeypatch, depth, fault):
     FAULTS[fault](monkeypatch)
     result = run_coder(inst, eps, "joint")
     quants = quantize_heads(inst.heads, eps)
-    mirror = head_tables(quants, inst.feature)  # the coders' own truth, built by the same faulty code
-    assert result.decoded.tables == mirror
-    assert max(sup_error(q, got, want) for q, got, want in zip(quants, result.decoded.tables, mirror)) <= Fraction(eps)
+    mirror = list(tables_module.true_tables(QuantizedClass(depth, inst.heads, eps), inst.feature))  # the same faulty code
+    assert list(result.decoded.tables) == mirror
+    if fault != "table on the wrong level":
+        assert max(sup_error(q, got, want) for q, got, want in zip(quants, result.decoded.tables, mirror)) <= Fraction(eps)
     v = result.verification
     assert not v.verified and not all(v.tables_equal)
     assert v.max_error > Fraction(eps)

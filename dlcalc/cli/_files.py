@@ -51,9 +51,17 @@ def write_output(path: str, data: bytes, force: bool) -> None:
     An existing file is kept unless ``force``; on any error or interrupt nothing
     half-written is left behind.
     """
+    with atomic_output(path, force) as fh:
+        fh.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path: str, force: bool):
+    """A binary file to stream an output into: stdout for ``-``, else a temporary file renamed over
+    ``path`` when the block ends (removed, and ``path`` untouched, if it fails or is interrupted)."""
     if path == "-":
         out = sys.stdout.buffer
-        out.write(data)
+        yield out
         out.flush()
         return
     if os.path.exists(path) and not force:
@@ -65,7 +73,7 @@ def write_output(path: str, data: bytes, force: bool) -> None:
         raise click.ClickException(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, _file_mode(path))

@@ -5,18 +5,21 @@ from __future__ import annotations
 import click
 
 from ._files import check_output, force_option, write_output
-from ._instance_options import instance_options, instance_summary, load_instance
+from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, Report
-from .info import head_rows, HEAD_COLUMNS
+from .info import HEAD_COLUMNS, group_rows
 
 
 @click.command()
 @instance_options
+@budget_options
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the instance JSON here ('-' for stdout).")
 @force_option
 @format_option
-def build(instance, depth, seed, heads, family, beta, max_cells, output, force, fmt):
+def build(spec, budget, output, force, fmt):
     """Build a function instance: a shared feature (depth, seed) and task heads.
+
+    A family stays a family in the file (its name and β), explicit heads stay ranges.
 
     \b
     Examples:
@@ -25,7 +28,7 @@ def build(instance, depth, seed, heads, family, beta, max_cells, output, force, 
     """
     if output is not None:
         check_output(output, force, "-o")
-    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
+    inst = spec.load(budget)
     if output is not None:
         write_output(output, inst.dumps().encode(), force)
         if output == "-":
@@ -33,7 +36,7 @@ def build(instance, depth, seed, heads, family, beta, max_cells, output, force, 
     report = Report(
         payload={"instance": inst.to_dict(), "output": output},
         columns=HEAD_COLUMNS[:4],
-        rows=head_rows(inst),
+        rows=group_rows(inst),
         title=f"instance: {instance_summary(inst)}" + (f" → {output}" if output else ""),
     )
     emit(report, fmt)

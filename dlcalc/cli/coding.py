@@ -1,73 +1,109 @@
-"""``dlcalc quantize``, ``encode``, ``decode`` and ``verify`` (THEORY §4-§6)."""
+"""``dlcalc quantize``, ``encode``, ``decode`` and ``verify`` (THEORY §4-§6).
+
+Every command weighs its cost from the class first (``dlcalc._cost``), then works;
+machine output lists heads in groups (a family level, or a run of explicit heads),
+so its size follows the groups, not the nominal number of heads.
+"""
 
 from __future__ import annotations
 
-import io
-import json
 import os
 
 import click
-import numpy as np
 
-from .. import CODER_NAMES, DlcalcError, decode, quantize_heads, run_coder, verify
-from .._codec import DEFAULT_MAX_BITS, CoderResult, Verification, instance_reference
-from .._container import MAX_FILE_BYTES, split_containers
-from .._instance import head_to_dict
-from .._quantize import HeadQuantization, approximant_values, check_table_cells, head_tables, sup_error
+from .. import CODER_NAMES, DlcalcError, decode, run_coder, verify
+from .._container import MAX_FILE_BYTES, peek_class, split_containers
+from .._codec import CoderResult, Verification, instance_reference
+from .._cost import Cost, decode_steps, export_step, feature_step, pipeline_phase, verify_step
+from .._export import write_csv_export, write_npz_export
+from .._quantize import GroupQuantization, QuantizedClass, RequirementSet
 from .._span import levels_of
 from ._common import InputError, VerificationFailed
-from ._files import announce, check_output, force_option, read_input, write_output
-from ._instance_options import instance_options, instance_summary, load_instance, max_cells_option
+from ._files import announce, atomic_output, check_output, force_option, read_input, write_output
+from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import (Column, emit, emit_all, format_bounds, format_eps, format_error, format_head, format_number, format_option,
-                      Report, write_csv)
+                      progress, Report)
 from ._params import NumberType
 
 eps_option = click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7).")
-max_bits_option = click.option(
-    "--max-bits", type=click.IntRange(min=1), default=DEFAULT_MAX_BITS, show_default=True,
-    help="Refuse up front any payload longer than this.",
-)
 
 
-def requirement_text(q: HeadQuantization, depth: int) -> list[list[int]]:
-    """The requirement set ``𝒜_t(p)`` masked to the depth, as lists of levels."""
-    return [levels_of(v) for v in sorted(q.requirement.masked_vectors(depth))]
+def group_levels(q: GroupQuantization, depth: int) -> list[int]:
+    """The levels paid for by the heads of a group, each alone: the union of their basis tops (THEORY §5)."""
+    if q.zero:
+        return []
+    g = q.group
+    if q.kind == "walsh":
+        if g.top <= depth:
+            return [g.top]
+        period = 1 << depth
+        if g.count >= period:
+            return list(range(1, depth + 1))
+        lo, hi = g.first % period, g.last % period
+        pieces = [(lo, hi)] if lo <= hi else [(lo, period - 1), (0, hi)]
+        return sorted({t for a, b in pieces for t in range(max(a.bit_length(), 1), b.bit_length() + 1)})
+    levels: set[int] = set()
+    for k in range(g.first, min(g.last, depth) + 1):
+        levels.update(RequirementSet(stars=frozenset({(k, q.precision)})).levels(depth))
+    return sorted(levels)
 
 
-def quant_record(q: HeadQuantization, depth: int, error) -> dict:
+def requirement_text(q: GroupQuantization, depth: int) -> list[list[int]] | None:
+    """The requirement set ``𝒜_t(p)`` of a one-head group masked to the depth, as lists of levels."""
+    if q.count != 1:
+        return None
+    return [levels_of(v) for v in sorted(q.head_quant(0).requirement.masked_vectors(depth))]
+
+
+def table_levels(q: GroupQuantization, depth: int) -> tuple[int | None, int | None]:
+    """``(table level, approximant level)`` of the group's heads (the finest, for a sawtooth run); None for zero heads."""
+    if q.zero:
+        return None, None
+    if q.kind == "walsh":
+        return q.group.top, q.group.top
+    last = q.head_quant(q.count - 1)
+    return last.table_level(depth), last.approximant_level(depth)
+
+
+def group_record(q: GroupQuantization, depth: int) -> dict:
+    """What every command says about a group of heads: spec, count, quantization, levels, bits alone."""
+    table_level, approximant_level = table_levels(q, depth)
     return {
-        "head": q.head.spec,
+        "head": q.group.spec,
+        "count": q.count,
         "precision": q.precision,
         "zero": q.zero,
-        "requirement_set": requirement_text(q, depth),
-        "levels": q.requirement.levels(depth),
-        "payload_bits": q.requirement.level_cost(depth),
-        "lower_bound_bits": q.lower_requirement.level_cost(depth),
-        "table_level": q.table_level(depth),
-        "approximant_level": q.approximant_level(depth),
-        "error": error,
+        "levels": group_levels(q, depth),
+        "payload_bits": q.separate_bits(depth),
+        "lower_bound_bits": q.separate_bits(depth, lower=True),
+        "table_level": table_level,
+        "approximant_level": approximant_level,
     }
 
 
 @click.command()
 @instance_options
 @eps_option
+@budget_options
 @format_option
-def quantize(instance, depth, seed, heads, family, beta, max_cells, eps, fmt):
+def quantize(spec, eps, budget, fmt):
     """Quantize every head to accuracy ε: precision, requirement set, levels, exact sup error.
+
+    Heads are listed in groups that quantize alike; nothing is materialized.
 
     \b
     Example:
       dlcalc quantize --depth 5 --head sawtooth:0-2 --head walsh:5 --eps 2^-4
     """
-    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
-    quants = quantize_heads(inst.heads, eps)
-    truth = head_tables(quants, inst.feature, max_cells=max_cells)
-    records = [quant_record(q, inst.depth, sup_error(q, table, table)) for q, table in zip(quants, truth)]
+    inst = spec.load(budget)
+    qclass = QuantizedClass(inst.depth, inst.heads, eps)
+    records = [dict(group_record(q, inst.depth), requirement_set=requirement_text(q, inst.depth), error=q.quantization_error)
+               for q in qclass.groups]
     columns = [
-        Column("head", "head", "left", render=format_head), Column("precision", "p", priority=1),
-        Column("levels", "levels paid", "left", priority=2), Column("payload_bits", "payload bits alone"),
-        Column("approximant_level", "cell level", priority=3), Column("error", "sup error", render=format_error),
+        Column("head", "heads", "left", render=format_head), Column("count", "count", priority=2),
+        Column("precision", "p", priority=1), Column("levels", "levels paid", "left", priority=2),
+        Column("payload_bits", "payload bits alone"), Column("approximant_level", "cell level", priority=3),
+        Column("error", "sup error", render=format_error),
     ]
     emit(Report({"instance": inst.to_dict(), "eps": eps, "heads": records}, columns, records,
                 title=f"quantized at ε = {format_eps(eps)}: {instance_summary(inst)}"), fmt)
@@ -76,21 +112,25 @@ def quantize(instance, depth, seed, heads, family, beta, max_cells, eps, fmt):
 # ----------------------------------------------------------------------------- encode
 
 
+def check_record(q: GroupQuantization, verdict, coder: str, depth: int) -> dict:
+    """A group's line in a coder record: its quantization, its bits, and how the reference judged it."""
+    rec = group_record(q, depth)
+    return {
+        "head": rec["head"],
+        "count": rec["count"],
+        "precision": rec["precision"],
+        "zero": rec["zero"],
+        "payload_bits": rec["payload_bits"] if coder == "separate" else None,
+        "levels": rec["levels"],
+        "error": verdict.max_error,
+        "table_equal": bool(verdict.equal.all()),
+        "unequal": int((~verdict.equal).sum()),
+    }
+
+
 def coder_record(result: CoderResult, depth: int) -> dict:
-    """The JSON record of one coder run (README, "JSON contract of encode")."""
+    """The JSON record of one coder run (``docs/json.md``, "encode")."""
     v = result.verification
-    heads = []
-    for i, q in enumerate(result.quants):
-        heads.append(
-            {
-                "head": q.head.spec,
-                "precision": q.precision,
-                "payload_bits": result.head_payload_bits[i] if result.head_payload_bits is not None else None,
-                "levels": q.requirement.levels(depth),
-                "error": v.errors[i],
-                "table_equal": v.tables_equal[i],
-            }
-        )
     return {
         "coder": result.coder,
         "eps": result.eps,
@@ -100,7 +140,8 @@ def coder_record(result: CoderResult, depth: int) -> dict:
         "upper_bound_bits": result.bounds.upper_bound_bits,
         "max_error": v.max_error,
         "verified": v.verified,
-        "heads": heads,
+        "zero_heads": result.qclass.zero_heads,
+        "heads": [check_record(q, verdict, result.coder, depth) for q, verdict in zip(result.qclass.groups, v.verdicts)],
     }
 
 
@@ -127,6 +168,17 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     return {c: f"{stem}.{c}.dlc" for c in coders}
 
 
+def run_pipeline(inst, qclass: QuantizedClass, coders, budget, advance) -> dict[str, CoderResult]:
+    """The reference once, then each coder: encode, decode from the bytes, verify (one progress step each)."""
+    reference = instance_reference(inst, qclass.eps, budget=budget)
+    advance()
+    results = {}
+    for c in coders:
+        results[c] = run_coder(inst, qclass.eps, c, reference=reference, budget=budget, qclass=qclass)
+        advance()
+    return results
+
+
 @click.command()
 @instance_options
 @eps_option
@@ -135,9 +187,9 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
               help="Write the .dlc file ('-' for stdout); with --coder both, FILE.joint.dlc and FILE.separate.dlc "
                    "('-': both files back to back).")
 @force_option
-@max_bits_option
+@budget_options
 @format_option
-def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, output, force, max_bits, fmt):
+def encode(spec, eps, coder, output, force, budget, fmt):
     """Encode an instance at accuracy ε into decodable bitstreams, decode them and verify.
 
     Exits with code 3 if a decoded function misses ε.
@@ -147,14 +199,15 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
       dlcalc encode --family walsh-all --depth 8 --eps 2^-6 --coder both
       dlcalc encode inst.json --eps 0.01 --coder joint -o inst.dlc
     """
-    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
     coders = list(CODER_NAMES) if coder == "both" else [coder]
     targets = _outputs_for(output, coders)
     for path in targets.values():
         check_output(path, force, "-o")
-    check_table_cells(quantize_heads(inst.heads, eps), inst.depth, max_cells)  # the coders' budget, before any work
-    reference = instance_reference(inst, eps, max_cells)
-    results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, reference=reference) for c in coders}
+    inst = spec.load(budget)
+    qclass = QuantizedClass(inst.depth, inst.heads, eps)
+    Cost([feature_step(inst.depth)], [pipeline_phase(qclass, coders)]).check(budget, f"encode at ε = {format_eps(eps)}")
+    with progress(1 + len(coders), "encode") as advance:
+        results = run_pipeline(inst, qclass, coders, budget, advance)
     for c, path in targets.items():
         write_output(path, results[c].data, force)
         if path != "-":
@@ -168,6 +221,9 @@ def encode(instance, depth, seed, heads, family, beta, max_cells, eps, coder, ou
     else:
         payload = {"instance": inst.to_dict(), **records[coder]}
         notes = []
+    if qclass.zero_heads:
+        notes.append(f"{format_number(qclass.zero_heads)} heads have amplitude ≤ ε: they are 0, carry no bits "
+                     "and err by their amplitude")
     if "-" not in targets.values():
         emit(Report(payload, CODER_COLUMNS, list(records.values()),
                     title=f"ε = {format_eps(eps)}: {instance_summary(inst)}", notes=notes), fmt)
@@ -196,39 +252,33 @@ def _name(path: str) -> str:
     return "stdin" if path == "-" else path
 
 
-def _decode_file(path: str, data: bytes, max_cells: int):
-    """Decode one .dlc file; a refusal names the file it is about."""
+def _about(path: str, call, *args, **kwargs):
+    """Run ``call``; a refusal names the file it is about."""
     try:
-        return decode(data, max_cells=max_cells)
+        return call(*args, **kwargs)
     except DlcalcError as exc:
         raise type(exc)(f"{_name(path)}: {exc}") from None
 
 
-def export_tables(path: str, decoded, force: bool, max_cells: int) -> None:
-    """Write the decoded quantized functions as ``.npz`` (one array per head) or CSV rows."""
-    box = decoded.container
-    values = [approximant_values(q, t, box.depth, max_cells) for q, t in zip(decoded.quants, decoded.tables)]
-    total = sum(v.size for _, v in values)
-    if total > max_cells:
-        raise InputError(f"the exported table has {total} cells, over the budget of {max_cells} (raise --max-cells)")
-    if os.path.splitext(path)[1].lower() == ".npz":
-        buf = io.BytesIO()
-        arrays = {f"head{i}": v for i, (_, v) in enumerate(values)}
-        meta = {"depth": box.depth, "eps": box.eps, "coder": box.coder,
-                "heads": [dict(head_to_dict(q.head), level=lv) for q, (lv, _) in zip(decoded.quants, values)]}
-        np.savez_compressed(buf, meta=np.array(json.dumps(meta)), **arrays)
-        write_output(path, buf.getvalue(), force)
-    else:  # .csv or '-' (check_output has refused anything else)
-        text = io.StringIO()
-        cols = [Column(k, k) for k in ("head", "level", "cell", "value")]
+def export_tables(path: str, decoded, force: bool, advance=lambda: None) -> None:
+    """Write the decoded quantized functions as ``.npz`` (one array per head) or CSV rows, streamed."""
+    writer = write_npz_export if os.path.splitext(path)[1].lower() == ".npz" else write_csv_export  # check_output ran
+    with atomic_output(path, force) as fh:
+        writer(fh, decoded, advance)
 
-        def rows():
-            for q, (lv, vals) in zip(decoded.quants, values):
-                for c, x in enumerate(vals.tolist()):
-                    yield {"head": q.head.spec, "level": lv, "cell": c, "value": x}
 
-        write_csv(text, cols, rows())
-        write_output(path, text.getvalue().encode(), force)
+def _decode_costs(parts: list[bytes], budget, export: bool = False, verify_depth: int | None = None) -> Cost:
+    """The cost of decoding (exporting, verifying) every file of a stream, from their headers alone."""
+    phases = []
+    for data in parts:
+        coder, qclass = peek_class(data, budget.max_cells)
+        steps = decode_steps(qclass, coder, file_bytes=len(data))
+        if export:
+            steps.append(export_step(qclass))
+        if verify_depth is not None:
+            steps.append(verify_step(qclass))
+        phases.append(steps)
+    return Cost([feature_step(verify_depth)] if verify_depth is not None else [], phases)
 
 
 index_option = click.option("--index", type=click.IntRange(min=1), default=None, metavar="N",
@@ -239,13 +289,13 @@ index_option = click.option("--index", type=click.IntRange(min=1), default=None,
 @click.command(name="decode")
 @click.argument("dlc", metavar="FILE.dlc")
 @click.option("-o", "--output", default=None, metavar="TABLE",
-              help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout); one .dlc file at a time "
-                   "(--index picks one from a stream).")
+              help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout), streamed head by head; "
+                   "one .dlc file at a time (--index picks one from a stream).")
 @index_option
 @force_option
-@max_cells_option
+@budget_options
 @format_option
-def decode_cmd(dlc, output, index, force, max_cells, fmt):
+def decode_cmd(dlc, output, index, force, budget, fmt):
     """Decode a .dlc file alone into the quantized functions (no instance needed).
 
     \b
@@ -260,36 +310,36 @@ def decode_cmd(dlc, output, index, force, max_cells, fmt):
     parts = _read_dlcs(dlc, index)
     if output is not None and len(parts) > 1:
         raise InputError(f"{_name(dlc)} holds {len(parts)} .dlc files back to back; export one with --index 1 … {len(parts)}")
+    cost = _about(dlc, _decode_costs, parts, budget, export=output is not None)
+    _about(dlc, cost.check, budget, "decoding" + (f" into {output}" if output else ""))
     reports = []
-    for data in parts:
-        decoded = _decode_file(dlc, data, max_cells)
-        if output is not None:
-            export_tables(output, decoded, force, max_cells)
-            if output == "-":
-                return
-            announce(f"wrote {output}")
-        reports.append(_decode_report(decoded, data, output))
+    with progress(len(parts) * (2 if output else 1), "decode") as advance:
+        for data in parts:
+            decoded = _about(dlc, decode, data, budget=budget)
+            advance()
+            if output is not None:
+                export_tables(output, decoded, force)
+                advance()
+                if output == "-":
+                    return
+                announce(f"wrote {output}")
+            reports.append(_decode_report(decoded, data, output))
     emit_all(reports, fmt)
 
 
 def _decode_report(decoded, data: bytes, output) -> Report:
     box = decoded.container
     rows = []
-    for i, (q, t) in enumerate(zip(decoded.quants, decoded.tables)):
-        rows.append({
-            "head": q.head.spec,
-            "precision": q.precision,
-            "zero": q.zero,
-            "payload_bits": box.section_bits[i] if box.coder == "separate" else None,
-            "table_level": t.level,
-            "approximant_level": q.approximant_level(box.depth),
-            "levels": q.requirement.levels(box.depth),
-        })
+    for q in box.qclass.groups:
+        rec = group_record(q, box.depth)
+        rows.append({k: rec[k] for k in ("head", "count", "precision", "zero", "table_level", "approximant_level", "levels")}
+                    | {"payload_bits": rec["payload_bits"] if box.coder == "separate" else None})
     payload = {"coder": box.coder, "depth": box.depth, "eps": box.eps, "payload_bits": box.payload_bits,
-               "file_bits": 8 * len(data), "heads": rows, "output": output}
-    cols = [Column("head", "head", "left", render=format_head), Column("precision", "p", priority=1),
-            Column("payload_bits", "section bits"), Column("approximant_level", "cell level", priority=2),
-            Column("levels", "levels", "left", priority=1)]
+               "file_bits": 8 * len(data), "zero_heads": box.qclass.zero_heads, "heads": rows, "output": output,
+               "format_version": box.version}
+    cols = [Column("head", "heads", "left", render=format_head), Column("count", "count", priority=2),
+            Column("precision", "p", priority=1), Column("payload_bits", "section bits"),
+            Column("approximant_level", "cell level", priority=2), Column("levels", "levels", "left", priority=1)]
     return Report(payload, cols, rows, title=f"{box.coder} coder, depth {box.depth}, ε = {format_eps(box.eps)}: "
                   f"{box.payload_bits} payload bits, {8 * len(data)} file bits")
 
@@ -301,9 +351,9 @@ def _decode_report(decoded, data: bytes, output) -> Report:
 @click.argument("instance", metavar="INSTANCE")
 @click.argument("dlc", metavar="FILE.dlc")
 @index_option
-@max_cells_option
+@budget_options
 @format_option
-def verify_cmd(instance, dlc, index, max_cells, fmt):
+def verify_cmd(instance, dlc, index, budget, fmt):
     """Decode FILE.dlc and check it against INSTANCE: tables bit for bit, sup error ≤ ε.
 
     Exits with code 3 when verification fails.
@@ -312,22 +362,32 @@ def verify_cmd(instance, dlc, index, max_cells, fmt):
     Example:
       dlcalc verify inst.json inst.dlc
     """
-    inst = load_instance(instance, None, None, (), None, None, max_cells)
+    from ._instance_options import InstanceSpec
+
+    inst = InstanceSpec(path=instance).load(budget)
+    parts = _read_dlcs(dlc, index)
+    _about(dlc, _decode_costs(parts, budget, verify_depth=inst.depth).check, budget, "verifying")
     reports, failures = [], []
-    for data in _read_dlcs(dlc, index):
-        decoded = _decode_file(dlc, data, max_cells)
-        v: Verification = verify(inst, decoded, max_cells=max_cells)
-        box = decoded.container
-        rows = [{"head": q.head.spec, "table_equal": same, "error": err, "within_eps": err <= box.eps}
-                for q, same, err in zip(decoded.quants, v.tables_equal, v.errors)]
-        payload = {"coder": box.coder, "eps": box.eps, "payload_bits": box.payload_bits, "max_error": v.max_error,
-                   "verified": v.verified, "heads": rows}
-        cols = [Column("head", "head", "left", render=format_head), Column("table_equal", "bit-exact", "left"),
-                Column("error", "sup error", render=format_error), Column("within_eps", "≤ ε", "left")]
-        reports.append(Report(payload, cols, rows, title=f"verify {dlc} ({box.coder}, ε = {format_eps(box.eps)}) against {instance}",
-                              notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error)})"]))
-        if not v.verified:
-            failures.append(f"{box.coder}: max error {format_error(v.max_error)} against ε = {format_eps(box.eps)}")
+    with progress(2 * len(parts), "verify") as advance:
+        for data in parts:
+            decoded = _about(dlc, decode, data, budget=budget)
+            advance()
+            v: Verification = verify(inst, decoded, budget=budget)
+            advance()
+            box = decoded.container
+            rows = [{"head": q.group.spec, "count": q.count, "table_equal": bool(c.equal.all()),
+                     "unequal": int((~c.equal).sum()), "error": c.max_error, "within_eps": c.max_error <= box.eps}
+                    for q, c in zip(box.qclass.groups, v.verdicts)]
+            payload = {"coder": box.coder, "eps": box.eps, "payload_bits": box.payload_bits, "max_error": v.max_error,
+                       "verified": v.verified, "heads": rows}
+            cols = [Column("head", "heads", "left", render=format_head), Column("count", "count", priority=2),
+                    Column("table_equal", "bit-exact", "left"), Column("error", "sup error", render=format_error),
+                    Column("within_eps", "≤ ε", "left")]
+            reports.append(Report(payload, cols, rows,
+                                  title=f"verify {dlc} ({box.coder}, ε = {format_eps(box.eps)}) against {instance}",
+                                  notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error)})"]))
+            if not v.verified:
+                failures.append(f"{box.coder}: max error {format_error(v.max_error)} against ε = {format_eps(box.eps)}")
     emit_all(reports, fmt)
     if failures:
         raise VerificationFailed("verification failed (" + "; ".join(failures) + ")")

@@ -7,16 +7,17 @@ import os
 
 import click
 
-from .. import CODER_NAMES, head_tables, parse_heads, quantize_heads, run_coder
-from .._codec import instance_reference
+from .. import CODER_NAMES, QuantizedClass, true_tables
 from .._baselines import available_compressors, baseline_sizes
 from .._bounds import family_bounds, fit_slope, heads_bounds, theory_exponents
+from .._cost import Cost, feature_step, network_steps, pipeline_phase
+from .._headset import FAMILY_NAMES, HeadSet
+from .._heads import parse_head_run
 from .._quantize import precision_for
-from .._instance import FAMILY_NAMES
-from .coding import coder_record, gain_of, max_bits_option
+from .coding import coder_record, gain_of, run_pipeline
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
-from ._instance_options import instance_options, instance_summary, load_instance
+from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import (Column, emit, format_bounds, format_eps, format_error, format_number, format_option, progress, Report,
                       stream_row)
 from ._params import eps_values, EpsListType, NumberType, SweepType
@@ -100,35 +101,37 @@ def _fit_notes(fit: dict, depth: int | None) -> list[str]:
 
 def depth_capped(family: dict | None, heads, eps: float, depth: int | None) -> bool:
     """Whether the depth caps the bits at ε (THEORY §4, §8): with one more level the family would
-    have heads it lacks, or a sawtooth head's digits run past the depth (``k + p > D``)."""
+    have heads it lacks, or a sawtooth head's digits run past the depth (``k + p > D``).
+
+    Group by group: the last head of a sawtooth run has the largest ``k``."""
     if depth is None:
         return False
     if family and family_bounds(family["name"], family["beta"], eps, depth + 1) != family_bounds(family["name"], family["beta"], eps, depth):
         return True
-    return any(h.family == "sawtooth" and (p := precision_for(h.amplitude, eps)) is not None and h.index + p > depth for h in heads)
+    groups = HeadSet.of(heads).groups() if heads is not None else []
+    return any(g.family == "sawtooth" and (p := precision_for(g.amplitude, eps)) is not None and g.last + p > depth
+               for g in groups)
 
 
 # ----------------------------------------------------------------------------- compare
 
 
-def compare_row(inst, eps: float, baselines: bool, max_bits: int, max_cells: int, networks: bool = False) -> dict:
+def compare_row(inst, qclass, baselines: bool, budget, networks: bool = False, advance=lambda: None) -> dict:
     """One ε: both coders encoded, decoded and verified, the gain, and the baselines."""
-    quants = quantize_heads(inst.heads, eps)
-    truth = head_tables(quants, inst.feature, max_cells=max_cells)
-    reference = instance_reference(inst, eps, max_cells)
-    results = {c: run_coder(inst, eps, c, max_bits=max_bits, max_cells=max_cells, reference=reference) for c in CODER_NAMES}
-    row = {"eps": eps}
+    results = run_pipeline(inst, qclass, CODER_NAMES, budget, advance)
+    row = {"eps": qclass.eps}
     for c, r in results.items():
         rec = coder_record(r, inst.depth)
         row[c] = {k: rec[k] for k in RECORD_KEYS}
     row["gain"] = gain_of(row["separate"]["payload_bits"], row["joint"]["payload_bits"])
+    truth = true_tables(qclass, inst.feature) if networks or baselines else None
     if networks:
         from .network import network_records
 
-        records, _ = network_records(inst, eps, CODER_NAMES, max_cells, tables=truth)
+        records, _ = network_records(inst, qclass.eps, CODER_NAMES, budget, tables=truth)
         row["networks"] = {a: {k: records[a][k] for k in NETWORK_KEYS} for a in CODER_NAMES}
     if baselines:
-        sizes = baseline_sizes(truth, [q.head.family == "walsh" for q in quants])
+        sizes = baseline_sizes(truth)
         row["baselines"] = sizes
         best = min(sizes, key=lambda n: sizes[n]["joint_bits"])
         jb = row["joint"]["payload_bits"]
@@ -185,13 +188,14 @@ def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
 @click.option("--networks", is_flag=True, help="Also build and verify the Heaviside networks and add their bits.")
 @plot_option
 @force_option("--plot file")
-@max_bits_option
+@budget_options
 @format_option
-def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_sweep, baselines, networks, plot_path, force, max_bits, fmt):
+def compare(spec, eps, eps_sweep, baselines, networks, plot_path, force, budget, fmt):
     """Joint versus separate coding over a range of ε: bits, bounds, gain, verification, baselines.
 
     With no arguments: the default instance (walsh-all, β = 1, depth 10) at ε = 2^-1 … 2^-10.
     Every row is encoded, decoded from the bytes and verified; exit code 3 if one fails.
+    The whole sweep's cost is weighed before the first row starts.
 
     \b
     Examples:
@@ -202,18 +206,22 @@ def compare(instance, depth, seed, heads, family, beta, max_cells, eps, eps_swee
       dlcalc compare --depth 8 --networks --no-baselines
     """
     check_plot(plot_path, force)
-    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
+    inst = spec.load(budget)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
+    qclasses = [QuantizedClass(inst.depth, inst.heads, e) for e in eps_list]
+    phases = [pipeline_phase(qc, CODER_NAMES, truth=networks, baselines=baselines)
+              + (network_steps(qc, CODER_NAMES) if networks else []) for qc in qclasses]
+    Cost([feature_step(inst.depth)], phases).check(
+        budget, f"compare over {len(eps_list)} value{'s' if len(eps_list) > 1 else ''} of ε")
     rows = []
-    with progress(len(eps_list), "compare") as advance:
-        for e in eps_list:
-            row = compare_row(inst, e, baselines, max_bits, max_cells, networks)
+    with progress(len(eps_list) * (1 + len(CODER_NAMES)), "compare") as advance:
+        for qc in qclasses:
+            row = compare_row(inst, qc, baselines, budget, networks, advance)
             row["verified"] = row["joint"]["verified"] and row["separate"]["verified"]
             if networks:
                 row["verified"] = row["verified"] and all(n["verified"] for n in row["networks"].values())
             rows.append(row)
             stream_row(fmt, row)
-            advance()
     capped = [depth_capped(inst.family, inst.heads, e, inst.depth) for e in eps_list]
     fit = _fit(eps_list, [r["joint"]["payload_bits"] for r in rows], [r["separate"]["payload_bits"] for r in rows], inst.family, capped)
     if plot_path:
@@ -278,7 +286,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
         raise InputError("give --head specs or --family, not both")
     if beta is not None and heads:
         raise InputError("--beta goes with --family")
-    head_list = [h for spec in heads for h in parse_heads(spec)]
+    head_list = HeadSet(None, [parse_head_run(spec) for spec in heads]) if heads else None
     fam = None
     if not head_list:
         fam = {"name": family or "walsh-all", "beta": 1.0 if beta is None else beta}
@@ -297,7 +305,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
         series = {"joint": [r["joint_upper_bits"] for r in rows], "separate": [r["separate_upper_bits"] for r in rows]}
         bands = {c: ([r[f"{c}_lower_bits"] for r in rows], [r[f"{c}_upper_bits"] for r in rows]) for c in CODER_NAMES}
         _write_plot(plot_path, force, f"dlcalc bounds: {what}", eps_list, series, bands)
-    payload = {"family": fam, "heads": [h.spec for h in head_list] if head_list else None, "depth": depth,
+    payload = {"family": fam, "heads": head_list.run_specs() if head_list else None, "depth": depth,
                "rows": rows, "fit": fit, "theory": theory_exponents(fam)}
     if fmt != "ndjson":
         emit(Report(payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=_fit_notes(fit, depth)), fmt)

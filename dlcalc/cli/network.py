@@ -8,7 +8,8 @@ from fractions import Fraction
 import click
 import numpy as np
 
-from .. import coder_bounds, head_tables, quantize_heads, sup_error
+from .. import Budget, QuantizedClass, coder_bounds, quantize_heads, sup_error, true_tables
+from .._cost import Cost, feature_step, network_steps, onnx_step
 from .._network import (
     JOINT_CONSTRUCTIONS,
     HeavisideNetwork,
@@ -20,8 +21,8 @@ from .._network import (
 )
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
-from ._instance_options import instance_options, instance_summary, load_instance
-from ._output import Column, dumps, emit, format_eps, format_error, format_number, format_option, Report
+from ._instance_options import budget_options, instance_options, instance_summary
+from ._output import Column, dumps, emit, format_eps, format_error, format_number, format_option, progress, Report
 from ._params import NumberType
 
 ARCHS = ("joint", "separate")
@@ -45,16 +46,18 @@ def _net_error(outputs, quants, tables, depth) -> tuple[bool, Fraction]:
     return all(match), max(errors, default=Fraction(0))
 
 
-def network_records(inst, eps: float, archs, max_cells: int, tables=None) -> tuple[dict, dict]:
+def network_records(inst, eps: float, archs, budget: Budget, tables=None, advance=lambda: None) -> tuple[dict, dict]:
     """Build, serialize, round-trip and verify the networks; the records, and per arch the network with
     the construction and the heads of each of its blocks.
 
     ``tables`` are the true quantized tables when the caller has them already.  The
     separate networks are built once: the joint network's parallel stack is made of them.
+    The caller has weighed the cost first (``dlcalc._cost.network_steps``).
     """
+    max_cells = budget.max_cells
     quants = quantize_heads(inst.heads, eps)
     if tables is None:
-        tables = head_tables(quants, inst.feature, max_cells=max_cells)
+        tables = true_tables(QuantizedClass(inst.depth, inst.heads, eps), inst.feature)
     per_head = separate_networks(quants, inst.feature, max_cells)
     blocks = [(kind, [q.head.spec]) for q, (kind, _) in zip(quants, per_head)]  # the construction and heads of each block
     records, nets = {}, {}
@@ -91,6 +94,7 @@ def network_records(inst, eps: float, archs, max_cells: int, tables=None) -> tup
             "constructions": constructions,
             "construction": _construction_text(constructions),
         }
+        advance()
     return records, nets
 
 
@@ -131,12 +135,20 @@ def check_export(path: str | None, force: bool, archs: list[str]) -> None:
             raise InputError("ONNX export needs onnx and onnxruntime: pip install 'dlcalc[onnx]'") from None
 
 
-def export_onnx(path: str, net: HeavisideNetwork, inst, max_cells: int, force: bool) -> None:
-    """A network as one ONNX model (its blocks side by side), checked in onnxruntime against the exact evaluation."""
-    from .._onnx import check_onnx, to_onnx
+#: Activations (input points × units) onnxruntime holds at once while an export is checked.
+ONNX_ACTIVATIONS = 1 << 22
 
-    model = to_onnx(net, [h.spec for h in inst.heads], max_cells=max_cells)
-    mismatch = check_onnx(model, net, max_cells=max_cells)
+
+def export_onnx(path: str, net: HeavisideNetwork, inst, budget: Budget, force: bool) -> None:
+    """A network as one ONNX model (its blocks side by side), checked in onnxruntime against the exact evaluation,
+    a batch of grid points at a time; its dense matrices and the check weighed first (``dlcalc._cost.onnx_step``)."""
+    from .._onnx import activation_cells, check_onnx, dense_entries, to_onnx
+
+    per_point = activation_cells(net)
+    Cost(phases=[[onnx_step(net.grid_level, per_point, dense_entries(net), ONNX_ACTIVATIONS)]]).check(
+        budget, "checking the ONNX export")
+    model = to_onnx(net, [h.spec for h in inst.heads], max_cells=budget.max_cells)
+    mismatch = check_onnx(model, net, max_cells=max(ONNX_ACTIVATIONS, per_point))
     if mismatch is not None:
         raise click.ClickException(f"onnxruntime disagrees with the exact evaluation on output {mismatch}")
     write_output(path, model, force)
@@ -152,11 +164,11 @@ def _network_json(net: HeavisideNetwork, blocks) -> dict:
     return {"network_bits": net.network_bits, "serialized_hex": net.serialize().hex(), "blocks": out}
 
 
-def export_networks(path: str, nets: dict, eps: float, inst, max_cells: int, force: bool) -> None:
+def export_networks(path: str, nets: dict, eps: float, inst, budget: Budget, force: bool) -> None:
     """JSON: each network's file and every block's layers (sizes, integer weights, scale exponent); or ONNX."""
     if os.path.splitext(path)[1].lower() == ".onnx":
         # one model: the joint network unless only the separate ones were asked for
-        export_onnx(path, nets["joint" if "joint" in nets else "separate"][0], inst, max_cells, force)
+        export_onnx(path, nets["joint" if "joint" in nets else "separate"][0], inst, budget, force)
         return
     doc = {"schema_version": 2, "eps": eps, "instance": inst.to_dict(),
            "weight_rule": "weight = value * 2^-exponent; first layer: H(x - g 2^-exponent) with bias -g; last layer linear times scale",
@@ -184,8 +196,9 @@ NETWORK_COLUMNS = [
               help="Write the networks (layers, weights, serialized bytes) as JSON, or one network as ONNX "
                    "(the joint one; the separate ones with --arch separate).")
 @force_option("--export file")
+@budget_options
 @format_option
-def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, export_path, force, fmt):
+def network(spec, eps, arch, export_path, force, budget, fmt):
     """Heaviside networks for the quantized heads: neurons, weights, bits, verified error.
 
     The separate networks are, per head, the shorter of a restricted trunk and a
@@ -203,10 +216,13 @@ def network(instance, depth, seed, heads, family, beta, max_cells, eps, arch, ex
     """
     archs = list(ARCHS) if arch == "both" else [arch]
     check_export(export_path, force, archs)
-    inst = load_instance(instance, depth, seed, heads, family, beta, max_cells)
-    records, nets = network_records(inst, eps, archs, max_cells)
+    inst = spec.load(budget)
+    qclass = QuantizedClass(inst.depth, inst.heads, eps)
+    Cost([feature_step(inst.depth)], [network_steps(qclass, archs)]).check(budget, f"the networks at ε = {format_eps(eps)}")
+    with progress(len(archs), "network") as advance:
+        records, nets = network_records(inst, eps, archs, budget, advance=advance)
     if export_path:
-        export_networks(export_path, nets, eps, inst, max_cells, force)
+        export_networks(export_path, nets, eps, inst, budget, force)
     payload = {"instance": inst.to_dict(), "eps": eps, **records} if arch == "both" else {"instance": inst.to_dict(), "eps": eps, **records[arch]}
     notes = []
     if arch == "both" and records["joint"]["network_bits"]:

@@ -132,7 +132,7 @@ def dlc_record(inst: Instance, eps: float, coder: str, data: bytes) -> dict:
         "file_bits": 8 * len(data),
         "header": json.loads(data[16 : 16 + hlen]),
         "payload_bits": box.payload_bits,
-        "section_bits": list(box.section_bits),
+        "section_bits": box.section_bits.tolist(),
         "lower_bound_bits": result.bounds.lower_bound_bits,
     }
 
@@ -140,7 +140,7 @@ def dlc_record(inst: Instance, eps: float, coder: str, data: bytes) -> dict:
 def head_records(inst: Instance, eps: float, files: list[bytes]) -> list[dict]:
     """What every one of ``files`` decodes to: per head its precision, table and exact sup error."""
     decoded = [decode(data) for data in files]
-    assert all(d.tables == decoded[0].tables for d in decoded)
+    assert all(list(d.tables) == list(decoded[0].tables) for d in decoded)
     result = run_coder(inst, eps, "joint")
     return [
         {
@@ -214,7 +214,7 @@ def make_network_case(name: str, directory: pathlib.Path) -> None:
     description, build, eps = NETWORK_CASES[name]
     inst = build()
     text = inst.dumps().encode()
-    quants = quantize_heads(inst.heads, eps)
+    quants = quantize_heads(list(inst.heads), eps)
     files = {"instance.json": text}
     separate = separate_networks(quants, inst.feature)
     chosen, joint = best_joint(joint_candidates(quants, inst.feature, separate=separate))
