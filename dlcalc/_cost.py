@@ -251,8 +251,9 @@ def decode_steps(qclass: QuantizedClass, coder: str, file_bytes: int | None = No
     return [read, decoded, Step(f"{coder} decoding", transient_bytes=2 * spread + rep)]
 
 
-#: Bytes of temporaries while the reference evaluates one block of Walsh rows (``dlcalc._reference``).
-_REFERENCE_BLOCK = 96 << 20
+#: Cells of one block of Walsh rows the reference evaluates at once, and the bytes of temporaries per cell.
+_REFERENCE_BLOCK_LEVEL = 22
+_REFERENCE_TEMP = 8
 
 
 def verify_step(qclass: QuantizedClass) -> Step:
@@ -261,7 +262,7 @@ def verify_step(qclass: QuantizedClass) -> Step:
     the comparison in blocks; zero heads in closed form."""
     depth = qclass.depth
     levels: set[int] = set()
-    cells = held = 0
+    cells = held = block = 0
     for q in qclass.groups:
         if q.zero:
             continue
@@ -270,6 +271,7 @@ def verify_step(qclass: QuantizedClass) -> Step:
             levels.add(t)
             cells += scaled(q.count, t)
             held += scaled(q.count, max(t - 3, 0))
+            block = max(block, pow2(t), min(pow2(_REFERENCE_BLOCK_LEVEL), scaled(q.count, t)))
             continue
         for kind, lo, hi in _sawtooth_levels(q, depth):
             if kind == "code":
@@ -285,8 +287,9 @@ def verify_step(qclass: QuantizedClass) -> Step:
             held += 16 * piece
     images = sum(pow2(lv) for lv in levels)
     finest = max(levels, default=0)
+    sawtooth_check = 48 * min(pow2(finest), pow2(_REFERENCE_BLOCK_LEVEL))
     return Step("verification", cells=cells + images, held_bytes=held,
-                transient_bytes=_IMAGE_BYTES * pow2(finest) + min(_REFERENCE_BLOCK, 24 * pow2(finest)) + (1 << 20))
+                transient_bytes=_IMAGE_BYTES * pow2(finest) + max(_REFERENCE_TEMP * block, sawtooth_check) + (1 << 20))
 
 
 def baselines_step(qclass: QuantizedClass) -> Step:
@@ -369,13 +372,22 @@ def _head_units(q: GroupQuantization) -> tuple[int, int]:
     return units, _geometric(g.first, g.last, p)
 
 
+#: Bytes per breakpoint of a trunk while its network is built, serialized, read back (``dlcalc._network``).
+_NETWORK_BUILD = 128
+#: Bytes per breakpoint of a built network kept for export.
+_NETWORK_HELD = 64
+
+
 def _trunk(digits: set[int], units: int, outputs: int) -> tuple[int, int, int]:
-    """``(cells, held bytes, transient bytes)`` of building and evaluating one trunk network."""
+    """``(cells, held bytes, transient bytes)`` of one trunk network: built, kept, evaluated.
+
+    A digit ``y_l`` jumps at most ``2^l`` times, so the first layer has at most
+    ``Σ 2^l`` breakpoints and the second as many weights; the evaluation holds one
+    int64 per cell of every unit.
+    """
     digit_cells = sum(pow2(lv) for lv in digits)
-    top = max(digits, default=0)
     cells = 2 * digit_cells + units + outputs
-    held = 12 * digit_cells + 8 * (digit_cells + units + outputs)
-    return cells, held, 24 * pow2(top)
+    return cells, _NETWORK_HELD * digit_cells, _NETWORK_BUILD * digit_cells + 8 * (digit_cells + units + outputs)
 
 
 def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
@@ -383,11 +395,11 @@ def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
 
     Joint: one trunk over every needed digit, a unit per third-layer neuron on its
     level's cells, one output per head.  Separate: each head's own trunk and its
-    step network (one value per cell of ``f̂_t``), one head at a time.
+    step network (one value per cell of ``f̂_t``), built for every head and kept,
+    evaluated one head at a time.
     """
     live = [q for q in qclass.groups if not q.zero]
-    steps = []
-    rep = Step("network representative", cells=pow2(qclass.depth), transient_bytes=2 * pow2(qclass.depth))
+    steps = [Step("network representative", cells=pow2(qclass.depth), transient_bytes=2 * pow2(qclass.depth))]
     if "joint" in archs:
         digits = set().union(*(_digit_levels(q) for q in live)) if live else set()
         units = outputs = 0
@@ -396,23 +408,25 @@ def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
             units, outputs = units + u, outputs + o
         outputs += sum(q.count for q in qclass.groups if q.zero)
         cells, held, transient = _trunk(digits, units, outputs)
-        steps += [rep, Step("joint network", cells=cells, held_bytes=held, transient_bytes=transient)]
+        steps.append(Step("joint network", cells=cells, held_bytes=held, transient_bytes=transient))
     if "separate" in archs:
-        cells = transient = 0
+        cells = held = transient = 0
         for q in live:
             g = q.group
             if q.kind == "walsh":  # one head's trunk reads at most the levels 1..t
                 t = g.top
                 c, h, tr = _trunk(set(range(1, t + 1)), scaled(t, t), pow2(t))
                 cells += g.count * (c + 3 * pow2(t))
-                peak = h + tr + 24 * pow2(t)
+                held += g.count * (h + _NETWORK_HELD * pow2(t))
+                peak = tr + 40 * pow2(t)
             else:  # sawtooth:k reads k .. k+p; the last head of the run is the largest
                 p, top = q.precision, g.last + q.precision
                 c, h, tr = _trunk(set(range(max(g.last, 1), top + 1)), 2 * pow2(top + 1), pow2(top))
                 cells += 12 * _geometric(g.first, g.last, p)
-                peak = h + tr + 24 * pow2(top)
+                held += 2 * _NETWORK_HELD * _geometric(g.first, g.last, p + 1)
+                peak = tr + 40 * pow2(top)
             transient = max(transient, peak + 2 * pow2(qclass.depth))
-        steps.append(Step("separate networks", cells=cells, transient_bytes=transient))
+        steps.append(Step("separate networks", cells=cells, held_bytes=held, transient_bytes=transient))
     return steps
 
 

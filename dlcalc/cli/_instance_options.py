@@ -50,6 +50,33 @@ class ByteSizeType(click.ParamType):
         return int(amount)
 
 
+class CountType(click.ParamType):
+    """A positive count: ``67108864``, ``2^26`` or ``1e9``."""
+
+    name = "count"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        try:
+            if "^" in text:
+                base, _, exp = text.partition("^")
+                amount = int(base) ** int(exp)
+            elif text.isdigit():
+                amount = int(text)
+            else:
+                amount = float(text)
+                if not amount.is_integer():
+                    raise ValueError
+                amount = int(amount)
+        except (ValueError, OverflowError):
+            self.fail(f"{value!r} is not a count such as 67108864, 2^26 or 1e9", param, ctx)
+        if not 1 <= amount < 2**63:
+            self.fail(f"{value!r} must be between 1 and 2^63 - 1", param, ctx)
+        return amount
+
+
 def budget_options(f: Callable) -> Callable:
     """``--max-cells``, ``--max-bits`` and ``--max-memory``, passed on as one ``budget`` (``docs/cost.md``)."""
 
@@ -58,9 +85,9 @@ def budget_options(f: Callable) -> Callable:
         return f(*args, budget=Budget(max_cells, max_bits, max_memory), **kwargs)
 
     opts = [
-        click.option("--max-cells", type=click.IntRange(min=1), default=DEFAULT_MAX_CELLS, show_default=True,
+        click.option("--max-cells", type=CountType(), default=DEFAULT_MAX_CELLS, show_default="2^34",
                      help="Refuse up front a command that would materialize more cells than this, in total."),
-        click.option("--max-bits", type=click.IntRange(min=1), default=DEFAULT_MAX_BITS, show_default=True,
+        click.option("--max-bits", type=CountType(), default=DEFAULT_MAX_BITS, show_default="2^32",
                      help="Refuse up front a command that would encode or decode more payload bits than this, in total."),
         click.option("--max-memory", type=ByteSizeType(), default=DEFAULT_MAX_MEMORY, show_default="4GiB",
                      help="Refuse up front a command that would hold more bytes than this at once (e.g. 8GiB)."),
