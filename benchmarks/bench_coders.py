@@ -19,7 +19,7 @@ import tracemalloc
 
 import numpy as np
 
-from dlcalc import Instance, decode, encode, head_tables, parse_heads, quantize_heads, verify
+from dlcalc import Instance, QuantizedClass, decode, encode, parse_heads, true_tables, verify
 from dlcalc._codec import instance_reference
 
 
@@ -57,9 +57,9 @@ def main() -> None:
     inst = Instance.build(args.depth, heads, seed=0)
     floor_t, floor_m, _ = measure(lambda: floor_pass(inst), args.repeat)
     rows = [("floor (digit table)", "", floor_t, floor_m, "")]
-    quants = quantize_heads(heads, eps)
-    t, m, _ = measure(lambda: head_tables(quants, inst.feature), args.repeat)
-    rows.append(("tables (coders)", "", t, m, "head_tables: the coders' table builder"))
+    qclass = QuantizedClass(inst.depth, inst.heads, eps)
+    t, m, _ = measure(lambda: true_tables(qclass, inst.feature), args.repeat)
+    rows.append(("tables (coders)", "", t, m, "true_tables: the coders' table builder, Walsh levels packed"))
     t, m, reference = measure(lambda: instance_reference(inst, eps), args.repeat)
     rows.append(("reference truth", "", t, m, "the verifier's own evaluation of the instance"))
     for coder in ("joint", "separate"):
