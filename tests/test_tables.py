@@ -9,7 +9,7 @@ import time
 import tracemalloc
 
 import numpy as np
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlcalc import (
@@ -26,6 +26,7 @@ from dlcalc import (
     level_cost,
     quantize_heads,
     reduce_basis,
+    run_coder,
     true_tables,
 )
 from dlcalc._coders import decode_flips, encode_payload
@@ -151,3 +152,78 @@ def test_packed_walsh_level_at_depth_12_equals_per_head():
     assert np.array_equal(decode(data).tables.blocks[-1].rows, last.rows)
     payload = qclass.bounds("separate").upper_bound_bits
     assert payload < 8 * len(data) < payload + 64 * 4095 + 8 * 256  # the section table: 8 bytes per head
+
+
+def test_encode_of_a_large_family_follows_the_heads_that_carry_bits():
+    """walsh-all at depth 18, ε = 2^-3: 262,143 heads, of which 7 carry bits; the record lists 18 groups."""
+    import json
+
+    from click.testing import CliRunner
+
+    from dlcalc.cli import cli
+
+    inst = Instance.build(18, HeadSet(Family("walsh-all", 1.0, 18)), seed=3)
+    inst.feature
+    tracemalloc.start()
+    start = time.perf_counter()
+    for coder in ("joint", "separate"):
+        result = run_coder(inst, 2**-3, coder)
+        assert result.verification.verified and result.payload_bits == (7 if coder == "joint" else 1 + 2 * 2 + 4 * 4)
+    elapsed, peak = time.perf_counter() - start, tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert elapsed < 2 and peak < 8 << 20
+    out = CliRunner().invoke(cli, ["encode", "--depth", "18", "--eps", "2^-3", "--format", "json"]).stdout
+    record = json.loads(out)
+    assert len(out) < 20_000 and len(record["joint"]["heads"]) == 18
+    assert record["separate"]["zero_heads"] == 2**18 - 8
+    zero = record["separate"]["heads"][3]
+    assert (zero["head"], zero["count"], zero["zero"], zero["error"]) == ("walsh:8-15@0.125", 8, True, 0.125)
+
+
+small_runs = st.one_of(
+    st.builds(lambda lo, n, a: HeadRun("walsh", lo, lo + n, a), st.integers(1, 40), st.integers(0, 9), st.sampled_from([1.0, 0.3, 2.0**-6])),
+    st.builds(lambda lo, n, a: HeadRun("sawtooth", lo, lo + n, a), st.integers(0, 4), st.integers(0, 2), st.sampled_from([1.0, 0.3])),
+)
+
+
+@settings(max_examples=40)
+@given(depth=st.integers(0, 6), seed=st.integers(0, 99), run_list=st.lists(small_runs, min_size=1, max_size=3),
+       eps=st.sampled_from([0.6, 2**-3, 2**-6]), chunk=st.sampled_from([7, 64, 1 << 18]))
+def test_streamed_exports_equal_the_approximant_values(depth, seed, run_list, eps, chunk):
+    """CSV and npz, written chunk by chunk, hold exactly approximant_values of every head (zero groups once)."""
+    import csv
+    import io
+    import json
+
+    import dlcalc._export as export_module
+    from dlcalc._quantize import approximant_values
+
+    heads = HeadSet(None, run_list)
+    inst = Instance.build(depth, heads, seed=seed)
+    decoded = decode(encode(inst, eps, "separate"))
+    old = export_module.EXPORT_CHUNK
+    export_module.EXPORT_CHUNK = chunk
+    try:
+        text, archive = io.BytesIO(), io.BytesIO()
+        export_module.write_csv_export(text, decoded)
+        export_module.write_npz_export(archive, decoded)
+    finally:
+        export_module.EXPORT_CHUNK = old
+    rows = list(csv.reader(io.StringIO(text.getvalue().decode())))
+    assert rows[0] == ["head", "level", "cell", "value"]
+    want_rows, want_arrays = [], {}
+    for q, g in ((q, q.group) for q in decoded.qclass.groups):
+        if q.zero:
+            want_rows.append([g.spec, "0", "0", "0.0"])
+            want_arrays[f"head{g.position}"] = np.zeros(1)
+            continue
+        for i, hq in enumerate(q.head_quants()):
+            level, values = approximant_values(hq, decoded.tables[g.position + i], depth)
+            want_rows += [[hq.head.spec, str(level), str(c), repr(v)] for c, v in enumerate(values.tolist())]
+            want_arrays[f"head{g.position + i}"] = values
+    assert rows[1:] == want_rows
+    with np.load(io.BytesIO(archive.getvalue())) as z:
+        meta = json.loads(str(z["meta"]))
+        assert [h["array"] for h in meta["heads"]] == list(want_arrays)
+        for name, values in want_arrays.items():
+            assert np.array_equal(z[name], values)
