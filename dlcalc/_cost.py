@@ -376,6 +376,8 @@ def _head_units(q: GroupQuantization) -> tuple[int, int]:
 _NETWORK_BUILD = 128
 #: Bytes per breakpoint of a built network kept for export.
 _NETWORK_HELD = 64
+#: Bytes per cell of ``f̂_t`` of the network kept for each head (the shorter of its trunk and step networks).
+_NETWORK_KEPT = 32
 
 
 def _trunk(digits: set[int], units: int, outputs: int) -> tuple[int, int, int]:
@@ -391,15 +393,35 @@ def _trunk(digits: set[int], units: int, outputs: int) -> tuple[int, int, int]:
 
 
 def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
-    """Building, serializing, evaluating and checking the Heaviside networks (``dlcalc._network``), per architecture.
+    """Building, serializing, evaluating and checking the Heaviside networks (``dlcalc._network``).
 
-    Joint: one trunk over every needed digit, a unit per third-layer neuron on its
-    level's cells, one output per head.  Separate: each head's own trunk and its
-    step network (one value per cell of ``f̂_t``), built for every head and kept,
-    evaluated one head at a time.
+    The separate networks are built for either architecture (the joint network's parallel
+    stack is made of them) and kept; evaluated side by side, every block's values are held
+    at once.  The joint network is the shorter of that stack and the shared trunk over
+    every needed digit (a unit per third-layer neuron on its level's cells, one output per
+    head); whichever it is, one of the two is evaluated.
     """
     live = [q for q in qclass.groups if not q.zero]
     steps = [Step("network representative", cells=pow2(qclass.depth), transient_bytes=2 * pow2(qclass.depth))]
+    cells = held = peak = evaluated = 0
+    for q in live:
+        g = q.group
+        units, out = _head_units(q)
+        if q.kind == "walsh":  # a head's trunk reads the digits A(n), at most 2 · 2^t breakpoints; its step network 2^t
+            t = g.top
+            head_cells = scaled(g.count, t)
+            _, _, tr = _trunk(set(range(1, t + 1)), scaled(t, t), pow2(t))
+        else:  # sawtooth:k reads k .. k+p; the last head of the run is the largest
+            top = g.last + q.precision
+            head_cells = _geometric(g.first, g.last, q.precision)
+            _, _, tr = _trunk(set(range(max(g.last, 1), top + 1)), 2 * pow2(top + 1), pow2(top))
+        cells += 2 * (2 * head_cells) + units + 4 * out
+        held += _NETWORK_KEPT * head_cells
+        evaluated += 8 * (2 * head_cells + units + out)
+        peak = max(peak, tr)
+    steps.append(Step("separate networks", cells=cells, held_bytes=held, transient_bytes=peak + 2 * pow2(qclass.depth)))
+    if "separate" in archs:
+        steps.append(Step("separate networks evaluated", held_bytes=evaluated))
     if "joint" in archs:
         digits = set().union(*(_digit_levels(q) for q in live)) if live else set()
         units = outputs = 0
@@ -408,25 +430,7 @@ def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
             units, outputs = units + u, outputs + o
         outputs += sum(q.count for q in qclass.groups if q.zero)
         cells, held, transient = _trunk(digits, units, outputs)
-        steps.append(Step("joint network", cells=cells, held_bytes=held, transient_bytes=transient))
-    if "separate" in archs:
-        cells = held = transient = 0
-        for q in live:
-            g = q.group
-            if q.kind == "walsh":  # one head's trunk reads at most the levels 1..t
-                t = g.top
-                c, h, tr = _trunk(set(range(1, t + 1)), scaled(t, t), pow2(t))
-                cells += g.count * (c + 3 * pow2(t))
-                held += g.count * (h + _NETWORK_HELD * pow2(t))
-                peak = tr + 40 * pow2(t)
-            else:  # sawtooth:k reads k .. k+p; the last head of the run is the largest
-                p, top = q.precision, g.last + q.precision
-                c, h, tr = _trunk(set(range(max(g.last, 1), top + 1)), 2 * pow2(top + 1), pow2(top))
-                cells += 12 * _geometric(g.first, g.last, p)
-                held += 2 * _NETWORK_HELD * _geometric(g.first, g.last, p + 1)
-                peak = tr + 40 * pow2(top)
-            transient = max(transient, peak + 2 * pow2(qclass.depth))
-        steps.append(Step("separate networks", cells=cells, held_bytes=held, transient_bytes=transient))
+        steps.append(Step("joint network", cells=cells, held_bytes=max(held, evaluated), transient_bytes=transient))
     return steps
 
 

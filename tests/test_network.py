@@ -353,20 +353,25 @@ def test_separate_onnx_has_one_output_per_head(tmp_path):
 
 
 def test_onnx_export_is_sized_up_front(tmp_path):
-    """The networks fit in 300,000 cells; checking their ONNX model does not: every grid point through every unit
-    (``activation_cells`` a point, on the 2^8 cells of the grid) plus the dense matrices (``dense_entries``)."""
+    """The networks fit the budgets; checking their ONNX model is weighed on its own before it runs: every grid
+    point through every unit (``activation_cells`` a point, on the 2^8 cells of the grid) plus the dense matrices
+    (``dense_entries``) in cells, and in memory the matrices three times over (the model, its bytes, onnxruntime)
+    and 2^22 activations at once, 8 bytes each, three times over (docs/cost.md)."""
     pytest.importorskip("onnx")
     from dlcalc._onnx import activation_cells, dense_entries
 
     path = tmp_path / "big.onnx"
     inst = Instance.build(8, family_heads("walsh-all", 1.0, 8), seed=0)
     net = joint_network(quantize_heads(inst.heads, 2**-8), inst.feature)
-    need = activation_cells(net) * 2**net.grid_level + dense_entries(net)
-    assert net.grid_level == 8 and dense_entries(net) == 79136 and need > 300_000
-    result = CliRunner().invoke(cli, ["network", "--depth", "8", "--family", "walsh-all", "--eps", "2^-8", "--arch", "joint",
-                                      "--max-cells", "300000", "--export", str(path)])
+    assert net.grid_level == 8 and dense_entries(net) == 79136 and activation_cells(net) < 2**22
+    args = ["network", "--depth", "8", "--family", "walsh-all", "--eps", "2^-8", "--arch", "joint", "--export", str(path)]
+    assert CliRunner().invoke(cli, args[:-2] + ["--max-memory", "64MiB"]).exit_code == 0  # the networks alone fit
+    memory = 24 * dense_entries(net) + 24 * 2**22
+    assert memory > 64 << 20 and memory / 2**20 == pytest.approx(97.81, abs=0.01)
+    result = CliRunner().invoke(cli, args + ["--max-memory", "64MiB"])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1
-    assert f"checking the ONNX export needs {need} cells" in result.stderr and "--max-cells" in result.stderr
+    assert f"checking the ONNX export needs about {memory / 2**20:.3g} MiB of memory" in result.stderr  # 97.8 MiB
+    assert "--max-memory" in result.stderr
     assert not path.exists()
 
 
