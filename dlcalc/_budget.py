@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._errors import BudgetError
 
 __all__ = [
     "Budget",
@@ -95,7 +94,7 @@ def readable_bytes(amount: int) -> str:
 
 @dataclass(frozen=True)
 class Budget:
-    """What a command may materialize (module docstring); refusals name the option that raises each limit."""
+    """What a command may materialize (module docstring); ``dlcalc._cost.Cost.check`` refuses what exceeds it."""
 
     max_cells: int = DEFAULT_MAX_CELLS
     max_bits: int = DEFAULT_MAX_BITS
@@ -110,21 +109,3 @@ class Budget:
             base.max_bits if max_bits is None else max_bits,
             base.max_memory,
         )
-
-    def check(self, what: str, cells: int = 0, payload_bits: int = 0, memory_bytes: int = 0) -> None:
-        """Refuse (:class:`BudgetError`, one line) the first figure over its limit."""
-        if cells > self.max_cells:
-            raise BudgetError(
-                f"{what} needs {readable(cells)} cells, over the budget of {readable(self.max_cells)} "
-                "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
-            )
-        if payload_bits > self.max_bits:
-            raise BudgetError(
-                f"{what} needs {readable(payload_bits)} payload bits, over the budget of {readable(self.max_bits)} "
-                "(raise --max-bits, or use `dlcalc bounds` for the formula values)"
-            )
-        if memory_bytes > self.max_memory:
-            raise BudgetError(
-                f"{what} needs about {readable_bytes(memory_bytes)} of memory, over the budget of "
-                f"{readable_bytes(self.max_memory)} (raise --max-memory, or use `dlcalc bounds` for the formula values)"
-            )

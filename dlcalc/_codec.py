@@ -154,10 +154,16 @@ class Verification:
         return [e for v in self.verdicts for e in v.head_errors()]
 
 
-def instance_reference(instance: Instance, eps: float, max_cells: int | None = None, budget: Budget | None = None) -> ReferenceTruth:
-    """The reference truth of an instance at ε, to share between the coders' verifications."""
+def instance_reference(
+    instance: Instance,
+    eps: float,
+    max_cells: int | None = None,
+    budget: Budget | None = None,
+    qclass: QuantizedClass | None = None,
+) -> ReferenceTruth:
+    """The reference truth of an instance at ε, to share between the coders' verifications (weighed first)."""
     budget = Budget.of(budget, max_cells=max_cells)
-    qclass = quantize_instance(instance, eps)
+    qclass = qclass or quantize_instance(instance, eps)
     Cost([feature_step(instance.depth)], [[verify_step(qclass)]]).check(budget, "verification")
     return reference_truth(instance.depth, instance.feature.flips, instance.heads, eps)
 
@@ -178,7 +184,7 @@ def verify(
     if box.depth != instance.depth or box.heads != instance.heads:
         raise _class_mismatch(instance, box)
     if reference is None:
-        reference = instance_reference(instance, box.eps, max_cells, budget)
+        reference = instance_reference(instance, box.eps, max_cells, budget, qclass=box.qclass)
     elif not reference.matches(instance.depth, instance.feature.flips, instance.heads, box.eps):
         raise ValueError("the reference truth belongs to another instance or ε")
     return Verification(reference.check_groups(decoded.tables), box.eps)

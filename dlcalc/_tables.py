@@ -230,9 +230,6 @@ class Sections:
     def payload_bits(self) -> int:
         return int(self.bits.sum()) if self.bits.size else 0
 
-    def tobytes(self) -> bytes:
-        return b"".join(chunk.tobytes() for chunk in self.data)
-
 
 def _pack(bits: np.ndarray) -> np.ndarray:
     return np.packbits(bits.astype(np.uint8))

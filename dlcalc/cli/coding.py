@@ -170,7 +170,7 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
 
 def run_pipeline(inst, qclass: QuantizedClass, coders, budget, advance) -> dict[str, CoderResult]:
     """The reference once, then each coder: encode, decode from the bytes, verify (one progress step each)."""
-    reference = instance_reference(inst, qclass.eps, budget=budget)
+    reference = instance_reference(inst, qclass.eps, budget=budget, qclass=qclass)
     advance()
     results = {}
     for c in coders:
