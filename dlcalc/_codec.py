@@ -18,7 +18,7 @@ from fractions import Fraction
 
 from ._budget import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, Budget
 from ._container import Container, read_container, write_container
-from ._cost import Cost, coder_steps, decode_steps, feature_step, verify_step
+from ._cost import Cost, coder_steps, feature_step, verify_step
 from ._errors import DlcalcError
 from ._instance import Instance
 from ._quantize import Bounds, HeadQuantization, QuantizedClass, RequirementSet

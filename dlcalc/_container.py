@@ -39,7 +39,7 @@ from ._headset import Family, HeadSet
 from ._heads import MAX_HEADS, parse_head_run
 from ._instance import check_depth_budget
 from ._quantize import QuantizedClass
-from ._tables import Sections, packed_bytes
+from ._tables import Sections
 
 __all__ = [
     "MAGIC",

@@ -32,7 +32,7 @@ from dlcalc import (
 from dlcalc._coders import decode_flips, encode_payload
 from dlcalc._container import write_container
 from dlcalc._quantize import _walsh_range_cost, range_span
-from dlcalc._tables import Sections, decode_joint, decode_separate, joint_section, separate_sections, spread_bits, subset_xor_rows
+from dlcalc._tables import decode_joint, decode_separate, joint_section, separate_sections, spread_bits, subset_xor_rows
 
 runs = st.one_of(
     st.builds(lambda lo, n, a: HeadRun("walsh", lo, lo + n, a), st.integers(1, 300), st.integers(0, 70), st.sampled_from([1.0, 0.5, 0.3, 2.0**-6])),
