@@ -8,12 +8,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ._headset import HeadSet
 from ._quantize import QuantizedClass, check_eps, precision_for
 from ._span import interval_star_cost
 
-__all__ = ["FormulaBounds", "walsh_all_levels", "family_bounds", "heads_bounds", "fit_slope", "theory_exponents"]
+__all__ = ["FormulaBounds", "gain_ratio", "walsh_all_levels", "family_bounds", "heads_bounds", "fit_slope", "theory_exponents"]
+
+
+def gain_ratio(separate_bits: int, joint_bits: int) -> float | int | None:
+    """``L_sep / L_joint`` (THEORY §5): a float, or the nearest integer where the ratio is beyond a float's
+    range (exact level costs have no such limit: walsh-all at β = 0.5, ε = 1e-300 gains about 2^1993);
+    None when the joint length is 0.
+
+    >>> gain_ratio(85, 15), gain_ratio(1, 0), gain_ratio(3 * 2**1100 + 1, 3) == 2**1100
+    (5.666666666666667, None, True)
+    """
+    if not joint_bits:
+        return None
+    try:
+        return separate_bits / joint_bits
+    except OverflowError:
+        return round(Fraction(separate_bits, joint_bits))
 
 
 @dataclass(frozen=True)
@@ -27,9 +44,9 @@ class FormulaBounds:
     separate_upper_bits: int
 
     @property
-    def gain(self) -> float | None:
-        """``L_sep / L_joint`` of the achieved (upper) lengths; None when joint is 0."""
-        return self.separate_upper_bits / self.joint_upper_bits if self.joint_upper_bits else None
+    def gain(self) -> float | int | None:
+        """``L_sep / L_joint`` of the achieved (upper) lengths (:func:`gain_ratio`); None when joint is 0."""
+        return gain_ratio(self.separate_upper_bits, self.joint_upper_bits)
 
     def as_dict(self) -> dict:
         return {
@@ -57,7 +74,7 @@ def walsh_all_levels(beta: float, eps: float, depth: int | None = None) -> int:
     check_eps(eps)
     if eps >= 1:
         return 0
-    m = max(math.ceil(math.log2(1 / eps) / beta) - 1, 0)
+    m = max(math.ceil(-math.log2(eps) / beta) - 1, 0)  # log2(1/ε) without 1/ε, which overflows below 2^-1024
     while precision_for(_walsh_amplitude(beta, m + 1), eps) is not None:
         m += 1
     while m > 0 and precision_for(_walsh_amplitude(beta, m), eps) is None:
@@ -131,7 +148,7 @@ def fit_slope(eps: list[float], bits: list[int]) -> float | None:
     >>> fit_slope([2.0**-i for i in range(1, 8)], [2**i - 1 for i in range(1, 8)]) > 0.9
     True
     """
-    pts = [(math.log2(1 / e), math.log2(b)) for e, b in zip(eps, bits) if b > 0]
+    pts = [(-math.log2(e), math.log2(b)) for e, b in zip(eps, bits) if b > 0]  # log2 of ints of any size
     if len(pts) < 2:
         return None
     mx = sum(x for x, _ in pts) / len(pts)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["plot_rates"]
 
 
@@ -12,23 +14,28 @@ def plot_rates(target, title: str, eps: list[float], series: dict[str, list], ba
     ``series`` named ``joint`` and ``separate`` are the coders (solid); ``joint network`` and
     ``separate network`` are drawn dashed in the same colours; anything else (baselines) dotted.
 
+    Points are placed by their base-2 logarithms on linear axes labelled in powers of two: the
+    same log-log picture, for exact bit counts beyond a float's range and ε down to the
+    smallest double (where ``1/ε`` overflows).
+
     Raises ImportError when matplotlib is not installed.
     """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    x = [1 / e for e in eps]
+    x = [-math.log2(e) for e in eps]  # log2(1/ε), also where 1/ε overflows; math.log2 takes ints of any size
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     colours = {"joint": "tab:blue", "separate": "tab:red"}
     for name, (lo, hi) in bands.items():
-        pts = [(xi, float(a), float(b)) for xi, a, b in zip(x, lo, hi) if b and b > 0]
+        pts = [(xi, math.log2(max(a, 0.5)), math.log2(b)) for xi, a, b in zip(x, lo, hi) if b and b > 0]
         if pts:
-            ax.fill_between([p[0] for p in pts], [max(p[1], 0.5) for p in pts], [p[2] for p in pts],
+            ax.fill_between([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts],
                             color=colours.get(name, "grey"), alpha=0.15, label=f"{name} bounds")
     for name, ys in series.items():
-        pts = [(xi, float(y)) for xi, y in zip(x, ys) if y is not None and y > 0]
+        pts = [(xi, math.log2(y)) for xi, y in zip(x, ys) if y is not None and y > 0]
         if not pts:
             continue
         base = name.removesuffix(" network")
@@ -39,8 +46,9 @@ def plot_rates(target, title: str, eps: list[float], series: dict[str, list], ba
         else:
             style = {"lw": 1, "ls": ":", "marker": "."}
         ax.plot([p[0] for p in pts], [p[1] for p in pts], label=name, **style)
-    ax.set_xscale("log", base=2)
-    ax.set_yscale("log", base=2)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MaxNLocator(integer=True))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"$2^{{{v:g}}}$"))
     ax.set_xlabel("1/ε")
     ax.set_ylabel("bits")
     ax.set_title(title, fontsize=10)

@@ -253,3 +253,24 @@ def test_theory_exponents_and_fitted_slopes(family, beta, theory):
     # the fitted slopes of the exact bounds approach the theory (sawtooth-all at β = 1 carries a log factor)
     assert out["fit"]["joint_slope"] == pytest.approx(theory["slope_joint"], rel=0.01)
     assert out["fit"]["separate_slope"] == pytest.approx(theory["slope_separate"], rel=0.06)
+
+
+@pytest.mark.parametrize("beta, eps", [("0.5", "1e-300"), ("1", "5e-324"), ("0.25", "1e-200")])
+def test_bounds_beyond_the_float_range(beta, eps, tmp_path):
+    """Level costs are exact integers of any size, and so is what is derived from them: the gain past a
+    float's range is the nearest integer, ε below 2^-1022 (1/ε overflows) still has its M, and the
+    fit and the plot take logarithms of the integers themselves."""
+    m = m_closed_form(Fraction(beta), float(eps))
+    joint, sep = 2**m - 1, (4**m - 1) // 3  # walsh-all, THEORY §5
+    out = json.loads(run("bounds", "--beta", beta, "--eps", f"1e-10,{eps}", "--format", "json").stdout)
+    row = out["rows"][1]
+    assert (row["joint_upper_bits"], row["separate_upper_bits"]) == (joint, sep)
+    gain = round(Fraction(sep, joint))  # (4^m - 1) / (3 (2^m - 1)) = (2^m + 1) / 3
+    assert m > 1024 and row["gain"] == gain
+    assert out["fit"]["joint_slope"] == pytest.approx((math.log2(joint) - math.log2(2 ** m_closed_form(Fraction(beta), 1e-10) - 1))
+                                                      / (-math.log2(float(eps)) - math.log2(1e10)))
+    assert f"e{len(str(gain)) - 1} │" in run("bounds", "--beta", beta, "--eps", eps).stdout  # the table: 4 significant digits
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "rates.png"
+    run("bounds", "--beta", beta, "--eps-sweep", f"1e-1:{eps}:5", "--plot", str(path))
+    assert path.read_bytes()[:4] == b"\x89PNG"

@@ -14,6 +14,7 @@ import click
 from .. import CODER_NAMES, DlcalcError, decode, run_coder, verify
 from .._container import MAX_FILE_BYTES, peek_class, split_containers
 from .._codec import CoderResult, Verification, instance_reference
+from .._bounds import gain_ratio
 from .._cost import Cost, decode_steps, export_step, feature_step, pipeline_phase, verify_step
 from .._export import write_csv_export, write_npz_export
 from .._quantize import GroupQuantization, QuantizedClass, RequirementSet
@@ -145,11 +146,6 @@ def coder_record(result: CoderResult, depth: int) -> dict:
     }
 
 
-def gain_of(separate_bits: int, joint_bits: int):
-    """``L_sep / L_joint``; None when the joint length is 0."""
-    return separate_bits / joint_bits if joint_bits else None
-
-
 CODER_COLUMNS = [
     Column("coder", "coder", "left"), Column("payload_bits", "payload bits"), Column("file_bits", "file bits", priority=2),
     Column(("lower_bound_bits", "upper_bound_bits"), "bounds (bits)", render=format_bounds, priority=1),
@@ -214,7 +210,7 @@ def encode(spec, eps, coder, output, force, budget, fmt):
             announce(f"wrote {path}")
     records = {c: coder_record(r, inst.depth) for c, r in results.items()}
     if coder == "both":
-        gain = gain_of(records["separate"]["payload_bits"], records["joint"]["payload_bits"])
+        gain = gain_ratio(records["separate"]["payload_bits"], records["joint"]["payload_bits"])
         payload = {"instance": inst.to_dict(), "eps": eps, "gain": gain, **records}
         notes = [f"gain (separate ÷ joint payload bits): {format_number(gain)}" if gain is not None
                  else "gain: undefined (joint needs 0 bits)"]

@@ -9,12 +9,12 @@ import click
 
 from .. import CODER_NAMES, QuantizedClass, true_tables
 from .._baselines import available_compressors, baseline_sizes
-from .._bounds import family_bounds, fit_slope, heads_bounds, theory_exponents
+from .._bounds import family_bounds, fit_slope, gain_ratio, heads_bounds, theory_exponents
 from .._cost import Cost, feature_step, network_steps, pipeline_phase
 from .._headset import FAMILY_NAMES, HeadSet
 from .._heads import parse_head_run
 from .._quantize import precision_for
-from .coding import coder_record, gain_of, run_pipeline
+from .coding import coder_record, run_pipeline
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -123,7 +123,7 @@ def compare_row(inst, qclass, baselines: bool, budget, networks: bool = False, a
     for c, r in results.items():
         rec = coder_record(r, inst.depth)
         row[c] = {k: rec[k] for k in RECORD_KEYS}
-    row["gain"] = gain_of(row["separate"]["payload_bits"], row["joint"]["payload_bits"])
+    row["gain"] = gain_ratio(row["separate"]["payload_bits"], row["joint"]["payload_bits"])
     truth = true_tables(qclass, inst.feature) if networks or baselines else None
     if networks:
         from .network import network_records
