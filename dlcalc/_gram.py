@@ -119,8 +119,9 @@ class _Intervals:
         i = bisect.bisect_right(self.points, n) - 1
         return self.best[i] if i >= 0 else None
 
-    def largest_overlap(self) -> tuple[float, HeadGroup, HeadGroup, int] | None:
-        """The overlapping pair of ranges with the largest amplitude product, and an index they share."""
+    def largest_overlap(self) -> tuple[Fraction, HeadGroup, HeadGroup, int] | None:
+        """The overlapping pair of ranges with the largest amplitude product (exact: a float product
+        overflows or underflows, and ties), and an index they share."""
         best = None
         active: list[tuple[float, int, int]] = []
         for gi, g in enumerate(self.groups):
@@ -128,18 +129,18 @@ class _Intervals:
                 heapq.heappop(active)
             if active:
                 other = self.groups[active[0][1]]
-                value = g.amplitude * other.amplitude
+                value = Fraction(g.amplitude) * Fraction(other.amplitude)
                 if best is None or value > best[0]:
                     best = (value, other, g, g.first)
             heapq.heappush(active, (-g.amplitude, gi, g.last))
         return best
 
 
-def orthogonality(heads) -> tuple[bool, float, tuple[int, int] | None]:
-    """``(orthogonal, largest |off-diagonal| entry, the pair (s, t) holding it)``, in closed form.
+def orthogonality(heads) -> tuple[bool, Fraction, tuple[int, int] | None]:
+    """``(orthogonal, largest |off-diagonal| entry, the pair (s, t) holding it)``, in closed form and exactly.
 
     >>> orthogonality([Head("sawtooth", 0), Head("walsh", 1), Head("walsh", 2)])
-    (False, 0.5, (0, 1))
+    (False, Fraction(1, 2), (0, 1))
     """
     groups = HeadSet.of(heads).groups()
     candidates: list[tuple[Fraction, int, int]] = []
@@ -163,6 +164,6 @@ def orthogonality(heads) -> tuple[bool, float, tuple[int, int] | None]:
                 s, t = saw.position + k - saw.first, w.position + n - w.first
                 candidates.append((value, min(s, t), max(s, t)))
     if not candidates:
-        return True, 0.0, None
+        return True, Fraction(0), None
     value, s, t = max(candidates, key=lambda c: (c[0], -c[1], -c[2]))
-    return False, float(value), (s, t)
+    return False, value, (s, t)

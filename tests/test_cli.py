@@ -37,6 +37,21 @@ def test_build_and_info_json(tmp_path):
     assert info["orthogonal"] is True and info["max_offdiag_gram"] == 0
 
 
+
+def test_info_with_amplitudes_whose_products_leave_the_float_range():
+    """Gram entries are exact: ``<walsh:1, walsh:1> = a_s a_t`` and ``<sawtooth:0, walsh:1> = a_s a_t / 2``
+    (THEORY §3), whatever a float product of the amplitudes would round to (inf, 0, or a tie)."""
+    from fractions import Fraction
+
+    big = Fraction(1e300)
+    info = run_json("info", "--depth", "2", "--head", "walsh:1@1e300", "--head", "walsh:1@1e10", "--head", "walsh:1@1e300")
+    assert info["orthogonal"] is False and info["max_offdiag_gram"] == round(big * big)  # heads 1 and 3, not 1 and 2
+    assert info["gram"][0][2] == round(big * big) and info["gram"][0][1] == round(big * Fraction(1e10))
+    info = run_json("info", "--depth", "2", "--head", "sawtooth:0@1e300", "--head", "walsh:1@1e300")
+    assert info["max_offdiag_gram"] == round(big * big / 2)
+    table = run("info", "--depth", "2", "--head", "walsh:1@1e-200", "--head", "sawtooth:0@1e-200").stdout
+    assert "orthogonal: no (largest off-diagonal Gram entry 5e-401," in table  # not the float product's 0
+
 def test_family_shortcut():
     info = run_json("info", "--family", "walsh-all", "--beta", "2", "--depth", "3")
     assert [(h["amplitude"], h["count"]) for h in info["heads"]] == [(1, 1), (0.25, 2), (2**-4, 4)]

@@ -75,6 +75,8 @@ def test_gram_matrix_and_orthogonality():
     assert ok
     ok, worst, _ = orthogonality([Head("sawtooth", 0), Head("walsh", 1)])
     assert not ok and worst == 0.5
+    big = Head("walsh", 1, 1e300)  # exact products: as floats, 1e300·1e10 and 1e300·1e300 both overflow and tie
+    assert orthogonality([big, Head("walsh", 1, 1e10), big])[1:] == (Fraction(1e300) ** 2, (0, 2))
 
 
 def test_parse_heads():
@@ -128,7 +130,7 @@ def test_orthogonality_equals_pairwise_integration(heads):
     pairs = [(abs(heads[s].inner(heads[t])), s, t) for s in range(len(heads)) for t in range(s + 1, len(heads))]
     worst = max((v for v, _, _ in pairs), default=Fraction(0))
     ok, largest, pair = orthogonality(heads)
-    assert ok == (worst == 0) and largest == float(worst)
+    assert ok == (worst == 0) and largest == worst  # exactly
     if pair is not None:
         s, t = pair
         assert abs(heads[s].inner(heads[t])) == worst

@@ -21,9 +21,13 @@ import click
 from ._common import FORMATS, SCHEMA_VERSION
 
 def _plain(value):
-    """Plain JSON-able Python numbers: Fractions become floats, NaN becomes null."""
+    """Plain JSON-able Python numbers: Fractions become floats (beyond a float's range, the nearest
+    integer: a Gram entry of amplitudes 1e300 is 5e599), NaN becomes null."""
     if isinstance(value, Fraction):
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:
+            value = round(value)
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):

@@ -80,7 +80,7 @@ def info(spec, budget, fmt):
             n = len(inst.heads)
             matrix = [[0.0] * n for _ in range(n)]
             for (s, t), v in gram_matrix(inst.heads).items():
-                matrix[s][t] = matrix[t][s] = float(v)
+                matrix[s][t] = matrix[t][s] = v  # exact; a plain number on output
             payload["gram"] = matrix
         advance()
     note = f"orthogonal: {'yes' if orthogonal else 'no'}"
