@@ -90,8 +90,11 @@ def representative(feature: Feature, requirement: RequirementSet) -> Feature:
 
 
 def _output_scale(q: HeadQuantization) -> float:
-    """``a`` for a Walsh head, ``a 2^-p`` for a sawtooth head (its output weights stay integers)."""
-    scale = q.head.amplitude if q.head.family == "walsh" or q.zero else math.ldexp(q.head.amplitude, -q.precision)
+    """``a`` for a Walsh head, ``a 2^-p`` for a sawtooth head (its output weights stay integers);
+    for a zero head (``ε >= a``, output 0 whatever its scale) ``a`` where the format holds it, else 1."""
+    if q.zero:
+        return q.head.amplitude if 2.0**MIN_SCALE_EXP <= q.head.amplitude < 2.0**MAX_SCALE_EXP else 1.0
+    scale = q.head.amplitude if q.head.family == "walsh" else math.ldexp(q.head.amplitude, -q.precision)
     if not 2.0**MIN_SCALE_EXP <= scale < 2.0**MAX_SCALE_EXP:
         raise BudgetError(f"{q.head.spec}: output scale {scale:g} is outside the network format's range")
     return scale

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc import (Feature, FormatError, Head, Instance, coder_bounds, family_heads, head_tables, parse_heads, quantize_heads,
-                    sup_error)
+from dlcalc import (Feature, FormatError, Head, Instance, coder_bounds, family_heads, head_tables, parse_heads, parse_number,
+                    quantize_heads, sup_error)
 from dlcalc._bounds import fit_slope
 from dlcalc._network import (HeavisideNetwork, best_joint, joint_candidates, joint_network, network_outputs_match,
                              parallel_stack, separate_networks, shared_trunk_network, step_network)
@@ -167,6 +167,19 @@ def test_zero_information_networks_are_short():
         assert joint.network_bits < 1000
         assert HeavisideNetwork.deserialize(joint.serialize()).n_outputs == 1023
 
+
+
+@pytest.mark.parametrize("amplitude", ["1e300", "2^-1074"])
+def test_zero_heads_of_any_amplitude_have_networks(amplitude):
+    """A zero head (ε >= a) outputs 0 whatever its scale, so an amplitude the format could not
+    hold as a scale does not stop the networks; its error is its amplitude (THEORY §4)."""
+    args = ["network", "--depth", "2", "--head", f"walsh:1-3@{amplitude}", "--head", "sawtooth:0@0.5", "--eps", "1e300",
+            "--format", "json"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    for arch in ("joint", "separate"):
+        assert out[arch]["verified"] is True and out[arch]["max_error"] == max(parse_number(amplitude), 0.5)
 
 def test_default_instance_meets_the_size_goals():
     inst = Instance.build(10, family_heads("walsh-all", 1.0, 10), seed=0)
