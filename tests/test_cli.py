@@ -1,5 +1,7 @@
 """The command line: JSON contracts, errors as one line with exit code 2, verification exit 3."""
 
+import csv
+import io
 import json
 import os
 import shutil
@@ -189,6 +191,24 @@ def test_installed_script_pipeline(tmp_path):
                            shell=True, capture_output=True, check=True)
     assert shell.stderr == b"" and b"joint coder" in shell.stdout and b"separate coder" in shell.stdout
 
+
+
+@pytest.mark.parametrize("command", ["decode", "verify"])
+def test_rows_of_a_stream_say_which_file_they_come_from(tmp_path, command):
+    """ndjson and CSV rows of a stream of two files carry the file's place (as --index counts) and coder."""
+    inst = tmp_path / "inst.json"
+    run("build", "-d", "3", "--head", "walsh:1-3", "--head", "sawtooth:0@0.3", "-o", str(inst))
+    stream = run("encode", str(inst), "--eps", "0.1", "-o", "-").stdout_bytes
+    args = [command] + ([str(inst)] if command == "verify" else []) + ["-"]
+    rows = [json.loads(line) for line in run(*args, "--format", "ndjson", input=stream).stdout.splitlines()]
+    groups = ["walsh:1", "walsh:2-3", "sawtooth:0@0.3"]
+    assert [(r["container"], r["coder"], r["head"]) for r in rows] == (
+        [(1, "joint", g) for g in groups] + [(2, "separate", g) for g in groups])
+    table = list(csv.DictReader(io.StringIO(run(*args, "--format", "csv", input=stream).stdout)))
+    assert [(r["container"], r["coder"], r["head"]) for r in table] == [(str(n), c, g) for n, c, g in
+                                                                          ((r["container"], r["coder"], r["head"]) for r in rows)]
+    one = [json.loads(line) for line in run(*args, "--index", "2", "--format", "ndjson", input=stream).stdout.splitlines()]
+    assert [r["head"] for r in one] == groups  # one file: its rows as they are
 
 def test_outputs_are_atomic(tmp_path, monkeypatch):
     """An interrupt between writing and renaming leaves neither the target nor a temporary file."""

@@ -386,15 +386,25 @@ def emit(report: Report, fmt: str) -> None:
     out.flush()
 
 
+#: Which file of a stream a row of ndjson or CSV comes from: its place (as ``--index`` counts) and coder.
+CONTAINER_COLUMNS = [Column("container", "container"), Column("coder", "coder", "left")]
+
+
 def emit_all(reports: list[Report], fmt: str) -> None:
     """One report as :func:`emit`; several (a stream of .dlc files) as ``{"containers": [...]}``
-    in JSON, rows one after another in ndjson and CSV, and one table each."""
+    in JSON, one table each, and in ndjson and CSV rows one after another, each with the
+    ``container`` (1, 2, … as ``--index`` counts) and the ``coder`` of its file."""
     if len(reports) == 1:
         emit(reports[0], fmt)
     elif fmt == "json":
         sys.stdout.write(record_line({"containers": [r.payload for r in reports]}))
-    elif fmt == "csv":
-        write_csv(sys.stdout, reports[0].columns, [row for r in reports for row in r.rows])
+    elif fmt in ("ndjson", "csv"):
+        rows = [{"container": n, "coder": r.payload.get("coder"), **row} for n, r in enumerate(reports, start=1) for row in r.rows]
+        if fmt == "ndjson":
+            sys.stdout.writelines(record_line(row) for row in rows)
+        else:
+            write_csv(sys.stdout, CONTAINER_COLUMNS + reports[0].columns, rows)
+        sys.stdout.flush()
     else:
         for r in reports:
             emit(r, fmt)
