@@ -1,0 +1,192 @@
+"""Mutation testing of the core modules with mutmut: the score per module and the surviving mutants.
+
+    python benchmarks/mutation.py                     # 1 mutant in 3 of the seven core modules
+    python benchmarks/mutation.py --sample 1          # every mutant
+    python benchmarks/mutation.py --modules _span,_coders
+    python benchmarks/mutation.py --survivors         # re-test only the last run's survivors
+    python benchmarks/mutation.py --report            # the last run's scores again, without running
+
+Needs ``pip install -e '.[mutation]'``.  mutmut copies the package to ``mutants/``, runs the
+suite once to learn which tests call which function, then runs, for each mutant, only the tests
+that call the mutated function (``-x``: the first failure kills it).  A mutant counts as killed
+when a test fails or it times out (an endless loop is caught).  The score of a module is
+``killed / (sampled - equivalent)``; mutants judged equivalent (they cannot change behaviour)
+are listed with their reasons in ``benchmarks/mutation_equivalent.txt``.  The sample is
+deterministic: a mutant is kept when the SHA-256 of its name (``dlcalc._span.x_levels_of__mutmut_7``)
+is 0 modulo ``--sample``.  Exit code 1 when a module misses its target (docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = ("_span", "_quantize", "_codec", "_coders", "_container", "_bounds", "_network")
+TARGETS = {m: 0.97 for m in MODULES} | {"_network": 0.90}
+EQUIVALENT_FILE = ROOT / "benchmarks" / "mutation_equivalent.txt"
+REPORT_FILE = ROOT / "mutants" / "mutation-report.json"
+KILLED = {"killed", "timeout", "segfault", "caught by type check"}
+_ENTRY = re.compile(r"^(?P<function>\S+): `(?P<before>.*)` -> `(?P<after>.*)` \| (?P<reason>.+)$")
+
+
+def module_mutants(module: str) -> list[str]:
+    """Every mutant name mutmut generates for ``dlcalc/<module>.py``, in its own order."""
+    from mutmut.mutation.file_mutation import mutate_file_contents
+    from mutmut.utils.format_utils import get_mutant_name
+
+    path = Path("dlcalc") / f"{module}.py"
+    mutated = mutate_file_contents(str(path), path.read_text())
+    return [get_mutant_name(path, name) for name in mutated.mutant_names]
+
+
+def sampled(names: list[str], sample: int) -> list[str]:
+    """The deterministic sample: names whose SHA-256 is 0 modulo ``sample``."""
+    return [n for n in names if int(hashlib.sha256(n.encode()).hexdigest(), 16) % sample == 0]
+
+
+def function_of(name: str) -> str:
+    """``dlcalc._span.x_levels_of__mutmut_7`` -> ``dlcalc._span.x_levels_of``."""
+    return name.rsplit("__mutmut_", 1)[0]
+
+
+def changed_lines(name: str) -> tuple[str, str]:
+    """The first removed and added line of a mutant's diff, stripped (how equivalents are named)."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+
+    diff = get_diff_for_mutant(name).splitlines()
+    before = next((ln[1:].strip() for ln in diff if ln.startswith("-") and not ln.startswith("---")), "")
+    after = next((ln[1:].strip() for ln in diff if ln.startswith("+") and not ln.startswith("+++")), "")
+    return before, after
+
+
+def load_equivalents() -> list[dict]:
+    """Entries ``function: `before` -> `after` | reason`` of the equivalent-mutant list."""
+    out = []
+    for number, line in enumerate(EQUIVALENT_FILE.read_text().splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        m = _ENTRY.match(line)
+        if not m:
+            raise SystemExit(f"{EQUIVALENT_FILE.name}:{number}: expected 'function: `before` -> `after` | reason'")
+        out.append(m.groupdict())
+    return out
+
+
+def statuses(modules: list[str]) -> dict[str, str]:
+    """Status of every mutant of these modules in the last run (mutmut's ``.meta`` files)."""
+    from mutmut.stats import status_by_exit_code
+
+    out = {}
+    for module in modules:
+        meta = ROOT / "mutants" / "dlcalc" / f"{module}.py.meta"
+        if meta.exists():
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            out.update({k: status_by_exit_code[v] for k, v in codes.items()})
+    return out
+
+
+def run_mutmut(names: list[str], workers: int) -> float:
+    """``mutmut run`` on these mutants; returns the wall time in seconds.  Its log goes to ``mutants/mutmut.log``."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the tests must import mutants/dlcalc
+    (ROOT / "mutants").mkdir(exist_ok=True)
+    log = ROOT / "mutants" / "mutmut.log"
+    print(f"mutmut: {len(names)} mutants, {workers} worker(s); log in {log.relative_to(ROOT)}", file=sys.stderr)
+    start = time.perf_counter()
+    with open(log, "w") as out:
+        proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(workers), *names],
+                              cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"mutmut failed (exit {proc.returncode}); see {log}")
+    return seconds
+
+
+def report(modules: list[str], sample: int, seconds: float | None) -> int:
+    status = statuses(modules)
+    equivalents = load_equivalents()
+    used = set()
+    rows, survivors, ok = [], [], True
+    for module in modules:
+        names = sampled(module_mutants(module), sample)
+        killed = equivalent = 0
+        for name in names:
+            st = status.get(name, "not checked")
+            if st in KILLED:
+                killed += 1
+                continue
+            before, after = changed_lines(name)
+            match = next((i for i, e in enumerate(equivalents) if e["function"] == function_of(name)
+                          and e["before"] == before and e["after"] == after), None)
+            if match is not None and st == "survived":
+                equivalent += 1
+                used.add(match)
+                continue
+            survivors.append({"mutant": name, "status": st, "before": before, "after": after})
+        counted = len(names) - equivalent
+        score = killed / counted if counted else 1.0
+        ok &= score >= TARGETS[module]
+        rows.append({"module": module, "mutants": len(names), "killed": killed, "equivalent": equivalent,
+                     "survived": counted - killed, "score": score, "target": TARGETS[module]})
+    print(f"{'module':<12}{'mutants':>8}{'killed':>8}{'equiv':>7}{'survived':>9}{'score':>8}{'target':>8}")
+    for r in rows:
+        mark = "" if r["score"] >= r["target"] else "  MISSED"
+        print(f"{r['module']:<12}{r['mutants']:>8}{r['killed']:>8}{r['equivalent']:>7}{r['survived']:>9}"
+              f"{r['score']:>8.1%}{r['target']:>8.0%}{mark}")
+    total = sum(r["mutants"] - r["equivalent"] for r in rows)
+    print(f"{'all':<12}{sum(r['mutants'] for r in rows):>8}{sum(r['killed'] for r in rows):>8}"
+          f"{sum(r['equivalent'] for r in rows):>7}{sum(r['survived'] for r in rows):>9}"
+          f"{sum(r['killed'] for r in rows) / max(total, 1):>8.1%}")
+    print(f"score = killed / (mutants - equivalent); sample 1 in {sample}"
+          + (f"; mutmut ran {seconds / 60:.1f} min" if seconds is not None else ""))
+    if survivors:
+        print("\nsurvivors (not judged equivalent):")
+        for s in survivors:
+            print(f"  {s['mutant']} [{s['status']}]: `{s['before']}` -> `{s['after']}`")
+    stale = [e for i, e in enumerate(equivalents) if i not in used and e["function"].split(".")[1] in modules]
+    if stale and sample == 1:
+        print(f"\n{len(stale)} equivalent entries matched no surviving mutant (killed now, or the code moved):")
+        for e in stale:
+            print(f"  {e['function']}: `{e['before']}` -> `{e['after']}`")
+    REPORT_FILE.parent.mkdir(exist_ok=True)
+    REPORT_FILE.write_text(json.dumps({"sample": sample, "seconds": seconds, "modules": rows, "survivors": survivors},
+                                      indent=1, sort_keys=True))
+    return 0 if ok else 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--modules", default=",".join(MODULES), help="comma-separated, e.g. _span,_coders")
+    ap.add_argument("--sample", type=int, default=3, help="keep 1 mutant in N (1 = all); default 3")
+    ap.add_argument("--workers", type=int, default=2, help="mutmut worker processes (default 2)")
+    ap.add_argument("--survivors", action="store_true", help="re-test only the last run's surviving mutants")
+    ap.add_argument("--report", action="store_true", help="print the last run's scores without running")
+    args = ap.parse_args()
+    os.chdir(ROOT)
+    modules = [m if m.startswith("_") else f"_{m}" for m in args.modules.split(",")]
+    unknown = set(modules) - set(MODULES)
+    if unknown:
+        ap.error(f"unknown modules {sorted(unknown)}; choose from {','.join(MODULES)}")
+    seconds = None
+    if not args.report:
+        names = [n for m in modules for n in sampled(module_mutants(m), args.sample)]
+        if args.survivors:
+            status = statuses(modules)
+            names = [n for n in names if status.get(n, "not checked") not in KILLED]
+        else:
+            shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # a fresh, reproducible run
+        if names:
+            seconds = run_mutmut(names, args.workers)
+    return report(modules, args.sample, seconds)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
