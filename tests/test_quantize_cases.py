@@ -1,0 +1,378 @@
+"""Quantization, requirement sets, cell tables and exact sup errors (THEORY §4, §8) against oracles.
+
+Expected tables and errors come from ``tests/oracles.py`` (the definitions of
+THEORY §2-§4 evaluated directly), from brute-force spans, or from values worked
+out by hand in the test.
+"""
+
+import itertools
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from dlcalc import BudgetError, Feature, Head, SpecError
+from dlcalc._quantize import (
+    HeadTable,
+    RequirementSet,
+    _ImageCache,
+    _min_uint,
+    approximant_values,
+    check_eps,
+    check_table_cells,
+    head_tables,
+    precision_for,
+    quantize_head,
+    quantize_heads,
+    sup_error,
+    table_cells,
+)
+
+from . import oracles
+
+
+def brute_precision(a: float, eps: float):
+    a, e = Fraction(a), Fraction(eps)
+    if e >= a:
+        return None
+    p = 1
+    while a / 2**p > e:
+        p += 1
+    return p
+
+
+def test_precision_for_against_the_definition():
+    amps = [1.0, 0.5, 0.3, 2.0, 0.75, 3.0, 1e-3]
+    epss = [2.0**-e for e in range(0, 14)] + [0.1, 0.3, 0.2999999, 0.3000001, 0.74, 0.76, 1e-5, 1.5, 2.5, 1e-300]
+    for a in amps:
+        for eps in epss + [a, a / 2, a / 4 * (1 + 2**-52), a / 4 * (1 - 2**-52), a * (1 - 2**-53)]:
+            assert precision_for(a, eps) == brute_precision(a, eps), (a, eps)
+    assert precision_for(1.0, 1e-300) == math.ceil(math.log2(1e300))
+
+
+@pytest.mark.parametrize("bad", [0, 0.0, -1.0, float("inf"), float("nan"), True, "0.1", None])
+def test_check_eps_refuses(bad):
+    with pytest.raises(SpecError, match=r"^eps must be a finite number > 0, got "):
+        check_eps(bad)
+    with pytest.raises(SpecError):
+        quantize_heads([], bad)
+
+
+def test_check_eps_is_exact():
+    assert check_eps(0.1) == Fraction(0.1)
+    assert check_eps(3) == 3
+
+
+def star_vectors(k, p):
+    return {1 << (i - 1) for i in range(1, p + 1)} if k == 0 else {(1 << (k - 1)) | (1 << (k + i - 1)) for i in range(1, p + 1)}
+
+
+def test_masked_vectors_lists_the_stars_then_masks():
+    for k, p in itertools.product(range(0, 6), range(0, 5)):
+        for depth in (None, 0, 1, 2, 3, 4, 5, 7, 9):
+            req = RequirementSet(vectors=frozenset({0b1011}), stars=frozenset({(k, p)}))
+            listed = star_vectors(k, p) | {0b1011}
+            mask = (1 << depth) - 1 if depth is not None else -1
+            want = {v & mask for v in listed} - {0}
+            assert req.masked_vectors(depth) == want, (k, p, depth)
+
+
+def span_cost(vectors):
+    span = {0}
+    for v in vectors:
+        span |= {s ^ v for s in span}
+    return sum(1 << (t - 1) for t in {s.bit_length() for s in span if s})
+
+
+def test_requirement_set_costs_and_levels():
+    for stars in [{(0, 3)}, {(2, 2), (0, 1)}, {(1, 4)}, set()]:
+        for vectors in [set(), {0b101}, {0b110, 0b11}]:
+            req = RequirementSet(frozenset(vectors), frozenset(stars))
+            for depth in (None, 1, 2, 3, 6):
+                masked = req.masked_vectors(depth)
+                assert req.level_cost(depth) == span_cost(masked), (stars, vectors, depth)
+                span_tops = {t for t in range(1, 12) if any(v.bit_length() == t for v in _span(masked))}
+                assert req.levels(depth) == sorted(span_tops)
+                assert sorted(req.basis(depth)) == sorted(span_tops)
+
+
+def _span(vectors):
+    span = {0}
+    for v in vectors:
+        span |= {s ^ v for s in span}
+    return span - {0}
+
+
+def test_union():
+    a = RequirementSet(frozenset({1}), frozenset({(0, 2)}))
+    b = RequirementSet(frozenset({4}), frozenset({(1, 1)}))
+    assert a.union(b) == RequirementSet(frozenset({1, 4}), frozenset({(0, 2), (1, 1)}))
+    assert RequirementSet.union_all([a, b, RequirementSet()]) == a.union(b)
+    assert RequirementSet.union_all([]) == RequirementSet()
+
+
+def test_quantize_head_by_hand():
+    q = quantize_head(Head("sawtooth", 2), 2.0**-3)
+    assert (q.precision, q.zero) == (3, False)
+    assert q.requirement == RequirementSet(stars=frozenset({(2, 3)}))
+    assert q.lower_requirement == RequirementSet(stars=frozenset({(2, 2)}))
+    assert q.quantization_error == Fraction(1, 8)
+    q = quantize_head(Head("sawtooth", 0, 0.5), 0.3)  # 0.5/0.3 in (1, 2]: p = 1, packing set empty
+    assert (q.precision, q.zero) == (1, False)
+    assert q.requirement == RequirementSet(stars=frozenset({(0, 1)}))
+    assert q.lower_requirement == RequirementSet()
+    assert q.quantization_error == Fraction(1, 4)
+    q = quantize_head(Head("walsh", 6, 0.5), 0.25)
+    assert (q.precision, q.zero) == (None, False)
+    assert q.requirement == q.lower_requirement == RequirementSet(vectors=frozenset({6}))
+    assert q.quantization_error == 0
+    for head in (Head("walsh", 3, 0.5), Head("sawtooth", 1, 0.5)):
+        q = quantize_head(head, 0.5)  # ε >= a: the zero approximant
+        assert q.zero and q.precision is None
+        assert q.requirement == q.lower_requirement == RequirementSet()
+        assert q.quantization_error == Fraction(1, 2)
+
+
+def test_quantize_heads_quantizes_each_distinct_head_once():
+    heads = [Head("walsh", 3), Head("sawtooth", 1), Head("walsh", 3)]
+    qs = quantize_heads(heads, 0.1)
+    assert [q.head for q in qs] == heads
+    assert qs[0] is qs[2] and qs[0] is not qs[1]
+    assert qs[1].precision == 4
+
+
+@pytest.mark.parametrize(
+    "spec,eps,depth,table_level,approx_level,sweeping",
+    [
+        ("walsh:5", 0.5, 2, 3, 3, False),
+        ("walsh:5", 1.0, 2, 0, 0, False),  # zero head
+        ("sawtooth:0", 2.0**-2, 4, 2, 2, False),  # k + p = 2 <= D: code table
+        ("sawtooth:0", 2.0**-5, 3, 3, 5, True),  # k + p = 5 > D = 3
+        ("sawtooth:2", 2.0**-2, 4, 4, 4, False),  # k + p = 4 = D
+        ("sawtooth:2", 2.0**-3, 4, 4, 5, True),
+        ("sawtooth:6", 2.0**-1, 3, 6, 7, True),  # L = max(D, k) = k
+        ("sawtooth:3", 2.0**-1, 2, 3, 4, True),
+    ],
+)
+def test_levels_of_a_quantized_head(spec, eps, depth, table_level, approx_level, sweeping):
+    q = quantize_head(Head.parse(spec), eps)
+    assert q.table_level(depth) == table_level
+    assert q.approximant_level(depth) == approx_level
+    assert q.sweeping(depth) is sweeping
+
+
+def test_head_table_equality():
+    a = HeadTable(2, np.array([0, 1, 1, 0], dtype=np.uint8))
+    assert a == HeadTable(2, np.array([0, 1, 1, 0], dtype=np.uint8))
+    assert a != HeadTable(2, np.array([0, 1, 1, 1], dtype=np.uint8))
+    assert a != HeadTable(3, np.array([0, 1, 1, 0], dtype=np.uint8))
+    assert a != HeadTable(2, None) and HeadTable(2, None) != a
+    assert HeadTable(0, None) == HeadTable(0, None)
+    assert HeadTable(0, None) != HeadTable(1, None)
+    assert a != "table"
+
+
+def test_min_uint():
+    assert [_min_uint(b) for b in (0, 1, 8, 9, 16, 17, 32, 33, 64)] == [
+        np.uint8, np.uint8, np.uint8, np.uint16, np.uint16, np.uint32, np.uint32, np.uint64, np.uint64]
+    with pytest.raises(BudgetError, match=r"^a table entry of 65 bits does not fit 64 bits$"):
+        _min_uint(65)
+
+
+def test_table_cells_counts_tables_and_one_image_per_level():
+    quants = quantize_heads([Head("walsh", 5), Head("walsh", 6), Head("sawtooth", 1), Head("walsh", 1, 0.1)], 0.2)
+    # walsh:5, walsh:6 on level 3; sawtooth:1 with p = 3 on level max(2, 1) = 2; walsh:1@0.1 is zero
+    assert table_cells(quants, 2) == (8 + 8 + 4) + (8 + 4)
+    check_table_cells(quants, 2, 32)
+    with pytest.raises(BudgetError, match=r"^the cell tables need 32 cells, over the budget of 31 \(raise --max-cells"):
+        check_table_cells(quants, 2, 31)
+    with pytest.raises(BudgetError, match="need 32 cells"):
+        head_tables(quants, Feature(2, [0, 1, 1]), max_cells=31)
+    assert table_cells(quantize_heads([Head("walsh", 1)], 2.0), 5) == 0
+
+
+def test_image_cache_against_the_digit_form():
+    rng = np.random.default_rng(5)
+    for depth in (0, 1, 3, 6):
+        flips = rng.integers(0, 2, size=(1 << depth) - 1)
+        for order in ([depth, 2, 0, depth + 2, 1], [1, depth + 3, depth], [depth + 1, 0]):
+            cache = _ImageCache(Feature(depth, flips))
+            for level in order:
+                assert cache(level).tolist() == oracles.image_cells(flips, depth, level).tolist(), (depth, order, level)
+
+
+HEADS = ["walsh:1", "walsh:2", "walsh:3", "walsh:5", "walsh:6", "walsh:7", "walsh:9", "walsh:12",
+         "sawtooth:0", "sawtooth:1", "sawtooth:2", "sawtooth:3", "sawtooth:5", "sawtooth:0@0.5", "sawtooth:1@0.3"]
+
+
+def oracle_table(q, flips, depth):
+    """The table of THEORY §4 / the module docstring, from the oracle functions only."""
+    if q.zero:
+        return 0, None
+    if q.head.family == "walsh":
+        return q.head.index.bit_length(), oracles.walsh_parity(flips, depth, q.head.index)
+    k, p = q.head.index, q.precision
+    if k + p <= max(depth, k):
+        return k + p, oracles.quantized_codes(flips, depth, k, p, k + p)
+    level = max(depth, k)
+    v = oracles.sawtooth_position(flips, depth, k, level)
+    if k == 0:
+        return level, v
+    o = (oracles.image_cells(flips, depth, level) >> (level - k)) & 1
+    # the oriented position counts from where S_k starts on the cell: from the top when it falls
+    return level, 2 * v + o
+
+
+def check_tables(flips, depth, eps):
+    heads = [Head.parse(s) for s in HEADS]
+    quants = quantize_heads(heads, eps)
+    tables = head_tables(quants, Feature(depth, flips))
+    for q, table in zip(quants, tables):
+        level, values = oracle_table(q, flips, depth)
+        assert table.level == level, (q.head, depth, eps)
+        if values is None:
+            assert table.values is None
+        else:
+            assert table.values.tolist() == values.tolist(), (q.head, depth, eps, flips)
+
+
+@pytest.mark.parametrize("eps", [2.0**-1, 2.0**-2, 0.2, 2.0**-4])
+def test_head_tables_every_sign_pattern_up_to_depth_3(eps):
+    for depth in range(0, 4):
+        for bits in itertools.product((0, 1), repeat=(1 << depth) - 1):
+            check_tables(np.array(bits, dtype=np.int64), depth, eps)
+
+
+@pytest.mark.parametrize("depth", [9, 10])
+def test_head_tables_at_depth_9_and_10(depth):
+    rng = np.random.default_rng(depth)
+    for eps in (2.0**-3, 2.0**-12, 0.3):
+        check_tables(rng.integers(0, 2, size=(1 << depth) - 1), depth, eps)
+
+
+def test_sweeping_table_orientation_by_hand():
+    # depth 1, flip at the root: h swaps the halves. sawtooth:1 reads y_1 and S_1(y) = 1 - |2y - 1|.
+    q = quantize_head(Head("sawtooth", 1), 2.0**-2)  # p = 2, k + p = 3 > L = 1: sweeping
+    (table,) = head_tables([q], Feature(1, [1]))
+    # x in [0, 1/2) -> y in [1/2, 1): y_1 = 1, S_1 falls from 1 to 0, v = 0 (no digit) -> 2v + o = 1
+    assert table.level == 1 and table.values.tolist() == [1, 0]
+    level, values = approximant_values(q, table, 1)
+    # falling on [0, 1/2): codes 3, 2, 1, 0; rising on [1/2, 1): 0, 1, 2, 3; f̂ = 1 - (2Q+1)/4
+    assert level == 3
+    assert values.tolist() == [1 - (2 * c + 1) / 4 for c in (3, 2, 1, 0, 0, 1, 2, 3)]
+
+
+# ----------------------------------------------------------------------------- sup errors
+
+
+def random_wrong_table(rng, q, truth, depth):
+    values = truth.values.astype(np.int64).copy()
+    k, p = q.head.index, q.precision
+    if q.head.family == "walsh":
+        limit = 2
+    elif truth.level == k + p:
+        limit = 1 << p
+    else:
+        limit = (1 << (truth.level - k)) * (2 if k else 1)
+    flips = rng.random(values.size) < rng.choice([0.0, 0.05, 0.5])
+    values[flips] = rng.integers(0, limit, size=int(flips.sum()))
+    return HeadTable(truth.level, values.astype(truth.values.dtype))
+
+
+@pytest.mark.parametrize("depth", [0, 1, 2, 3, 5])
+def test_sup_error_of_any_table_is_the_exact_sup(depth):
+    rng = np.random.default_rng(100 + depth)
+    for trial in range(12):
+        flips = rng.integers(0, 2, size=(1 << depth) - 1)
+        feature = Feature(depth, flips)
+        for eps in (0.3, 2.0**-2, 2.0**-5):
+            heads = [Head.parse(s) for s in HEADS]
+            quants = quantize_heads(heads, eps)
+            truths = head_tables(quants, feature)
+            for q, truth in zip(quants, truths):
+                if q.zero:
+                    assert sup_error(q, HeadTable(0, None), truth) == Fraction(q.head.amplitude)
+                    continue
+                wrong = random_wrong_table(rng, q, truth, depth)
+                got = sup_error(q, wrong, truth)
+                if q.head.family == "walsh":
+                    differs = not np.array_equal(wrong.values, truth.values)
+                    assert got == (2 * Fraction(q.head.amplitude) if differs else 0)
+                else:
+                    want = oracles.sawtooth_sup_error(flips, depth, q.head.amplitude, q.head.index, q.precision,
+                                                      wrong.level, wrong.values)
+                    assert got == want, (q.head, depth, eps, trial)
+                    assert sup_error(q, truth, truth) == Fraction(q.head.amplitude) / 2**q.precision
+
+
+@pytest.mark.parametrize(
+    "spec,depth,eps,wrong_codes,error_over_a",
+    [
+        # code table of sawtooth:1 at depth 3, p = 2: a code off by one errs by 3/4, by two by 5/4
+        ("sawtooth:1", 3, 2.0**-2, {0: +1}, Fraction(3, 4)),
+        ("sawtooth:1", 3, 2.0**-2, {5: +2}, Fraction(5, 4)),
+        ("sawtooth:0", 3, 2.0**-3, {7: -3}, Fraction(7, 8)),
+    ],
+)
+def test_sup_error_of_code_tables_by_hand(spec, depth, eps, wrong_codes, error_over_a):
+    q = quantize_head(Head.parse(spec), eps)
+    flips = np.zeros((1 << depth) - 1, dtype=np.uint8)  # h = identity: Q = floor(2^p S_k(x))
+    (truth,) = head_tables([q], Feature(depth, flips))
+    values = truth.values.astype(np.int64)
+    for cell, delta in wrong_codes.items():
+        values[cell] += delta
+    assert sup_error(q, HeadTable(truth.level, values), truth) == error_over_a * Fraction(q.head.amplitude)
+
+
+def test_sup_error_of_a_flipped_orientation_by_hand():
+    # sawtooth:0 never sweeps with an orientation; sawtooth:1 at depth 1, p = 3: m = k + p - L = 3
+    q = quantize_head(Head("sawtooth", 1), 2.0**-3)
+    (truth,) = head_tables([q], Feature(1, [0]))
+    assert truth.values.tolist() == [0, 1]  # rising on [0, 1/2), falling on [1/2, 1)
+    wrong = HeadTable(1, np.array([1, 1], dtype=np.uint8))  # the first cell claims to fall
+    # a falling staircase against a rising line: worst at the ends, |1 - (2·7+1)/8| + ... = (2^(m+1) - 1)/2^p
+    assert sup_error(q, wrong, truth) == Fraction(15, 8)
+    assert sup_error(q, wrong, truth) == oracles.sawtooth_sup_error([0], 1, 1.0, 1, 3, 1, wrong.values)
+
+
+def test_sup_error_refuses_a_table_of_another_shape():
+    q = quantize_head(Head("walsh", 3), 0.5)
+    truth = HeadTable(2, np.zeros(4, dtype=np.uint8))
+    for wrong in (HeadTable(3, np.zeros(8, dtype=np.uint8)), HeadTable(2, None), HeadTable(2, np.zeros(3, dtype=np.uint8))):
+        with pytest.raises(ValueError, match="^decoded table does not match the head's table shape$"):
+            sup_error(q, wrong, truth)
+
+
+# ----------------------------------------------------------------------------- approximant values
+
+
+def test_approximant_values_from_the_codes():
+    rng = np.random.default_rng(7)
+    for depth in (0, 2, 4):
+        flips = rng.integers(0, 2, size=(1 << depth) - 1)
+        for eps in (0.3, 2.0**-3, 2.0**-6):
+            heads = [Head.parse(s) for s in HEADS]
+            quants = quantize_heads(heads, eps)
+            for q, table in zip(quants, head_tables(quants, Feature(depth, flips))):
+                level, values = approximant_values(q, table, depth)
+                a = Fraction(q.head.amplitude)
+                if q.zero:
+                    assert (level, values.tolist()) == (0, [0.0])
+                elif q.head.family == "walsh":
+                    assert level == q.head.index.bit_length()
+                    assert values.tolist() == [float(a * (1 - 2 * b)) for b in oracles.walsh_parity(flips, depth, q.head.index)]
+                else:
+                    k, p = q.head.index, q.precision
+                    assert level == k + p
+                    codes = oracles.quantized_codes(flips, depth, k, p, k + p)
+                    assert values.tolist() == [float(a * (1 - Fraction(2 * int(c) + 1, 2**p))) for c in codes]
+
+
+def test_approximant_values_budget():
+    q = quantize_head(Head("sawtooth", 2), 2.0**-10)  # the approximant lives on level 12
+    (table,) = head_tables([q], Feature(2, [0, 1, 0]))
+    with pytest.raises(BudgetError, match=r"^sawtooth:2: the approximant has 2\^12 cells, over the budget of 4095 \(raise --max-cells\)$"):
+        approximant_values(q, table, 2, max_cells=4095)
+    level, values = approximant_values(q, table, 2, max_cells=4096)
+    assert level == 12 and values.size == 4096
