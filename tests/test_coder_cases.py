@@ -1,0 +1,199 @@
+"""Payloads, decoders and verification (THEORY §5-§6) against exhaustive enumeration and oracles."""
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from dlcalc import BudgetError, DlcalcError, Feature, Head, Instance, decode, encode, quantize_heads, run_coder, verify
+from dlcalc._codec import Verification, coder_bounds, walsh_table_from_section
+from dlcalc._coders import decode_flips, encode_payload, payload_layout
+from dlcalc._container import read_container, write_container
+from dlcalc._span import reduce_basis
+
+from . import oracles
+from .test_quantize_cases import oracle_table
+
+
+def functional(flips, depth, vector, top):
+    """``φ_b(c) = XOR_{l in b} s(level-(l-1) ancestor of c)`` for the nodes ``c`` of level ``top - 1`` (THEORY §4)."""
+    out = []
+    for c in range(1 << (top - 1)):
+        bit = 0
+        for lv in range(1, top + 1):
+            if vector >> (lv - 1) & 1 and lv - 1 < depth:
+                bit ^= int(flips[(1 << (lv - 1)) - 1 + (c >> (top - lv))])
+        out.append(bit)
+    return out
+
+
+def test_payload_layout():
+    assert payload_layout({}) == []
+    assert payload_layout({1: 1, 3: 0b101, 4: 0b1010}) == [(1, 1, 0), (3, 0b101, 1), (4, 0b1010, 5)]
+
+
+BASES = [{1: 1}, {2: 0b11}, {3: 0b101}, {2: 0b10, 3: 0b101}, {1: 1, 2: 2, 3: 4}, {3: 0b111}, {2: 0b11, 3: 0b110 ^ 0b11}]
+
+
+def test_encode_payload_lists_the_functionals_every_sign_pattern():
+    for depth in (2, 3):
+        for bits in itertools.product((0, 1), repeat=(1 << depth) - 1):
+            feature = Feature(depth, np.array(bits, dtype=np.uint8))
+            for basis in BASES:
+                if max(basis) > depth:
+                    continue
+                want = [b for t, v in sorted(basis.items()) for b in functional(bits, depth, v, t)]
+                assert encode_payload(feature, basis).tolist() == want
+
+
+def test_decode_flips_is_the_canonical_representative():
+    """The one flip vector with zeros off the pivot levels that has the payload (found by enumeration)."""
+    depth = 3
+    features = [np.array(bits, dtype=np.uint8) for bits in itertools.product((0, 1), repeat=7)]
+    for basis in BASES + [{}]:
+        pivots = set(basis)
+        canonical = [f for f in features if all(f[(1 << j) - 1:(1 << (j + 1)) - 1].sum() == 0 for j in range(depth) if j + 1 not in pivots)]
+        by_payload = {tuple(b for t, v in sorted(basis.items()) for b in functional(f, depth, v, t)): f for f in canonical}
+        assert len(by_payload) == len(canonical) == 2 ** sum(1 << (t - 1) for t in basis)
+        for payload, flips in by_payload.items():
+            got = decode_flips(depth, basis, np.array(payload, dtype=np.uint8))
+            assert got.depth == depth and got.flips.tolist() == flips.tolist(), (basis, payload)
+
+
+def test_decode_flips_refuses_bad_input():
+    with pytest.raises(ValueError, match=r"^payload holds 2 bits, the basis needs 3$"):
+        decode_flips(2, {1: 1, 2: 2}, np.zeros(2, dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"^basis must be masked to the feature depth$"):
+        decode_flips(2, {3: 4}, np.zeros(4, dtype=np.uint8))
+    with pytest.raises(ValueError, match=r"^basis must be masked to the feature depth$"):
+        encode_payload(Feature(2, [0, 0, 0]), {3: 4})
+    assert encode_payload(Feature(2, [1, 1, 1]), {}).tolist() == []
+    assert decode_flips(2, {}, np.zeros(0, dtype=np.uint8)).flips.tolist() == [0, 0, 0]
+
+
+# ----------------------------------------------------------------------------- the codec
+
+
+SPECS = ["walsh:1", "walsh:5", "walsh:6@0.5", "sawtooth:0", "sawtooth:1@0.5", "sawtooth:2", "walsh:3@0.1"]
+
+
+@pytest.mark.parametrize("coder", ["joint", "separate"])
+def test_decoded_tables_are_the_oracle_tables(coder):
+    heads = [Head.parse(s) for s in SPECS]
+    rng = np.random.default_rng(3)
+    for depth in (0, 1, 2, 3, 5, 9):
+        for eps in (0.3, 2.0**-3, 2.0**-7):
+            flips = rng.integers(0, 2, size=(1 << depth) - 1)
+            inst = Instance.build(depth, heads, flips=flips)
+            decoded = decode(encode(inst, eps, coder))
+            assert decoded.coder == coder
+            for q, table in zip(decoded.quants, decoded.tables):
+                level, values = oracle_table(q, flips, depth)
+                assert table.level == level
+                assert (table.values is None) if values is None else table.values.tolist() == values.tolist()
+            v = verify(inst, decoded)
+            assert v.verified and all(v.tables_equal)
+            assert v.errors == [q.quantization_error for q in decoded.quants]
+
+
+def flip_one_bit(data: bytes, section: int, bit: int) -> bytes:
+    box = read_container(data)
+    sections = [s.copy() for s in box.sections]
+    sections[section][bit] ^= 1
+    return write_container(box.coder, box.depth, box.eps, box.heads, sections)
+
+
+@pytest.mark.parametrize("coder", ["joint", "separate"])
+def test_every_payload_bit_matters_and_verify_sees_it(coder):
+    """Flipping any one payload bit changes a decoded table (§5: distinct payloads, distinct tuples)."""
+    heads = [Head.parse(s) for s in ["walsh:5", "walsh:2", "sawtooth:1", "sawtooth:0@0.5"]]
+    inst = Instance.build(3, heads, seed=4)
+    eps = 2.0**-2
+    data = encode(inst, eps, coder)
+    box = read_container(data)
+    for s, section in enumerate(box.sections):
+        for bit in range(section.size):
+            v = verify(inst, decode(flip_one_bit(data, s, bit)))
+            assert not all(v.tables_equal) and not v.verified, (s, bit)
+            assert v.max_error > Fraction(eps)
+
+
+def test_walsh_fast_path_against_the_oracle():
+    for depth in (1, 2, 3, 4):
+        for n in range(1, 16):
+            q = quantize_heads([Head("walsh", n)], 0.5)[0]
+            basis = q.requirement.basis(depth)
+            if len(basis) != 1:
+                continue
+            rng = np.random.default_rng(n)
+            flips = rng.integers(0, 2, size=(1 << depth) - 1)
+            section = encode_payload(Feature(depth, flips), basis)
+            table = walsh_table_from_section(q, basis, section, {})
+            assert table.level == n.bit_length()
+            assert table.values.tolist() == oracles.walsh_parity(flips, depth, n).tolist(), (depth, n)
+
+
+def test_coder_bounds_closed_forms():
+    heads = [Head("walsh", 5), Head("sawtooth", 2), Head("sawtooth", 0, 0.5)]
+    quants = quantize_heads(heads, 2.0**-3)  # p = 3 for sawtooth:2, p = 2 for sawtooth:0@0.5
+    sep = coder_bounds(quants, None, "separate")
+    # walsh:5 -> 2^(3-1); sawtooth:2 -> 2^2 (2^3 - 1) (lower: p - 1 = 2); sawtooth:0 -> 2^2 - 1 (lower 2^1 - 1)
+    assert sep.head_upper_bits == (4, 28, 3) and sep.head_lower_bits == (4, 12, 1)
+    assert (sep.upper_bound_bits, sep.lower_bound_bits) == (35, 17)
+    joint = coder_bounds(quants, None, "joint")
+    # joint upper: {1,3}, {2,3..5}, {1}, {2}: levels 1..5 all pivots -> 31; lower: {1,3}, {2,3}, {2,4}, {1} -> 1+2+4+8
+    assert (joint.upper_bound_bits, joint.lower_bound_bits) == (31, 15)
+    assert joint.head_upper_bits == () and joint.head_lower_bits == ()
+    # at depth 3 the masks cut: upper {1,3}, {2,3}, {2}, {1}, {2} -> 1+2+4
+    assert coder_bounds(quants, 3, "joint").upper_bound_bits == 7
+
+
+def test_encode_budget_and_coder_name():
+    inst = Instance.build(4, [Head("walsh", 15)], seed=0)  # 2^(4-1) = 8 payload bits
+    assert len(read_container(encode(inst, 0.5, "joint", max_bits=8)).sections[0]) == 8
+    with pytest.raises(BudgetError, match=r"^the payload needs 8 bits, over the budget of 7 \(raise --max-bits, or use `dlcalc bounds`"):
+        encode(inst, 0.5, "joint", max_bits=7)
+    with pytest.raises(BudgetError, match="needs 16 bits"):
+        encode(Instance.build(4, [Head("walsh", 15), Head("walsh", 8)], seed=0), 0.5, "separate", max_bits=15)
+    with pytest.raises(ValueError, match="coder must be one of"):
+        encode(inst, 0.5, "both")
+
+
+def test_verification_verdicts():
+    assert Verification([], [], 0.1).max_error == 0 and Verification([], [], 0.1).verified
+    assert Verification([True, True], [Fraction(1, 10), Fraction(1, 20)], 0.1).max_error == Fraction(1, 10)
+    assert not Verification([True], [Fraction(0.1) + Fraction(1, 2**70)], 0.1).verified
+    assert Verification([True], [Fraction(0.1)], 0.1).verified
+    assert not Verification([True, False], [Fraction(0), Fraction(0)], 0.1).verified
+
+
+def test_verify_refuses_another_class():
+    inst = Instance.build(3, [Head("walsh", 3)], seed=1)
+    decoded = decode(encode(inst, 0.5, "joint"))
+    other = Instance.build(4, [Head("walsh", 3), Head("walsh", 1)], seed=1)
+    with pytest.raises(DlcalcError, match=r"^the \.dlc file encodes depth 3 with 1 heads; the instance has depth 4 with 2 heads$"):
+        verify(other, decoded)
+    with pytest.raises(DlcalcError, match="encodes depth 3"):
+        verify(Instance.build(3, [Head("walsh", 2)], seed=1), decoded)
+    # a wrong truth is believed: verify compares with the tables it is given
+    truth = [t for t in decoded.tables]
+    truth[0] = type(truth[0])(truth[0].level, 1 - truth[0].values)
+    v = verify(inst, decoded, truth)
+    assert v.tables_equal == [False] and v.errors == [2] and not v.verified
+
+
+def test_run_coder_record():
+    heads = [Head("walsh", 5), Head("sawtooth", 1, 0.5)]
+    inst = Instance.build(3, heads, seed=2)
+    joint = run_coder(inst, 2.0**-3, "joint")
+    sep = run_coder(inst, 2.0**-3, "separate")
+    # walsh:5 reads {1,3}; sawtooth:1@0.5 has p = 2: {1,2}, {1,3}; joint span {1,3}, {1,2}: levels 2, 3 -> 6
+    assert (joint.payload_bits, joint.head_payload_bits) == (6, None)
+    assert sep.head_payload_bits == [4, 2 * 3] and sep.payload_bits == 10
+    assert joint.file_bits == 8 * len(joint.data) and joint.coder == "joint" and joint.eps == 2.0**-3
+    assert joint.bounds.upper_bound_bits == 6 and joint.verification.verified
+    with pytest.raises(BudgetError, match="need"):
+        run_coder(inst, 2.0**-3, "joint", max_cells=15)
+    with pytest.raises(BudgetError, match="payload needs 6 bits"):
+        run_coder(inst, 2.0**-3, "joint", max_bits=5)
