@@ -22,6 +22,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import re
 import shutil
 import subprocess
@@ -94,23 +95,25 @@ def statuses(modules: list[str]) -> dict[str, str]:
     return out
 
 
-def run_mutmut(names: list[str], workers: int) -> float:
-    """``mutmut run`` on these mutants; returns the wall time in seconds.  Its log goes to ``mutants/mutmut.log``."""
+def run_mutmut(names: list[str], workers: int) -> tuple[float, float]:
+    """``mutmut run`` on these mutants; returns the wall and CPU seconds.  Its log goes to ``mutants/mutmut.log``."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the tests must import mutants/dlcalc
+    env |= {"PYTEST_PLUGINS": "benchmarks.mutmut_plugin", "HYPOTHESIS_PROFILE": "mutation"}
     (ROOT / "mutants").mkdir(exist_ok=True)
     log = ROOT / "mutants" / "mutmut.log"
     print(f"mutmut: {len(names)} mutants, {workers} worker(s); log in {log.relative_to(ROOT)}", file=sys.stderr)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log, "w") as out:
         proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(workers), *names],
                               cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         raise SystemExit(f"mutmut failed (exit {proc.returncode}); see {log}")
-    return seconds
+    return seconds, (after.ru_utime + after.ru_stime) - (cpu.ru_utime + cpu.ru_stime)
 
 
-def report(modules: list[str], sample: int, seconds: float | None) -> int:
+def report(modules: list[str], sample: int, seconds: tuple[float, float] | None) -> int:
     status = statuses(modules)
     equivalents = load_equivalents()
     used = set()
@@ -146,7 +149,7 @@ def report(modules: list[str], sample: int, seconds: float | None) -> int:
           f"{sum(r['equivalent'] for r in rows):>7}{sum(r['survived'] for r in rows):>9}"
           f"{sum(r['killed'] for r in rows) / max(total, 1):>8.1%}")
     print(f"score = killed / (mutants - equivalent); sample 1 in {sample}"
-          + (f"; mutmut ran {seconds / 60:.1f} min" if seconds is not None else ""))
+          + (f"; mutmut ran {seconds[0] / 60:.1f} min wall, {seconds[1] / 60:.1f} min CPU" if seconds else ""))
     if survivors:
         print("\nsurvivors (not judged equivalent):")
         for s in survivors:
