@@ -1,0 +1,239 @@
+"""Heaviside networks (THEORY §7) against the oracle approximants, a literal evaluation, and counts by hand."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from dlcalc import BudgetError, FormatError, Head, Instance, decode, encode, head_tables, quantize_heads
+from dlcalc._network import (
+    HeavisideNetwork,
+    Layer,
+    _heads_layers,
+    digit_levels,
+    head_network,
+    joint_network,
+    network_outputs_match,
+    representative,
+    separate_networks,
+    step_network,
+)
+
+from . import oracles
+
+
+def oracle_fhat(q, flips, depth, level):
+    """``f̂_t`` on every level-``level`` cell (as Fractions), from the oracle codes (THEORY §4)."""
+    a = Fraction(q.head.amplitude)
+    if q.zero:
+        return [Fraction(0)] * (1 << level)
+    if q.head.family == "walsh":
+        parity = oracles.walsh_parity(flips, depth, q.head.index)
+        parity = np.repeat(parity, 1 << (level - q.head.index.bit_length()))
+        return [a * (1 - 2 * int(b)) for b in parity]
+    k, p = q.head.index, q.precision
+    codes = oracles.quantized_codes(flips, depth, k, p, max(level, k + p))
+    codes = codes[:: 1 << (max(level, k + p) - level)] if level < k + p else codes
+    return [a * (1 - Fraction(2 * int(c) + 1, 1 << p)) for c in codes]
+
+
+def literal_outputs(net: HeavisideNetwork, level: int):
+    """Each output at the left end of every level cell, applying the layers literally in exact arithmetic."""
+    layers = net.layers
+    out = []
+    for c in range(1 << level):
+        x = Fraction(c, 1 << level)
+        if len(layers) == 1:
+            act = [Fraction(1)]
+        else:
+            first = layers[0]
+            act = [Fraction(int(int(first.values[u]) * x * 1 + int(first.biases[u])) >= 0 if False else
+                            (int(first.values[u]) * x + int(first.biases[u])) >= 0) for u in range(first.n_out)]
+        for layer in layers[1:] if len(layers) > 1 else layers:
+            pre = [Fraction(int(b), 1 << layer.exponent) for b in layer.biases]
+            for r, col, v in zip(layer.rows.tolist(), layer.cols.tolist(), layer.values.tolist()):
+                pre[r] += Fraction(v, 1 << layer.exponent) * act[col]
+            if layer.linear:
+                act = [Fraction(float(s)) * v for s, v in zip(layer.scales, pre)]
+            else:
+                act = [Fraction(int(v >= 0)) for v in pre]
+        out.append(act)
+    return [[row[t] for row in out] for t in range(len(out[0]))]
+
+
+SPECS = ["walsh:1", "walsh:3", "walsh:6@0.5", "sawtooth:0", "sawtooth:1@0.5", "sawtooth:2", "walsh:2@0.1"]
+CASES = [(0, 0.3), (1, 2.0**-2), (2, 0.3), (3, 2.0**-3), (4, 2.0**-2)]
+
+
+@pytest.mark.parametrize("depth,eps", CASES)
+def test_joint_network_against_the_oracle_and_a_literal_evaluation(depth, eps):
+    rng = np.random.default_rng(depth)
+    flips = rng.integers(0, 2, size=(1 << depth) - 1)
+    heads = [Head.parse(s) for s in SPECS]
+    quants = quantize_heads(heads, eps)
+    inst = Instance.build(depth, heads, flips=flips)
+    net = joint_network(quants, inst.feature)
+    level = max(net.grid_level, depth, max(q.approximant_level(depth) for q in quants))
+    literal = literal_outputs(net, level)
+    outputs = net.evaluate()
+    dense = net.evaluate_dense()
+    for t, q in enumerate(quants):
+        want = oracle_fhat(q, flips, depth, level)
+        assert literal[t] == want, (q.head, depth, eps)
+        lv, values = outputs[t]
+        assert np.repeat(values, 1 << (level - lv)).tolist() == [float(w) for w in want]
+        assert np.repeat(dense[:, t], 1 << (level - net.grid_level)).tolist() == [float(w) for w in want]
+    back = HeavisideNetwork.deserialize(net.serialize())
+    assert back.serialize() == net.serialize() and back.network_bits == net.network_bits == 8 * len(net.body())
+    assert literal_outputs(back, level) == literal
+
+
+@pytest.mark.parametrize("depth,eps", CASES)
+def test_separate_networks_against_the_oracle(depth, eps):
+    rng = np.random.default_rng(10 + depth)
+    flips = rng.integers(0, 2, size=(1 << depth) - 1)
+    heads = [Head.parse(s) for s in SPECS]
+    quants = quantize_heads(heads, eps)
+    inst = Instance.build(depth, heads, flips=flips)
+    for q, (kind, net) in zip(quants, separate_networks(quants, inst.feature)):
+        level = max(net.grid_level, q.approximant_level(depth))
+        assert literal_outputs(net, level)[0] == oracle_fhat(q, flips, depth, level), (q.head, kind)
+        rep = representative(inst.feature, q.requirement)
+        (table,) = head_tables([q], rep)
+        candidates = {"trunk": head_network(q, inst.feature)}
+        if not q.zero:
+            candidates["step"] = step_network(q, table, depth)
+        best = min(c.network_bits for c in candidates.values())
+        assert net.network_bits == best
+        assert kind == ("step" if q.zero else min(candidates, key=lambda k: (candidates[k].network_bits, k != "trunk")))
+
+
+def test_unit_counts_by_hand():
+    # walsh:3 at depth 2, identity feature: y_1 jumps at 1/2, y_2 at 1/4, 1/2, 3/4
+    inst = Instance.build(2, [Head("walsh", 3)], flips=[0, 0, 0])
+    quants = quantize_heads(inst.heads, 0.5)
+    net = joint_network(quants, inst.feature)
+    l1, l2, l3, out = net.layers
+    assert (l1.n_out, l1.exponent, sorted((-l1.biases).tolist())) == (3, 2, [1, 2, 3])
+    assert (l2.n_in, l2.n_out, l3.n_out, out.n_out) == (3, 2, 2, 1)
+    assert net.neurons == 3 + 2 + 2 and net.depth == 4 and net.grid_level == 2
+    assert net.nonzero_weights == 3 + 4 + 4 + 2
+    # sawtooth:1 at ε 2^-2 (p = 2): digits y_1, y_2, y_3; two units per XOR z_i = y_{1+i} ^ y_1
+    q = quantize_heads([Head("sawtooth", 1)], 2.0**-2)
+    assert digit_levels(q[0]) == [1, 2, 3]
+    net = joint_network(q, Instance.build(3, [Head("sawtooth", 1)], seed=0).feature)
+    assert [layer.n_out for layer in net.layers] == [net.layers[0].n_out, 3, 4, 1]
+    q0 = quantize_heads([Head("sawtooth", 0)], 2.0**-3)  # y_1..y_3 passed through: one unit each
+    assert digit_levels(q0[0]) == [1, 2, 3]
+    net = joint_network(q0, Instance.build(3, [Head("sawtooth", 0)], seed=0).feature)
+    assert [layer.n_out for layer in net.layers][1:] == [3, 3, 1]
+    assert digit_levels(quantize_heads([Head("walsh", 13)], 0.5)[0]) == [1, 3, 4]
+    assert digit_levels(quantize_heads([Head("walsh", 13)], 1.0)[0]) == []
+
+
+def test_shared_units_are_built_once():
+    inst = Instance.build(3, [Head("walsh", 3), Head("walsh", 3, 0.5), Head("walsh", 5)], seed=1)
+    net = joint_network(quantize_heads(inst.heads, 0.25), inst.feature)
+    # walsh:3 twice shares its two threshold units; walsh:5 has two of its own
+    assert net.layers[2].n_out == 4 and net.layers[1].n_out == 3
+
+
+def test_zero_heads_give_constant_networks():
+    heads = [Head("walsh", 3, 0.1), Head("sawtooth", 2, 0.25)]
+    inst = Instance.build(3, heads, seed=0)
+    quants = quantize_heads(heads, 0.3)
+    net = joint_network(quants, inst.feature)
+    assert len(net.layers) == 1 and net.neurons == 0 and net.grid_level == 0
+    assert [(lv, v.tolist()) for lv, v in net.evaluate()] == [(0, [0.0]), (0, [0.0])]
+    for kind, n in separate_networks(quants, inst.feature):
+        assert kind == "step" and n.evaluate() == [(0, [0.0])] or n.evaluate()[0][1].tolist() == [0.0]
+
+
+def test_step_network_by_hand():
+    # sawtooth:0 at depth 1 with the root flipped: h(x) = x + 1/2 mod 1; p = 2
+    inst = Instance.build(1, [Head("sawtooth", 0)], flips=[1])
+    (q,) = quantize_heads(inst.heads, 2.0**-2)
+    (table,) = head_tables([q], inst.feature)
+    net = step_network(q, table, 1)
+    # codes on quarters: 2, 3, 0, 1 -> values 1 - (2Q+1)/4: -1/4, -3/4, 3/4, 1/4; jumps at 1/4, 1/2, 3/4
+    assert net.neurons == 3
+    level, values = net.evaluate()[0]
+    assert level == 2 and values.tolist() == [-0.25, -0.75, 0.75, 0.25]
+    assert literal_outputs(net, 2)[0] == [Fraction(-1, 4), Fraction(-3, 4), Fraction(3, 4), Fraction(1, 4)]
+    # a head without jumps: walsh:1 with every digit... walsh:1 at ε 2 is zero; sawtooth:0 never is constant
+    flat = step_network(quantize_heads([Head("walsh", 1)], 2.0)[0], None, 1)
+    assert flat.neurons == 0 and flat.evaluate()[0][1].tolist() == [0.0]
+
+
+def test_network_outputs_match_detects_a_wrong_value():
+    inst = Instance.build(3, [Head("walsh", 5), Head("sawtooth", 1)], seed=2)
+    quants = quantize_heads(inst.heads, 2.0**-2)
+    tables = head_tables(quants, inst.feature)
+    outputs = joint_network(quants, inst.feature).evaluate()
+    assert network_outputs_match(outputs, quants, tables, 3) == [True, True]
+    for t in range(2):
+        level, values = outputs[t]
+        bad = values.copy()
+        bad[-1] = -bad[-1]
+        wrong = list(outputs)
+        wrong[t] = (level, bad)
+        assert network_outputs_match(wrong, quants, tables, 3) == [t != 0, t != 1]
+    # outputs on a finer grid than the table are compared cell by cell
+    fine = [(lv + 2, np.repeat(v, 4)) for lv, v in outputs]
+    assert network_outputs_match(fine, quants, tables, 3) == [True, True]
+
+
+def test_budgets():
+    inst = Instance.build(3, [Head("sawtooth", 1)], seed=0)
+    quants = quantize_heads(inst.heads, 2.0**-10)  # reads digit 11
+    with pytest.raises(BudgetError, match=r"^the trunk reads digit 11: 2\^11 cells, over the budget of 2047 \(raise --max-cells\)$"):
+        joint_network(quants, inst.feature, max_cells=2047)
+    net = joint_network(quants, inst.feature, max_cells=2048)
+    with pytest.raises(BudgetError, match=r"^the network's grid has 2\^11 cells, over the budget of 2047$"):
+        net.evaluate(max_cells=2047)
+    assert net.evaluate(max_cells=2048)[0][0] == 11
+    far = quantize_heads([Head("sawtooth", 0)], 2.0**-63)  # the trunk would refuse first; the head layer alone
+    with pytest.raises(BudgetError, match=r"^sawtooth:0: precision 63 needs output weights beyond 62 bits$"):
+        _heads_layers(far, {lv: lv - 1 for lv in range(1, 64)})
+    quants = quantize_heads([Head("sawtooth", 0)], 2.0**-6)
+    feature = Instance.build(2, [Head("sawtooth", 0)], seed=1).feature
+    with pytest.raises(BudgetError, match="the trunk reads digit 6"):
+        separate_networks(quants, feature, max_cells=63)
+    assert len(separate_networks(quants, feature, max_cells=64)) == 1
+
+
+def test_network_layers_must_end_linear():
+    hidden = Layer(1, 1, np.zeros(1, np.int64), np.zeros(1, np.int64), np.ones(1, np.int64), np.zeros(1, np.int64), 0)
+    linear = Layer(1, 1, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(1, np.int64), 0,
+                   True, np.ones(1))
+    for layers in ([], [hidden], [linear, linear], [hidden, hidden]):
+        with pytest.raises(ValueError, match="^a network is Heaviside layers followed by one linear output layer$"):
+            HeavisideNetwork(layers)
+    assert HeavisideNetwork([hidden, linear]).depth == 2
+
+
+def test_deserialize_refuses_defects():
+    inst = Instance.build(3, [Head("walsh", 5), Head("sawtooth", 1, 0.5)], seed=3)
+    data = joint_network(quantize_heads(inst.heads, 2.0**-3), inst.feature).serialize()
+    import struct
+    import zlib
+
+    def reseal(body):
+        return body + struct.pack(">I", zlib.crc32(body))
+
+    def msg(blob):
+        with pytest.raises(FormatError) as info:
+            HeavisideNetwork.deserialize(blob)
+        return str(info.value)
+
+    assert msg(data[:14]) == "not a dlcalc network file (bad magic or too short)"
+    assert msg(data[:15]) == "network file checksum mismatch"
+    assert msg(b"\x89DLC\r\n\x1a\n" + data[8:]) == "not a dlcalc network file (bad magic or too short)"
+    assert msg(reseal(data[:8] + b"\x00\x02" + data[10:-4])) == "network format version 2 is not supported"
+    assert msg(data[:-1] + bytes([data[-1] ^ 1])) == "network file checksum mismatch"
+    assert msg(reseal(data[:10] + b"\x00" + data[11:-4])) == "network file claims 0 layers"
+    assert msg(reseal(data[:10] + b"\x41" + data[11:-4])) == "network file claims 65 layers"
+    assert msg(reseal(data[:-4] + b"\x00")) == "network file has trailing bytes"
+    # the smallest network: one linear layer, no weights, one output of value 0
+    const = HeavisideNetwork.deserialize(reseal(data[:10] + bytes([1, 0, 1, 1, 0, 0, 0, 0, 2, 0])))
+    assert len(const.layers) == 1 and const.evaluate() == [(0, [0.0])] or const.evaluate()[0][1].tolist() == [0.0]
