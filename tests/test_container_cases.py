@@ -241,3 +241,10 @@ def test_split_containers_reads_the_section_table():
     d = container({"depth": 4, "eps": 0.5, "heads": ["walsh:9"]}, [[0, 1, 0, 1, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 1]])
     assert split_containers(c + d + c) == [c, d, c]
     assert split_containers(d + d) == [d, d]
+
+
+def test_split_containers_with_an_impossible_section_count():
+    a = container(GOOD_HEADER, [[1, 0]])
+    huge = container(GOOD_HEADER, [], n_sections=2**31 + 5, bit_lengths=[])
+    assert split_containers(a + huge) == [a, huge]
+    assert split_containers(huge) == [huge]

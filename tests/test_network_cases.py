@@ -47,8 +47,7 @@ def literal_outputs(net: HeavisideNetwork, level: int):
             act = [Fraction(1)]
         else:
             first = layers[0]
-            act = [Fraction(int(int(first.values[u]) * x * 1 + int(first.biases[u])) >= 0 if False else
-                            (int(first.values[u]) * x + int(first.biases[u])) >= 0) for u in range(first.n_out)]
+            act = [Fraction(int(first.values[u]) * x + int(first.biases[u]) >= 0) for u in range(first.n_out)]
         for layer in layers[1:] if len(layers) > 1 else layers:
             pre = [Fraction(int(b), 1 << layer.exponent) for b in layer.biases]
             for r, col, v in zip(layer.rows.tolist(), layer.cols.tolist(), layer.values.tolist()):
@@ -146,7 +145,8 @@ def test_zero_heads_give_constant_networks():
     assert len(net.layers) == 1 and net.neurons == 0 and net.grid_level == 0
     assert [(lv, v.tolist()) for lv, v in net.evaluate()] == [(0, [0.0]), (0, [0.0])]
     for kind, n in separate_networks(quants, inst.feature):
-        assert kind == "step" and n.evaluate() == [(0, [0.0])] or n.evaluate()[0][1].tolist() == [0.0]
+        ((level, values),) = n.evaluate()
+        assert kind == "step" and n.neurons == 0 and level == 0 and values.tolist() == [0.0]
 
 
 def test_step_network_by_hand():
@@ -238,4 +238,62 @@ def test_deserialize_refuses_defects():
     assert msg(reseal(data[:-4] + b"\x00")) == "network file has trailing bytes"
     # the smallest network: one linear layer, no weights, one output of value 0
     const = HeavisideNetwork.deserialize(reseal(data[:10] + bytes([1, 0, 1, 1, 0, 0, 0, 0, 2, 0])))
-    assert len(const.layers) == 1 and const.evaluate() == [(0, [0.0])] or const.evaluate()[0][1].tolist() == [0.0]
+    ((level, values),) = const.evaluate()
+    assert len(const.layers) == 1 and level == 0 and values.tolist() == [0.0]
+
+
+def _hidden(n_in, rows, cols, values, biases, exponent=0):
+    return Layer(n_in, len(biases), np.array(rows, np.int64), np.array(cols, np.int64), np.array(values, np.int64),
+                 np.array(biases, np.int64), exponent)
+
+
+def _linear(n_in, rows, cols, values, biases, scales):
+    return Layer(n_in, len(biases), np.array(rows, np.int64), np.array(cols, np.int64), np.array(values, np.int64),
+                 np.array(biases, np.int64), 0, True, np.array(scales, dtype=np.float64))
+
+
+def test_dense_evaluator_is_exact_beyond_2_to_53():
+    # two steps at 0 and 1/2; a unit with weights 2^60 + 1 and -2^60 and bias -1 fires where both steps are on
+    first = _hidden(1, [0, 1], [0, 0], [2, 2], [0, -1], exponent=1)
+    big = _hidden(2, [0, 0], [0, 1], [2**60 + 1, -(2**60)], [-1])
+    out = _linear(1, [0], [0], [1], [0], [1.0])
+    net = HeavisideNetwork([first, big, out])
+    # x in [0, 1/2): 2^60 + 1 - 1 >= 0 fires; x in [1/2, 1): 2^60 + 1 - 2^60 - 1 = 0 fires too
+    assert net.evaluate_dense()[:, 0].tolist() == [1.0, 1.0]
+    assert net.evaluate()[0][1].tolist() == [1.0, 1.0]
+
+
+def _varints(*values):
+    out = bytearray()
+    for x in values:
+        while x >= 0x80:
+            out.append((x & 0x7F) | 0x80)
+            x >>= 7
+        out.append(x)
+    return bytes(out)
+
+
+def test_reader_refuses_a_breakpoint_that_wraps_below_zero():
+    import struct
+    import zlib
+
+    magic = bytes([0x89, 0x44, 0x48, 0x4E, 0x0D, 0x0A, 0x1A, 0x0A])
+    # two layers: one step with breakpoint gap 2^64 - 1 (reads as g = -1), then a linear output
+    body = _varints(2, 1, 2, 2**64 - 1) + _varints(1, 1, 1, 0, 1, 1, 0, 2, 0, 2, 0)
+    blob = magic + struct.pack(">H", 1) + body
+    with pytest.raises(FormatError, match=r"^network first layer must be steps H\(x - g 2\^-e\) with weight 1 and 0 <= g < 2\^e$"):
+        HeavisideNetwork.deserialize(blob + struct.pack(">I", zlib.crc32(blob)))
+    good = magic + struct.pack(">H", 1) + _varints(2, 1, 2, 3) + _varints(1, 1, 1, 0, 1, 1, 0, 2, 0, 2, 0)
+    net = HeavisideNetwork.deserialize(good + struct.pack(">I", zlib.crc32(good)))
+    ((level, values),) = net.evaluate()
+    assert level == 2 and values.tolist() == [0.0, 0.0, 0.0, 1.0]  # H(x - 3/4)
+
+
+def test_network_outputs_match_repeats_a_coarser_output():
+    # a Walsh table of all-zero parities is the constant a: one value on level 0 states it
+    (q,) = quantize_heads([Head("walsh", 2, 0.5)], 0.25)
+    table = head_tables([q], Instance.build(2, [Head("walsh", 2)], flips=[0, 0, 0]).feature)[0]
+    constant = type(table)(table.level, np.zeros_like(table.values))
+    assert network_outputs_match([(0, np.array([0.5]))], [q], [constant], 2) == [True]
+    assert network_outputs_match([(0, np.array([-0.5]))], [q], [constant], 2) == [False]
+    assert network_outputs_match([(1, np.array([0.5, 0.5]))], [q], [constant], 2) == [True]
