@@ -297,3 +297,51 @@ def test_network_outputs_match_repeats_a_coarser_output():
     assert network_outputs_match([(0, np.array([0.5]))], [q], [constant], 2) == [True]
     assert network_outputs_match([(0, np.array([-0.5]))], [q], [constant], 2) == [False]
     assert network_outputs_match([(1, np.array([0.5, 0.5]))], [q], [constant], 2) == [True]
+
+
+def _network_file(*layer_varints: bytes) -> bytes:
+    import struct
+    import zlib
+
+    blob = bytes([0x89, 0x44, 0x48, 0x4E, 0x0D, 0x0A, 0x1A, 0x0A]) + struct.pack(">H", 1) + b"".join(layer_varints)
+    return blob + struct.pack(">I", zlib.crc32(blob))
+
+
+# layer streams of docs/format.md: n_in, n_out, linear, e, nnz, counts, columns, values, biases[, scales]
+_STEP = _varints(1, 1, 1)  # first layer: one unit H(x - 1/2)
+_PASS = _varints(1, 1, 0, 0, 1, 1, 0, 2, 1)  # H(y - 1): weight 1, bias -1 (zigzag 2 and 1)
+_OUT = _varints(1, 1, 1, 0, 1, 1, 0, 2, 0, 2, 0)  # linear: weight 1, bias 0, scale 1·2^0
+
+
+def _reader_message(blob: bytes) -> str:
+    with pytest.raises(FormatError) as info:
+        HeavisideNetwork.deserialize(blob)
+    return str(info.value)
+
+
+def test_reader_accepts_64_layers_and_no_more():
+    net = HeavisideNetwork.deserialize(_network_file(_varints(64), _STEP, *[_PASS] * 62, _OUT))
+    ((level, values),) = net.evaluate()
+    assert len(net.layers) == 64 and level == 1 and values.tolist() == [0.0, 1.0]
+    assert _reader_message(_network_file(_varints(65), _STEP, *[_PASS] * 63, _OUT)) == "network file claims 65 layers"
+
+
+def test_reader_first_layer_header():
+    assert _reader_message(_network_file(_varints(2, 1, 63, 1), _OUT)) == "network first layer has an impossible header"
+    assert HeavisideNetwork.deserialize(_network_file(_varints(2, 1, 62, 1), _OUT)).grid_level == 62
+    # 30 units claimed in a 30-byte body: not over the body, but the varints cannot fit in what is left
+    blob = _network_file(_varints(2, 30, 0), bytes(17))
+    assert _reader_message(blob) == "network file: 30 varints cannot fit in the 17 bytes left"
+    assert _reader_message(_network_file(_varints(2, 31, 0), bytes(17))) == "network first layer has an impossible header"
+    # breakpoints that wrap around: g = 5, then 5 + (2^64 - 3) = 2 (mod 2^64); 5 is past 2^2
+    assert _reader_message(_network_file(_varints(2, 2, 2, 5, 2**64 - 3), _varints(2, 1, 1, 0, 0, 0, 0, 2, 0))) == (
+        "network first layer must be steps H(x - g 2^-e) with weight 1 and 0 <= g < 2^e")
+
+
+def test_reader_layer_shapes():
+    two_in = _varints(2, 1, 0, 0, 1, 1, 0, 2, 1)  # a hidden layer reading 2 inputs after a 1-unit layer
+    assert _reader_message(_network_file(_varints(3), _STEP, two_in, _OUT)) == "network layers do not chain (inputs != previous outputs)"
+    middle_linear = _varints(1, 1, 1, 0, 1, 1, 0, 2, 0, 2, 0)
+    assert _reader_message(_network_file(_varints(3), _STEP, middle_linear, _OUT)) == "network must end in exactly one linear layer"
+    assert _reader_message(_network_file(_varints(2), _STEP, _PASS)) == "network must end in exactly one linear layer"
+    assert _reader_message(_network_file(_varints(1), _OUT)) == "a network without hidden layers has constant outputs (no weights)"
