@@ -345,3 +345,16 @@ def test_reader_layer_shapes():
     assert _reader_message(_network_file(_varints(3), _STEP, middle_linear, _OUT)) == "network must end in exactly one linear layer"
     assert _reader_message(_network_file(_varints(2), _STEP, _PASS)) == "network must end in exactly one linear layer"
     assert _reader_message(_network_file(_varints(1), _OUT)) == "a network without hidden layers has constant outputs (no weights)"
+
+
+def test_reader_layer_header_bounds():
+    # a 1-layer network: n_in, n_out, linear, e, nnz, then n_out counts ...
+    huge_out = _network_file(_varints(1), _varints(1, 40, 1, 0, 0), bytes(4))
+    assert _reader_message(huge_out) == "network layer 0 has an impossible header"
+    # nnz equal to the body length: the counts add up, the columns cannot fit
+    blob = _network_file(_varints(1, 1, 1, 1, 0, 40, 40), bytes(23))  # 10 + 7 + 23 = 40 bytes of body
+    assert len(blob) - 4 == 40 and _reader_message(blob) == "network file: 40 varints cannot fit in the 23 bytes left"
+    # 2^40 inputs is the largest n_in read; a constant network may have that many
+    net = HeavisideNetwork.deserialize(_network_file(_varints(1, 2**40, 1, 1, 0, 0, 0, 0, 2, 0)))
+    assert net.layers[0].n_in == 2**40 and [v.tolist() for _, v in net.evaluate()] == [[0.0]]
+    assert _reader_message(_network_file(_varints(1, 2**40 + 1, 1, 1, 0, 0, 0, 0, 2, 0))) == "network layer 0 has an impossible header"
