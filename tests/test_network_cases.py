@@ -358,3 +358,21 @@ def test_reader_layer_header_bounds():
     net = HeavisideNetwork.deserialize(_network_file(_varints(1, 2**40, 1, 1, 0, 0, 0, 0, 2, 0)))
     assert net.layers[0].n_in == 2**40 and [v.tolist() for _, v in net.evaluate()] == [[0.0]]
     assert _reader_message(_network_file(_varints(1, 2**40 + 1, 1, 1, 0, 0, 0, 0, 2, 0))) == "network layer 0 has an impossible header"
+
+
+def _zigzag(v: int) -> int:
+    return 2 * v if v >= 0 else -2 * v - 1
+
+
+def test_reader_output_scales_and_row_counts():
+    def constant(mant, expo):
+        return _network_file(_varints(1, 1, 1, 1, 0, 0, 0, 0, _zigzag(mant), _zigzag(expo)))
+
+    assert HeavisideNetwork.deserialize(constant(2**53 - 1, -53)).layers[0].scales.tolist() == [(2**53 - 1) * 2.0**-53]
+    with np.errstate(over="ignore"):
+        assert HeavisideNetwork.deserialize(constant(-3, 1100)).layers[0].scales.tolist() == [-np.inf]  # read, as ldexp gives it
+    assert HeavisideNetwork.deserialize(constant(5, -1100)).layers[0].scales.tolist() == [0.0]
+    for mant, expo in ((2**53, 0), (-(2**53), 0), (1, 1101), (1, -1101)):
+        assert _reader_message(constant(mant, expo)) == "network output scales are not float64 values"
+    counts_off = _network_file(_varints(2), _STEP, _varints(1, 1, 1, 0, 1, 0, 0, 2, 0, 2, 0))
+    assert _reader_message(counts_off) == "network layer 1: row counts do not add up to its 1 weights"
