@@ -376,3 +376,15 @@ def test_reader_output_scales_and_row_counts():
         assert _reader_message(constant(mant, expo)) == "network output scales are not float64 values"
     counts_off = _network_file(_varints(2), _STEP, _varints(1, 1, 1, 0, 1, 0, 0, 2, 0, 2, 0))
     assert _reader_message(counts_off) == "network layer 1: row counts do not add up to its 1 weights"
+
+
+def test_breakpoint_levels_from_trailing_zeros():
+    # one step at 3/4: its level is 2 (3 = 0b11 has no trailing zero), not floor(log2 3) = 1 below the grid
+    ((level, values),) = HeavisideNetwork.deserialize(_network_file(_varints(2, 1, 2, 3), _OUT)).evaluate()
+    assert level == 2 and values.tolist() == [0.0, 0.0, 0.0, 1.0]
+    # steps at 2/8 and 6/8 live on level 2; at 5/8 on level 3
+    net = HeavisideNetwork.deserialize(_network_file(_varints(2, 2, 3, 2, 4), _varints(2, 1, 1, 0, 2, 2, 0, 1, 2, 2, 0, 2, 0)))
+    ((level, values),) = net.evaluate()
+    assert level == 2 and values.tolist() == [0.0, 1.0, 1.0, 2.0]
+    net = HeavisideNetwork.deserialize(_network_file(_varints(2, 1, 3, 5), _OUT))
+    assert net.evaluate()[0][0] == 3 and literal_outputs(net, 3)[0] == [0, 0, 0, 0, 0, 1, 1, 1]
