@@ -388,3 +388,10 @@ def test_breakpoint_levels_from_trailing_zeros():
     assert level == 2 and values.tolist() == [0.0, 1.0, 1.0, 2.0]
     net = HeavisideNetwork.deserialize(_network_file(_varints(2, 1, 3, 5), _OUT))
     assert net.evaluate()[0][0] == 3 and literal_outputs(net, 3)[0] == [0, 0, 0, 0, 0, 1, 1, 1]
+
+
+def test_constant_network_on_a_finer_scale():
+    # one linear layer, exponent 2, bias 3, scale 1: the constant 3/4
+    net = HeavisideNetwork.deserialize(_network_file(_varints(1, 1, 1, 1, 2, 0, 0, _zigzag(3), _zigzag(1), 0)))
+    assert [(lv, v.tolist()) for lv, v in net.evaluate()] == [(0, [0.75])]
+    assert net.evaluate_dense().tolist() == [[0.75]]
