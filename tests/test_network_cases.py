@@ -395,3 +395,8 @@ def test_constant_network_on_a_finer_scale():
     net = HeavisideNetwork.deserialize(_network_file(_varints(1, 1, 1, 1, 2, 0, 0, _zigzag(3), _zigzag(1), 0)))
     assert [(lv, v.tolist()) for lv, v in net.evaluate()] == [(0, [0.75])]
     assert net.evaluate_dense().tolist() == [[0.75]]
+
+
+def test_a_step_at_zero_lives_on_level_0():
+    ((level, values),) = HeavisideNetwork.deserialize(_network_file(_varints(2, 1, 3, 0), _OUT)).evaluate()
+    assert level == 0 and values.tolist() == [1.0]  # H(x - 0) is 1 on all of [0, 1)
