@@ -400,3 +400,58 @@ def test_constant_network_on_a_finer_scale():
 def test_a_step_at_zero_lives_on_level_0():
     ((level, values),) = HeavisideNetwork.deserialize(_network_file(_varints(2, 1, 3, 0), _OUT)).evaluate()
     assert level == 0 and values.tolist() == [1.0]  # H(x - 0) is 1 on all of [0, 1)
+
+
+def test_construction_weights_by_hand():
+    # walsh:5 reads {1, 3}; sawtooth:1 at p = 2 reads the pairs (1, 2) and (1, 3): the pair (1, 3) is
+    # the same two threshold units [y_1 + y_3 >= 1], [y_1 + y_3 >= 2] for both heads
+    inst = Instance.build(3, [Head("walsh", 5), Head("sawtooth", 1)], seed=5)
+    net = joint_network(quantize_heads(inst.heads, 2.0**-2), inst.feature)
+    l1, l2, l3, out = net.layers
+    assert l2.exponent == 1 and sorted(set(np.abs(l2.values).tolist())) == [2]  # y_l = H(Σ 2Δ u + 2 y_l(0) - 1) on 2^-1
+    assert set(l2.biases.tolist()) <= {-1, 1}
+    assert l3.exponent == 1 and l3.n_out == 4 and set(l3.values.tolist()) == {2}
+    assert sorted(l3.biases.tolist()) == [-3, -3, -1, -1]  # [Σ >= 1] and [Σ >= 2] on scale 2^-1
+    assert out.exponent == 0 and out.linear and l1.scales is None and l2.scales is None and l3.scales is None
+    # sawtooth:1 output: 2^p - 1 - Σ 2^(p+1-i) ([Σ >= 1] - [Σ >= 2]) on scale a 2^-p
+    assert out.scales.tolist() == [1.0, 0.25]
+    assert sorted(out.biases.tolist()) == [1, 3]
+
+
+def test_constant_networks_read_one_input():
+    heads = [Head("walsh", 3, 0.1)]
+    inst = Instance.build(2, heads, seed=0)
+    (q,) = quantize_heads(heads, 0.3)
+    for net in (joint_network([q], inst.feature), step_network(q, None, 2), separate_networks([q], inst.feature)[0][1]):
+        (layer,) = net.layers
+        assert (layer.n_in, layer.n_out, layer.exponent, layer.nonzeros, layer.biases.tolist()) == (1, 1, 0, 0, [0])
+        assert layer.scales.tolist() == [0.1]
+
+
+def test_step_network_of_a_table_without_jumps():
+    (q,) = quantize_heads([Head("walsh", 6, 0.5)], 0.25)
+    flat = type(head_tables([q], Instance.build(3, [q.head], seed=0).feature)[0])(3, np.zeros(8, dtype=np.uint8))
+    net = step_network(q, flat, 3)
+    (layer,) = net.layers
+    assert (layer.n_in, layer.n_out, layer.exponent, layer.nonzeros, layer.biases.tolist(), layer.linear) == (1, 1, 0, 0, [1], True)
+    assert layer.scales.tolist() == [0.5]
+    assert [(lv, v.tolist()) for lv, v in net.evaluate()] == [(0, [0.5])]
+    (q,) = quantize_heads([Head("sawtooth", 0, 0.5)], 2.0**-3)  # p = 2; all codes 3: V = 2^2 - 2·3 - 1 = -3
+    flat = type(flat)(2, np.full(4, 3, dtype=np.uint8))
+    (layer,) = step_network(q, flat, 3).layers
+    assert layer.biases.tolist() == [-3] and layer.scales.tolist() == [0.5 / 4]
+    assert HeavisideNetwork.deserialize(step_network(q, flat, 3).serialize()).evaluate()[0][1].tolist() == [-3 * 0.5 / 4]
+
+
+def test_precision_62_is_the_last_one_a_head_layer_takes():
+    (q,) = quantize_heads([Head("sawtooth", 0)], 2.0**-62)
+    layer3, out = _heads_layers([q], {lv: lv - 1 for lv in range(1, 63)})
+    assert out.exponent == 0 and out.scales.tolist() == [2.0**-62] and out.biases.tolist() == [2**62 - 1]
+
+
+def test_zero_scales_round_trip():
+    blob = _network_file(_varints(1, 1, 1, 1, 0, 0, 0, 0, 0, 0))  # scale 0 · 2^0
+    net = HeavisideNetwork.deserialize(blob)
+    assert net.layers[0].scales.tolist() == [0.0] and net.serialize() == blob
+    half = _network_file(_varints(1, 1, 1, 1, 0, 0, 0, 0, _zigzag(1), _zigzag(-1)))  # 1 · 2^-1
+    assert HeavisideNetwork.deserialize(half).serialize() == half
