@@ -197,3 +197,14 @@ def test_run_coder_record():
         run_coder(inst, 2.0**-3, "joint", max_cells=15)
     with pytest.raises(BudgetError, match="payload needs 6 bits"):
         run_coder(inst, 2.0**-3, "joint", max_bits=5)
+
+
+def test_decode_refuses_the_depth_before_the_tables():
+    inst = Instance.build(5, [Head("walsh", 1)], seed=0)
+    data = encode(inst, 0.5, "joint")
+    with pytest.raises(BudgetError) as info:
+        decode(data, max_cells=16)
+    assert str(info.value) == ("header depth 5 needs 2^5 cells, over the budget of 16 "
+                               "(raise --max-cells, or use `dlcalc bounds` for the formula values)")
+    with pytest.raises(BudgetError, match=r"^the cell tables need 4 cells, over the budget of 3"):
+        decode(encode(Instance.build(1, [Head("walsh", 1)], seed=0), 0.5, "joint"), max_cells=3)

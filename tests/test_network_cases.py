@@ -336,6 +336,9 @@ def test_reader_first_layer_header():
     # breakpoints that wrap around: g = 5, then 5 + (2^64 - 3) = 2 (mod 2^64); 5 is past 2^2
     assert _reader_message(_network_file(_varints(2, 2, 2, 5, 2**64 - 3), _varints(2, 1, 1, 0, 0, 0, 0, 2, 0))) == (
         "network first layer must be steps H(x - g 2^-e) with weight 1 and 0 <= g < 2^e")
+    # g = 4, then 4 + (2^64 - 2) = 2: the first breakpoint is exactly 2^2, one past the grid
+    assert _reader_message(_network_file(_varints(2, 2, 2, 4, 2**64 - 2), _varints(2, 1, 1, 0, 0, 0, 0, 2, 0))) == (
+        "network first layer must be steps H(x - g 2^-e) with weight 1 and 0 <= g < 2^e")
 
 
 def test_reader_layer_shapes():
