@@ -88,6 +88,7 @@ def test_reader_messages_fixed_part():
     assert message(b"") == "not a .dlc file (bad magic)"
     assert message(good[:5]) == "truncated .dlc file (5 bytes)"
     assert message(good[:23]) == "truncated .dlc file (23 bytes)"
+    assert message(good[:24]) == "checksum mismatch: the .dlc file is corrupt or truncated"  # long enough to be read
     assert message(b"\x89DLX" + good[4:20]) == "not a .dlc file (bad magic)"
     assert message(b"\x89DLX" + good[4:]) == "not a .dlc file (bad magic)"
     assert message(container(GOOD_HEADER, [[1, 0]], version=2)) == ".dlc format version 2 is not supported (this dlcalc reads version 1)"
