@@ -249,3 +249,17 @@ def test_split_containers_with_an_impossible_section_count():
     huge = container(GOOD_HEADER, [], n_sections=2**31 + 5, bit_lengths=[])
     assert split_containers(a + huge) == [a, huge]
     assert split_containers(huge) == [huge]
+
+
+def test_reader_header_size_limit(monkeypatch):
+    good = container(GOOD_HEADER, [[1, 0]])
+    size = len(json.dumps(GOOD_HEADER, sort_keys=True, separators=(",", ":")))
+    monkeypatch.setattr(_container, "MAX_HEADER_BYTES", size)
+    assert read_container(good).heads == [Head("walsh", 3)]
+    monkeypatch.setattr(_container, "MAX_HEADER_BYTES", size - 1)
+    assert message(good) == f"header length {size} runs past the end of the file"
+
+
+def test_reader_section_count_is_unsigned():
+    assert message(container(GOOD_HEADER, [], n_sections=2**31 + 5, bit_lengths=[])) == (
+        "joint file lists 2147483653 sections, its class needs 1")

@@ -458,3 +458,19 @@ def test_zero_scales_round_trip():
     assert net.layers[0].scales.tolist() == [0.0] and net.serialize() == blob
     half = _network_file(_varints(1, 1, 1, 1, 0, 0, 0, 0, _zigzag(1), _zigzag(-1)))  # 1 · 2^-1
     assert HeavisideNetwork.deserialize(half).serialize() == half
+
+
+def test_separate_networks_hand_their_budget_to_the_step_network(monkeypatch):
+    from dlcalc import _network
+
+    seen = []
+    real = _network.step_network
+
+    def spy(q, table, depth, max_cells=None):
+        seen.append(max_cells)
+        return real(q, table, depth) if max_cells is None else real(q, table, depth, max_cells)
+
+    monkeypatch.setattr(_network, "step_network", spy)
+    heads = [Head("walsh", 3), Head("sawtooth", 1)]
+    separate_networks(quantize_heads(heads, 2.0**-2), Instance.build(3, heads, seed=0).feature, max_cells=1234)
+    assert seen == [1234, 1234]
