@@ -208,3 +208,19 @@ def test_decode_refuses_the_depth_before_the_tables():
                                "(raise --max-cells, or use `dlcalc bounds` for the formula values)")
     with pytest.raises(BudgetError, match=r"^the cell tables need 4 cells, over the budget of 3"):
         decode(encode(Instance.build(1, [Head("walsh", 1)], seed=0), 0.5, "joint"), max_cells=3)
+
+
+def test_payload_dtype():
+    assert encode_payload(Feature(2, [1, 1, 1]), {}).dtype == np.uint8
+    assert encode_payload(Feature(2, [1, 1, 1]), {2: 3}).dtype == np.uint8
+
+
+def test_decode_flips_reproduces_the_payload_of_any_triangular_basis():
+    """THEORY §6: s'(c) = φ_b(c) XOR the other terms of b; with other pivots among them (a basis not reduced)."""
+    depth = 3
+    for basis in ({1: 1, 2: 0b11}, {1: 1, 2: 0b10, 3: 0b111}, {2: 0b11, 3: 0b110}, {1: 1, 3: 0b101}):
+        n = sum(1 << (t - 1) for t in basis)
+        for payload in itertools.product((0, 1), repeat=n):
+            got = decode_flips(depth, basis, np.array(payload, dtype=np.uint8))
+            want = [b for t, v in sorted(basis.items()) for b in functional(got.flips, depth, v, t)]
+            assert want == list(payload), (basis, payload)

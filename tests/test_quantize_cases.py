@@ -114,7 +114,7 @@ def test_union():
 
 def test_quantize_head_by_hand():
     q = quantize_head(Head("sawtooth", 2), 2.0**-3)
-    assert (q.precision, q.zero) == (3, False)
+    assert (q.precision, q.zero, q.eps, q.head) == (3, False, 2.0**-3, Head("sawtooth", 2))
     assert q.requirement == RequirementSet(stars=frozenset({(2, 3)}))
     assert q.lower_requirement == RequirementSet(stars=frozenset({(2, 2)}))
     assert q.quantization_error == Fraction(1, 8)
@@ -129,7 +129,7 @@ def test_quantize_head_by_hand():
     assert q.quantization_error == 0
     for head in (Head("walsh", 3, 0.5), Head("sawtooth", 1, 0.5)):
         q = quantize_head(head, 0.5)  # ε >= a: the zero approximant
-        assert q.zero and q.precision is None
+        assert q.zero and q.precision is None and q.eps == 0.5
         assert q.requirement == q.lower_requirement == RequirementSet()
         assert q.quantization_error == Fraction(1, 2)
 
@@ -235,6 +235,10 @@ def check_tables(flips, depth, eps):
             assert table.values is None
         else:
             assert table.values.tolist() == values.tolist(), (q.head, depth, eps, flips)
+            # the smallest unsigned type that holds the entries: parity bit, p-bit code, or (L-k)+1 bits
+            k, p = q.head.index, q.precision
+            bits = 1 if p is None else p if level == k + p else level - k + (k > 0)
+            assert table.values.dtype == np.dtype(f"uint{max(8, 1 << (bits - 1).bit_length())}"), (q.head, table.values.dtype)
 
 
 @pytest.mark.parametrize("eps", [2.0**-1, 2.0**-2, 0.2, 2.0**-4])
