@@ -1,7 +1,7 @@
 """Mutation testing of the core modules with mutmut: the score per module and the surviving mutants.
 
-    python benchmarks/mutation.py                     # 1 mutant in 3 of the seven core modules
-    python benchmarks/mutation.py --sample 1          # every mutant
+    python benchmarks/mutation.py                     # every mutant of the seven core modules
+    python benchmarks/mutation.py --sample 3          # 1 mutant in 3, for a quicker look
     python benchmarks/mutation.py --modules _span,_coders
     python benchmarks/mutation.py --survivors         # re-test only the last run's survivors
     python benchmarks/mutation.py --report            # the last run's scores again, without running
@@ -11,9 +11,10 @@ suite once to learn which tests call which function, then runs, for each mutant,
 that call the mutated function (``-x``: the first failure kills it).  A mutant counts as killed
 when a test fails or it times out (an endless loop is caught).  The score of a module is
 ``killed / (sampled - equivalent)``; mutants judged equivalent (they cannot change behaviour)
-are listed with their reasons in ``benchmarks/mutation_equivalent.txt``.  The sample is
-deterministic: a mutant is kept when the SHA-256 of its name (``dlcalc._span.x_levels_of__mutmut_7``)
-is 0 modulo ``--sample``.  Exit code 1 when a module misses its target (docs/testing.md).
+are listed with their reasons in ``benchmarks/mutation_equivalent.txt``.  ``--sample N`` keeps a
+deterministic sample: a mutant is kept when the SHA-256 of its name
+(``dlcalc._span.x_levels_of__mutmut_7``) is 0 modulo N.  Exit code 1 when a module misses its
+target (docs/testing.md).
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def report(modules: list[str], sample: int, seconds: tuple[float, float] | None)
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--modules", default=",".join(MODULES), help="comma-separated, e.g. _span,_coders")
-    ap.add_argument("--sample", type=int, default=3, help="keep 1 mutant in N (1 = all); default 3")
+    ap.add_argument("--sample", type=int, default=1, help="keep 1 mutant in N (default 1: all)")
     ap.add_argument("--workers", type=int, default=2, help="mutmut worker processes (default 2)")
     ap.add_argument("--survivors", action="store_true", help="re-test only the last run's surviving mutants")
     ap.add_argument("--report", action="store_true", help="print the last run's scores without running")
