@@ -86,3 +86,36 @@ def sawtooth_sup_error(flips, depth: int, amplitude: float, k: int, p: int, tabl
     target = (2 * q + 1) << (fine - k - p)  # (2Q'+1)/2^p at scale 2^(F-k), times 2
     worst = int(max(np.max(np.abs(2 * w - target)), np.max(np.abs(2 * (w + 1) - target))))
     return Fraction(amplitude) * Fraction(worst, 1 << (fine - k))
+
+
+# ----------------------------------------------------------------------------- level vectors (THEORY §4-§5)
+
+
+def span_of(vectors) -> set[int]:
+    """Every element of the GF(2) span, listed."""
+    span = {0}
+    for v in vectors:
+        span |= {s ^ v for s in span}
+    return span
+
+
+def span_cost(vectors, depth=None) -> int:
+    """``Σ 2^(t-1)`` over the tops of the nonzero elements of the span of the masked vectors (THEORY §5)."""
+    mask = -1 if depth is None else (1 << depth) - 1
+    return sum(1 << (t - 1) for t in {s.bit_length() for s in span_of(v & mask for v in vectors) if s})
+
+
+def star_vectors(k: int, p: int) -> list[int]:
+    """The requirement set of ``sawtooth:k`` at precision ``p``: ``{k, k+i}`` (``{i}`` for ``k = 0``), ``i <= p``."""
+    return [1 << (i - 1) if k == 0 else (1 << (k - 1)) | (1 << (k + i - 1)) for i in range(1, p + 1)]
+
+
+def precision(amplitude: float, eps: float):
+    """The smallest ``p >= 1`` with ``a 2^-p <= ε`` in exact rationals; None when ``ε >= a`` (THEORY §4)."""
+    a, e = Fraction(amplitude), Fraction(eps)
+    if e >= a:
+        return None
+    p = 1
+    while a / 2**p > e:
+        p += 1
+    return p

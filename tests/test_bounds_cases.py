@@ -9,27 +9,7 @@ from dlcalc import Head, parse_heads
 from dlcalc._bounds import FormulaBounds, family_bounds, fit_slope, heads_bounds, theory_exponents, walsh_all_levels
 
 
-def span_cost(vectors, depth=None):
-    mask = -1 if depth is None else (1 << depth) - 1
-    span = {0}
-    for v in vectors:
-        v &= mask
-        span |= {s ^ v for s in span}
-    return sum(1 << (t - 1) for t in {s.bit_length() for s in span if s})
-
-
-def star_vectors(k, p):
-    return [1 << (i - 1) for i in range(1, p + 1)] if k == 0 else [(1 << (k - 1)) | (1 << (k + i - 1)) for i in range(1, p + 1)]
-
-
-def precision(a: float, eps: float):
-    a, e = Fraction(a), Fraction(eps)
-    if e >= a:
-        return None
-    p = 1
-    while a / 2**p > e:
-        p += 1
-    return p
+from .oracles import precision, span_cost, star_vectors
 
 
 def brute_levels(beta, eps, depth=None):

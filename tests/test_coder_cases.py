@@ -10,7 +10,6 @@ from dlcalc import BudgetError, DlcalcError, Feature, Head, Instance, decode, en
 from dlcalc._codec import Verification, coder_bounds, walsh_table_from_section
 from dlcalc._coders import decode_flips, encode_payload, payload_layout
 from dlcalc._container import read_container, write_container
-from dlcalc._span import reduce_basis
 
 from . import oracles
 from .test_quantize_cases import oracle_table

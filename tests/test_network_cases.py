@@ -5,7 +5,7 @@ from fractions import Fraction
 import numpy as np
 import pytest
 
-from dlcalc import BudgetError, FormatError, Head, Instance, decode, encode, head_tables, quantize_heads
+from dlcalc import BudgetError, FormatError, Head, Instance, head_tables, quantize_heads
 from dlcalc._network import (
     HeavisideNetwork,
     Layer,

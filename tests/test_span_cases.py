@@ -21,27 +21,16 @@ from dlcalc._span import (
     top,
 )
 
-
-def span_of(vectors):
-    span = {0}
-    for v in vectors:
-        span |= {s ^ v for s in span}
-    return span
+from . import oracles
 
 
-def brute_cost(vectors, depth=None):
-    """``Σ 2^(t-1)`` over the tops of the nonzero elements of the masked span (THEORY §5)."""
-    masked = [v if depth is None else v & ((1 << depth) - 1) for v in vectors]
-    return sum(1 << (t - 1) for t in {s.bit_length() for s in span_of(masked) if s})
+from .oracles import span_cost as brute_cost
+from .oracles import span_of
 
 
 def star_vectors(stars):
     """The listed requirement set of sawtooth stars (THEORY §4)."""
-    out = []
-    for k, p in stars:
-        for i in range(1, p + 1):
-            out.append(1 << (i - 1) if k == 0 else (1 << (k - 1)) | (1 << (k + i - 1)))
-    return out
+    return [v for k, p in stars for v in oracles.star_vectors(k, p)]
 
 
 def test_level_vector_by_hand():
