@@ -263,3 +263,13 @@ def test_reader_header_size_limit(monkeypatch):
 def test_reader_section_count_is_unsigned():
     assert message(container(GOOD_HEADER, [], n_sections=2**31 + 5, bit_lengths=[])) == (
         "joint file lists 2147483653 sections, its class needs 1")
+
+
+def test_split_containers_with_short_or_sectionless_tails():
+    a = container(GOOD_HEADER, [[1, 0]])
+    assert split_containers(a + MAGIC + b"\x00\x01") == [a, MAGIC + b"\x00\x01"]  # too short for the fixed part
+    # five zero heads: five sections of 0 bits, a section table longer than its data
+    zeros = container({"depth": 2, "eps": 0.5, "heads": ["walsh:1@0.25"] * 5}, [[]] * 5, coder=2)
+    assert read_container(zeros).section_bits == [0] * 5
+    assert split_containers(zeros + a) == [zeros, a]
+    assert split_containers(a + zeros + zeros) == [a, zeros, zeros]

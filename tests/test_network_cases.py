@@ -181,3 +181,28 @@ def test_separate_networks_hand_their_budget_to_the_step_network(monkeypatch):
     heads = [Head("walsh", 3), Head("sawtooth", 1)]
     separate_networks(quantize_heads(heads, 2.0**-2), Instance.build(3, heads, seed=0).feature, max_cells=1234)
     assert seen == [1234, 1234]
+
+
+def test_separate_networks_keep_the_trunk_when_it_is_shorter():
+    for spec, depth, eps in (("walsh:326", 7, 0.125), ("sawtooth:4", 4, 2.0**-6)):
+        head = Head.parse(spec)
+        (q,) = quantize_heads([head], eps)
+        feature = Instance.build(depth, [head], seed=1).feature
+        rep = representative(feature, q.requirement)
+        trunk, step = head_network(q, feature), step_network(q, head_tables([q], rep)[0], depth)
+        (kind, net), = separate_networks([q], feature)
+        assert (kind, net.network_bits) == (("trunk", trunk.network_bits) if trunk.network_bits <= step.network_bits
+                                            else ("step", step.network_bits))
+        assert kind == "trunk", (spec, trunk.network_bits, step.network_bits)
+
+
+def test_sawtooth_gates_up_to_precision_60():
+    from dlcalc._network import _Circuit, _sawtooth_output
+
+    (q,) = quantize_heads([Head("sawtooth", 0)], 2.0**-60)
+    units, values, bias = _sawtooth_output(_Circuit(60), {lv: lv - 1 for lv in range(1, 61)}, q)
+    assert bias == 2**60 - 1 and values[0] == -(2**60) and values[-1] == -2 and units == list(range(60))
+    (q,) = quantize_heads([Head("sawtooth", 0)], 2.0**-61)
+    with pytest.raises(BudgetError) as info:
+        _sawtooth_output(_Circuit(61), {lv: lv - 1 for lv in range(1, 62)}, q)
+    assert str(info.value) == "sawtooth:0: precision 61 needs output weights beyond 61 bits"
