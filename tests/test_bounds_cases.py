@@ -122,6 +122,7 @@ def test_fit_slope():
     assert fit_slope(eps, [2 ** (i // 2) if i > 2 else 0 for i in range(1, 8)]) == pytest.approx(
         _least_squares([3, 4, 5, 6, 7], [1, 2, 2, 3, 3]), abs=1e-12)
     assert fit_slope([0.5, 0.25], [2, 8]) == 2.0  # two points are enough for a line
+    assert fit_slope([0.5, 0.25, 0.125], [1, 4, 8]) == pytest.approx(_least_squares([1, 2, 3], [0, 2, 3]), abs=1e-12)
     assert fit_slope([0.5], [4]) is None
     assert fit_slope([0.5, 0.25], [0, 4]) is None  # one point with bits > 0
     assert fit_slope([0.5, 0.5], [2, 4]) is None  # no spread in ε

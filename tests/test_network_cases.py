@@ -206,3 +206,33 @@ def test_sawtooth_gates_up_to_precision_60():
     with pytest.raises(BudgetError) as info:
         _sawtooth_output(_Circuit(61), {lv: lv - 1 for lv in range(1, 62)}, q)
     assert str(info.value) == "sawtooth:0: precision 61 needs output weights beyond 61 bits"
+
+
+def test_output_scales_within_the_format_range():
+    import math
+
+    from dlcalc._network import _output_scale
+    from dlcalc._network_format import MAX_SCALE_EXP, MIN_SCALE_EXP
+
+    def scale(amplitude, eps=None, family="walsh"):
+        head = Head(family, 1, amplitude)
+        return _output_scale(quantize_heads([head], amplitude / 2 if eps is None else eps)[0])
+
+    assert scale(2.0**MIN_SCALE_EXP) == 2.0**MIN_SCALE_EXP
+    assert scale(math.ldexp(1.0, MAX_SCALE_EXP) * (1 - 2**-53)) == math.ldexp(1.0, MAX_SCALE_EXP) * (1 - 2**-53)
+    for bad in (2.0**MAX_SCALE_EXP, 2.0 ** (MIN_SCALE_EXP - 1)):
+        with pytest.raises(BudgetError) as info:
+            scale(bad)
+        assert str(info.value) == f"walsh:1@{bad!r}: output scale {bad:g} is outside the network format's range"
+    assert scale(0.75, 2.0**-3, "sawtooth") == 0.75 / 8  # a 2^-p with p = 3
+    assert scale(0.75, 1.0, "sawtooth") == 0.75  # a zero head keeps its amplitude
+
+
+def test_zero_outputs_borrow_a_neighbours_scale():
+    from dlcalc._network import _output_layer
+
+    zero, live, bias_only = ([], [], 0), ([0], [2], 0), ([], [], 3)
+    layer = _output_layer(1, [zero, live, zero, bias_only, zero], [0.1, 0.5, 0.7, 0.9, 0.3])
+    assert layer.scales.tolist() == [0.5, 0.5, 0.5, 0.9, 0.9]
+    assert _output_layer(1, [zero, zero], [0.1, 0.2]).scales.tolist() == [1.0, 1.0]
+    assert _output_layer(1, [live, zero], [0.25, 0.2]).scales.tolist() == [0.25, 0.25]
