@@ -236,3 +236,21 @@ def test_zero_outputs_borrow_a_neighbours_scale():
     assert layer.scales.tolist() == [0.5, 0.5, 0.5, 0.9, 0.9]
     assert _output_layer(1, [zero, zero], [0.1, 0.2]).scales.tolist() == [1.0, 1.0]
     assert _output_layer(1, [live, zero], [0.25, 0.2]).scales.tolist() == [0.25, 0.25]
+
+
+def test_every_hidden_unit_is_read():
+    """A unit nothing reads would only cost bits: the gate layout leaves none."""
+    rng = np.random.default_rng(21)
+    specs = ["walsh:7", "walsh:13", "walsh:11@0.5", "walsh:6", "sawtooth:0", "sawtooth:2", "sawtooth:1@0.5"]
+    for depth in (2, 3, 4, 5):
+        heads = [Head.parse(s) for s in specs]
+        flips = rng.integers(0, 2, size=(1 << depth) - 1)
+        feature = Instance.build(depth, heads, flips=flips).feature
+        for eps in (0.3, 2.0**-3):
+            quants = quantize_heads(heads, eps)
+            nets = list(joint_candidates(quants, feature).values()) + [n for _, n in separate_networks(quants, feature)]
+            for net in nets:
+                for block in net.blocks:
+                    for layer, above in zip(block.layers, block.layers[1:]):
+                        unread = set(range(layer.n_out)) - set(above.cols.tolist())
+                        assert not unread, (depth, eps, [l.n_out for l in block.layers], sorted(unread))
