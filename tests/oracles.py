@@ -108,14 +108,3 @@ def span_cost(vectors, depth=None) -> int:
 def star_vectors(k: int, p: int) -> list[int]:
     """The requirement set of ``sawtooth:k`` at precision ``p``: ``{k, k+i}`` (``{i}`` for ``k = 0``), ``i <= p``."""
     return [1 << (i - 1) if k == 0 else (1 << (k - 1)) | (1 << (k + i - 1)) for i in range(1, p + 1)]
-
-
-def precision(amplitude: float, eps: float):
-    """The smallest ``p >= 1`` with ``a 2^-p <= ε`` in exact rationals; None when ``ε >= a`` (THEORY §4)."""
-    a, e = Fraction(amplitude), Fraction(eps)
-    if e >= a:
-        return None
-    p = 1
-    while a / 2**p > e:
-        p += 1
-    return p

@@ -9,7 +9,8 @@ from dlcalc import Head, parse_heads
 from dlcalc._bounds import FormulaBounds, family_bounds, fit_slope, heads_bounds, theory_exponents, walsh_all_levels
 
 
-from .oracles import precision, span_cost, star_vectors
+from .helpers import precision
+from .oracles import span_cost, star_vectors
 
 
 def brute_levels(beta, eps, depth=None):
