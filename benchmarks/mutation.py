@@ -64,7 +64,8 @@ def changed_lines(name: str) -> tuple[str, str]:
     """The first removed and added line of a mutant's diff, stripped (how equivalents are named)."""
     from mutmut.mutation.diff_apply import get_diff_for_mutant
 
-    diff = get_diff_for_mutant(name).splitlines()
+    module = name.split(".")[1]
+    diff = get_diff_for_mutant(name, path=Path("dlcalc") / f"{module}.py").splitlines()
     before = next((ln[1:].strip() for ln in diff if ln.startswith("-") and not ln.startswith("---")), "")
     after = next((ln[1:].strip() for ln in diff if ln.startswith("+") and not ln.startswith("+++")), "")
     return before, after

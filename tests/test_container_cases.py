@@ -158,3 +158,21 @@ def test_reader_header_size_limit(monkeypatch):
 def test_reader_section_count_is_unsigned():
     assert message(container(GOOD_HEADER, [], n_sections=2**31 + 5, bit_lengths=[])) == (
         "joint file lists 2147483653 sections, its class needs 1")
+
+def test_reader_refuses_nonzero_padding_in_a_version_2_file():
+    good = container(GOOD_HEADER, [[1, 0]], version=2)
+    assert [read_container(good).section(0).tolist()] == [[1, 0]]
+    padded = bytearray(good[:-4])
+    for last in (0b10100000, 0b10000001):
+        padded[-1] = last
+        assert message(seal(bytes(padded))) == "nonzero padding bits in a section"
+    padded[-1] = 0b11000000
+    assert read_container(seal(bytes(padded))).section(0).tolist() == [1, 1]
+
+
+def test_split_containers_cut_inside_a_section_table():
+    a = container(GOOD_HEADER, [[1, 0]])
+    b = container({"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, [[1] * 8, [0] * 8, [1]], coder=2)
+    hlen = len(json.dumps({"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, sort_keys=True, separators=(",", ":")))
+    for cut in (16 + hlen + 4 + 4, 16 + hlen + 4 + 8 * 2, 16 + hlen + 4 + 8 * 3 - 1):
+        assert split_containers(a + b[:cut]) == [a, b[:cut]]

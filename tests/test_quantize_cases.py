@@ -353,3 +353,21 @@ def test_approximant_values_budget():
         approximant_values(q, table, 2, max_cells=4095)
     level, values = approximant_values(q, table, 2, max_cells=4096)
     assert level == 12 and values.size == 4096
+
+
+def test_sawtooth_star_cost_against_listed_spans():
+    from dlcalc._quantize import sawtooth_star_cost
+
+    for k in range(0, 6):
+        for p in (None, 0, 1, 2, 3, 5):
+            for depth in (None, 0, 1, 3, 6, 9):
+                want = oracles.span_cost(oracles.star_vectors(k, p or 0), depth)
+                assert sawtooth_star_cost(k, p, depth) == want, (k, p, depth)
+    assert sawtooth_star_cost(3, 1000, None) == (2**1000 - 1) * 8
+
+
+def test_bit_lengths_of_int64_arrays():
+    from dlcalc._quantize import _bit_lengths
+
+    values = [0, 1, 2, 3, 255, 256, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**33 + 5, 2**40, 2**62 + 1, 2**63 - 1]
+    assert _bit_lengths(np.array(values, dtype=np.int64)).tolist() == [v.bit_length() for v in values]
