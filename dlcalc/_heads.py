@@ -10,7 +10,6 @@ coordinate is ``f_t = a_t · g_t ∘ h_σ``.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from fractions import Fraction
@@ -18,36 +17,24 @@ from fractions import Fraction
 import numpy as np
 
 from ._errors import BudgetError, SpecError
+from ._numbers import parse_integer, parse_number, positive_float, short_text
 from ._span import cell_parity, levels_of
 
-__all__ = ["Head", "HeadRun", "parse_heads", "parse_head_run", "parse_number", "FAMILIES", "MAX_HEADS"]
+__all__ = ["Head", "HeadRun", "parse_heads", "parse_head_run", "parse_number", "check_index_limit", "FAMILIES", "MAX_HEADS",
+           "MAX_WALSH_TOP", "MAX_SAWTOOTH_INDEX"]
 
 FAMILIES = ("walsh", "sawtooth")
 #: Most heads one specification or instance may hold.
 MAX_HEADS = 1 << 20
+#: ``walsh:n`` read from a specification or a file reads the levels ``A(n)``: ``n < 2^MAX_WALSH_TOP``
+#: (at most 1,234 digits).
+MAX_WALSH_TOP = 4096
+#: ``sawtooth:k`` read from a specification or a file starts at level ``k``: ``k <= MAX_SAWTOOTH_INDEX``.
+MAX_SAWTOOTH_INDEX = 1 << 16
 
-_SPEC = re.compile(r"^\s*(?P<family>[A-Za-z_-]+)\s*:\s*(?P<lo>-?\d+)(?:\s*-\s*(?P<hi>-?\d+))?\s*(?:@\s*(?P<amp>\S+))?\s*$")
-_POW2 = re.compile(r"^\s*(?P<base>[+-]?\d+(?:\.\d*)?)\s*\^\s*(?P<exp>[+-]?\d+)\s*$")
-
-
-def parse_number(text: str, what: str = "number") -> float:
-    """Parse a float, accepting ``2^-10`` style powers as well as ``0.25`` or ``1e-300``.
-
-    >>> parse_number("2^-3")
-    0.125
-    """
-    text = str(text).strip()
-    m = _POW2.match(text)
-    try:
-        if m:
-            value = float(m["base"]) ** int(m["exp"]) if float(m["base"]) != 2 else math.ldexp(1.0, int(m["exp"]))
-        else:
-            value = float(text)
-    except (ValueError, OverflowError):
-        raise SpecError(f"{what} {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise SpecError(f"{what} {text!r} is not finite")
-    return value
+_SPEC = re.compile(
+    r"^\s*(?P<family>[A-Za-z_-]+)\s*:\s*(?P<lo>-?[0-9]+)(?:\s*-\s*(?P<hi>-?[0-9]+))?\s*(?:@\s*(?P<amp>\S+))?\s*$", re.ASCII
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -68,24 +55,23 @@ class Head:
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
-            raise SpecError(f"unknown head family {self.family!r} (choose from {', '.join(FAMILIES)})")
+            raise SpecError(f"unknown head family {short_text(self.family)} (choose from {', '.join(FAMILIES)})")
         if isinstance(self.index, bool) or not isinstance(self.index, int):
-            raise SpecError(f"head index must be an integer, got {self.index!r}")
+            raise SpecError(f"head index must be an integer, got {short_text(self.index)}")
+        name = f"{self.family}:{short_text(self.index)}"
         if self.family == "walsh" and self.index < 1:
-            raise SpecError(f"walsh:{self.index}: Walsh heads start at walsh:1 (walsh:0 is the constant)")
+            raise SpecError(f"{name}: Walsh heads start at walsh:1 (walsh:0 is the constant)")
         if self.family == "sawtooth" and self.index < 0:
-            raise SpecError(f"sawtooth:{self.index}: sawtooth heads start at sawtooth:0")
-        a = self.amplitude
-        if isinstance(a, bool) or not isinstance(a, (int, float)) or not math.isfinite(a) or a <= 0:
-            raise SpecError(f"{self.family}:{self.index}: amplitude must be a finite number > 0, got {a!r}")
-        object.__setattr__(self, "amplitude", float(a))
+            raise SpecError(f"{name}: sawtooth heads start at sawtooth:0")
+        amplitude = positive_float(self.amplitude, f"{name}: amplitude", SpecError)
+        object.__setattr__(self, "amplitude", amplitude)
 
     @classmethod
     def parse(cls, text: str) -> "Head":
         """Parse one head ``family:index[@amplitude]``; ranges go through :func:`parse_heads`."""
         heads = parse_heads(text)
         if len(heads) != 1:
-            raise SpecError(f"{text!r} names {len(heads)} heads, expected one")
+            raise SpecError(f"{short_text(text)} names {len(heads)} heads, expected one")
         return heads[0]
 
     @property
@@ -202,6 +188,7 @@ class HeadRun:
         Head(self.family, self.first, self.amplitude)  # validates family, first and amplitude
         if isinstance(self.last, bool) or not isinstance(self.last, int) or self.last < self.first:
             raise SpecError(f"empty head range {self.first}-{self.last}")
+
         object.__setattr__(self, "amplitude", float(self.amplitude))
 
     @property
@@ -230,18 +217,31 @@ def parse_head_run(text: str) -> HeadRun:
     """
     m = _SPEC.match(text)
     if not m:
-        raise SpecError(f"cannot parse head {text!r}: expected family:index[-last][@amplitude], e.g. walsh:1-63@0.5")
+        raise SpecError(f"cannot parse head {short_text(text)}: expected family:index[-last][@amplitude], e.g. walsh:1-63@0.5")
     family = m["family"].lower()
     if family not in FAMILIES:
-        raise SpecError(f"unknown head family {m['family']!r} in {text!r} (choose from {', '.join(FAMILIES)})")
-    lo = int(m["lo"])
-    hi = int(m["hi"]) if m["hi"] is not None else lo
+        raise SpecError(f"unknown head family {short_text(m['family'])} in {short_text(text)} (choose from {', '.join(FAMILIES)})")
+    lo = parse_integer(m["lo"], f"head index in {short_text(text)}")
+    hi = parse_integer(m["hi"], f"head index in {short_text(text)}") if m["hi"] is not None else lo
     if hi < lo:
-        raise SpecError(f"empty head range {lo}-{hi} in {text!r}")
+        raise SpecError(f"empty head range {lo}-{hi} in {short_text(text)}")
     if hi - lo + 1 > MAX_HEADS:
-        raise SpecError(f"{text!r} names {hi - lo + 1} heads; at most {MAX_HEADS} are allowed")
+        raise SpecError(f"{short_text(text)} names {hi - lo + 1} heads; at most {MAX_HEADS} are allowed")
+    check_index_limit(family, hi)
     amplitude = parse_number(m["amp"], "amplitude") if m["amp"] is not None else 1.0
     return HeadRun(family, lo, hi, amplitude)
+
+
+def check_index_limit(family: str, last: int) -> None:
+    """The largest index a specification or a file may name: ``walsh:n`` with ``n < 2^MAX_WALSH_TOP``
+    (1,234 digits at most, so every index prints), ``sawtooth:k`` with ``k <= MAX_SAWTOOTH_INDEX``.
+
+    Read input only: the library itself takes heads of any index (budgets refuse their work).
+    """
+    if family == "walsh" and last.bit_length() > MAX_WALSH_TOP:
+        raise SpecError(f"walsh:{short_text(last)}: Walsh indices must be below 2^{MAX_WALSH_TOP} (levels up to {MAX_WALSH_TOP})")
+    if family == "sawtooth" and last > MAX_SAWTOOTH_INDEX:
+        raise SpecError(f"sawtooth:{short_text(last)}: sawtooth heads run up to sawtooth:{MAX_SAWTOOTH_INDEX}")
 
 
 def parse_heads(text: str) -> list[Head]:

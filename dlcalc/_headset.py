@@ -16,12 +16,12 @@ processed together.
 from __future__ import annotations
 
 import bisect
-import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ._errors import SpecError
 from ._heads import MAX_HEADS, Head, HeadRun
+from ._numbers import positive_float
 
 __all__ = ["FAMILY_NAMES", "Family", "HeadGroup", "HeadSet"]
 
@@ -29,9 +29,7 @@ FAMILY_NAMES = ("walsh-all", "sawtooth-all")
 
 
 def _check_beta(beta) -> float:
-    if isinstance(beta, bool) or not (isinstance(beta, (int, float)) and math.isfinite(beta) and beta > 0):
-        raise SpecError(f"--beta must be a finite number > 0, got {beta!r}")
-    return float(beta)
+    return positive_float(beta, "--beta", SpecError)  # a 310-digit integer is named as overflowing
 
 
 @dataclass(frozen=True)
@@ -56,10 +54,30 @@ class Family:
         object.__setattr__(self, "beta", _check_beta(self.beta))
         if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
             raise SpecError(f"depth must be a non-negative integer, got {self.depth!r}")
+        if self.depth > 0 and self._deepest_amplitude() == 0:
+            raise SpecError(f"{self.name} with beta {self.beta!r} at depth {self.depth}: the amplitudes of the deepest "
+                            "level underflow to 0 (lower --beta or the depth)")
+
+    def _deepest_amplitude(self) -> float:
+        try:
+            return self.level_amplitude(self.depth)
+        except OverflowError:  # a depth beyond the float range
+            return 0.0
 
     @property
     def count(self) -> int:
         return (1 << self.depth) - 1 if self.name == "walsh-all" else self.depth + 1
+
+    def count_exceeds(self, n: int) -> bool:
+        """``count > n``, decided without building ``2^D`` for a huge depth."""
+        if self.name == "walsh-all" and self.depth > n.bit_length() + 1:
+            return True
+        return self.count > n
+
+    @property
+    def count_text(self) -> str:
+        """The number of heads for a message: ``2^D - 1`` written so for a large depth."""
+        return f"2^{self.depth} - 1" if self.name == "walsh-all" and self.depth > 64 else str(self.count)
 
     def level_amplitude(self, level: int) -> float:
         """Amplitude of the heads of a level: ``top(n) = level`` (walsh-all) or ``k = level`` (sawtooth-all)."""

@@ -16,7 +16,7 @@ Version 1 files (every head listed, ``family`` a note) are still read.
 from __future__ import annotations
 
 import json
-import math
+import re
 
 import numpy as np
 
@@ -24,7 +24,8 @@ from ._budget import DEFAULT_MAX_CELLS, pow2, readable
 from ._errors import BudgetError, FormatError, SpecError
 from ._feature import Feature
 from ._headset import FAMILY_NAMES, Family, HeadSet
-from ._heads import MAX_HEADS, Head, HeadRun
+from ._heads import MAX_HEADS, Head, HeadRun, check_index_limit, parse_head_run
+from ._numbers import positive_float, short_text, strict_json_loads
 
 __all__ = [
     "Instance",
@@ -38,6 +39,12 @@ __all__ = [
 INSTANCE_SCHEMA_VERSION = 2
 #: Largest instance file read, in bytes (an instance lists head ranges, not tables).
 MAX_INSTANCE_BYTES = 64 << 20
+#: Seeds are integers ``0 <= seed < 2^128`` (the state width of PCG64).
+MAX_SEED = (1 << 128) - 1
+#: The members of an instance object and of one head run in it; anything else is refused.
+INSTANCE_KEYS = frozenset({"dlcalc", "schema_version", "depth", "seed", "flips", "family", "heads"})
+HEAD_KEYS = frozenset({"head", "family", "index", "last", "amplitude"})
+_HEX = re.compile(r"^[0-9a-fA-F]*$")
 
 
 def check_depth_budget(depth: int, max_cells: int, what: str = "depth") -> None:
@@ -59,8 +66,9 @@ def family_heads(name: str, beta: float, depth: int) -> list[Head]:
     ['walsh:1', 'walsh:2@0.5', 'walsh:3@0.5']
     """
     family = Family(name, beta, depth)
-    if family.count > MAX_HEADS:
-        raise BudgetError(f"{name} at depth {depth} has {family.count} heads; list at most {MAX_HEADS} (use Family to keep them compact)")
+    if family.count_exceeds(MAX_HEADS):
+        raise BudgetError(f"{name} at depth {depth} has {family.count_text} heads; list at most {MAX_HEADS} "
+                          "(use Family to keep them compact)")
     return [family.head(i) for i in range(family.count)]
 
 
@@ -176,18 +184,27 @@ class Instance:
         """Validate and load an instance object; every problem is a one-line :class:`FormatError`."""
         if not isinstance(data, dict) or data.get("dlcalc") != "instance":
             raise FormatError('not a dlcalc instance file (expected a JSON object with "dlcalc": "instance")')
+        unknown = sorted(set(data) - INSTANCE_KEYS, key=str)
+        if unknown:
+            raise FormatError(f"instance has an unknown key {short_text(unknown[0])} (allowed: {', '.join(sorted(INSTANCE_KEYS))})")
         version = data.get("schema_version")
-        if isinstance(version, bool) or version not in (1, INSTANCE_SCHEMA_VERSION):
-            raise FormatError(f"instance schema_version {version!r} is not supported (this dlcalc reads 1 and {INSTANCE_SCHEMA_VERSION})")
+        if type(version) is not int or version not in (1, INSTANCE_SCHEMA_VERSION):  # 1.0 is not a version
+            raise FormatError(
+                f"instance schema_version {short_text(version)} is not supported (this dlcalc reads the integers 1 and {INSTANCE_SCHEMA_VERSION})"
+            )
         depth = data.get("depth")
-        if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-            raise FormatError(f"instance depth must be a non-negative integer, got {depth!r}")
+        if type(depth) is not int or depth < 0:
+            raise FormatError(f"instance depth must be a non-negative integer, got {short_text(depth)}")
         check_depth_budget(depth, max_cells, "instance depth")
         heads = _heads_from_dict(data, depth, version)
         seed, flips_hex = data.get("seed"), data.get("flips")
+        if seed is not None and flips_hex is not None:
+            raise FormatError("instance gives both a seed and flips; give one (the other null)")
         if flips_hex is not None:
             if not isinstance(flips_hex, str):
                 raise FormatError("instance flips must be a hex string")
+            if not _HEX.match(flips_hex):  # bytes.fromhex would also take spaces
+                raise FormatError("instance flips are not valid hex")
             n = (1 << depth) - 1
             if len(flips_hex) != 2 * ((n + 7) // 8):
                 raise FormatError(f"instance flips hold {len(flips_hex) // 2} bytes; depth {depth} needs {(n + 7) // 8}")
@@ -199,36 +216,27 @@ class Instance:
             if bits[n:].any():
                 raise FormatError("instance flips have nonzero padding bits")
             return cls.build(depth, heads, flips=bits[:n], max_cells=max_cells)
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise FormatError(f"instance seed must be a non-negative integer (or give flips), got {seed!r}")
+        if type(seed) is not int or not 0 <= seed <= MAX_SEED:
+            raise FormatError(f"instance seed must be an integer 0 <= seed < 2^128 (or give flips), got {short_text(seed)}")
         return cls.build(depth, heads, seed=seed, max_cells=max_cells)
 
     @classmethod
     def loads(cls, text: str | bytes, max_cells: int = DEFAULT_MAX_CELLS) -> "Instance":
         if len(text) > MAX_INSTANCE_BYTES:
             raise FormatError(f"instance file is larger than {MAX_INSTANCE_BYTES} bytes")
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as exc:
-            raise FormatError(f"instance file is not valid JSON ({str(exc).splitlines()[0]})") from None
-        return cls.from_dict(data, max_cells=max_cells)
+        return cls.from_dict(strict_json_loads(text, "instance file"), max_cells=max_cells)
 
 
 def _family_from_dict(family, depth: int) -> Family | None:
     if family is None:
         return None
-    beta = family.get("beta") if isinstance(family, dict) else None
-    if (
-        not isinstance(family, dict)
-        or set(family) != {"name", "beta"}
-        or family.get("name") not in FAMILY_NAMES
-        or isinstance(beta, bool)
-        or not isinstance(beta, (int, float))
-        or not math.isfinite(beta)
-        or beta <= 0
-    ):
+    if not isinstance(family, dict) or set(family) != {"name", "beta"} or family.get("name") not in FAMILY_NAMES:
         raise FormatError('instance family must be null or {"name": "walsh-all"|"sawtooth-all", "beta": B > 0}')
-    return Family(family["name"], float(beta), depth)
+    beta = positive_float(family["beta"], "instance family beta")  # a 310-digit integer is named as overflowing
+    try:
+        return Family(family["name"], beta, depth)
+    except SpecError as exc:
+        raise FormatError(f"instance family: {exc}") from None
 
 
 def _heads_from_dict(data: dict, depth: int, version: int) -> HeadSet:
@@ -254,16 +262,27 @@ def run_to_dict(run: HeadRun) -> dict:
 
 
 def run_from_dict(d) -> HeadRun:
-    """A run (``last`` defaults to ``index``: one head, as in version 1 files)."""
+    """A run (``last`` defaults to ``index``: one head, as in version 1 files); ``head``, the spec,
+    must name the same run when given."""
     if not isinstance(d, dict):
         raise FormatError(f"instance head must be an object, got {type(d).__name__}")
+    unknown = sorted(set(d) - HEAD_KEYS, key=str)
+    if unknown:
+        raise FormatError(f"instance head has an unknown key {short_text(unknown[0])} (allowed: {', '.join(sorted(HEAD_KEYS))})")
     family, index, amp = d.get("family"), d.get("index"), d.get("amplitude", 1.0)
     last = d.get("last", index)
-    if not isinstance(family, str) or any(isinstance(v, bool) or not isinstance(v, int) for v in (index, last)):
-        raise FormatError(f"instance head {d!r} needs a string family and integer index and last")
+    if not isinstance(family, str) or any(type(v) is not int for v in (index, last)):
+        raise FormatError(f"instance head {short_text(d)} needs a string family and integer index and last")
     if last - index + 1 > MAX_HEADS:
-        raise FormatError(f"instance head run {index}-{last} names more than {MAX_HEADS} heads")
+        raise FormatError(f"instance head run {short_text(index)}-{short_text(last)} names more than {MAX_HEADS} heads")
     try:
-        return HeadRun(family, index, last, amp)
+        run = HeadRun(family, index, last, amp)
+        check_index_limit(family, last)
+        spec = d.get("head", run.spec)
+        if not isinstance(spec, str) or len(spec) > 4000 or parse_head_run(spec) != run:
+            raise FormatError(f"instance head {short_text(spec)} does not match its family, index, last and amplitude ({run.spec})")
+    except FormatError:
+        raise
     except SpecError as exc:
         raise FormatError(f"instance head: {exc}") from None
+    return run

@@ -134,10 +134,12 @@ class RequirementSet:
         return _basis(self, depth)
 
     def level_cost(self, depth: int | None) -> int:
-        r"""The level cost :math:`c(\mathcal A)` of THEORY §5, an exact integer."""
-        if not self.vectors:
-            return interval_star_cost(self.stars, depth)
-        return sum(1 << (t - 1) for t in self.basis(depth))
+        r"""The level cost :math:`c(\mathcal A)` of THEORY §5, an exact integer.
+
+        Stars are never listed (:func:`interval_star_cost`), so the work does not
+        grow with the precisions, even at ``depth=None``.
+        """
+        return interval_star_cost(self.stars, depth, self.vectors)
 
     def levels(self, depth: int | None) -> list[int]:
         """Tops of the basis: the feature levels whose digits are paid for."""

@@ -143,8 +143,8 @@ def level_cost(vectors: Iterable[int], depth: int | None = None) -> int:
     return sum(1 << (t - 1) for t in reduce_basis(vectors, depth))
 
 
-def interval_star_cost(stars: Iterable[tuple[int, int]], depth: int | None = None) -> int:
-    r"""Level cost of a union of *interval stars*, without listing their vectors.
+def interval_star_cost(stars: Iterable[tuple[int, int]], depth: int | None = None, vectors: Iterable[int] = ()) -> int:
+    r"""Level cost of a union of *interval stars* and level vectors, without listing the stars' vectors.
 
     A star ``(k, p)`` stands for the requirement set of a sawtooth head
     ``{ {k, k+i} : 1 <= i <= p }`` (``k >= 1``) or ``{ {i} : 1 <= i <= p }``
@@ -157,8 +157,17 @@ def interval_star_cost(stars: Iterable[tuple[int, int]], depth: int | None = Non
     leaves to ``<= depth`` and turns a clipped star of centre ``k`` into an edge
     ``{0, k}`` as well.
 
+    Further level ``vectors`` (Walsh heads) add, modulo the stars' span, only
+    their parities on the components without 0 (the span holds every even subset
+    of such a component, and every subset of the component of 0).  A component's
+    minimum ``m`` becomes a basis top exactly when some combination of the
+    vectors is odd on that component and even on every component above it: the
+    tops of the reduced parity vectors, with component ``C`` as bit ``min C - 1``,
+    each add ``2^(min C - 1)``.  Levels no star touches are components of their own.
+
     This equals :func:`level_cost` of the listed vectors (tested), in time
-    ``O(#stars log #stars)`` even for ``p`` in the thousands.
+    ``O(#stars log #stars)`` plus ``O(log #stars)`` per level of a vector, even
+    for ``p`` in the thousands.
 
     >>> interval_star_cost([(0, 3)]) == 2**3 - 1
     True
@@ -219,4 +228,18 @@ def interval_star_cost(stars: Iterable[tuple[int, int]], depth: int | None = Non
     r0 = find(zero)
     weight[r0] = weight.get(r0, 0) + sum(1 << (k - 1) for k in lone)
     minimum[r0] = 0
-    return sum(w - ((1 << (minimum[r] - 1)) if minimum[r] >= 1 else 0) for r, w in weight.items())
+    cost = sum(w - ((1 << (minimum[r] - 1)) if minimum[r] >= 1 else 0) for r, w in weight.items())
+    # 4. the vectors' parities on the components without 0
+    parities = []
+    for v in vectors:
+        parity = 0
+        for lv in levels_of(mask_to_depth(v, depth)):
+            i = bisect.bisect_right(starts, lv) - 1
+            if i >= 0 and merged[i][0] <= lv <= merged[i][1]:
+                r = find(i)
+                if r != r0:
+                    parity ^= 1 << (minimum[r] - 1)
+            elif lv not in lone:
+                parity ^= 1 << (lv - 1)
+        parities.append(parity)
+    return cost + sum(1 << (t - 1) for t in reduce_basis(parities))

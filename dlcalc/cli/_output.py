@@ -18,11 +18,40 @@ from fractions import Fraction
 
 import click
 
+from .._numbers import EXACT_BITS_LIMIT, Log2Bits, Log2Value, log2_of
 from ._common import FORMATS, SCHEMA_VERSION
+
+
+def large_form(value) -> Log2Bits | Log2Value | None:
+    """The log form of a number too large to write out (docs/json.md, "Large numbers"), else None:
+    a count of ``2^EXACT_BITS_LIMIT`` or more (or more digits than Python will print), or another
+    number that large."""
+    if isinstance(value, (Log2Bits, Log2Value)):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _printable_bits():
+        return Log2Bits(log2_of(value))
+    if isinstance(value, Fraction) and value and abs(value).numerator.bit_length() - value.denominator.bit_length() > _printable_bits():
+        return Log2Value(log2_of(value))
+    return None
+
+
+def _printable_bits() -> int:
+    """Bits of the largest integer written out: ``EXACT_BITS_LIMIT``, less under a lower ``PYTHONINTMAXSTRDIGITS``."""
+    digits = sys.get_int_max_str_digits()
+    return EXACT_BITS_LIMIT if digits == 0 else min(EXACT_BITS_LIMIT, int((digits - 1) * 3.3219))
+
+
+def _sign(value) -> str:
+    return "-" if not isinstance(value, (Log2Bits, Log2Value)) and value < 0 else ""
+
 
 def _plain(value):
     """Plain JSON-able Python numbers: Fractions become floats (beyond a float's range, the nearest
-    integer: a Gram entry of amplitudes 1e300 is 5e599), NaN becomes null."""
+    integer: a Gram entry of amplitudes 1e300 is 5e599), NaN becomes null; a number too large to write
+    out becomes ``{"log2_bits": L}`` (a bit count) or ``{"log2": L}`` (with ``"sign": -1`` if negative)."""
+    if (big := large_form(value)) is not None:
+        key = "log2_bits" if isinstance(big, Log2Bits) else "log2"
+        return {key: big.log2, **({"sign": -1} if _sign(value) else {})}
     if isinstance(value, Fraction):
         try:
             value = float(value)
@@ -141,6 +170,8 @@ def format_number(value, rounding: str = "nearest") -> str:
         return "—"
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if (big := large_form(value)) is not None:  # 2^15000, 2^2e300
+        return f"{_sign(value)}2^{format_number(big.log2, rounding)}"
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     x = Fraction(value)
@@ -212,7 +243,7 @@ def format_cell(value) -> str:
         if value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
             return _runs(list(value))
         return ",".join(format_cell(v) for v in value) or "∅"
-    if value is None or isinstance(value, (bool, int, float, Fraction)):
+    if value is None or isinstance(value, (bool, int, float, Fraction, Log2Bits, Log2Value)):
         return format_number(value)
     return str(value)
 
@@ -232,9 +263,13 @@ def _row_value(row: dict, key: str | tuple[str, ...]):
 def _stdout_console():
     from rich.console import Console
 
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit 1; a closed pipe ends the command quietly
+            raise BrokenPipeError
+
     # tables are for people; piped, they keep a readable width rather than rich's default 80
     width = None if sys.stdout.isatty() else 160
-    return Console(markup=False, highlight=False, soft_wrap=False, emoji=False, width=width)
+    return PipeConsole(markup=False, highlight=False, soft_wrap=False, emoji=False, width=width)
 
 
 def stderr_console():
@@ -418,6 +453,9 @@ def stream_row(fmt: str, row: dict) -> None:
 
 
 def _csv_value(value):
+    """A CSV cell: as in JSON, but empty for null and ``2^L`` for a number too large to write out."""
+    if (big := large_form(value)) is not None:
+        return f"{_sign(value)}2^{big.log2!r}"
     value = _plain(value)
     if value is None:
         return ""
