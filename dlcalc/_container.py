@@ -20,14 +20,16 @@ level cost is not zero, in head order (version 1: one per head).  The reader
 checks size, magic, version, coder, checksum, header, the cost of decoding the
 class against the budget, and that each section's bit length equals the level
 cost recomputed from the header, before it allocates anything sized by the file.
+:func:`read_stream` reads a stream of files incrementally, each only as far as its
+checked header and section table declare.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import struct
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +40,7 @@ from ._errors import DlcalcError, FormatError
 from ._headset import Family, HeadSet
 from ._heads import MAX_HEADS, parse_head_run
 from ._instance import check_depth_budget
+from ._numbers import positive_float, short_text, strict_json_loads
 from ._quantize import QuantizedClass
 from ._tables import Sections
 
@@ -48,10 +51,12 @@ __all__ = [
     "Container",
     "write_container",
     "read_container",
+    "read_stream",
     "split_containers",
     "header_dict",
     "peek_class",
     "MAX_HEADER_BYTES",
+    "HEADER_KEYS",
 ]
 
 MAGIC = b"\x89DLC\r\n\x1a\n"
@@ -61,6 +66,8 @@ CODERS = {"joint": 1, "separate": 2}
 _CODER_NAMES = {v: k for k, v in CODERS.items()}
 _FIXED = struct.Struct(">8sHBBI")
 MAX_HEADER_BYTES = 64 << 20
+#: The members a header may have (the class); anything else is refused.
+HEADER_KEYS = frozenset({"depth", "eps", "heads", "family"})
 #: Largest ``.dlc`` file read at all.
 MAX_FILE_BYTES = 1 << 31
 
@@ -159,12 +166,10 @@ def _container_end(data: bytes, pos: int) -> int | None:
     return end if end <= len(data) else None
 
 
-def _front(data: bytes, max_cells: int) -> tuple[int, str, tuple[int, float, HeadSet], int]:
-    """Checks up to the header: ``(version, coder, (depth, eps, heads), offset of the section count)``."""
-    if len(data) > MAX_FILE_BYTES:
-        raise FormatError(f"file is larger than {MAX_FILE_BYTES} bytes")
-    if len(data) < _FIXED.size + 8:
-        if not data.startswith(MAGIC[: len(data)]) or not data:
+def _check_fixed(data: bytes) -> tuple[int, str, int]:
+    """Magic, version, reserved byte and coder of the first 16 bytes: ``(version, coder, header length)``."""
+    if len(data) < _FIXED.size:
+        if not data or not MAGIC.startswith(data[:8]):
             raise FormatError("not a .dlc file (bad magic)")
         raise FormatError(f"truncated .dlc file ({len(data)} bytes)")
     magic, version, coder_id, reserved, header_len = _FIXED.unpack_from(data)
@@ -172,18 +177,90 @@ def _front(data: bytes, max_cells: int) -> tuple[int, str, tuple[int, float, Hea
         raise FormatError("not a .dlc file (bad magic)")
     if version not in READ_VERSIONS:
         raise FormatError(f".dlc format version {version} is not supported (this dlcalc reads versions 1 and {FORMAT_VERSION})")
-    if coder_id not in _CODER_NAMES or reserved != 0:
+    if reserved != 0:
+        raise FormatError(f"the reserved byte of the .dlc file is {reserved}, not 0")
+    if coder_id not in _CODER_NAMES:
         raise FormatError(f"unknown coder id {coder_id} in .dlc file")
+    return version, _CODER_NAMES[coder_id], header_len
+
+
+def _parse_header(raw: bytes, max_cells: int, version: int) -> tuple[int, float, HeadSet]:
+    try:
+        header = strict_json_loads(raw.decode("utf-8"), "the .dlc header", detail=False)
+    except UnicodeDecodeError:
+        raise FormatError("the .dlc header is not valid JSON") from None
+    return _check_header(header, max_cells, version)
+
+
+def _front(data: bytes, max_cells: int) -> tuple[int, str, tuple[int, float, HeadSet], int]:
+    """Checks up to the header: ``(version, coder, (depth, eps, heads), offset of the section count)``."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FormatError(f"file is larger than {MAX_FILE_BYTES} bytes")
+    if len(data) < _FIXED.size + 8:
+        _check_fixed(bytes(data[: _FIXED.size]))
+        raise FormatError(f"truncated .dlc file ({len(data)} bytes)")
+    version, coder, header_len = _check_fixed(bytes(data[: _FIXED.size]))
     if zlib.crc32(memoryview(data)[:-4]) != struct.unpack(">I", data[-4:])[0]:
         raise FormatError("checksum mismatch: the .dlc file is corrupt or truncated")
     pos = _FIXED.size
     if header_len > MAX_HEADER_BYTES or pos + header_len + 4 > len(data) - 4:
         raise FormatError(f"header length {header_len} runs past the end of the file")
-    try:
-        header = json.loads(bytes(data[pos : pos + header_len]).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise FormatError("the .dlc header is not valid JSON") from None
-    return version, _CODER_NAMES[coder_id], _check_header(header, max_cells, version), pos + header_len
+    return version, coder, _parse_header(bytes(data[pos : pos + header_len]), max_cells, version), pos + header_len
+
+
+def read_stream(
+    read: Callable[[int], bytes], max_cells: int | None = None, budget: Budget | None = None, limit: int = MAX_FILE_BYTES
+) -> list[bytes]:
+    """The ``.dlc`` files of a stream (one, or several back to back), read incrementally.
+
+    ``read(n)`` returns up to ``n`` bytes (fewer only at the end).  Each file's
+    fixed fields are checked after its first 16 bytes, its header and section
+    table against the class they name before its sections are read, so a stream
+    that is no ``.dlc`` file (``/dev/zero``, a large pipe, a sparse file) is
+    refused at once and a lying header before its payload is read.  Each file is
+    then complete; :func:`read_container` checks the rest (checksum, padding,
+    the cost of decoding it).
+    """
+    budget = Budget.of(budget, max_cells=max_cells)
+    files: list[bytes] = []
+    while True:
+        fixed = read(_FIXED.size)
+        if not fixed and files:
+            return files
+        where = f" (file {len(files) + 1} of the stream)" if files else ""
+        try:
+            version, coder, header_len = _check_fixed(fixed)
+            if header_len > MAX_HEADER_BYTES:
+                raise FormatError(f"header length {header_len} is over the limit of {MAX_HEADER_BYTES} bytes")
+            header_raw = _read_exactly(read, header_len + 4, "header")
+            (n_sections,) = struct.unpack_from(">I", header_raw, header_len)
+            if n_sections > MAX_HEADS:
+                raise FormatError(f"the .dlc file lists {n_sections} sections, more than {MAX_HEADS}")
+            depth, eps, heads = _parse_header(header_raw[:header_len], budget.max_cells, version)
+            qclass = QuantizedClass(depth, heads, eps)
+            Cost(phases=[decode_steps(qclass, coder)]).check(budget, "decoding this .dlc file")
+            want = expected_sections(qclass, coder, version)
+            if n_sections != want.size:
+                raise FormatError(f"{coder} file lists {n_sections} sections, its class needs {want.size}")
+            table = _read_exactly(read, 8 * n_sections, "section table")
+            got = np.frombuffer(table, dtype=">u8").astype(object)
+            for i, (g, w) in enumerate(zip(got, want)):
+                if g != w:
+                    raise FormatError(f"section {i} holds {g} bits, the class's level cost is {int(w)}")
+            size = _FIXED.size + len(header_raw) + len(table) + sum((int(b) + 7) // 8 for b in want) + 4
+            if size > limit:
+                raise FormatError(f"the .dlc file needs {size} bytes, over the limit of {limit}")
+            rest = _read_exactly(read, size - _FIXED.size - len(header_raw) - len(table), "sections")
+        except FormatError as exc:
+            raise FormatError(f"{exc}{where}") from None
+        files.append(fixed + header_raw + table + rest)
+
+
+def _read_exactly(read: Callable[[int], bytes], n: int, what: str) -> bytes:
+    data = read(n)
+    if len(data) != n:
+        raise FormatError(f"truncated .dlc file ({what})")
+    return data
 
 
 def peek_class(data: bytes, max_cells: int | None = None) -> tuple[str, QuantizedClass]:
@@ -250,12 +327,14 @@ def _check_padding(sections: np.ndarray, bits: np.ndarray, nbytes: np.ndarray) -
 def _check_header(header, max_cells: int, version: int) -> tuple[int, float, HeadSet]:
     if not isinstance(header, dict):
         raise FormatError("the .dlc header is not a JSON object")
+    extra = sorted(set(header) - HEADER_KEYS, key=str)
+    if extra:
+        raise FormatError(f"unknown key {short_text(extra[0])} in the .dlc header (it holds depth, eps, heads and family)")
     depth, eps = header.get("depth"), header.get("eps")
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 0:
-        raise FormatError(f"header depth must be a non-negative integer, got {depth!r}")
+    if type(depth) is not int or depth < 0:
+        raise FormatError(f"header depth must be a non-negative integer, got {short_text(depth)}")
     check_depth_budget(depth, max_cells, "header depth")
-    if isinstance(eps, bool) or not isinstance(eps, (int, float)) or not math.isfinite(eps) or eps <= 0:
-        raise FormatError(f"header eps must be a finite number > 0, got {eps!r}")
+    eps = positive_float(eps, "header eps")  # a 310-digit integer is named as overflowing
     family, heads_raw = header.get("family"), header.get("heads")
     try:
         fam = None
@@ -274,7 +353,7 @@ def _check_header(header, max_cells: int, version: int) -> tuple[int, float, Hea
         heads = HeadSet(fam, [parse_head_run(h) for h in heads_raw])
         if len(heads) == 0:
             raise FormatError("the header's class has no heads")
-        return depth, float(eps), heads
+        return depth, eps, heads
     except FormatError:
         raise
     except DlcalcError as exc:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import math
 
+from ._numbers import Log2Bits, bits_log2
+
 __all__ = ["plot_rates"]
+
+
+def _log2(bits, floor: float | None = None) -> float | None:
+    """``log2`` of a positive count (exact int or :class:`Log2Bits`); ``floor`` (or None) for 0 and None."""
+    if bits is not None and (isinstance(bits, Log2Bits) or bits > 0):
+        return bits_log2(bits)
+    return floor
 
 
 def plot_rates(target, title: str, eps: list[float], series: dict[str, list], bands: dict[str, tuple[list, list]],
@@ -16,7 +25,7 @@ def plot_rates(target, title: str, eps: list[float], series: dict[str, list], ba
 
     Points are placed by their base-2 logarithms on linear axes labelled in powers of two: the
     same log-log picture, for exact bit counts beyond a float's range and ε down to the
-    smallest double (where ``1/ε`` overflows).
+    smallest double (where ``1/ε`` overflows), and bounds carried by their log2 (``2^(2^1000)`` bits).
 
     Raises ImportError when matplotlib is not installed.
     """
@@ -30,12 +39,12 @@ def plot_rates(target, title: str, eps: list[float], series: dict[str, list], ba
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     colours = {"joint": "tab:blue", "separate": "tab:red"}
     for name, (lo, hi) in bands.items():
-        pts = [(xi, math.log2(max(a, 0.5)), math.log2(b)) for xi, a, b in zip(x, lo, hi) if b and b > 0]
+        pts = [(xi, _log2(a, -1.0), _log2(b)) for xi, a, b in zip(x, lo, hi) if _log2(b) is not None]
         if pts:
             ax.fill_between([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts],
                             color=colours.get(name, "grey"), alpha=0.15, label=f"{name} bounds")
     for name, ys in series.items():
-        pts = [(xi, math.log2(y)) for xi, y in zip(x, ys) if y is not None and y > 0]
+        pts = [(xi, _log2(y)) for xi, y in zip(x, ys) if _log2(y) is not None]
         if not pts:
             continue
         base = name.removesuffix(" network")

@@ -218,6 +218,7 @@ def test_outputs_are_atomic(tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(os, "replace", interrupted)
+    monkeypatch.setattr(os, "link", interrupted)  # a new file is linked into place, an old one replaced
     result = CliRunner().invoke(cli, ["build", "-d", "3", "--head", "walsh:1", "-o", str(target)])
     assert result.exit_code != 0
     assert list(tmp_path.iterdir()) == []

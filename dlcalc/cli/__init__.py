@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import io
 import os
 import sys
 
@@ -17,7 +19,28 @@ __all__ = ["cli", "main"]
 class DlcalcGroup(click.Group):
     """A click group that turns library errors into one-line messages with exit code 2,
     Ctrl-C into one line and exit code 130 (as shells expect; a progress bar clears itself
-    on the way out), and ends quietly when the reader of a pipe goes away."""
+    on the way out), ends quietly when the reader of a pipe goes away, and reports a stream
+    it cannot write (``--help >/dev/full``, a closed stdout) in one line instead of a traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        _guard_std_streams()
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            code = code if isinstance(code, int) and not isinstance(code, bool) else 0
+        except click.ClickException as exc:
+            with contextlib.suppress(OSError, ValueError):  # stderr itself may be unwritable
+                exc.show()
+            code = exc.exit_code
+        except click.exceptions.Abort:
+            _echo_err("Aborted!")
+            code = 1
+        except SystemExit as exc:  # a closed pipe (below), or sys.exit() inside click
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except OSError as exc:  # click writing help or an error message
+            code = 0 if exc.errno == errno.EPIPE else _stream_error(exc)
+        sys.exit(_flush_stdout(code))
 
     def invoke(self, ctx: click.Context):
         try:
@@ -37,10 +60,75 @@ class DlcalcGroup(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
+class _ClosedStream:
+    """Stands in for a standard stream that was closed when dlcalc started: writing to it fails."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, data) -> int:
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
+def _guard_std_streams() -> None:
+    """Closed standard streams: keep descriptors 0-2 taken (files opened later never land there),
+    and let writes to a closed stdout fail with a one-line error; a closed stdin is reported by the reader."""
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            os.open(os.devnull, os.O_RDWR)  # the lowest free descriptor: fd itself
+    if sys.stdout is None:
+        sys.stdout = _ClosedStream("stdout")
+    if sys.stderr is None:  # messages are lost, never sent to stdout instead
+        sys.stderr = open(os.devnull, "w")
+
+
+def _echo_err(message: str) -> None:
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        click.echo(message, err=True)
+
+
+def _stream_error(exc: OSError) -> int:
+    """A standard stream could not be written: one line on stderr (if it works), exit code 1."""
+    _echo_err(f"Error: cannot write the output: {exc.strerror or exc}")
+    _silence_stdout()
+    return 1
+
+
+def _flush_stdout(code: int) -> int:
+    """Flush stdout before exit, so that a full disk or a closed pipe is reported (or ignored) here,
+    not as a traceback while the interpreter shuts down."""
+    try:
+        if sys.stdout is not None:
+            sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            _silence_stdout()
+        else:
+            return _stream_error(exc) if code == 0 else code
+    return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at devnull so that the final flush at exit stays silent."""
+    with contextlib.suppress(OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
 def _quiet_pipe() -> None:
-    # stdout's reader has gone: point stdout at devnull so the final flush stays silent
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    # stdout's reader has gone: the command ends quietly with exit code 0
+    _silence_stdout()
     sys.exit(0)
 
 

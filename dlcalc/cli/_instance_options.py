@@ -9,7 +9,6 @@ into one :class:`InstanceSpec` passed as ``spec``; :func:`budget_options` turns
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,62 +18,14 @@ from .. import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, DEFAULT_MAX_MEMORY, Budget, 
 from .._errors import FormatError
 from .._headset import FAMILY_NAMES, Family, HeadSet
 from .._heads import parse_head_run
-from .._instance import MAX_INSTANCE_BYTES
+from .._instance import MAX_INSTANCE_BYTES, MAX_SEED, check_depth_budget
+from .._numbers import strict_json_loads
 from ._common import InputError
 from ._files import read_input
 from ._output import format_head, format_number
-from ._params import NumberType
+from ._params import ByteSizeType, CountType, IntType, NumberType
 
 DEFAULT_INSTANCE = {"family": "walsh-all", "beta": 1.0, "depth": 10, "seed": 0}
-
-
-class ByteSizeType(click.ParamType):
-    """A byte count: ``4GiB``, ``512MiB``, ``1e9`` or a plain integer."""
-
-    name = "bytes"
-    _UNITS = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
-              "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        text = str(value).strip().lower().replace(" ", "")
-        number = text.rstrip("abcdefghijklmnopqrstuvwxyz")
-        unit = text[len(number):]
-        try:
-            amount = float(number) * self._UNITS[unit]
-        except (ValueError, KeyError):
-            self.fail(f"{value!r} is not a size such as 4GiB, 512MiB or 1e9", param, ctx)
-        if not 1 <= amount < 2**63:
-            self.fail(f"{value!r} must be at least one byte", param, ctx)
-        return int(amount)
-
-
-class CountType(click.ParamType):
-    """A positive count: ``67108864``, ``2^26`` or ``1e9``."""
-
-    name = "count"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, int):
-            return value
-        text = str(value).strip()
-        try:
-            if "^" in text:
-                base, _, exp = text.partition("^")
-                amount = int(base) ** int(exp)
-            elif text.isdigit():
-                amount = int(text)
-            else:
-                amount = float(text)
-                if not amount.is_integer():
-                    raise ValueError
-                amount = int(amount)
-        except (ValueError, OverflowError):
-            self.fail(f"{value!r} is not a count such as 67108864, 2^26 or 1e9", param, ctx)
-        if not 1 <= amount < 2**63:
-            self.fail(f"{value!r} must be between 1 and 2^63 - 1", param, ctx)
-        return amount
 
 
 def budget_options(f: Callable) -> Callable:
@@ -114,18 +65,20 @@ class InstanceSpec:
         if self.path is not None:
             if self.heads or self.family or self.depth is not None or self.seed is not None or self.beta is not None:
                 raise InputError("give either an INSTANCE file or inline options (--depth/--seed/--head/--family/--beta), not both")
-            data = read_input(self.path, MAX_INSTANCE_BYTES, "instance")
+            data = read_input(self.path, MAX_INSTANCE_BYTES, "instance", starts_with=b"{")
+            name = "stdin" if self.path == "-" else self.path
             try:
-                parsed = json.loads(data)
-            except (ValueError, RecursionError):
-                raise FormatError(f"instance {self.path}: not valid JSON") from None
+                parsed = strict_json_loads(data, f"instance {name}")
+            except DlcalcError as exc:
+                raise FormatError(str(exc)) from None
             if isinstance(parsed, dict) and isinstance(parsed.get("instance"), dict) and "dlcalc" not in parsed:
                 parsed = parsed["instance"]  # a command's JSON output carries its instance
             try:
                 return Instance.from_dict(parsed, max_cells=max_cells)
             except DlcalcError as exc:
-                raise type(exc)(f"instance {self.path}: {exc}") from None
+                raise type(exc)(f"instance {name}: {exc}") from None
         depth = DEFAULT_INSTANCE["depth"] if self.depth is None else self.depth
+        check_depth_budget(depth, max_cells)  # before a family is made for that depth
         return Instance.build(depth, self.head_set(depth),
                               seed=DEFAULT_INSTANCE["seed"] if self.seed is None else self.seed, max_cells=max_cells)
 
@@ -152,8 +105,9 @@ def instance_options(f: Callable) -> Callable:
 
     opts = [
         click.argument("instance", required=False, metavar="[INSTANCE]"),
-        click.option("--depth", "-d", type=click.IntRange(min=0), default=None, help="Depth D of the shared feature [default: 10]."),
-        click.option("--seed", "-s", type=click.IntRange(min=0), default=None, help="Seed of the flip bits [default: 0]."),
+        click.option("--depth", "-d", type=IntType(min=0), default=None, help="Depth D of the shared feature [default: 10]."),
+        click.option("--seed", "-s", type=IntType(min=0, max=MAX_SEED), default=None,
+                     help="Seed of the flip bits, below 2^128 [default: 0]."),
         click.option(
             "--head", "heads", multiple=True, metavar="SPEC",
             help="Head spec, repeatable: walsh:5, walsh:1-63, sawtooth:0-4@0.25.",

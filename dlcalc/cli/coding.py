@@ -12,7 +12,7 @@ import os
 import click
 
 from .. import CODER_NAMES, DlcalcError, decode, run_coder, verify
-from .._container import MAX_FILE_BYTES, peek_class, split_containers
+from .._container import peek_class, read_stream
 from .._codec import CoderResult, Verification, instance_reference
 from .._bounds import gain_ratio
 from .._cost import Cost, decode_steps, export_step, feature_step, pipeline_phase, verify_step
@@ -20,11 +20,11 @@ from .._export import write_csv_export, write_npz_export
 from .._quantize import GroupQuantization, QuantizedClass, RequirementSet
 from .._span import levels_of
 from ._common import InputError, VerificationFailed
-from ._files import announce, atomic_output, check_output, force_option, read_input, write_output
+from ._files import announce, atomic_output, check_output, force_option, open_input, write_outputs
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import (Column, emit, emit_all, format_bounds, format_eps, format_error, format_head, format_number, format_option,
                       progress, Report)
-from ._params import NumberType
+from ._params import IntType, NumberType
 
 eps_option = click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7).")
 
@@ -204,8 +204,8 @@ def encode(spec, eps, coder, output, force, budget, fmt):
     Cost([feature_step(inst.depth)], [pipeline_phase(qclass, coders)]).check(budget, f"encode at ε = {format_eps(eps)}")
     with progress(1 + len(coders), "encode") as advance:
         results = run_pipeline(inst, qclass, coders, budget, advance)
-    for c, path in targets.items():
-        write_output(path, results[c].data, force)
+    write_outputs([(path, results[c].data) for c, path in targets.items()], force)  # all or none
+    for path in targets.values():
         if path != "-":
             announce(f"wrote {path}")
     records = {c: coder_record(r, inst.depth) for c, r in results.items()}
@@ -234,9 +234,14 @@ def encode(spec, eps, coder, output, force, budget, fmt):
 EXPORT_EXTENSIONS = (".npz", ".csv")
 
 
-def _read_dlcs(path: str, index: int | None = None) -> list[bytes]:
-    """The .dlc files in ``path`` (several when written back to back), or only the ``index``-th (1 = first)."""
-    parts = split_containers(read_input(path, MAX_FILE_BYTES, ".dlc file"))
+def _read_dlcs(path: str, budget, index: int | None = None) -> list[bytes]:
+    """The .dlc files in ``path`` (several when written back to back), or only the ``index``-th (1 = first).
+
+    Read incrementally (:func:`~dlcalc._container.read_stream`): a file that is no .dlc file is
+    refused after its first bytes, a lying header before its sections are read.
+    """
+    with open_input(path, ".dlc file") as src:
+        parts = _about(path, read_stream, src.read, budget=budget)
     if index is not None:
         if index > len(parts):
             raise InputError(f"--index {index}: {_name(path)} holds {len(parts)} .dlc file{'s' if len(parts) > 1 else ''}")
@@ -277,7 +282,7 @@ def _decode_costs(parts: list[bytes], budget, export: bool = False, verify_depth
     return Cost([feature_step(verify_depth)] if verify_depth is not None else [], phases)
 
 
-index_option = click.option("--index", type=click.IntRange(min=1), default=None, metavar="N",
+index_option = click.option("--index", type=IntType(min=1), default=None, metavar="N",
                             help="Only the N-th .dlc file of a stream of several (1 = first; encode --coder both "
                                  "-o - writes the joint file, then the separate one).")
 
@@ -303,7 +308,7 @@ def decode_cmd(dlc, output, index, force, budget, fmt):
     """
     if output is not None:
         check_output(output, force, "-o", EXPORT_EXTENSIONS)
-    parts = _read_dlcs(dlc, index)
+    parts = _read_dlcs(dlc, budget, index)
     if output is not None and len(parts) > 1:
         raise InputError(f"{_name(dlc)} holds {len(parts)} .dlc files back to back; export one with --index 1 … {len(parts)}")
     cost = _about(dlc, _decode_costs, parts, budget, export=output is not None)
@@ -361,7 +366,7 @@ def verify_cmd(instance, dlc, index, budget, fmt):
     from ._instance_options import InstanceSpec
 
     inst = InstanceSpec(path=instance).load(budget)
-    parts = _read_dlcs(dlc, index)
+    parts = _read_dlcs(dlc, budget, index)
     _about(dlc, _decode_costs(parts, budget, verify_depth=inst.depth).check, budget, "verifying")
     reports, failures = [], []
     with progress(2 * len(parts), "verify") as advance:

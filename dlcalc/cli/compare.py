@@ -20,7 +20,7 @@ from ._files import announce, check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import (Column, emit, format_bounds, format_eps, format_error, format_number, format_option, progress, Report,
                       stream_row)
-from ._params import eps_values, EpsListType, NumberType, SweepType
+from ._params import IntType, eps_values, EpsListType, NumberType, SweepType
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
 RECORD_KEYS = ("payload_bits", "file_bits", "lower_bound_bits", "upper_bound_bits", "max_error", "verified")
@@ -259,7 +259,7 @@ BOUNDS_COLUMNS = [
 @click.option("--head", "heads", multiple=True, metavar="SPEC", help="Head spec, repeatable (walsh:1-63, sawtooth:0-4@0.5).")
 @click.option("--family", type=click.Choice(FAMILY_NAMES), default=None, help="A family with all its heads [default: walsh-all].")
 @click.option("--beta", type=NumberType(), default=None, help="Decay of the family's amplitudes [default: 1].")
-@click.option("--depth", "-d", type=click.IntRange(min=0), default=None,
+@click.option("--depth", "-d", type=IntType(min=0), default=None,
               help="Mask levels above this depth [default: large enough, the family unbounded].")
 @eps_list_option
 @sweep_option
