@@ -218,7 +218,7 @@ def _count_at_least(beta: float, eps: float, q: int, upper: int, ell: float) -> 
     """How many heads have precision ``>= q``, i.e. ``2^(-βk) > ε 2^(q-1)`` (at most ``upper``)."""
     guess = (ell - q + 1) / beta
     if guess >= 2**53:  # float run ends: exact to the rounding of the result itself
-        return min(upper, math.ceil(guess))
+        return upper if guess >= upper else min(upper, math.ceil(guess))
     return _count_above(beta, math.ldexp(eps, q - 1), upper, "sawtooth-all")
 
 

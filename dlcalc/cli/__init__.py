@@ -29,9 +29,11 @@ class DlcalcGroup(click.Group):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = code if isinstance(code, int) and not isinstance(code, bool) else 0
+        except click.exceptions.NoArgsIsHelpError as exc:  # plain `dlcalc`: the help, as --help gives it
+            click.echo(exc.format_message())
+            code = 0
         except click.ClickException as exc:
-            with contextlib.suppress(OSError, ValueError):  # stderr itself may be unwritable
-                exc.show()
+            _echo_err(_one_line(exc))
             code = exc.exit_code
         except click.exceptions.Abort:
             _echo_err("Aborted!")
@@ -41,6 +43,14 @@ class DlcalcGroup(click.Group):
         except OSError as exc:  # click writing help or an error message
             code = 0 if exc.errno == errno.EPIPE else _stream_error(exc)
         sys.exit(_flush_stdout(code))
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:  # --help and --version print here
+            return super().make_context(info_name, args, parent, **extra)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                _quiet_pipe()
+            raise
 
     def invoke(self, ctx: click.Context):
         try:
@@ -90,7 +100,16 @@ def _guard_std_streams() -> None:
         sys.stderr = open(os.devnull, "w")
 
 
-def _echo_err(message: str) -> None:
+def _one_line(exc: click.ClickException) -> str:
+    """The error as one line: ``Error: ...``, a usage error with a pointer to the command's help."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError) and ctx is not None:
+        message += f" (see '{ctx.command_path} --help')"
+    return f"Error: {message}"
+
+
+def _echo_err(message: str) -> None:  # stderr itself may be unwritable: the message is then lost
     with contextlib.suppress(OSError, ValueError, AttributeError):
         click.echo(message, err=True)
 

@@ -97,16 +97,30 @@ class SweepType(click.ParamType):
         if not (a > 0 and b > 0):
             self.fail("sweep ends must be > 0", param, ctx)
         hi, lo = max(a, b), min(a, b)
-        la, lb = math.log2(hi), math.log2(lo)
-        if len(parts) == 2 and la.is_integer() and lb.is_integer():
-            return [math.ldexp(1.0, e) for e in range(int(la), int(lb) - 1, -1)]
+        if len(parts) == 2 and _power_of_two(hi) is not None and _power_of_two(lo) is not None:
+            return [math.ldexp(1.0, e) for e in range(_power_of_two(hi), _power_of_two(lo) - 1, -1)]
         try:
             n = parse_integer(parts[2], "sweep count", 1, 100_000) if len(parts) == 3 else 20
         except DlcalcError as exc:
             self.fail(str(exc), param, ctx)
         if n == 1:
             return [hi]
-        return [2.0 ** (la + (lb - la) * i / (n - 1)) for i in range(n)]
+        la, lb = math.log2(hi), math.log2(lo)
+        inner = [_clamped_power(la + (lb - la) * i / (n - 1), lo, hi) for i in range(1, n - 1)]
+        return [hi, *inner, lo]
+
+
+def _power_of_two(x: float) -> int | None:
+    """``e`` if ``x = 2^e`` exactly, else None (``log2`` rounds near the ends of the float range)."""
+    mantissa, exponent = math.frexp(x)
+    return exponent - 1 if mantissa == 0.5 else None
+
+
+def _clamped_power(log2: float, lo: float, hi: float) -> float:
+    try:
+        return min(max(2.0**log2, lo), hi)
+    except OverflowError:
+        return hi
 
 
 class CountType(click.ParamType):

@@ -1,0 +1,137 @@
+"""Family bounds at any β and ε (THEORY §5): exact where small, log2 beyond, bounded work always.
+
+Oracles: the requirement sets listed vector by vector and reduced over GF(2)
+(:func:`reduce_basis`), per-head exact integer sums, and the closed forms of
+THEORY §5 written out here.
+"""
+
+import math
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from dlcalc import Head, RequirementSet, precision_for, quantize_heads, reduce_basis
+from dlcalc import _bounds
+from dlcalc._bounds import family_bounds, sawtooth_all_heads, walsh_all_levels
+from dlcalc._numbers import Log2Bits, Log2Value, bits_log2
+from dlcalc._span import interval_star_cost
+
+
+def listed_cost(req: RequirementSet, depth) -> int:
+    """The level cost from the listed, masked vectors: the definition of THEORY §5."""
+    return sum(1 << (t - 1) for t in reduce_basis(req.masked_vectors(depth)))
+
+
+def sawtooth_oracle(beta, eps, depth):
+    """(joint lower, joint upper, separate lower, separate upper) of the listed sawtooth-all heads."""
+    heads = []
+    k = 0
+    while (depth is None or k <= depth) and 2.0 ** (-beta * k) > eps:
+        heads.append(Head("sawtooth", k, 2.0 ** (-beta * k)))
+        k += 1
+    quants = quantize_heads(heads, eps)
+    joint_up = RequirementSet.union_all(q.requirement for q in quants)
+    joint_low = RequirementSet.union_all(q.lower_requirement for q in quants)
+    return (listed_cost(joint_low, depth), listed_cost(joint_up, depth),
+            sum(listed_cost(q.lower_requirement, depth) for q in quants), sum(listed_cost(q.requirement, depth) for q in quants))
+
+
+def as_tuple(b):
+    return (b.joint_lower_bits, b.joint_upper_bits, b.separate_lower_bits, b.separate_upper_bits)
+
+
+@pytest.mark.parametrize("beta", [0.3, 0.7, 1.0, 1.3, 3.0])
+@pytest.mark.parametrize("depth", [None, 0, 3, 9])
+def test_sawtooth_all_equals_the_listed_heads(beta, depth):
+    for eps in [0.9, 0.3, 2**-5, 0.011, 1e-4]:
+        assert as_tuple(family_bounds("sawtooth-all", beta, eps, depth)) == sawtooth_oracle(beta, eps, depth)
+
+
+@pytest.mark.parametrize("beta", [0.05, 0.3, 0.7])
+@pytest.mark.parametrize("depth", [None, 12, 40])
+def test_run_sums_and_log_forms_match_exact_sums(beta, depth, monkeypatch):
+    """Force the paths taken for huge families (one-interval joint costs, float sums of runs) on small ones."""
+    eps = 2.0**-30
+    exact = sawtooth_oracle(beta, eps, depth)
+    monkeypatch.setattr(_bounds, "EXACT_HEADS", 4)
+    monkeypatch.setattr(_bounds, "EXACT_BITS_LIMIT", 16)
+    got = as_tuple(family_bounds("sawtooth-all", beta, eps, depth))
+    for g, want in zip(got, exact):
+        if want < 1 << 16:
+            assert g == want
+        else:
+            assert isinstance(g, Log2Bits) and g.log2 == pytest.approx(math.log2(want), rel=1e-12)
+
+
+def test_many_heads_against_a_per_head_sum():
+    """10,000 heads (β = 0.01, ε = 2^-100): the run sums, exactly, against per-head integers."""
+    beta, eps = 0.01, 2.0**-100
+    stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
+    assert len(stars) == 10_000
+    separate = sum(((1 << p) - 1) << k for k, p in stars)  # THEORY §5: 2^k (2^p - 1) per head
+    b = family_bounds("sawtooth-all", beta, eps)
+    assert b.separate_upper_bits == separate and b.joint_upper_bits == interval_star_cost(stars)
+
+
+def test_walsh_all_in_log_form():
+    # β = 1e-300, ε = 1/4: the heads of top t survive while β(t-1) < 2, M = 2e300 levels
+    b = family_bounds("walsh-all", 1e-300, 0.25)
+    assert b.joint_upper_bits == b.joint_lower_bits == Log2Bits(2e300)
+    assert b.separate_upper_bits.log2 == pytest.approx(4e300, rel=1e-15)
+    assert b.gain == Log2Value(b.separate_upper_bits.log2 - 2e300)
+    # β = 0.5, ε = 1e-300: M = ceil(2 log2(1e300)) = 1994; separate (4^M - 1)/3 has 3987 bits: exact
+    b = family_bounds("walsh-all", 0.5, 1e-300)
+    assert b.joint_upper_bits == 2**1994 - 1 and b.separate_upper_bits == (4**1994 - 1) // 3
+    assert b.gain == round(Fraction((4**1994 - 1) // 3, 2**1994 - 1))  # beyond a double: the nearest integer
+    # ε = 5e-324 (1/ε overflows a float): M = 1074 at β = 1
+    assert walsh_all_levels(1.0, 5e-324) == 1074
+    assert family_bounds("walsh-all", 1.0, 5e-324).joint_upper_bits == 2**1074 - 1
+
+
+def test_sawtooth_all_at_tiny_beta():
+    # β = 1e-300, ε = 1/4: p_k = 2 while 2^-βk > 1/2 (k < 1e300), then 1 up to k < 2e300
+    b = family_bounds("sawtooth-all", 1e-300, 0.25)
+    assert b.joint_upper_bits.log2 == pytest.approx(2e300, rel=1e-15)
+    assert b.joint_lower_bits.log2 == pytest.approx(1e300, rel=1e-15)
+    assert b.separate_upper_bits.log2 == pytest.approx(2e300, rel=1e-15)
+    assert b.gain == pytest.approx(1.0)
+    capped = family_bounds("sawtooth-all", 1e-300, 0.25, depth=100)  # 101 heads, masked at level 100
+    assert capped.joint_upper_bits == 2**100 - 1
+
+
+def test_work_is_bounded_by_the_precisions_not_the_heads(monkeypatch):
+    calls = []
+    real = _bounds._amplitude
+    monkeypatch.setattr(_bounds, "_amplitude", lambda beta, j: calls.append(j) or real(beta, j))
+    for name in ("walsh-all", "sawtooth-all"):
+        for beta in (1e-300, 1e-3, 0.25):
+            family_bounds(name, beta, 5e-324)
+    assert len(calls) < 200_000
+
+
+def test_beta_too_small_to_count_is_refused():
+    from dlcalc import SpecError
+
+    with pytest.raises(SpecError, match="2\\^1020 heads"):
+        family_bounds("walsh-all", 5e-324, 0.25)
+    assert family_bounds("walsh-all", 5e-324, 0.25, depth=10).joint_upper_bits == 2**10 - 1
+
+
+vectors = st.frozensets(st.integers(1, 2**9 - 1), max_size=4)
+stars = st.frozensets(st.tuples(st.integers(0, 8), st.integers(0, 6)), max_size=4)
+
+
+@given(vectors, stars, st.sampled_from([None, 0, 1, 2, 3, 5, 7, 10]))
+def test_mixed_level_cost_without_listing(vecs, strs, depth):
+    req = RequirementSet(vecs, strs)
+    assert req.level_cost(depth) == listed_cost(req, depth)
+
+
+def test_bounds_of_huge_heads_mixed_with_walsh_stay_cheap():
+    """sawtooth stars of precision ~2000 next to a Walsh head: listed, they would be 10^8 vectors."""
+    heads = [Head("sawtooth", k, 1e300) for k in range(0, 60_000, 1_000)] + [Head("walsh", 7)]
+    b = _bounds.heads_bounds(heads, 5e-324)
+    assert isinstance(b.joint_upper_bits, Log2Bits) and isinstance(b.separate_upper_bits, Log2Bits)
+    assert bits_log2(b.joint_upper_bits) <= bits_log2(b.separate_upper_bits)

@@ -1,0 +1,502 @@
+"""Hostile input gets an answer or a one-line refusal: the examples, one test each, and the output-file rules.
+
+Exit codes: 0 an answer, 2 a one-line refusal, 3 a failed verification (README).
+Subprocess tests run the real interpreter under a memory cap and a time cap.
+"""
+
+import errno
+import json
+import os
+import resource
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dlcalc import Instance, encode, parse_heads
+from dlcalc._container import MAGIC
+from dlcalc.cli import cli
+
+#: Address-space cap of every subprocess (the tool needs about 300 MiB for these inputs).
+MEMORY_CAP = 1 << 30
+#: Time cap of every subprocess, generous for a loaded 2-core machine.
+TIME_CAP = 60
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(cli, [str(a) for a in args], input=input)
+
+
+def check_clean(result, codes=(0, 2, 3)):
+    """Exit code in ``codes``, no traceback, and exactly one line on stderr for a refusal."""
+    assert result.exit_code in codes, (result.exit_code, result.stderr, result.exception)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.stderr
+    if result.exit_code == 2:
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("Error: "), result.stderr
+    return result
+
+
+def refused(*args, match=None, input=None):
+    result = check_clean(invoke(*args, input=input), codes=(2,))
+    if match:
+        assert match in result.stderr, result.stderr
+    return result
+
+
+def answered(*args, input=None):
+    return check_clean(invoke(*args, input=input), codes=(0,))
+
+
+def limits():
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def run_capped(args, **kwargs) -> subprocess.CompletedProcess:
+    """The real command in a child under the memory and time caps."""
+    kwargs.setdefault("capture_output", True)
+    return subprocess.run([sys.executable, "-m", "dlcalc", *map(str, args)], preexec_fn=limits, env=ENV,
+                          timeout=TIME_CAP, **kwargs)
+
+
+def assert_clean_process(proc, codes=(0, 2, 3)):
+    err = proc.stderr.decode() if isinstance(proc.stderr, bytes) else proc.stderr
+    assert proc.returncode in codes, (proc.returncode, err)
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    if proc.returncode == 2:
+        assert err.count("\n") == 1, err
+
+
+def reseal(body: bytes) -> bytes:
+    return body + struct.pack(">I", zlib.crc32(body))
+
+
+def with_header(data: bytes, raw: bytes) -> bytes:
+    """The .dlc file with another header, and a recomputed checksum (so a deeper check must catch it)."""
+    (hlen,) = struct.unpack_from(">I", data, 12)
+    return reseal(data[:12] + struct.pack(">I", len(raw)) + raw + data[16 + hlen : -4])
+
+
+DLC = encode(Instance.build(4, parse_heads("walsh:1-5") + parse_heads("sawtooth:0-1@0.5"), seed=1), 0.25, "joint")
+INSTANCE = Instance.build(3, parse_heads("walsh:1-3") + parse_heads("sawtooth:1@0.5"), seed=2).to_dict()
+
+
+# ----------------------------------------------------------------------------- huge integers where a float is expected
+
+
+def test_dlc_header_eps_of_310_digits():
+    raw = b'{"depth":4,"eps":1' + b"0" * 309 + b',"heads":["walsh:1"]}'
+    refused("decode", "-", input=with_header(DLC, raw), match="overflows")
+
+
+@pytest.mark.parametrize("field", ["amplitude", "beta"])
+def test_instance_numbers_of_310_digits(field):
+    doc = json.dumps({**INSTANCE, "family": {"name": "walsh-all", "beta": 1.0}})
+    doc = doc.replace('"amplitude": 1.0', '"amplitude": 1' + "0" * 309, 1) if field == "amplitude" else \
+        doc.replace('"beta": 1.0', '"beta": 1' + "0" * 309)
+    refused("info", "-", input=doc, match="overflows")
+
+
+def test_head_index_of_5000_digits():
+    refused("build", "--head", "walsh:" + "9" * 5000, match="5000 digits")
+    refused("bounds", "--head", "sawtooth:" + "9" * 5000, match="5000 digits")
+
+
+# ----------------------------------------------------------------------------- exact values converted for output
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "ndjson", "csv"])
+def test_walsh_all_half_beta_at_1e_minus_300(fmt):
+    result = answered("bounds", "--family", "walsh-all", "--beta", "0.5", "--eps", "1e-300", "--format", fmt)
+    if fmt == "json":
+        row = json.loads(result.stdout)["rows"][0]
+        m = 1994  # ceil(log2(1e300) / 0.5)
+        assert row["joint_upper_bits"] == 2**m - 1 and row["separate_upper_bits"] == (4**m - 1) // 3
+        assert row["gain"] == round(Fraction((4**m - 1) // 3, 2**m - 1))  # beyond a double: the nearest integer
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "ndjson", "csv"])
+def test_sawtooth_15000_beyond_the_int_to_str_limit(fmt):
+    result = answered("bounds", "--head", "sawtooth:15000", "--eps", "0.5", "--format", fmt)
+    if fmt == "json":  # one head at p = 1: 2^15000 (2^1 - 1) bits, lower bound 0 (p - 1 = 0)
+        row = json.loads(result.stdout)["rows"][0]
+        assert row["joint_upper_bits"] == {"log2_bits": 15000.0} and row["joint_lower_bits"] == 0
+    if fmt == "csv":
+        assert "2^15000.0" in result.stdout
+    if fmt == "table":
+        assert "2^15000" in result.stdout
+
+
+def test_readme_sweep_with_a_plot(tmp_path):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "rates.png"
+    for beta in ("1", "0.5"):
+        answered("bounds", "--family", "walsh-all", "--beta", beta, "--eps-sweep", "1e-1:1e-300:200", "--plot", plot, "--force")
+        assert plot.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_gram_entries_beyond_floats(fmt):
+    result = answered("info", "--depth", "3", "--head", "walsh:1@1e200", "--head", "sawtooth:0@1e200", "--format", fmt)
+    if fmt == "json":
+        out = json.loads(result.stdout)  # <w1, w1> = a^2 ≈ 1e400; <s0, w1> = a^2 / 2: nearest integers
+        a = Fraction(1e200)
+        assert out["gram"][0][0] == round(a * a) and out["max_offdiag_gram"] == round(a * a / 2)
+
+
+def test_verify_error_beyond_floats_exits_3(tmp_path):
+    a, b, dlc = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "a.dlc"
+    answered("build", "--depth", "3", "--seed", "1", "--head", "walsh:1-3@1e308", "-o", a)
+    answered("build", "--depth", "3", "--seed", "2", "--head", "walsh:1-3@1e308", "-o", b)
+    answered("encode", a, "--eps", "0.5", "--coder", "joint", "-o", dlc)
+    for fmt in ("table", "json", "csv"):
+        result = check_clean(invoke("verify", b, dlc, "--format", fmt), codes=(3,))
+        assert result.stderr.count("\n") == 1 and "max error 2.001e308" in result.stderr  # 2a = 2e308, rounded up
+    out = json.loads(invoke("verify", b, dlc, "--format", "json").stdout)
+    assert out["verified"] is False and out["max_error"] == 2 * round(Fraction(1e308))  # 2a, exactly
+
+
+@pytest.mark.parametrize("eps", ["5e-324", "2^-1074"])
+def test_smallest_eps(eps):
+    out = json.loads(answered("bounds", "--eps", eps, "--format", "json").stdout)
+    assert out["rows"][0]["joint_upper_bits"] == 2**1074 - 1  # M = 1074 levels at β = 1
+
+
+# ----------------------------------------------------------------------------- loops without a bound
+
+
+@pytest.mark.parametrize("family", ["walsh-all", "sawtooth-all"])
+def test_tiny_beta_answers(family):
+    proc = run_capped(["bounds", "--family", family, "--beta", "1e-300", "--eps", "0.25", "--format", "json"])
+    assert_clean_process(proc, codes=(0,))
+    row = json.loads(proc.stdout)["rows"][0]
+    assert row["joint_upper_bits"]["log2_bits"] == pytest.approx(2e300, rel=1e-15)
+
+
+# ----------------------------------------------------------------------------- whole inputs read before the cheap checks
+
+
+def test_decode_dev_zero_is_named_and_refused_at_once():
+    proc = run_capped(["decode", "/dev/zero"])
+    assert_clean_process(proc, codes=(2,))
+    assert b"/dev/zero" in proc.stderr and b"stdin" not in proc.stderr and b"bad magic" in proc.stderr
+
+
+def test_instance_from_dev_zero_is_refused_at_once():
+    proc = run_capped(["info", "/dev/zero"])
+    assert_clean_process(proc, codes=(2,))
+    assert b"/dev/zero" in proc.stderr
+
+
+@pytest.mark.parametrize("prefix", [b"", MAGIC, DLC[:16]])
+def test_a_gigabyte_pipe_is_not_read(prefix):
+    """1 GiB offered on stdin (after a plausible prefix): refused after the first bytes, under the memory cap."""
+    proc = subprocess.Popen([sys.executable, "-m", "dlcalc", "decode", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, preexec_fn=limits, env=ENV)
+    sent = []
+
+    def feed():
+        chunk = bytes(1 << 20)
+        try:
+            proc.stdin.write(prefix)
+            for _ in range(1024):
+                proc.stdin.write(chunk)
+                sent.append(len(chunk))
+            proc.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    _, err = proc.communicate(timeout=TIME_CAP)
+    writer.join()
+    assert proc.returncode == 2 and err.count(b"\n") == 1 and b"stdin" in err, err
+    assert len(sent) < 1024  # the reader left long before the end
+
+
+def test_sparse_file_with_the_magic(tmp_path):
+    path = tmp_path / "sparse.dlc"
+    with open(path, "wb") as fh:
+        fh.write(DLC[:12] + struct.pack(">I", 30))  # a plausible start
+        fh.truncate(3 << 29)  # 1.5 GiB, sparse
+    proc = run_capped(["decode", path])
+    assert_clean_process(proc, codes=(2,))
+    assert str(path).encode() in proc.stderr
+
+
+def test_instance_size_refused_before_reading(tmp_path):
+    path = tmp_path / "big.json"
+    with open(path, "wb") as fh:
+        fh.write(b"{")
+        fh.truncate(100 << 20)
+    refused("info", path, match="larger than the limit")
+
+
+# ----------------------------------------------------------------------------- header strictness
+
+
+@pytest.mark.parametrize(
+    "raw,match",
+    [(b'{"depth":4,"eps":0.25,"heads":["walsh:1"],"comment":"x"}', "unknown key"),
+     (b'{"depth":4,"eps":0.25,"eps":0.5,"heads":["walsh:1"]}', "duplicate key"),
+     (b'{"depth":4.0,"eps":0.25,"heads":["walsh:1"]}', "depth"),
+     (b'{"depth":4,"eps":NaN,"heads":["walsh:1"]}', "NaN"),
+     (b'{"depth":4,"eps":1e-400,"heads":["walsh:1"]}', "underflows"),
+     (b'{"depth":4,"eps":0.25,"heads":["walsh:\xd9\xa1"]}', "cannot parse"),
+     (b'{"depth":4,"eps":0.25,"heads":["walsh:1_0"]}', "cannot parse")],
+)
+def test_dlc_header_strictness(raw, match):
+    refused("decode", "-", input=with_header(DLC, raw), match=match)
+
+
+def test_reserved_byte_is_named():
+    refused("decode", "-", input=reseal(DLC[:11] + b"\x05" + DLC[12:-4]), match="reserved byte")
+    refused("decode", "-", input=reseal(DLC[:10] + b"\x07" + DLC[11:-4]), match="unknown coder id 7")
+
+
+@pytest.mark.parametrize(
+    "patch,match",
+    [(lambda d: {**d, "comment": "x"}, "unknown key"),
+     (lambda d: {**d, "schema_version": 1.0}, "schema_version"),
+     (lambda d: {**d, "heads": [{**d["heads"][0], "colour": "red"}]}, "unknown key"),
+     (lambda d: {**d, "heads": [{**d["heads"][0], "head": "walsh:2"}]}, "does not match"),
+     (lambda d: {**d, "seed": 1, "flips": "7f"}, "both a seed and flips"),
+     (lambda d: {**d, "seed": 2**128}, "2^128")],
+)
+def test_instance_strictness(patch, match):
+    refused("info", "-", input=json.dumps(patch(INSTANCE)), match=match)
+
+
+def test_duplicate_instance_key():
+    text = json.dumps(INSTANCE)[:-1] + ', "depth": 5}'
+    refused("info", "-", input=text, match="duplicate key 'depth'")
+
+
+@pytest.mark.parametrize("args", [["bounds", "--eps", "١٢"], ["bounds", "--eps", "1_0"], ["build", "--head", "walsh:١٢"],
+                                  ["build", "--head", "walsh:1_0"], ["build", "--depth", "١"], ["build", "--seed", "1_0"],
+                                  ["bounds", "--eps-sweep", "0.5:0.1:1_0"]])
+def test_digits_only_ascii(args):
+    refused(*args)
+
+
+@pytest.mark.parametrize("value", ["2^-1075", "1e-400"])
+def test_underflow_is_named(value):
+    refused("bounds", "--eps", value, match="underflows")
+    refused("build", "--head", f"walsh:1@{value}", match="underflows")
+
+
+# ----------------------------------------------------------------------------- output files
+
+
+def target_kinds(tmp_path):
+    """Paths of every kind an output may meet, and a way to see that each is untouched."""
+    kinds = {}
+    regular = tmp_path / "regular"
+    regular.write_text("keep")
+    kinds["dangling symlink"] = tmp_path / "dangling"
+    os.symlink(tmp_path / "nowhere", kinds["dangling symlink"])
+    kinds["live symlink"] = tmp_path / "live"
+    os.symlink(regular, kinds["live symlink"])
+    kinds["symlink to a device"] = tmp_path / "null"
+    os.symlink("/dev/null", kinds["symlink to a device"])
+    kinds["fifo"] = tmp_path / "fifo"
+    os.mkfifo(kinds["fifo"])
+    kinds["directory"] = tmp_path / "dir"
+    kinds["directory"].mkdir()
+    try:
+        kinds["device node"] = tmp_path / "device"
+        os.mknod(kinds["device node"], 0o600 | stat.S_IFCHR, os.makedev(1, 3))
+    except OSError:
+        del kinds["device node"]
+    return regular, kinds
+
+
+def state(path: Path):
+    st = os.lstat(path)
+    return stat.S_IFMT(st.st_mode), os.readlink(path) if stat.S_ISLNK(st.st_mode) else None
+
+
+WRITERS = [
+    lambda out: ["build", "--depth", "3", "--head", "walsh:1", "-o", out],
+    lambda out: ["encode", "--depth", "3", "--head", "walsh:1", "--eps", "0.5", "--coder", "joint", "-o", out],
+    lambda out: ["bounds", "--eps", "0.5", "--plot", f"{out}.png"],
+]
+
+
+@pytest.mark.parametrize("writer", range(len(WRITERS)))
+def test_no_link_followed_no_special_file_replaced(tmp_path, writer):
+    regular, kinds = target_kinds(tmp_path)
+    for name, path in kinds.items():
+        if writer == 2:  # --plot needs a .png name: make one of the same kind
+            os.rename(path, f"{path}.png")
+        for force in ([], ["--force"]):
+            before = state(Path(f"{path}.png") if writer == 2 else path)
+            result = check_clean(invoke(*WRITERS[writer](path), *force))
+            target = Path(f"{path}.png") if writer == 2 else path
+            replaced_link = force and name in ("dangling symlink", "live symlink")
+            if replaced_link:  # --force replaces the link itself by a regular file, never writes through it
+                assert result.exit_code == 0 and stat.S_ISREG(os.lstat(target).st_mode), name
+            else:
+                assert result.exit_code == 2 and state(target) == before, (name, force, result.stderr)
+        assert regular.read_text() == "keep"
+    assert not list(tmp_path.glob(".dlcalc-*"))
+
+
+def test_dev_null_as_output_is_refused_untouched():
+    before = os.stat("/dev/null")
+    refused("bounds", "--eps", "0.5", "--plot", "/dev/null", "--force")
+    refused("build", "--head", "walsh:1", "-o", "/dev/null", "--force", match="character device")
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+
+
+def test_coder_both_checks_both_targets_first(tmp_path):
+    (tmp_path / "x.separate.dlc").write_text("keep")
+    refused("encode", "--depth", "3", "--head", "walsh:1", "--eps", "0.5", "-o", tmp_path / "x.dlc", match="x.separate.dlc exists")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.separate.dlc"]
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_coder_both_writes_both_or_neither(tmp_path, monkeypatch, force):
+    """A full disk while the second file is written leaves neither file (and, with --force, the old ones)."""
+    if force:
+        for c in ("joint", "separate"):
+            (tmp_path / f"x.{c}.dlc").write_text("old")
+    real_fsync, calls = os.fsync, []
+
+    def full_disk(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full_disk)
+    result = invoke("encode", "--depth", "3", "--head", "walsh:1", "--eps", "0.5", "-o", tmp_path / "x.dlc",
+                    *(["--force"] if force else []))
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "No space left" in result.stderr
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == (["x.joint.dlc", "x.separate.dlc"] if force else [])
+    assert all(p.read_text() == "old" for p in tmp_path.iterdir())
+
+
+def test_coder_both_rolls_back_a_failed_rename(tmp_path, monkeypatch):
+    """The second file cannot be put in place: the first, already in place, is removed again."""
+    real_link = os.link
+
+    def failing(src, dst, **kwargs):
+        if str(dst).endswith("separate.dlc"):
+            raise OSError(errno.EIO, "Input/output error")
+        return real_link(src, dst, **kwargs)
+
+    monkeypatch.setattr(os, "link", failing)
+    result = invoke("encode", "--depth", "3", "--head", "walsh:1", "--eps", "0.5", "-o", tmp_path / "x.dlc")
+    assert result.exit_code == 1 and list(tmp_path.iterdir()) == []
+
+
+def test_coder_both_on_a_real_full_disk(tmp_path):
+    """A file system that fills up while the second file is written: a tiny tmpfs, when it can be
+    mounted here (skipped otherwise)."""
+    mnt = tmp_path / "tiny"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:  # the joint file (36 kB) fits, the separate one (about 800 kB) does not
+        proc = run_capped(["encode", "--depth", "12", "--head", "walsh:1-4095", "--eps", "0.5", "-o", mnt / "x.dlc"])
+        assert_clean_process(proc, codes=(1,))
+        assert b"x.separate.dlc" in proc.stderr and b"No space left" in proc.stderr
+        assert list(mnt.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(mnt)], capture_output=True)
+
+
+SLOW_FSYNC = """
+import os, sys, time
+real, marker, calls = os.fsync, sys.argv.pop(1), []
+def slow(fd):
+    calls.append(fd)
+    if len(calls) == int(os.environ["DLCALC_TEST_WHICH"]):
+        open(marker, "w").close()
+        time.sleep(60)
+    real(fd)
+os.fsync = slow
+from dlcalc.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+@pytest.mark.parametrize("which", [1, 2])
+def test_no_temporary_file_survives_a_signal(tmp_path, signum, which):
+    """A signal while the first or the second file of `encode --coder both` is being written leaves nothing."""
+    out = tmp_path / "out"
+    out.mkdir()
+    marker = tmp_path / "writing"
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_FSYNC, str(marker), "encode", "--depth", "4", "--head", "walsh:1-15",
+                             "--eps", "0.5", "-o", str(out / "x.dlc")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=limits, env={**ENV, "DLCALC_TEST_WHICH": str(which)})
+    deadline = time.monotonic() + TIME_CAP
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() is not None else "timeout"
+        time.sleep(0.01)
+    assert list(out.glob(".dlcalc-*.tmp"))  # caught in the middle of the write
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=TIME_CAP)
+    assert proc.returncode == (130 if signum == signal.SIGINT else -signum), (proc.returncode, err)  # Ctrl-C: exit 130
+    assert b"Traceback" not in err
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "ndjson", "csv"])
+@pytest.mark.parametrize("command", [["compare", "--depth", "4", "--eps", "0.3,0.1"], ["bounds", "--eps-sweep", "2^-1:2^-300"],
+                                     ["--help"]])
+def test_closed_pipe_ends_quietly_in_every_format(fmt, command):
+    args = command + (["--format", fmt] if command[0] != "--help" else [])
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first byte
+    proc = subprocess.run([sys.executable, "-m", "dlcalc", *args], stdout=write_end, stderr=subprocess.PIPE,
+                          preexec_fn=limits, env=ENV, timeout=TIME_CAP)
+    os.close(write_end)
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+
+
+def test_head_c_10_in_a_shell_pipeline():
+    for fmt in ("table", "json", "csv"):
+        proc = subprocess.run(f"{sys.executable} -m dlcalc compare --depth 6 --format {fmt} | head -c 10 >/dev/null; "
+                              "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True, env=ENV,
+                              timeout=TIME_CAP)
+        assert proc.returncode == 0 and proc.stderr == b"", (fmt, proc.stderr)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--version"], ["bounds", "--format", "json"], ["bounds"], ["compare", "--help"]])
+def test_full_stdout_is_one_line(args):
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run([sys.executable, "-m", "dlcalc", *args], stdout=full, stderr=subprocess.PIPE, preexec_fn=limits,
+                              env=ENV, timeout=TIME_CAP)
+    assert proc.returncode == 1 and proc.stderr.count(b"\n") == 1 and b"No space left" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("args", [["decode", "-"], ["info", "-"], ["verify", "-", "-"]])
+def test_closed_stdin_is_one_line(args):
+    proc = subprocess.run([sys.executable, "-m", "dlcalc", *args], stdin=None, capture_output=True, env=ENV, timeout=TIME_CAP,
+                          preexec_fn=lambda: (limits(), os.close(0)))
+    assert_clean_process(proc, codes=(2,))
+    assert b"stdin is closed" in proc.stderr
+
+
+def test_closed_stdout_and_stderr():
+    proc = subprocess.run([sys.executable, "-m", "dlcalc", "bounds"], stderr=subprocess.PIPE, env=ENV, timeout=TIME_CAP,
+                          preexec_fn=lambda: (limits(), os.close(1)))
+    assert proc.returncode == 1 and proc.stderr.count(b"\n") == 1 and b"stdout is closed" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "dlcalc", "bounds", "--eps", "x"], stdout=subprocess.PIPE, env=ENV,
+                          timeout=TIME_CAP, preexec_fn=lambda: (limits(), os.close(2)))
+    assert proc.returncode == 2 and proc.stdout == b""  # the message is lost, never sent to stdout
