@@ -7,7 +7,6 @@ fixed and derandomized so CI stays fast and deterministic.
 
 import json
 import struct
-import zlib
 
 import numpy as np
 import pytest
@@ -17,6 +16,8 @@ from click.testing import CliRunner
 
 from dlcalc import BudgetError, DlcalcError, FormatError, Instance, decode, encode, family_heads, parse_heads
 from dlcalc.cli import cli
+
+from .dlc_edits import mutate, mutation, reseal
 
 FUZZ = settings(max_examples=400, deadline=None, derandomize=True)
 SMALL_BUDGET = 1 << 16
@@ -28,36 +29,6 @@ def _valid_files():
 
 
 VALID = _valid_files()
-
-
-def reseal(body: bytes) -> bytes:
-    return body + struct.pack(">I", zlib.crc32(body))
-
-
-mutation = st.tuples(
-    st.sampled_from(["flip", "set", "truncate", "insert", "delete"]),
-    st.integers(0, 10_000),
-    st.integers(0, 255),
-)
-
-
-def mutate(data: bytes, ops, seal: bool) -> bytes:
-    buf = bytearray(data[:-4] if seal else data)
-    for op, pos, val in ops:
-        if not buf:
-            break
-        i = pos % len(buf)
-        if op == "flip":
-            buf[i] ^= 1 << (val % 8)
-        elif op == "set":
-            buf[i] = val
-        elif op == "truncate":
-            del buf[i:]
-        elif op == "insert":
-            buf[i:i] = bytes([val])
-        else:
-            del buf[i]
-    return reseal(bytes(buf)) if seal else bytes(buf)
 
 
 def decode_or_documented_error(data: bytes) -> None:

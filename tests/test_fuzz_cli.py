@@ -13,7 +13,6 @@ import stat
 import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -22,6 +21,8 @@ from hypothesis import strategies as st
 
 from dlcalc import Instance, encode, family_heads, parse_heads
 from dlcalc.cli import cli
+
+from .dlc_edits import mutate, mutation, with_header
 
 BULK = settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 CAPPED = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
@@ -111,10 +112,6 @@ def test_hostile_numbers_in_every_slot(slot, number, fmt):
 # ----------------------------------------------------------------------------- mutated headers and instances
 
 
-def reseal(body: bytes) -> bytes:
-    return body + struct.pack(">I", zlib.crc32(body))
-
-
 def _dlc_files():
     inst = Instance.build(4, parse_heads("walsh:1-5") + parse_heads("sawtooth:0-1@0.5"), seed=1)
     fam = Instance.build(4, family_heads("walsh-all", 1.0, 4), seed=1, family={"name": "walsh-all", "beta": 1.0})
@@ -144,11 +141,6 @@ def json_with(doc: dict, key: str, raw: str, duplicate: bool) -> str:
     return (text[:-1] + (", " if base else "") + f"{json.dumps(key)}: {raw}}}") if text != "{}" else f"{{{json.dumps(key)}: {raw}}}"
 
 
-def with_header(data: bytes, raw: bytes) -> bytes:
-    (hlen,) = struct.unpack_from(">I", data, 12)
-    return reseal(data[:12] + struct.pack(">I", len(raw)) + raw + data[16 + hlen : -4])
-
-
 @BULK
 @given(st.sampled_from(range(len(DLC))), st.sampled_from(HEADER_KEYS), raw_values, st.booleans(), st.booleans(), FORMATS)
 def test_mutated_headers_with_recomputed_checksums(tmp_path_factory, which, key, raw, duplicate, verify, fmt):
@@ -165,29 +157,10 @@ def test_mutated_headers_with_recomputed_checksums(tmp_path_factory, which, key,
     check(CliRunner().invoke(cli, args + ["--format", fmt], input=mutated), fmt)
 
 
-byte_ops = st.lists(st.tuples(st.sampled_from(["flip", "set", "insert", "delete", "truncate"]), st.integers(0, 4000),
-                              st.integers(0, 255)), min_size=1, max_size=4)
-
-
 @BULK
-@given(st.sampled_from(range(len(DLC))), byte_ops, st.booleans())
+@given(st.sampled_from(range(len(DLC))), st.lists(mutation, min_size=1, max_size=4), st.booleans())
 def test_mutated_dlc_bytes(which, ops, seal):
-    buf = bytearray(DLC[which][:-4] if seal else DLC[which])
-    for op, pos, val in ops:
-        if not buf:
-            break
-        i = pos % len(buf)
-        if op == "flip":
-            buf[i] ^= 1 << (val % 8)
-        elif op == "set":
-            buf[i] = val
-        elif op == "insert":
-            buf[i:i] = bytes([val])
-        elif op == "delete":
-            del buf[i]
-        else:
-            del buf[i:]
-    check(CliRunner().invoke(cli, ["decode", "-", "--format", "json"], input=reseal(bytes(buf)) if seal else bytes(buf)), "json")
+    check(CliRunner().invoke(cli, ["decode", "-", "--format", "json"], input=mutate(DLC[which], ops, seal)), "json")
 
 
 INSTANCE_PATHS = ["", "heads.0", "family"]

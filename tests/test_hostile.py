@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import zlib
 from fractions import Fraction
 from pathlib import Path
 
@@ -25,6 +24,8 @@ from click.testing import CliRunner
 from dlcalc import Instance, encode, parse_heads
 from dlcalc._container import MAGIC
 from dlcalc.cli import cli
+
+from .dlc_edits import reseal, with_header
 
 #: Address-space cap of every subprocess (the tool needs about 300 MiB for these inputs).
 MEMORY_CAP = 1 << 30
@@ -75,16 +76,6 @@ def assert_clean_process(proc, codes=(0, 2, 3)):
     assert "Traceback" not in err and "Exception ignored" not in err, err
     if proc.returncode == 2:
         assert err.count("\n") == 1, err
-
-
-def reseal(body: bytes) -> bytes:
-    return body + struct.pack(">I", zlib.crc32(body))
-
-
-def with_header(data: bytes, raw: bytes) -> bytes:
-    """The .dlc file with another header, and a recomputed checksum (so a deeper check must catch it)."""
-    (hlen,) = struct.unpack_from(">I", data, 12)
-    return reseal(data[:12] + struct.pack(">I", len(raw)) + raw + data[16 + hlen : -4])
 
 
 DLC = encode(Instance.build(4, parse_heads("walsh:1-5") + parse_heads("sawtooth:0-1@0.5"), seed=1), 0.25, "joint")
