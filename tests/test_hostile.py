@@ -447,11 +447,11 @@ def test_no_temporary_file_survives_a_signal(tmp_path, signum, which):
     assert list(out.iterdir()) == []
 
 
-@pytest.mark.parametrize("fmt", ["table", "json", "ndjson", "csv"])
-@pytest.mark.parametrize("command", [["compare", "--depth", "4", "--eps", "0.3,0.1"], ["bounds", "--eps-sweep", "2^-1:2^-300"],
-                                     ["--help"]])
-def test_closed_pipe_ends_quietly_in_every_format(fmt, command):
-    args = command + (["--format", fmt] if command[0] != "--help" else [])
+@pytest.mark.parametrize("args", [[command, *args, "--format", fmt] for fmt in ("table", "json", "ndjson", "csv")
+                                  for command, *args in (["compare", "--depth", "4", "--eps", "0.3,0.1"],
+                                                         ["bounds", "--eps-sweep", "2^-1:2^-300"])]
+                         + [["--help"], ["compare", "--help"], ["--version"]])
+def test_closed_pipe_ends_quietly_in_every_format(args):
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte
     proc = subprocess.run([sys.executable, "-m", "dlcalc", *args], stdout=write_end, stderr=subprocess.PIPE,
