@@ -64,11 +64,15 @@ for cmd, tail in [("build", []), ("info", []), ("quantize", ["--eps", "0.25"]), 
         lambda n, c=cmd, t=tail: [c, *SMALL, "--family", "walsh-all", "--beta", n, *t],
         lambda n, c=cmd, t=tail: [c, *SMALL, "--family", "sawtooth-all", "--beta", n, *t],
         lambda n, c=cmd, t=tail: [c, *SMALL, "--max-cells", n, *t],
+        lambda n, c=cmd, t=tail: [c, *SMALL, "--max-memory", n, *t],
+        lambda n, c=cmd, t=tail: [c, *SMALL, "--max-memory", f"{n}GiB", *t],
     ]
     if "--eps" in tail:
         SLOTS.append(lambda n, c=cmd, t=tail: [c, *SMALL, "--eps", n, *t[2:]])
 SLOTS += [
     lambda n: ["encode", *SMALL, "--eps", "0.1", "--max-bits", n],
+    lambda n: ["decode", "-", "--index", n],
+    lambda n: ["decode", "-", "--max-cells", n],
     lambda n: ["compare", *SMALL, "--no-baselines", "--max-bits", n, "--eps", "0.3"],
     lambda n: ["compare", *SMALL, "--no-baselines", "--eps", f"0.5,{n}"],
     lambda n: ["compare", *SMALL, "--no-baselines", "--eps-sweep", f"{n}:0.1:3"],
@@ -106,7 +110,12 @@ def check(result, fmt=None) -> None:
 @given(st.sampled_from(range(len(SLOTS))), numbers, FORMATS)
 def test_hostile_numbers_in_every_slot(slot, number, fmt):
     args = SLOTS[slot](number) + ["--format", fmt]
-    check(CliRunner().invoke(cli, args), fmt)
+    check(CliRunner().invoke(cli, args, input=slot_input(args)), fmt)
+
+
+def slot_input(args: list[str]) -> bytes | None:
+    """What a slot's command reads on stdin: a .dlc file for ``decode -``."""
+    return DLC[1] if args[:2] == ["decode", "-"] else None
 
 
 # ----------------------------------------------------------------------------- mutated headers and instances
@@ -266,7 +275,8 @@ def check_process(proc) -> None:
 @CAPPED
 @given(st.sampled_from(range(len(SLOTS))), numbers, FORMATS)
 def test_hostile_numbers_under_memory_and_time_caps(slot, number, fmt):
-    check_process(capped(SLOTS[slot](number) + ["--format", fmt]))
+    args = SLOTS[slot](number) + ["--format", fmt]
+    check_process(capped(args, slot_input(args)))
 
 
 @CAPPED
@@ -288,4 +298,5 @@ def test_every_class_in_every_slot():
     for slot in SLOTS:
         for number in REPRESENTATIVES:
             for fmt in ("json", "table"):
-                check(runner.invoke(cli, slot(number) + ["--format", fmt]), fmt)
+                args = slot(number) + ["--format", fmt]
+                check(runner.invoke(cli, args, input=slot_input(args)), fmt)
