@@ -25,7 +25,7 @@ from dlcalc.cli import cli
 from .dlc_edits import mutate, mutation, with_header
 
 BULK = settings(max_examples=250, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-CAPPED = settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+CAPPED = settings(max_examples=8, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 MEMORY_CAP = 1 << 30
 TIME_CAP = 60
 ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
@@ -230,7 +230,7 @@ def make_target(tmp: Path, kind: str, suffix: str) -> Path | None:
     return path
 
 
-@settings(max_examples=80, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@settings(max_examples=48, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 @given(st.sampled_from(KINDS), st.sampled_from(range(len(WRITERS))), st.booleans())
 def test_special_files_as_outputs(tmp_path_factory, kind, writer, force):
     tmp = tmp_path_factory.mktemp("out")
