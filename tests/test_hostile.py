@@ -434,7 +434,8 @@ def test_no_temporary_file_survives_a_signal(tmp_path, signum, which):
     marker = tmp_path / "writing"
     proc = subprocess.Popen([sys.executable, "-c", SLOW_FSYNC, str(marker), "encode", "--depth", "4", "--head", "walsh:1-15",
                              "--eps", "0.5", "-o", str(out / "x.dlc")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=limits, env={**ENV, "DLCALC_TEST_WHICH": str(which)})
+                            preexec_fn=lambda: (limits(), signal.signal(signum, signal.SIG_DFL)),
+                            env={**ENV, "DLCALC_TEST_WHICH": str(which)})  # a background shell may have SIGINT ignored
     deadline = time.monotonic() + TIME_CAP
     while not marker.exists():
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() is not None else "timeout"
