@@ -91,3 +91,14 @@ def test_without_the_extra_one_line_and_the_install_hint(monkeypatch):
     assert result.exit_code == 2
     assert "pip install -e '.[train]'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
+
+def test_compare_puts_trained_bits_beside_the_coders(trained, tmp_path):
+    doc, _ = trained
+    result = CliRunner().invoke(cli, ["compare", "--depth", "3", "--eps", "2^-2", "--trained", "--no-baselines", "--format", "json",
+                                      "--plot", str(tmp_path / "rates.png")])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["rows"]
+    for arch in ("joint", "separate"):
+        assert row["trained"][arch]["reached"] is True
+        assert row["trained"][arch]["network_bits"] == doc[arch]["network_bits"]  # same settings, same seed: same networks
+    assert (tmp_path / "rates.png").read_bytes()[:4] == b"\x89PNG"
