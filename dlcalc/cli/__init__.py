@@ -169,9 +169,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from . import build, coding, compare, completion, info, network
+    from . import build, coding, compare, completion, info, network, train
 
-    for module in (build, info, coding, compare, network, completion):
+    for module in (build, info, coding, compare, network, train, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
 

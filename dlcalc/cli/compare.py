@@ -15,6 +15,7 @@ from .._headset import FAMILY_NAMES, HeadSet
 from .._heads import parse_head_run
 from .._quantize import precision_for
 from .coding import coder_record, run_pipeline
+from .train import trained_columns, trained_row, trained_steps
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -186,11 +187,12 @@ def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
 @click.option("--baselines/--no-baselines", default=True, show_default=True,
               help="Also compress the quantized tables with lzma, bz2, zlib and zstd.")
 @click.option("--networks", is_flag=True, help="Also build and verify the Heaviside networks and add their bits.")
+@click.option("--trained", is_flag=True, help="Also train Heaviside networks (dlcalc train's defaults, needs dlcalc[train]) and add their bits.")
 @plot_option
 @force_option("--plot file")
 @budget_options
 @format_option
-def compare(spec, eps, eps_sweep, baselines, networks, plot_path, force, budget, fmt):
+def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force, budget, fmt):
     """Joint versus separate coding over a range of ε: bits, bounds, gain, verification, baselines.
 
     With no arguments: the default instance (walsh-all, β = 1, depth 10) at ε = 2^-1 … 2^-10.
@@ -204,13 +206,14 @@ def compare(spec, eps, eps_sweep, baselines, networks, plot_path, force, budget,
       dlcalc compare inst.json --eps 0.1,0.01 --format ndjson
       dlcalc compare --plot rates.png
       dlcalc compare --depth 8 --networks --no-baselines
+      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-4 --trained --no-baselines   # needs dlcalc[train]
     """
     check_plot(plot_path, force)
     inst = spec.load(budget)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
     qclasses = [QuantizedClass(inst.depth, inst.heads, e) for e in eps_list]
     phases = [pipeline_phase(qc, CODER_NAMES, truth=networks, baselines=baselines)
-              + (network_steps(qc, CODER_NAMES) if networks else []) for qc in qclasses]
+              + (network_steps(qc, CODER_NAMES) if networks else []) + (trained_steps(qc) if trained else []) for qc in qclasses]
     Cost([feature_step(inst.depth)], phases).check(
         budget, f"compare over {len(eps_list)} value{'s' if len(eps_list) > 1 else ''} of ε")
     rows = []
@@ -220,6 +223,8 @@ def compare(spec, eps, eps_sweep, baselines, networks, plot_path, force, budget,
             row["verified"] = row["joint"]["verified"] and row["separate"]["verified"]
             if networks:
                 row["verified"] = row["verified"] and all(n["verified"] for n in row["networks"].values())
+            if trained:  # a network that misses ε is a finding, not a failed verification
+                row["trained"] = trained_row(inst, qc.eps, budget)
             rows.append(row)
             stream_row(fmt, row)
     capped = [depth_capped(inst.family, inst.heads, e, inst.depth) for e in eps_list]
@@ -232,11 +237,15 @@ def compare(spec, eps, eps_sweep, baselines, networks, plot_path, force, budget,
         if networks:
             for c in CODER_NAMES:
                 series[f"{c} network"] = [r["networks"][c]["network_bits"] for r in rows]
+        if trained:  # the points where training reached ε
+            for c in CODER_NAMES:
+                series[f"{c} trained"] = [r["trained"][c]["network_bits"] if r["trained"][c]["reached"] else None for r in rows]
         bands = {c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES}
         _write_plot(plot_path, force, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands)
     if fmt != "ndjson":
         columns = (_csv_columns(baselines, networks) if fmt == "csv"
                    else COMPARE_COLUMNS + (NETWORK_COLUMNS if networks else []) + (BASELINE_COLUMNS if baselines else []))
+        columns = columns + (trained_columns(fmt == "csv") if trained else [])
         notes = _fit_notes(fit, inst.depth)
         emit(Report({"instance": inst.to_dict(), "rows": rows, "fit": fit}, columns, rows,
                     title=f"joint vs separate coding: {instance_summary(inst)}", notes=notes), fmt)

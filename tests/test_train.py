@@ -1,0 +1,104 @@
+"""``dlcalc train``: trained networks, their certificate, their bits and their exports (THEORY §7).
+
+One training run (module fixture) serves the command-line checks; its ONNX
+export is evaluated in onnxruntime on a fine grid against the heads themselves.
+"""
+
+import json
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dlcalc import Budget, Head, Instance
+from dlcalc.cli import cli
+
+pytest.importorskip("jax")
+pytest.importorskip("optax")
+pytest.importorskip("constriction")
+
+ARCH_FIELDS = {"reached", "max_error", "nonzero_weights", "network_bits", "width", "depth", "steps", "seconds",
+               "payload_bits", "lower_bound_bits", "constructed", "decoded_equal"}
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    path = tmp_path_factory.mktemp("train") / "joint.onnx"
+    result = CliRunner().invoke(cli, ["train", "--depth", "3", "--eps", "2^-2", "--arch", "both", "--format", "json",
+                                      "--export", str(path)])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout), path
+
+
+def test_both_architectures_are_reported(trained):
+    doc, _ = trained
+    assert doc["eps"] == 0.25 and doc["instance"]["depth"] == 3
+    for arch in ("joint", "separate"):
+        record = doc[arch]
+        assert ARCH_FIELDS <= set(record)
+        assert record["reached"] is True and record["max_error"] <= 0.25
+        assert record["decoded_equal"] is True and record["network_bits"] > 0
+        assert record["depth"] >= 2 and record["width"] >= 1 and record["steps"] > 0
+    # walsh-all at depth 3, ε = 1/4: walsh:1 and the two level-2 heads matter; the joint coder pays 3 bits, the separate 5
+    assert doc["joint"]["payload_bits"] == 3 and doc["separate"]["payload_bits"] == 5
+    heads = doc["separate"]["heads"]
+    assert [h["head"] for h in heads][:3] == ["walsh:1", "walsh:2@0.5", "walsh:3@0.5"]
+    assert all(h["network_bits"] == 0 and h["max_error"] == 0.25 for h in heads[3:])  # zero heads need no stream
+    assert sum(h["network_bits"] for h in heads) == doc["separate"]["network_bits"]
+
+
+def test_onnx_export_stays_within_the_reported_error(trained):
+    ort = pytest.importorskip("onnxruntime")
+    doc, path = trained
+    inst = Instance.from_dict(doc["instance"])
+    session = ort.InferenceSession(path.read_bytes(), providers=["CPUExecutionProvider"])
+    level = 12
+    x = np.concatenate([np.arange(1 << level), np.arange(1 << level) + 0.5]) / (1 << level)
+    got = session.run(None, {"x": x[:, None]})[0]
+    errors = [np.max(np.abs(got[:, t] - inst.evaluate(t, x))) for t in range(len(inst.heads))]
+    assert max(errors) <= doc["joint"]["max_error"]
+    assert max(errors) == doc["joint"]["max_error"]  # the sup of this piecewise constant error is attained on the grid
+
+
+def test_json_export_streams_decode(tmp_path):
+    from dlcalc._certify import StepLayer, StepNetwork
+    from dlcalc._entropy import decode_network
+    from dlcalc._harden import Quantized
+    from dlcalc._train import ArchResult, TrainedNetwork
+    from dlcalc.cli.train import export_trained
+
+    inst = Instance.build(1, [Head("walsh", 1)], seed=0)
+    net = StepNetwork([StepLayer([[2]], [-1], 1), StepLayer([[-2]], [1], 0)])
+    kept = TrainedNetwork("shallow", 1, Quantized(net, [Fraction(0)], [1, 0]), 50, True, 0.0)
+    path = tmp_path / "nets.json"
+    export_trained(str(path), {"joint": ArchResult("joint", 0.5, [kept], ["joint"], 10, 0.1)}, inst, 0.5, Budget(), False)
+    doc = json.loads(path.read_text())
+    (entry,) = doc["networks"]["joint"]
+    words = np.frombuffer(bytes.fromhex(entry["stream_hex"]), dtype="<u4")
+    assert decode_network(words) == net
+    assert entry["layers"][0] == {"activation": "heaviside", "exponent": 1, "weights": [[2]], "biases": [-1]}
+
+
+def test_without_the_extra_one_line_and_the_install_hint(monkeypatch):
+    from dlcalc import _train
+
+    def missing():
+        raise _train.TrainingUnavailable("no jax", name="jax")
+
+    monkeypatch.setattr(_train, "require_training", missing)
+    result = CliRunner().invoke(cli, ["train", "--depth", "2", "--eps", "0.5"])
+    assert result.exit_code == 2
+    assert "pip install -e '.[train]'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_compare_puts_trained_bits_beside_the_coders(trained, tmp_path):
+    doc, _ = trained
+    result = CliRunner().invoke(cli, ["compare", "--depth", "3", "--eps", "2^-2", "--trained", "--no-baselines", "--format", "json",
+                                      "--plot", str(tmp_path / "rates.png")])
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)["rows"]
+    for arch in ("joint", "separate"):
+        assert row["trained"][arch]["reached"] is True
+        assert row["trained"][arch]["network_bits"] == doc[arch]["network_bits"]  # same settings, same seed: same networks
+    assert (tmp_path / "rates.png").read_bytes()[:4] == b"\x89PNG"
