@@ -174,9 +174,10 @@ def to_heaviside(net: StepNetwork):
     if not is_step_layer(net.layers[0]):
         raise ValueError("the first layer is not increasing thresholds H(x - g 2^-e)")
     scales = [float(s) for s in net.scales]
-    if net.layers[0].n_out == 0:  # constant outputs
+    if net.layers[0].n_out == 0:  # constant outputs: the one region's values, as biases
         out = net.layers[-1]
-        return HeavisideNetwork.single([make_layer(0, out.n_out, [], [], [], out.biases, out.exponent, True, scales)])
+        (values,) = _propagate(net, np.zeros((1, 0), dtype=np.int64))
+        return HeavisideNetwork.single([make_layer(0, out.n_out, [], [], [], values, out.exponent, True, scales)])
     layers = []
     for i, layer in enumerate(net.layers):
         rows, cols = np.nonzero(layer.weights)

@@ -14,18 +14,24 @@ one network per head), each in two shapes:
   and XORs of them.
 
 Training (deterministic for a seed, CPU): the data are the heads' true values
-at the cell midpoints of a grid one level finer than the finest approximant
-the heads need at ε (THEORY §8): two points a cell, a quarter cell on either
-side of every dyadic jump, so a threshold trained between them rounds onto it.  Step units have no useful gradient, so every
-unit is a sigmoid whose temperature goes to zero (soft-to-hard annealing),
-followed by a phase with exact steps forward and the sigmoid's gradient backward
-(a straight-through estimator).  The output layer is the least-squares fit to
-the current features at every step (variable projection), differentiated
-through by JAX; the loss is the mean squared error in units of ε; Adam (optax)
-with a cosine schedule.  A deep network starts from a trained shallow one: its
-first layer is the shallow network's, kept fixed while the upper layers train
-(layer-wise training); the first layer alone gets no useful gradient through
-the saturated upper layers.  Several restarts run side by side (``jax.vmap``).
+at the cell midpoints of a grid one level finer than the finest approximant the
+heads need at ε (THEORY §8): two points a cell, a quarter cell either side of
+every dyadic jump, so a threshold trained between them rounds onto the jump.
+Step units have no useful gradient, so every unit is a sigmoid whose
+temperature goes to zero (soft-to-hard annealing), followed by a phase with
+exact steps forward and the sigmoid's gradient backward (a straight-through
+estimator).  The output layer is the least-squares fit to the current features
+at every step (variable projection); its coefficients are held fixed under
+differentiation, which leaves the gradient unchanged at the optimum and spares a
+pass through the solve.  The loss is the mean squared error in units of ε; Adam
+(optax) with a cosine schedule.  During the soft phase a threshold that has
+come within half a grid step of another (twins get equal gradients and never
+part) or left ``(0, 1)`` restarts at a random place every few steps.  A deep
+network starts from a trained shallow one: its first layer is the shallow
+network's, kept fixed while the upper layers train (layer-wise training; the
+first layer gets no useful gradient through saturated upper layers).  Several
+restarts, and for the separate architecture every head, train side by side
+(``jax.vmap``) in one compiled program per power of two of the width.
 
 Search: widths ``K = 1, 2, 3, 4, 6, 8, 12, ...`` up to a budget.  At each width
 the restarts are quantized and certified exactly (:mod:`._harden`,
@@ -38,7 +44,6 @@ the network with the smallest certified error.
 from __future__ import annotations
 
 import functools
-import math
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -125,7 +130,12 @@ def trunk_width(width: int) -> int:
 
 @dataclass
 class TrainedNetwork:
-    """One kept network: its shape, trained width, the exact certificate and the real bit count."""
+    """One kept network: its shape, trained width, the exact certificate and the real bit counts.
+
+    ``network_bits``: its entropy-coded stream; ``file_bits``: the body of its file in the
+    format of the constructed networks (``dlcalc network``), which it fits (its first
+    layer is increasing thresholds).
+    """
 
     shape: str
     width: int
@@ -133,6 +143,7 @@ class TrainedNetwork:
     network_bits: int
     decoded_equal: bool
     grid_error: float
+    file_bits: int = 0
 
     @property
     def network(self) -> StepNetwork:
@@ -149,7 +160,7 @@ class ArchResult:
 
     arch: str
     eps: float
-    networks: list[TrainedNetwork | None]
+    networks: list[TrainedNetwork]
     head_specs: list[str]
     steps: int
     seconds: float
@@ -157,7 +168,7 @@ class ArchResult:
 
     @property
     def reached(self) -> bool:
-        return all(n is not None and n.max_error <= Fraction(self.eps) for n in self.networks)
+        return all(n.max_error <= Fraction(self.eps) for n in self.networks)
 
     @property
     def max_error(self) -> Fraction:
@@ -166,6 +177,10 @@ class ArchResult:
     @property
     def network_bits(self) -> int:
         return sum(n.network_bits for n in self.networks)
+
+    @property
+    def file_bits(self) -> int:
+        return sum(n.file_bits for n in self.networks)
 
     @property
     def nonzero_weights(self) -> int:
@@ -240,7 +255,8 @@ def _trainer(bucket: int, deep: bool, n_points: int, n_outputs: int, config: Tra
 
     def least_squares(features, y):
         # the fit's coefficients are held fixed under differentiation: at the least-squares optimum the
-        # loss's derivative in them vanishes, so the gradient is the same and needs no pass through the solve
+        # loss's derivative in them vanishes, so the gradient is the same and needs no pass through the solve;
+        # the Gram matrix is summed in float32 (the costly part), a ridge of 1e-6 of its trace keeps it solvable
         design = jnp.concatenate([features, jnp.ones((features.shape[0], 1))], axis=1)
         fixed = jax.lax.stop_gradient(design).astype(jnp.float32)
         gram = (fixed.T @ fixed).astype(y.dtype)
@@ -354,10 +370,12 @@ def _zero_network(n_outputs: int) -> StepNetwork:
 
 
 def _kept(shape: str, width: int, quantized: Quantized, grid_error: float) -> TrainedNetwork:
+    from ._certify import to_heaviside
     from ._entropy import network_stream
 
     stream, equal = network_stream(quantized.network)
-    return TrainedNetwork(shape, width, quantized, stream.network_bits, equal, grid_error)
+    file_bits = to_heaviside(quantized.network).network_bits
+    return TrainedNetwork(shape, width, quantized, stream.network_bits, equal, grid_error, file_bits)
 
 
 def _better(new: TrainedNetwork, old: TrainedNetwork | None, eps: Fraction) -> bool:
@@ -503,7 +521,7 @@ def training_steps(qclass: QuantizedClass, archs, config: TrainConfig):
     of the widest batch JAX trains at once (every restart, and every head for the
     separate networks), a few temporaries each.
     """
-    from ._budget import pow2, scaled
+    from ._budget import scaled
     from ._cost import Step
 
     live = [q for q in qclass.groups if not q.zero]

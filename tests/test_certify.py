@@ -122,14 +122,9 @@ def dense_sup(net: StepNetwork, inst: Instance, level: int) -> list[float]:
     return sups
 
 
-@st.composite
-def random_networks(draw, n_out):
-    e1 = draw(st.integers(0, 6))
-    n1 = draw(st.integers(0, 6))
-    w1 = draw(st.lists(st.sampled_from([1 << e1, -(1 << e1), 0]), min_size=n1, max_size=n1))
-    b1 = draw(st.lists(st.integers(-(1 << e1), 1 << e1), min_size=n1, max_size=n1))
-    layers = [StepLayer(np.array(w1, dtype=np.int64).reshape(n1, 1), b1, e1)]
-    n_in = n1
+def upper_layers(draw, n_in, n_out):
+    """Zero or one hidden layer and the output layer, small integer weights."""
+    layers = []
     for _ in range(draw(st.integers(0, 1))):
         n2 = draw(st.integers(1, 4))
         w = draw(st.lists(st.integers(-3, 3), min_size=n2 * n_in, max_size=n2 * n_in))
@@ -137,7 +132,26 @@ def random_networks(draw, n_out):
         n_in = n2
     w = draw(st.lists(st.integers(-8, 8), min_size=n_out * n_in, max_size=n_out * n_in))
     layers.append(StepLayer(np.array(w, dtype=np.int64).reshape(n_out, n_in), draw(st.lists(st.integers(-8, 8), min_size=n_out, max_size=n_out)), 3))
-    return StepNetwork(layers)
+    return layers
+
+
+@st.composite
+def random_networks(draw, n_out):
+    """First-layer units H(w x + b) with w = ±2^e or 0: rising and falling steps at dyadic points, and constants."""
+    e1 = draw(st.integers(0, 6))
+    n1 = draw(st.integers(0, 6))
+    w1 = draw(st.lists(st.sampled_from([1 << e1, -(1 << e1), 0]), min_size=n1, max_size=n1))
+    b1 = draw(st.lists(st.integers(-(1 << e1), 1 << e1), min_size=n1, max_size=n1))
+    return StepNetwork([StepLayer(np.array(w1, dtype=np.int64).reshape(n1, 1), b1, e1)] + upper_layers(draw, n1, n_out))
+
+
+@st.composite
+def canonical_networks(draw, n_out):
+    """First layer increasing thresholds H(x - g 2^-e), 0 < g < 2^e: the networks the file format holds."""
+    e = draw(st.integers(1, 6))
+    g = sorted(draw(st.sets(st.integers(1, (1 << e) - 1), max_size=6)))
+    first = StepLayer(np.full((len(g), 1), 1 << e, dtype=np.int64), -np.array(g, dtype=np.int64), e)
+    return StepNetwork([first] + upper_layers(draw, len(g), n_out))
 
 
 @settings(max_examples=40)
@@ -150,6 +164,19 @@ def test_certificate_equals_dense_evaluation(data, depth, seed):
     inst = Instance.build(depth, heads, seed=seed)
     level = max([6, depth] + [h.exact_level(depth) for h in heads])
     assert [float(e) for e in sup_errors(net, inst.feature, heads)] == dense_sup(net, inst, level)
+
+
+@settings(max_examples=30)
+@given(data=st.data())
+def test_step_networks_in_the_file_format_evaluate_alike(data):
+    from dlcalc._certify import to_heaviside
+    from dlcalc._heaviside import HeavisideNetwork
+
+    net = data.draw(canonical_networks(data.draw(st.integers(1, 3))))
+    back = HeavisideNetwork.deserialize(to_heaviside(net).serialize())
+    for t, (level, values) in enumerate(back.evaluate()):
+        x = [F(i, 1 << level) for i in range(1 << level)]
+        assert [float(v) for v in evaluate_points(net, x)[:, t]] == values.tolist()
 
 
 # ----------------------------------------------------------------------------- quantization

@@ -18,8 +18,8 @@ pytest.importorskip("jax")
 pytest.importorskip("optax")
 pytest.importorskip("constriction")
 
-ARCH_FIELDS = {"reached", "max_error", "nonzero_weights", "network_bits", "width", "depth", "steps", "seconds",
-               "payload_bits", "lower_bound_bits", "constructed", "decoded_equal"}
+ARCH_FIELDS = {"reached", "max_error", "nonzero_weights", "network_bits", "file_bits", "width", "depth", "steps",
+               "seconds", "payload_bits", "lower_bound_bits", "constructed", "decoded_equal"}
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +44,9 @@ def test_both_architectures_are_reported(trained):
     assert doc["joint"]["payload_bits"] == 3 and doc["separate"]["payload_bits"] == 5
     heads = doc["separate"]["heads"]
     assert [h["head"] for h in heads][:3] == ["walsh:1", "walsh:2@0.5", "walsh:3@0.5"]
-    assert all(h["network_bits"] == 0 and h["max_error"] == 0.25 for h in heads[3:])  # zero heads need no stream
+    assert all(h["network_bits"] == 0 and h["file_bits"] == 0 and h["max_error"] == 0.25 for h in heads[3:])  # no stream
     assert sum(h["network_bits"] for h in heads) == doc["separate"]["network_bits"]
+    assert sum(h["file_bits"] for h in heads) == doc["separate"]["file_bits"] > 0
 
 
 def test_onnx_export_stays_within_the_reported_error(trained):
@@ -102,3 +103,9 @@ def test_compare_puts_trained_bits_beside_the_coders(trained, tmp_path):
         assert row["trained"][arch]["reached"] is True
         assert row["trained"][arch]["network_bits"] == doc[arch]["network_bits"]  # same settings, same seed: same networks
     assert (tmp_path / "rates.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_refused_up_front_over_the_budget():
+    result = CliRunner().invoke(cli, ["train", "--depth", "3", "--eps", "2^-2", "--max-cells", "100"])
+    assert result.exit_code == 2
+    assert "over the budget" in result.stderr and "--max-cells" in result.stderr

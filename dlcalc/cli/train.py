@@ -47,6 +47,7 @@ def arch_record(result, inst, eps: float, max_cells: int, constructed: bool = Tr
         "eps": eps,
         "nonzero_weights": result.nonzero_weights,
         "network_bits": bits,
+        "file_bits": result.file_bits,
         "width": max(n.width for n in nets),
         "depth": max(n.network.depth for n in nets),
         "shape": shapes[0] if len(shapes) == 1 else ("+".join(shapes) or None),
@@ -66,6 +67,7 @@ def arch_record(result, inst, eps: float, max_cells: int, constructed: bool = Tr
     if result.arch == "separate":
         record["heads"] = [
             {"head": spec, "reached": n.max_error <= eps, "max_error": n.max_error, "network_bits": n.network_bits,
+             "file_bits": n.file_bits,
              "nonzero_weights": n.network.nonzero_weights, "width": n.width, "depth": n.network.depth,
              "shape": n.shape if n.width else None, "layer_widths": n.network.widths}
             for spec, n in zip(result.head_specs, nets)
@@ -79,7 +81,8 @@ def _network_json(trained, heads: list[str]) -> dict:
     net = trained.network
     return {
         "heads": heads, "shape": trained.shape, "width": trained.width, "max_error": trained.max_error,
-        "network_bits": trained.network_bits, "stream_hex": encode_network(net).to_bytes().hex(),
+        "network_bits": trained.network_bits, "file_bits": trained.file_bits,
+        "stream_hex": encode_network(net).to_bytes().hex(),
         "scales": [float(s) for s in net.scales],
         "layers": [{"activation": "linear" if i == net.depth - 1 else "heaviside", "exponent": layer.exponent,
                     "weights": layer.weights.tolist(), "biases": layer.biases.tolist()}
@@ -121,9 +124,11 @@ TRAIN_COLUMNS = [
     Column("max_error", "max error", render=format_error, priority=2), Column("shape", "shape", "left", priority=3),
     Column("width", "width", priority=3), Column("depth", "depth", priority=4),
     Column("nonzero_weights", "weights", priority=2), Column("network_bits", "network bits"),
+    Column("file_bits", "network file bits", priority=2, short="file bits"),
     Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
     Column("ratio_to_payload", "÷ coder bits", priority=3),
-    Column("constructed.entropy_coded_bits", "constructed network bits", priority=1, short="constructed"),
+    Column(("constructed.entropy_coded_bits", "constructed.network_bits"), "constructed: network bits, file bits",
+           render=lambda pair: ", ".join(format_number(v) for v in pair), priority=1, short="constructed"),
     Column("ratio_to_constructed", "÷ constructed", priority=3), Column("seconds", "seconds", priority=4),
 ]
 
@@ -139,10 +144,12 @@ def training_config(steps, restarts, max_width, patience, train_seed, learning_r
 
 def run_training(inst, eps: float, archs, shapes, config, budget: Budget) -> dict:
     """Weigh the cost, then search each architecture (with a progress bar on a terminal); the results by arch."""
-    _train = _library()
+    from .._train import training_steps
+
     qclass = QuantizedClass(inst.depth, inst.heads, eps)
-    Cost([feature_step(inst.depth)], [_train.training_steps(qclass, archs, config) + network_steps(qclass, archs)]).check(
+    Cost([feature_step(inst.depth)], [training_steps(qclass, archs, config) + network_steps(qclass, archs)]).check(
         budget, f"training at ε = {format_eps(eps)}")
+    _train = _library()
     results = {}
     for arch in archs:
         ladder = [w for w in _train.width_ladder(config.max_width)]
