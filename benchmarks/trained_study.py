@@ -1,0 +1,179 @@
+"""Trained Heaviside networks on walsh-all and sawtooth-all (β = 1): does gradient descent find the shared feature?
+
+For M = 2 .. max-m, depth M, ε = 1.5 · 2^-M (the coders' requirement sets are those of ε = 2^-M,
+and a network has half a quantization step of slack), and each seed: the joint and the separate
+architecture trained by ``dlcalc._train`` (shallow for every M, deep up to --deep-max-m), each
+certified exactly and counted in entropy-coded bits, beside the coders' payloads and the
+constructed networks coded by the same entropy coder.  Prints the markdown tables of
+docs/trained.md; --json writes every run.
+
+    python benchmarks/trained_study.py [--max-m 6] [--seeds 3] [--deep-max-m 3] [--workers 2] [--json runs.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import multiprocessing
+import os
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+FAMILIES = ("walsh-all", "sawtooth-all")
+
+
+def eps_for(m: int) -> float:
+    return 1.5 * 2.0**-m
+
+
+def _init_worker() -> None:
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+
+
+def run_group(job: tuple) -> list[dict]:
+    """All seeds of one (family, M, shape): one process keeps the compiled trainers between seeds."""
+    family, m, shape, seeds, config_kw = job  # seeds: the seeds of this job
+    from dlcalc import Instance, family_heads
+    from dlcalc._train import TrainConfig, constructed_bits, train_architecture
+    from dlcalc._codec import coder_bounds
+    from dlcalc._quantize import quantize_heads
+
+    config = TrainConfig(max_width=2 ** (m + 1), patience=0, **config_kw)
+    eps = eps_for(m)
+    rows = []
+    for seed in seeds:
+        inst = Instance.build(m, family_heads(family, 1.0, m), seed=seed)
+        quants = quantize_heads(inst.heads, eps)
+        for arch in ("joint", "separate"):
+            result = train_architecture(inst, eps, arch, (shape,), config)
+            bounds = coder_bounds(quants, m, arch)
+            built = constructed_bits(inst, eps, arch, 1 << 26)
+            rows.append({
+                "family": family, "M": m, "seed": seed, "shape": shape, "arch": arch, "eps": eps,
+                "reached": result.reached, "max_error": float(result.max_error), "network_bits": result.network_bits,
+                "nonzero_weights": result.nonzero_weights, "width": max(n.width for n in result.networks),
+                "reached_heads": sum(n.max_error <= eps for n in result.networks), "networks": len(result.networks),
+                "payload_bits": bounds.upper_bound_bits, "lower_bound_bits": bounds.lower_bound_bits,
+                "file_bits": result.file_bits, "constructed_bits": built["entropy_coded_bits"],
+                "constructed_file_bits": built["network_bits"], "seconds": round(result.seconds, 2), "steps": result.steps,
+            })
+    return rows
+
+
+def _median(values):
+    return statistics.median(values) if values else None
+
+
+def _fmt(x, ratio: bool = False) -> str:
+    if x is None:
+        return "—"
+    return f"{x:.2f}" if ratio else str(round(x))
+
+
+def _slope(ms, bits) -> float | None:
+    pts = [(m, math.log2(b)) for m, b in zip(ms, bits) if b]
+    if len(pts) < 2:
+        return None
+    mx = sum(p[0] for p in pts) / len(pts)
+    my = sum(p[1] for p in pts) / len(pts)
+    sxx = sum((p[0] - mx) ** 2 for p in pts)
+    return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
+
+
+def _pair(rows: list[dict], stream: str, file: str) -> str:
+    """Median bits of the entropy-coded streams / of the same networks in the network file format."""
+    if not rows:
+        return "—"
+    return f"{_fmt(_median([r[stream] for r in rows]))} / {_fmt(_median([r[file] for r in rows]))}"
+
+
+def tables(rows: list[dict]) -> str:
+    """One markdown table per family (medians over the seeds whose networks reached ε) and fitted slopes."""
+    out = []
+    for family in FAMILIES:
+        fam = [r for r in rows if r["family"] == family]
+        if not fam:
+            continue
+        out.append(f"### {family}\n")
+        out.append("| M | shape | joint reached | joint bits | joint width | separate reached | separate bits | "
+                   "sep. ÷ joint | coder joint | coder sep. | constructed joint | constructed sep. |")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        series: dict[str, tuple[list, list]] = {}
+        for m in sorted({r["M"] for r in fam}):
+            for shape in ("shallow", "deep"):
+                cell = {a: [r for r in fam if r["M"] == m and r["shape"] == shape and r["arch"] == a] for a in ("joint", "separate")}
+                if not cell["joint"]:
+                    continue
+                ok = {a: [r for r in cell[a] if r["reached"]] for a in cell}
+                med = {a: _median([r["network_bits"] for r in ok[a]]) for a in cell}
+                med_file = {a: _median([r["file_bits"] for r in ok[a]]) for a in cell}
+                ratio = (f"{med['separate'] / med['joint']:.2f} / {med_file['separate'] / med_file['joint']:.2f}"
+                         if med["joint"] and med["separate"] else "—")
+                out.append(f"| {m} | {shape} | {len(ok['joint'])}/{len(cell['joint'])} | {_pair(ok['joint'], 'network_bits', 'file_bits')} | "
+                           f"{_fmt(_median([r['width'] for r in ok['joint']]))} | {len(ok['separate'])}/{len(cell['separate'])} | "
+                           f"{_pair(ok['separate'], 'network_bits', 'file_bits')} | {ratio} | "
+                           f"{cell['joint'][0]['payload_bits']} | {cell['separate'][0]['payload_bits']} | "
+                           f"{_pair(cell['joint'], 'constructed_bits', 'constructed_file_bits')} | "
+                           f"{_pair(cell['separate'], 'constructed_bits', 'constructed_file_bits')} |")
+                for arch in ("joint", "separate"):
+                    if med[arch] and len(ok[arch]) == len(cell[arch]):
+                        for label, value in ((f"trained {shape} {arch}, stream", med[arch]), (f"trained {shape} {arch}, file", med_file[arch])):
+                            ms, bs = series.setdefault(label, ([], []))
+                            ms.append(m)
+                            bs.append(value)
+                    if shape == "shallow":
+                        for label, key in ((f"coder {arch}", "payload_bits"), (f"constructed {arch}, file", "constructed_file_bits")):
+                            ms, bs = series.setdefault(label, ([], []))
+                            ms.append(m)
+                            bs.append(_median([r[key] for r in cell[arch]]))
+        out.append("")
+        fits = [f"{label}: {s:.2f} (M = {ms[0]}..{ms[-1]})" for label, (ms, bs) in series.items() if (s := _slope(ms, bs)) is not None]
+        out.append("Fitted slopes of log2(bits) against M (where every seed reached ε): " + "; ".join(fits) + ".\n")
+    return "\n".join(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--min-m", type=int, default=2)
+    ap.add_argument("--max-m", type=int, default=6)
+    ap.add_argument("--deep-max-m", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--restarts", type=int, default=2)
+    ap.add_argument("--json", default=None, help="write every run as one JSON line to this file")
+    ap.add_argument("--from-json", default=None, help="print the tables of the runs in this file, train nothing")
+    args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as fh:
+            print(tables([json.loads(line) for line in fh]))
+        return
+    config_kw = {"steps": args.steps, "restarts": args.restarts}
+    jobs = []
+    for f in FAMILIES:
+        for m in range(args.min_m, args.max_m + 1):
+            for shape in ("shallow", "deep") if m <= args.deep_max_m else ("shallow",):
+                # small classes: one job keeps its compiled trainers for every seed; large ones: a job per seed
+                groups = [[s] for s in range(args.seeds)] if m >= 5 else [list(range(args.seeds))]
+                jobs += [(f, m, shape, seeds, config_kw) for seeds in groups]
+    jobs.sort(key=lambda j: -(j[1] + (0.5 if j[0] == "walsh-all" else 0) + (1.5 if j[2] == "deep" else 0)))  # largest first
+    start = time.perf_counter()
+    rows = []
+    context = multiprocessing.get_context("spawn")  # JAX is not fork-safe
+    with ProcessPoolExecutor(args.workers, mp_context=context, initializer=_init_worker) as pool:
+        for group in pool.map(run_group, jobs):
+            rows.extend(group)
+    wall = time.perf_counter() - start
+    if args.json:
+        with open(args.json, "w") as fh:
+            for r in rows:
+                fh.write(json.dumps(r, sort_keys=True) + "\n")
+    print(tables(rows))
+    print(f"{len(rows)} runs, {args.workers} worker processes, steps {args.steps}, restarts {args.restarts}: "
+          f"wall time {wall:.0f} s (training seconds summed: {sum(r['seconds'] for r in rows):.0f})")
+
+
+if __name__ == "__main__":
+    main()
