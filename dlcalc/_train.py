@@ -31,14 +31,22 @@ network starts from a trained shallow one: its first layer is the shallow
 network's, kept fixed while the upper layers train (layer-wise training; the
 first layer gets no useful gradient through saturated upper layers).  Several
 restarts, and for the separate architecture every head, train side by side
-(``jax.vmap``) in one compiled program per power of two of the width.
+(``jax.vmap``) in one compiled program per power of two of the width (one for
+the shallow networks, one for the deep layers on top of them).
 
 Search: widths ``K = 1, 2, 3, 4, 6, 8, 12, ...`` up to a budget.  At each width
 the restarts are quantized and certified exactly (:mod:`._harden`,
 :mod:`._certify`); the first width at which one reaches ε, and ``patience``
-widths after it, are kept, and the smallest in bits wins.  When no width
-reaches ε within the budget the result says so (``reached`` false) and keeps
-the network with the smallest certified error.
+widths after it, are kept, and the smallest in bits wins.  The deep shape is
+trained at ``deep_widths`` widths only, from the first at which the shallow
+networks (their first layers; every head's, for the separate networks, which
+train side by side) have fit the training grid within ε, or at the widest
+when they have not: a deep network computes a function constant on the cells of
+its first layer, and any such function is the output of a shallow network on
+the same layer, so where that layer does not fit the grid the deep layers have
+little to add and would mostly spend time (and compilations).  When no width reaches ε
+within the budget the result says so (``reached`` false) and keeps the network
+with the smallest certified error.
 """
 
 from __future__ import annotations
@@ -97,9 +105,10 @@ class TrainConfig:
     max_width: int = 64
     patience: int = 1
     hard_fraction: float = 0.3
+    deep_widths: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("steps", "restarts", "max_width"):
+        for name in ("steps", "restarts", "max_width", "deep_widths"):
             if getattr(self, name) < 1:
                 raise SpecError(f"{name} must be >= 1")
         if self.patience < 0 or self.seed < 0:
@@ -165,6 +174,7 @@ class ArchResult:
     steps: int
     seconds: float
     widths_tried: list[int] = field(default_factory=list)
+    by_shape: dict[str, list[TrainedNetwork | None]] = field(default_factory=dict)
 
     @property
     def reached(self) -> bool:
@@ -230,21 +240,13 @@ def _bucket(width: int) -> int:
     return max(4, 1 << (width - 1).bit_length())
 
 
-@functools.lru_cache(maxsize=64)
-def _trainer(bucket: int, deep: bool, n_points: int, n_outputs: int, config: TrainConfig):
-    """A jitted ``(keys[tasks, restarts], targets[tasks, n, T], eps, width, trunk) -> trained parameters``.
-
-    Compiled once per ``bucket`` of first-layer widths (:func:`_bucket`); the units
-    beyond ``width`` (and beyond ``trunk`` in the deep layers) are masked to 0,
-    so every width of the bucket reuses the compiled program.
-    """
+def _tools(n_points: int, config: TrainConfig):
+    """The pieces both compiled programs share: the grid, the activation, the least-squares fit, the optimizer."""
     import jax
     import jax.numpy as jnp
     import optax
 
-    k1, k2 = bucket, trunk_width(bucket)
     steps, soft = config.steps, max(1, int(config.steps * (1 - config.hard_fraction)))
-    h = 1.0 / n_points
     x = (2 * jnp.arange(n_points) + 1) / (2.0 * n_points)
 
     def act(z, tau, hard, normalize):
@@ -281,10 +283,26 @@ def _trainer(bucket: int, deep: bool, n_points: int, n_outputs: int, config: Tra
 
         return jax.lax.fori_loop(0, steps, body, (params, opt.init(params)))[0]
 
-    def one(key, y, eps, width, trunk):
+    return x, soft, act, least_squares, schedule, optimize
+
+
+@functools.lru_cache(maxsize=64)
+def _trainer(bucket: int, n_points: int, config: TrainConfig):
+    """A jitted ``(keys[tasks, restarts], targets[tasks, n, T], eps, width) -> trained thresholds``: the shallow networks.
+
+    Compiled once per ``bucket`` of first-layer widths (:func:`_bucket`); the units
+    beyond ``width`` are masked to 0, so every width of the bucket reuses the compiled program.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    k1 = bucket
+    h = 1.0 / n_points
+    x, soft, act, least_squares, schedule, optimize = _tools(n_points, config)
+
+    def one(key, y, eps, width):
         m1 = (jnp.arange(k1) < width).astype(y.dtype)
-        m2 = (jnp.arange(k2) < trunk).astype(y.dtype)
-        ka, kb, kc, kd = jax.random.split(key, 4)
+        ka, _, _, kd = jax.random.split(key, 4)
         c = jax.random.uniform(ka, (k1,), dtype=y.dtype)
 
         def layer1(c, tau1, hard):
@@ -304,47 +322,67 @@ def _trainer(bucket: int, deep: bool, n_points: int, n_outputs: int, config: Tra
 
         c = optimize(loss_a, c, resample)
         u1 = (x[:, None] >= c[None, :]).astype(y.dtype) * m1
-        out = {"c": c, "shallow_error": jnp.max(jnp.abs(least_squares(u1, y) - y))}
-        if deep:
-            def fit(p, tau, hard):
-                u2 = act((2 * u1 - 1) @ p["w2"].T + p["b2"], tau, hard, True) * m2
-                u3 = act(jnp.einsum("nk,tjk->ntj", 2 * u2 - 1, p["w3"]) + p["b3"][None], tau, hard, True) * m2
-                return jax.vmap(lambda f, col: least_squares(f, col[:, None])[:, 0], in_axes=(1, 1), out_axes=1)(u3, y)
+        return {"c": c, "shallow_error": jnp.max(jnp.abs(least_squares(u1, y) - y))}
 
-            def loss_b(p, i):
-                tau, hard = schedule(i, 1.0, 0.005)
-                return jnp.mean(((fit(p, tau, hard) - y) / eps) ** 2)
-
-            p = optimize(loss_b, {
-                "w2": jax.random.normal(kb, (k2, k1), dtype=y.dtype) / jnp.sqrt(width.astype(y.dtype)),
-                "b2": jnp.zeros(k2, dtype=y.dtype),
-                "w3": jax.random.normal(kc, (n_outputs, k2, k2), dtype=y.dtype) / jnp.sqrt(trunk.astype(y.dtype)),
-                "b3": jnp.zeros((n_outputs, k2), dtype=y.dtype),
-            })
-            out.update(p)
-            out["deep_error"] = jnp.max(jnp.abs(fit(p, 1.0, True) - y))
-        return out
-
-    per_restart = jax.vmap(one, in_axes=(0, None, None, None, None))
-    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, None, None, None)))
+    per_restart = jax.vmap(one, in_axes=(0, None, None, None))
+    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, None, None)))
 
 
-def _float_networks(params: dict, deep: bool, task: int, restart: int, n_outputs: int, width: int) -> dict[str, FloatNetwork]:
-    """The trained shallow (and deep) networks of one task and restart, as float networks (masked units dropped)."""
+@functools.lru_cache(maxsize=64)
+def _deep_trainer(bucket: int, n_points: int, n_outputs: int, config: TrainConfig):
+    """A jitted ``(keys, thresholds[tasks, restarts, bucket], targets, eps, width, trunk) -> deep layers``.
+
+    The first layer is the trained shallow network's, fixed; the trunk and the
+    per-head layers train on its exact steps (layer-wise training).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    k1, k2 = bucket, trunk_width(bucket)
+    x, soft, act, least_squares, schedule, optimize = _tools(n_points, config)
+
+    def one(key, c, y, eps, width, trunk):
+        m1 = (jnp.arange(k1) < width).astype(y.dtype)
+        m2 = (jnp.arange(k2) < trunk).astype(y.dtype)
+        _, kb, kc, _ = jax.random.split(key, 4)
+        u1 = (x[:, None] >= c[None, :]).astype(y.dtype) * m1
+
+        def fit(p, tau, hard):
+            u2 = act((2 * u1 - 1) @ p["w2"].T + p["b2"], tau, hard, True) * m2
+            u3 = act(jnp.einsum("nk,tjk->ntj", 2 * u2 - 1, p["w3"]) + p["b3"][None], tau, hard, True) * m2
+            return jax.vmap(lambda f, col: least_squares(f, col[:, None])[:, 0], in_axes=(1, 1), out_axes=1)(u3, y)
+
+        def loss_b(p, i):
+            tau, hard = schedule(i, 1.0, 0.005)
+            return jnp.mean(((fit(p, tau, hard) - y) / eps) ** 2)
+
+        p = optimize(loss_b, {
+            "w2": jax.random.normal(kb, (k2, k1), dtype=y.dtype) / jnp.sqrt(width.astype(y.dtype)),
+            "b2": jnp.zeros(k2, dtype=y.dtype),
+            "w3": jax.random.normal(kc, (n_outputs, k2, k2), dtype=y.dtype) / jnp.sqrt(trunk.astype(y.dtype)),
+            "b3": jnp.zeros((n_outputs, k2), dtype=y.dtype),
+        })
+        return {**p, "deep_error": jnp.max(jnp.abs(fit(p, 1.0, True) - y))}
+
+    per_restart = jax.vmap(one, in_axes=(0, 0, None, None, None, None))
+    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, 0, None, None, None)))
+
+
+def _float_network(params: dict, shape: str, task: int, restart: int, n_outputs: int, width: int) -> FloatNetwork:
+    """The trained shallow or deep network of one task and restart, as a float network (masked units dropped)."""
     c = np.asarray(params["c"][task, restart], dtype=np.float64)[:width]
-    out = {"shallow": FloatNetwork(c, [], np.ones((n_outputs, c.size), dtype=bool))}
-    if deep:
-        k2 = trunk_width(width)
-        w2 = np.asarray(params["w2"][task, restart], dtype=np.float64)[:k2, :width]
-        b2 = np.asarray(params["b2"][task, restart], dtype=np.float64)[:k2]
-        w3 = np.asarray(params["w3"][task, restart], dtype=np.float64)[:, :k2, :k2]
-        b3 = np.asarray(params["b3"][task, restart], dtype=np.float64)[:, :k2]
-        # trained on centred inputs 2u - 1: W (2u - 1) + b = 2W u + (b - W 1)
-        layer2 = (2 * w2, b2 - w2.sum(axis=1))
-        layer3 = (2 * w3.reshape(n_outputs * k2, k2), (b3 - w3.sum(axis=2)).reshape(-1))
-        reads = np.kron(np.eye(n_outputs, dtype=bool), np.ones((1, k2), dtype=bool))
-        out["deep"] = FloatNetwork(c, [layer2, layer3], reads)
-    return out
+    if shape == "shallow":
+        return FloatNetwork(c, [], np.ones((n_outputs, c.size), dtype=bool))
+    k2 = trunk_width(width)
+    w2 = np.asarray(params["w2"][task, restart], dtype=np.float64)[:k2, :width]
+    b2 = np.asarray(params["b2"][task, restart], dtype=np.float64)[:k2]
+    w3 = np.asarray(params["w3"][task, restart], dtype=np.float64)[:, :k2, :k2]
+    b3 = np.asarray(params["b3"][task, restart], dtype=np.float64)[:, :k2]
+    # trained on centred inputs 2u - 1: W (2u - 1) + b = 2W u + (b - W 1)
+    layer2 = (2 * w2, b2 - w2.sum(axis=1))
+    layer3 = (2 * w3.reshape(n_outputs * k2, k2), (b3 - w3.sum(axis=2)).reshape(-1))
+    reads = np.kron(np.eye(n_outputs, dtype=bool), np.ones((1, k2), dtype=bool))
+    return FloatNetwork(c, [layer2, layer3], reads)
 
 
 # ----------------------------------------------------------------------------- search
@@ -352,15 +390,25 @@ def _float_networks(params: dict, deep: bool, task: int, restart: int, n_outputs
 
 @dataclass
 class _Task:
-    """One network to find: the heads it outputs (instance indices) and its grid."""
+    """One network to find: the heads it outputs (instance indices), its grid, the best network so far per shape."""
 
     heads: list[int]
     grid: Grid
     check: np.ndarray
-    best: TrainedNetwork | None = None
-    reached_at: int | None = None  # ladder index of the first success
+    best: dict[str, TrainedNetwork] = field(default_factory=dict)
+    reached_at: dict[str, int] = field(default_factory=dict)  # ladder index of each shape's first success
+    deep_from: int | None = None  # ladder index at which the deep shape's window opens
+    fits_grid: bool = False  # a shallow network (a deep one's first layer) has fit the training grid within ε
     done: bool = False
     active_columns: list[int] = field(default_factory=list)
+
+    def deep_window(self, rung: int, config: TrainConfig) -> bool:
+        return self.deep_from is not None and self.deep_from <= rung < self.deep_from + config.deep_widths
+
+    def finished(self, rung: int, shapes, config: TrainConfig) -> bool:
+        shallow = "shallow" not in shapes or ("shallow" in self.reached_at and rung - self.reached_at["shallow"] >= config.patience)
+        deep = "deep" not in shapes or (self.deep_from is not None and rung >= self.deep_from + config.deep_widths - 1)
+        return shallow and deep
 
 
 def _zero_network(n_outputs: int) -> StepNetwork:
@@ -418,15 +466,16 @@ def train_architecture(instance: Instance, eps: float, arch: str, shapes=SHAPES,
         if not task.active_columns:  # every head is 0 at this ε: the class says so, no stream is needed
             zero = _zero_network(len(heads))
             errors = [Fraction(instance.heads[t].amplitude) for t in heads]
-            task.best = TrainedNetwork(shapes[0], 0, Quantized(zero, errors, [0, 0]), 0, True, 0.0)
+            task.best = {s: TrainedNetwork(s, 0, Quantized(zero, errors, [0, 0]), 0, True, 0.0) for s in shapes}
             task.done = True
         tasks.append(task)
     deep = "deep" in shapes
     total_steps = 0
     widths_tried = []
+    ladder = width_ladder(config.max_width)
     with jax.enable_x64(True):
         key = jax.random.PRNGKey(config.seed)
-        for rung, width in enumerate(width_ladder(config.max_width)):
+        for rung, width in enumerate(ladder):
             if all(task.done for task in tasks):
                 break
             widths_tried.append(width)
@@ -444,43 +493,66 @@ def train_architecture(instance: Instance, eps: float, arch: str, shapes=SHAPES,
                 key, sub = jax.random.split(key)
                 keys = jax.random.split(sub, len(batch) * config.restarts).reshape(len(batch), config.restarts, -1)
                 targets = np.stack([task.grid.targets[:, task.active_columns] for task in batch])
-                run = _trainer(_bucket(width), deep, 1 << level, n_out, config)
-                params = jax.device_get(run(keys, targets, float(eps), np.int32(width), np.int32(trunk_width(width))))
-                total_steps += config.steps * (2 if deep else 1) * len(batch) * config.restarts
+                run = _trainer(_bucket(width), 1 << level, config)
+                params = jax.device_get(run(keys, targets, float(eps), np.int32(width)))
+                total_steps += config.steps * len(batch) * config.restarts
                 for i, task in enumerate(batch):
-                    if not task.done:
-                        _consider(task, params, i, width, shapes, deep, instance, eps, eps_exact, n_out, rung)
+                    task.fits_grid = task.fits_grid or float(np.min(params["shallow_error"][i])) <= eps
+                # the deep window opens when every first layer of the batch has fit the grid (or the ladder ends):
+                # one window a batch, so the deep program runs, and compiles, at deep_widths widths only
+                if all(task.fits_grid for task in batch) or rung == len(ladder) - 1:
+                    for task in batch:
+                        task.deep_from = rung if task.deep_from is None else task.deep_from
+                for i, task in enumerate(batch):
+                    if task.done:
+                        continue
+                    if "shallow" in shapes and rung - task.reached_at.get("shallow", rung) <= config.patience:
+                        _consider(task, "shallow", params, i, width, instance, eps, eps_exact, n_out, rung)
+                if not deep or not any(not task.done and task.deep_window(rung, config) for task in batch):
+                    continue
+                run = _deep_trainer(_bucket(width), 1 << level, n_out, config)
+                layers = jax.device_get(run(keys, params["c"], targets, float(eps), np.int32(width), np.int32(trunk_width(width))))
+                layers["c"] = params["c"]
+                total_steps += config.steps * len(batch) * config.restarts
+                for i, task in enumerate(batch):
+                    if not task.done and task.deep_window(rung, config):
+                        _consider(task, "deep", layers, i, width, instance, eps, eps_exact, n_out, rung)
             for task in tasks:
-                if not task.done and task.reached_at is not None and rung - task.reached_at >= config.patience:
+                if not task.done and task.finished(rung, shapes, config):
                     task.done = True
-    networks = [task.best for task in tasks]
+    by_shape = {shape: [task.best.get(shape) for task in tasks] for shape in shapes}
+    networks = []
+    for task in tasks:
+        best = None
+        for shape in shapes:
+            if shape in task.best and _better(task.best[shape], best, eps_exact):
+                best = task.best[shape]
+        networks.append(best)
     specs = [instance.heads[t].spec for t in range(n_heads)] if arch == "separate" else ["joint"]
-    return ArchResult(arch, eps, networks, specs, total_steps, time.perf_counter() - start, widths_tried)
+    return ArchResult(arch, eps, networks, specs, total_steps, time.perf_counter() - start, widths_tried, by_shape)
 
 
-def _consider(task: _Task, params: dict, i: int, width: int, shapes, deep: bool, instance: Instance, eps: float,
+def _consider(task: _Task, shape: str, params: dict, i: int, width: int, instance: Instance, eps: float,
               eps_exact: Fraction, n_out: int, rung: int) -> None:
-    """Quantize and certify the restarts of one task at one width (best grid error first); keep the best."""
+    """Quantize and certify the restarts of one task at one width in one shape (best grid error first); keep the best."""
     heads = [instance.heads[t] for t in task.heads]
     n_total = len(task.heads)
-    for shape in shapes:
-        errors = np.asarray(params[f"{shape}_error"][i])
-        for restart in np.argsort(errors, kind="stable")[:2].tolist():
-            nets = _float_networks(params, deep, i, restart, n_out, width)
-            net = nets[shape]
-            reads = np.zeros((n_total, net.reads.shape[1]), dtype=bool)
-            reads[task.active_columns] = net.reads
-            net = FloatNetwork(net.thresholds, net.hidden, reads)
-            q = quantize(net, task.grid, instance.feature, heads, eps, task.check)
-            if q.max_error > eps_exact and task.best is not None and task.best.max_error <= q.max_error:
-                continue
-            candidate = _kept(shape, width, q, float(errors[restart]))
-            if _better(candidate, task.best, eps_exact):
-                task.best = candidate
-            if candidate.max_error <= eps_exact:
-                if task.reached_at is None:
-                    task.reached_at = rung
-                break
+    errors = np.asarray(params[f"{shape}_error"][i])
+    for restart in np.argsort(errors, kind="stable")[:2].tolist():
+        net = _float_network(params, shape, i, restart, n_out, width)
+        reads = np.zeros((n_total, net.reads.shape[1]), dtype=bool)
+        reads[task.active_columns] = net.reads
+        net = FloatNetwork(net.thresholds, net.hidden, reads)
+        q = quantize(net, task.grid, instance.feature, heads, eps, task.check)
+        best = task.best.get(shape)
+        if q.max_error > eps_exact and best is not None and best.max_error <= q.max_error:
+            continue
+        candidate = _kept(shape, width, q, float(errors[restart]))
+        if _better(candidate, best, eps_exact):
+            task.best[shape] = candidate
+        if candidate.max_error <= eps_exact:
+            task.reached_at.setdefault(shape, rung)
+            break
 
 
 # ----------------------------------------------------------------------------- the constructed networks beside them
@@ -513,13 +585,20 @@ def constructed_bits(instance: Instance, eps: float, arch: str, max_cells: int) 
 # ----------------------------------------------------------------------------- cost, weighed before any work
 
 
-def training_steps(qclass: QuantizedClass, archs, config: TrainConfig):
+def training_steps(qclass: QuantizedClass, archs, config: TrainConfig, shapes=SHAPES):
     """What training, certifying and coding the networks materialize (``dlcalc._cost``), from the class alone.
 
     Cells: the targets on the training grid and on the finer check grid, and the
-    pieces of every head for the certificate.  Memory: those, and the activations
-    of the widest batch JAX trains at once (every restart, and every head for the
-    separate networks), a few temporaries each.
+    pieces of every head for the certificate; and the training itself, the
+    search walking its whole width ladder: at every optimizer step, on every
+    grid point, of every restart and network, each unit's value and the
+    least-squares fit's products (``(K + 1)(K + 1 + T)`` for ``K`` first-layer
+    units and ``T`` outputs; the deep layers at ``deep_widths`` widths of the
+    widest bucket).  That figure is what the time grows with: the cells
+    budget refuses a search that would run for long before it starts.
+    Memory: the targets and certificates, and the activations of the widest
+    batch JAX trains at once (every restart, and every head for the separate
+    networks), a few temporaries each.
     """
     from ._budget import scaled
     from ._cost import Step
@@ -535,5 +614,14 @@ def training_steps(qclass: QuantizedClass, archs, config: TrainConfig):
     targets = 3 * scaled(outputs, level)  # the grid and the check grid, twice as fine
     units = _bucket(config.max_width) + 2 * trunk_width(config.max_width)
     batch = config.restarts * scaled(units * (outputs if "separate" in archs else 1) + outputs, level)
+    widest, trunk = _bucket(config.max_width), trunk_width(_bucket(config.max_width))
+    work = 0
+    for arch in archs:
+        networks, n_out = (1, outputs) if arch == "joint" else (outputs, 1)
+        per_point = sum((_bucket(w) + 1) * (_bucket(w) + 1 + n_out) for w in width_ladder(config.max_width))
+        if "deep" in shapes:
+            per_point += config.deep_widths * (trunk * (widest + 1) + n_out * (trunk**2 + (trunk + 1) ** 2))
+        work += scaled(config.steps * config.restarts * networks * per_point, level)
     return [Step("training data and certificates", cells=targets + pieces, held_bytes=8 * (targets + pieces),
-                 transient_bytes=8 * 8 * batch)]
+                 transient_bytes=8 * 8 * batch),
+            Step("training search", cells=work)]

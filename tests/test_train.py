@@ -109,3 +109,42 @@ def test_refused_up_front_over_the_budget():
     result = CliRunner().invoke(cli, ["train", "--depth", "3", "--eps", "2^-2", "--max-cells", "100"])
     assert result.exit_code == 2
     assert "over the budget" in result.stderr and "--max-cells" in result.stderr
+
+
+def _training_search_cells(instance, eps, archs, config, shapes):
+    from dlcalc import QuantizedClass
+    from dlcalc._train import training_steps
+
+    steps = training_steps(QuantizedClass(instance.depth, instance.heads, eps), archs, config, shapes)
+    (search,) = [s for s in steps if s.name == "training search"]
+    return search.cells
+
+
+def test_training_search_work_in_closed_form():
+    from dlcalc import family_heads
+    from dlcalc._train import TrainConfig
+
+    config = TrainConfig(steps=10, restarts=3, max_width=1, deep_widths=2)
+    # walsh:1 at depth 1, ε = 1/4: a grid of 2^(1+1) = 4 points; width 1 is compiled as 4 units (K = 4), one output:
+    # (K + 1)(K + 1 + 1) = 30 a point a step; the deep layers (trunk 5 = bit_length(4) + 2): 5·5 + (5² + 6²) = 86, twice
+    one = Instance.build(1, [Head("walsh", 1)], seed=0)
+    assert _training_search_cells(one, 0.25, ["joint"], config, ["shallow"]) == 10 * 3 * 30 * 4
+    assert _training_search_cells(one, 0.25, ["joint", "separate"], config, ["shallow", "deep"]) == 2 * 10 * 3 * (30 + 2 * 86) * 4
+    # walsh-all at depth 2, ε = 1/4: three heads on a grid of 2^(2+1) = 8 points; joint: one network of 3 outputs,
+    # (4 + 1)(4 + 1 + 3) = 40; separate: three networks of one output, 30 each
+    three = Instance.build(2, family_heads("walsh-all", 1.0, 2), seed=0)
+    assert _training_search_cells(three, 0.25, ["joint"], config, ["shallow"]) == 10 * 3 * 40 * 8
+    assert _training_search_cells(three, 0.25, ["separate"], config, ["shallow"]) == 10 * 3 * 3 * 30 * 8
+
+
+def test_compare_trained_on_the_default_instance_is_refused_before_any_training(monkeypatch):
+    from dlcalc import _train
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(_train, "train_architecture", never)
+    result = CliRunner().invoke(cli, ["compare", "--trained"])
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "training search" in line and "over the budget" in line and "--max-cells" in line

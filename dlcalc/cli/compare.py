@@ -15,7 +15,7 @@ from .._headset import FAMILY_NAMES, HeadSet
 from .._heads import parse_head_run
 from .._quantize import precision_for
 from .coding import coder_record, run_pipeline
-from .train import trained_columns, trained_row, trained_steps
+from .train import trained_columns, trained_progress_steps, trained_row, trained_steps
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -206,7 +206,7 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
       dlcalc compare inst.json --eps 0.1,0.01 --format ndjson
       dlcalc compare --plot rates.png
       dlcalc compare --depth 8 --networks --no-baselines
-      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-4 --trained --no-baselines   # needs dlcalc[train]
+      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-3 --trained --no-baselines   # needs dlcalc[train]
     """
     check_plot(plot_path, force)
     inst = spec.load(budget)
@@ -217,14 +217,15 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
     Cost([feature_step(inst.depth)], phases).check(
         budget, f"compare over {len(eps_list)} value{'s' if len(eps_list) > 1 else ''} of ε")
     rows = []
-    with progress(len(eps_list) * (1 + len(CODER_NAMES)), "compare") as advance:
+    per_row = 1 + len(CODER_NAMES) + (trained_progress_steps() if trained else 0)
+    with progress(len(eps_list) * per_row, "compare") as advance:
         for qc in qclasses:
             row = compare_row(inst, qc, baselines, budget, networks, advance)
             row["verified"] = row["joint"]["verified"] and row["separate"]["verified"]
             if networks:
                 row["verified"] = row["verified"] and all(n["verified"] for n in row["networks"].values())
             if trained:  # a network that misses ε is a finding, not a failed verification
-                row["trained"] = trained_row(inst, qc.eps, budget)
+                row["trained"] = trained_row(inst, qc.eps, budget, advance)
             rows.append(row)
             stream_row(fmt, row)
     capped = [depth_capped(inst.family, inst.heads, e, inst.depth) for e in eps_list]

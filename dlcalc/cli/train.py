@@ -133,28 +133,38 @@ TRAIN_COLUMNS = [
 ]
 
 
-def training_config(steps, restarts, max_width, patience, train_seed, learning_rate):
+def training_config(steps, restarts, max_width, patience, train_seed, learning_rate, deep_widths):
     _train = _library()
     try:
         return _train.TrainConfig(steps=steps, restarts=restarts, max_width=max_width, patience=patience,
-                                  seed=train_seed, learning_rate=learning_rate)
+                                  seed=train_seed, learning_rate=learning_rate, deep_widths=deep_widths)
     except DlcalcError as exc:
         raise InputError(str(exc)) from None
 
 
-def run_training(inst, eps: float, archs, shapes, config, budget: Budget) -> dict:
-    """Weigh the cost, then search each architecture (with a progress bar on a terminal); the results by arch."""
+def weigh_training(qclass, archs, shapes, config) -> list:
+    """What training one class materializes, the search's work included (``dlcalc._train.training_steps``)."""
     from .._train import training_steps
 
-    qclass = QuantizedClass(inst.depth, inst.heads, eps)
-    Cost([feature_step(inst.depth)], [training_steps(qclass, archs, config) + network_steps(qclass, archs)]).check(
-        budget, f"training at ε = {format_eps(eps)}")
+    return training_steps(qclass, archs, config, shapes) + network_steps(qclass, archs)
+
+
+def run_training(inst, eps: float, archs, shapes, config, advance=None) -> dict:
+    """Search each architecture, with a progress bar on a terminal (or ``advance`` once per width of its
+    ladder, the whole ladder counted when the search stops early); the results by arch.
+
+    The caller has weighed the cost (:func:`weigh_training`) before."""
     _train = _library()
     results = {}
+    ladder = _train.width_ladder(config.max_width)
     for arch in archs:
-        ladder = [w for w in _train.width_ladder(config.max_width)]
-        with progress(len(ladder), f"train {arch}") as advance:
+        if advance is None:
+            with progress(len(ladder), f"train {arch}") as step:
+                results[arch] = _train.train_architecture(inst, eps, arch, shapes, config, progress=lambda width: step())
+        else:
             results[arch] = _train.train_architecture(inst, eps, arch, shapes, config, progress=lambda width: advance())
+            for _ in range(len(ladder) - len(results[arch].widths_tried)):
+                advance()
     return results
 
 
@@ -162,12 +172,19 @@ def trained_steps(qclass) -> list:
     """``compare --trained``: what training with the default settings materializes at one ε (weighed up front)."""
     from .._train import training_steps
 
-    return training_steps(qclass, ARCHS, DEFAULTS)
+    return training_steps(qclass, ARCHS, DEFAULTS, SHAPES)
 
 
-def trained_row(inst, eps: float, budget: Budget) -> dict:
+def trained_progress_steps() -> int:
+    """``compare --trained``: progress steps of one ε, a width of each architecture's ladder each."""
+    from .._train import width_ladder
+
+    return len(ARCHS) * len(width_ladder(DEFAULTS.max_width))
+
+
+def trained_row(inst, eps: float, budget: Budget, advance=None) -> dict:
     """``compare --trained``: both architectures with the default settings, the fields a sweep row carries."""
-    results = run_training(inst, eps, ARCHS, SHAPES, DEFAULTS, budget)
+    results = run_training(inst, eps, ARCHS, SHAPES, DEFAULTS, advance)
     return {arch: {k: arch_record(r, inst, eps, budget.max_cells, constructed=False)[k] for k in TRAINED_FIELDS}
             for arch, r in results.items()}
 
@@ -197,6 +214,8 @@ def trained_columns(csv: bool) -> list[Column]:
               help="Budget: the widest first layer the search tries.")
 @click.option("--patience", type=click.IntRange(min=0), default=DEFAULTS.patience, show_default=True,
               help="Widths tried after the first that reaches ε (the smallest in bits is kept).")
+@click.option("--deep-widths", type=click.IntRange(min=1), default=DEFAULTS.deep_widths, show_default=True,
+              help="Widths the deep shape is trained at, from the first at which the shallow networks fit the grid within ε.")
 @click.option("--train-seed", type=click.IntRange(min=0), default=DEFAULTS.seed, show_default=True,
               help="Seed of the initializations.")
 @click.option("--learning-rate", type=NumberType(), default=DEFAULTS.learning_rate, show_default=True, help="Adam step size.")
@@ -205,8 +224,8 @@ def trained_columns(csv: bool) -> list[Column]:
 @force_option("--export file")
 @budget_options
 @format_option
-def train(spec, eps, arch, shape, steps, restarts, max_width, patience, train_seed, learning_rate, export_path, force,
-          budget, fmt):
+def train(spec, eps, arch, shape, steps, restarts, max_width, patience, deep_widths, train_seed, learning_rate, export_path,
+          force, budget, fmt):
     """Train Heaviside networks by gradient descent; certify their sup error exactly; count their bits.
 
     Each architecture's width grows until a network, rounded to the coarsest
@@ -224,12 +243,15 @@ def train(spec, eps, arch, shape, steps, restarts, max_width, patience, train_se
       dlcalc train --family sawtooth-all --depth 3 --eps 0.1875 --shape shallow --format json
       dlcalc train inst.json --eps 2^-4 --arch joint --export joint.onnx   # needs dlcalc[onnx]
     """
-    config = training_config(steps, restarts, max_width, patience, train_seed, learning_rate)
+    config = training_config(steps, restarts, max_width, patience, train_seed, learning_rate, deep_widths)
     archs = list(ARCHS) if arch == "both" else [arch]
     check_trained_export(export_path, force, archs)
     inst = spec.load(budget)
     shapes = SHAPES if shape == "both" else (shape,)
-    results = run_training(inst, eps, archs, shapes, config, budget)
+    qclass = QuantizedClass(inst.depth, inst.heads, eps)
+    Cost([feature_step(inst.depth)], [weigh_training(qclass, archs, shapes, config)]).check(
+        budget, f"training at ε = {format_eps(eps)}")
+    results = run_training(inst, eps, archs, shapes, config)
     records = {a: arch_record(r, inst, eps, budget.max_cells) for a, r in results.items()}
     if export_path:
         export_trained(export_path, results, inst, eps, budget, force)
@@ -239,7 +261,7 @@ def train(spec, eps, arch, shape, steps, restarts, max_width, patience, train_se
         if not r["reached"]:
             announce(f"{a}: no network within ε = {format_eps(eps)} up to width {max_width} "
                      f"(smallest certified error {format_error(r['max_error'])})")
-    config_record = {"steps": steps, "restarts": restarts, "max_width": max_width, "patience": patience,
+    config_record = {"steps": steps, "restarts": restarts, "max_width": max_width, "patience": patience, "deep_widths": deep_widths,
                      "train_seed": train_seed, "learning_rate": learning_rate, "shapes": list(shapes)}
     head = {"instance": inst.to_dict(), "eps": eps, "config": config_record}
     payload = {**head, **records} if arch == "both" else {**head, **records[arch]}
