@@ -7,7 +7,7 @@ certified exactly and counted in entropy-coded bits, beside the coders' payloads
 constructed networks coded by the same entropy coder.  Prints the markdown tables of
 docs/trained.md; --json writes every run.
 
-    python benchmarks/trained_study.py [--max-m 6] [--seeds 3] [--deep-max-m 3] [--workers 2] [--json runs.jsonl]
+    python benchmarks/trained_study.py [--max-m 6] [--seeds 3] [--deep-max-m 6] [--deep-widths 2] [--workers 2] [--json runs.jsonl]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import math
 import multiprocessing
 import os
 import statistics
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
@@ -33,8 +34,12 @@ def _init_worker() -> None:
 
 
 def run_group(job: tuple) -> list[dict]:
-    """All seeds of one (family, M, shape): one process keeps the compiled trainers between seeds."""
-    family, m, shape, seeds, config_kw = job  # seeds: the seeds of this job
+    """All seeds of one (family, M, architecture): one process compiles its trainers once, for every seed.
+
+    Each search runs over the shapes (``train_architecture``, as ``dlcalc train --shape both``
+    runs it); the best network of each shape gives one row.
+    """
+    family, m, arch, shapes, seeds, config_kw = job
     from dlcalc import Instance, family_heads
     from dlcalc._train import TrainConfig, constructed_bits, train_architecture
     from dlcalc._codec import coder_bounds
@@ -46,18 +51,20 @@ def run_group(job: tuple) -> list[dict]:
     for seed in seeds:
         inst = Instance.build(m, family_heads(family, 1.0, m), seed=seed)
         quants = quantize_heads(inst.heads, eps)
-        for arch in ("joint", "separate"):
-            result = train_architecture(inst, eps, arch, (shape,), config)
-            bounds = coder_bounds(quants, m, arch)
-            built = constructed_bits(inst, eps, arch, 1 << 26)
+        result = train_architecture(inst, eps, arch, shapes, config)
+        bounds = coder_bounds(quants, m, arch)
+        built = constructed_bits(inst, eps, arch, 1 << 26)
+        for shape in shapes:
+            nets = result.by_shape[shape]
             rows.append({
                 "family": family, "M": m, "seed": seed, "shape": shape, "arch": arch, "eps": eps,
-                "reached": result.reached, "max_error": float(result.max_error), "network_bits": result.network_bits,
-                "nonzero_weights": result.nonzero_weights, "width": max(n.width for n in result.networks),
-                "reached_heads": sum(n.max_error <= eps for n in result.networks), "networks": len(result.networks),
+                "reached": all(n.max_error <= eps for n in nets), "max_error": float(max(n.max_error for n in nets)),
+                "network_bits": sum(n.network_bits for n in nets), "file_bits": sum(n.file_bits for n in nets),
+                "nonzero_weights": sum(n.network.nonzero_weights for n in nets), "width": max(n.width for n in nets),
+                "reached_heads": sum(n.max_error <= eps for n in nets), "networks": len(nets),
                 "payload_bits": bounds.upper_bound_bits, "lower_bound_bits": bounds.lower_bound_bits,
-                "file_bits": result.file_bits, "constructed_bits": built["entropy_coded_bits"],
-                "constructed_file_bits": built["network_bits"], "seconds": round(result.seconds, 2), "steps": result.steps,
+                "constructed_bits": built["entropy_coded_bits"], "constructed_file_bits": built["network_bits"],
+                "seconds": round(result.seconds, 2), "steps": result.steps, "widths_tried": result.widths_tried,
             })
     return rows
 
@@ -138,7 +145,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--min-m", type=int, default=2)
     ap.add_argument("--max-m", type=int, default=6)
-    ap.add_argument("--deep-max-m", type=int, default=3)
+    ap.add_argument("--deep-max-m", type=int, default=6)
+    ap.add_argument("--deep-widths", type=int, default=2, help="widths the deep shape is trained at (TrainConfig.deep_widths)")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--steps", type=int, default=400)
@@ -150,15 +158,22 @@ def main() -> None:
         with open(args.from_json) as fh:
             print(tables([json.loads(line) for line in fh]))
         return
-    config_kw = {"steps": args.steps, "restarts": args.restarts}
+    config_kw = {"steps": args.steps, "restarts": args.restarts, "deep_widths": args.deep_widths}
     jobs = []
     for f in FAMILIES:
         for m in range(args.min_m, args.max_m + 1):
-            for shape in ("shallow", "deep") if m <= args.deep_max_m else ("shallow",):
-                # small classes: one job keeps its compiled trainers for every seed; large ones: a job per seed
-                groups = [[s] for s in range(args.seeds)] if m >= 5 else [list(range(args.seeds))]
-                jobs += [(f, m, shape, seeds, config_kw) for seeds in groups]
-    jobs.sort(key=lambda j: -(j[1] + (0.5 if j[0] == "walsh-all" else 0) + (1.5 if j[2] == "deep" else 0)))  # largest first
+            shapes = ("shallow", "deep") if m <= args.deep_max_m else ("shallow",)
+            # a job per (family, M, architecture), every seed in it: each compiled trainer is compiled by one process
+            jobs += [(f, m, arch, shapes, list(range(args.seeds)), config_kw) for arch in ("separate", "joint")]
+    jobs.sort(key=lambda j: -(j[1] + (0.5 if j[0] == "walsh-all" else 0) + (0.25 if j[2] == "separate" else 0)))  # largest first
+    loads = []
+    sampling = threading.Event()
+
+    def sample() -> None:  # the machine's load while the study runs (other jobs share its cores)
+        while not sampling.wait(10):
+            loads.append(os.getloadavg()[0])
+
+    threading.Thread(target=sample, daemon=True).start()
     start = time.perf_counter()
     rows = []
     context = multiprocessing.get_context("spawn")  # JAX is not fork-safe
@@ -166,13 +181,17 @@ def main() -> None:
         for group in pool.map(run_group, jobs):
             rows.extend(group)
     wall = time.perf_counter() - start
+    sampling.set()
     if args.json:
         with open(args.json, "w") as fh:
             for r in rows:
                 fh.write(json.dumps(r, sort_keys=True) + "\n")
     print(tables(rows))
-    print(f"{len(rows)} runs, {args.workers} worker processes, steps {args.steps}, restarts {args.restarts}: "
-          f"wall time {wall:.0f} s (training seconds summed: {sum(r['seconds'] for r in rows):.0f})")
+    searches = {(r["family"], r["M"], r["seed"], r["arch"]): r["seconds"] for r in rows}
+    print(f"{len(searches)} searches ({len(rows)} rows), {args.workers} worker processes, steps {args.steps}, "
+          f"restarts {args.restarts}, deep widths {args.deep_widths}: wall time {wall:.0f} s "
+          f"(search seconds summed: {sum(searches.values()):.0f}; 1-minute load average every 10 s: "
+          f"mean {statistics.mean(loads or [0]):.1f}, max {max(loads or [0]):.1f})")
 
 
 if __name__ == "__main__":
