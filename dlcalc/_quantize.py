@@ -458,10 +458,12 @@ class QuantizedClass:
         """``c(𝒜(q)) <= L <= c(𝒜(p))``, jointly or summed over heads (THEORY §5)."""
         if coder == "joint":
             return Bounds(self.joint_requirement(lower=True).level_cost(self.depth), self.joint_requirement().level_cost(self.depth))
-        return Bounds(
-            sum(g.separate_bits(self.depth, lower=True) for g in self.groups),
-            sum(g.separate_bits(self.depth) for g in self.groups),
-        )
+        if coder == "separate":
+            return Bounds(
+                sum(g.separate_bits(self.depth, lower=True) for g in self.groups),
+                sum(g.separate_bits(self.depth) for g in self.groups),
+            )
+        raise ValueError(f"unknown coder {coder!r} (joint or separate)")
 
     def quants(self) -> list[HeadQuantization]:
         """Every head's quantization, listed: ``O(heads)``, for small classes and tests."""

@@ -6,7 +6,8 @@ from fractions import Fraction
 import pytest
 
 from dlcalc import Head, parse_heads
-from dlcalc._bounds import FormulaBounds, family_bounds, fit_slope, heads_bounds, theory_exponents, walsh_all_levels
+from dlcalc._bounds import (FormulaBounds, family_bounds, fit_slope, heads_bounds, sawtooth_all_heads, theory_exponents,
+                            walsh_all_levels)
 
 
 from .helpers import precision
@@ -156,3 +157,36 @@ def test_sawtooth_all_large_precision_is_instant():
     b = family_bounds("sawtooth-all", 1.0, math.ldexp(1.0, -1000))
     assert b.joint_upper_bits == 2**1000 - 1
     assert b.separate_upper_bits == sum(((1 << (1000 - k)) - 1) << k if k else (1 << 1000) - 1 for k in range(1000))
+
+
+def brute_sawtooth_heads(beta, eps, depth=None):
+    """How many ``k = 0, 1, ...`` (``k <= depth``) have ``2^(-βk) > ε``, counted one by one."""
+    k = 0
+    while Fraction(2.0 ** (-beta * k)) > Fraction(eps) and (depth is None or k <= depth):
+        k += 1
+    return k
+
+
+def test_sawtooth_all_heads_against_a_count():
+    for beta in BETAS:
+        for eps in EPSS:
+            for depth in (None, 0, 1, 3, 7):
+                assert sawtooth_all_heads(beta, eps, depth) == brute_sawtooth_heads(beta, eps, depth), (beta, eps, depth)
+
+
+def test_sawtooth_all_heads_messages():
+    from dlcalc import SpecError
+
+    with pytest.raises(SpecError) as info:
+        sawtooth_all_heads(-1.0, 0.5)
+    assert str(info.value) == "beta must be a finite number > 0, got -1.0"
+    with pytest.raises(SpecError) as info:
+        sawtooth_all_heads(1e-308, 0.5)
+    assert str(info.value) == ("sawtooth-all with beta 1e-308: more than 2^1020 heads survive at this eps; "
+                               "their bounds are beyond what dlcalc represents (raise --beta or give --depth)")
+    assert sawtooth_all_heads(1e-308, 0.5, depth=5) == 6
+
+
+def test_sawtooth_all_without_surviving_heads_keeps_eps():
+    assert family_bounds("sawtooth-all", 1.0, 2.0) == FormulaBounds(2.0, 0, 0, 0, 0)
+    assert family_bounds("sawtooth-all", 1.0, 1.0, depth=4).eps == 1.0

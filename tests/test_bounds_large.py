@@ -135,3 +135,20 @@ def test_bounds_of_huge_heads_mixed_with_walsh_stay_cheap():
     b = _bounds.heads_bounds(heads, 5e-324)
     assert isinstance(b.joint_upper_bits, Log2Bits) and isinstance(b.separate_upper_bits, Log2Bits)
     assert bits_log2(b.joint_upper_bits) <= bits_log2(b.separate_upper_bits)
+
+
+@pytest.mark.parametrize("beta,eps", [(0.1, 2.0**-200), (0.3, 2.0**-150), (0.01, 2.0**-100), (0.7, 2.0**-300), (0.1, 1e-300)])
+def test_run_ends_against_listed_stars(beta, eps):
+    """Run ends where βk meets log2(1/ε) - q + 1 (float rounding at the edge): per-head sums and listed stars."""
+    stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
+    separate = [sum(((1 << (p - d)) - 1) << k for k, p in stars if p > d) for d in (1, 0)]  # 2^k (2^p - 1) per head
+    b = family_bounds("sawtooth-all", beta, eps)
+    assert as_tuple(b) == (interval_star_cost([(k, p - 1) for k, p in stars]), interval_star_cost(stars), *separate)
+
+
+def test_sawtooth_all_run_ends_in_float_form():
+    # β = 1e-300, ε = 2^-10: p_k >= q while βk < 10 - q + 1, so the joint lower bound, the interval
+    # [0, #{p_k >= 2}], has 9e300 levels; every head has p_k >= 1 up to k < 1e301
+    b = family_bounds("sawtooth-all", 1e-300, 2.0**-10)
+    assert b.joint_lower_bits.log2 == pytest.approx(9e300, rel=1e-12)
+    assert b.joint_upper_bits.log2 == pytest.approx(1e301, rel=1e-12)

@@ -1,5 +1,6 @@
 """The ``.dlc`` byte layout written out by hand (docs/format.md), and every reader check with its message."""
 
+import io
 import json
 import struct
 import zlib
@@ -8,7 +9,8 @@ import pytest
 
 from dlcalc import BudgetError, FormatError, Head, family_heads
 from dlcalc import _container
-from dlcalc._container import read_container, split_containers
+from dlcalc._budget import Budget
+from dlcalc._container import peek_class, read_container, read_stream, split_containers
 
 MAGIC = bytes([0x89, 0x44, 0x4C, 0x43, 0x0D, 0x0A, 0x1A, 0x0A])
 
@@ -176,3 +178,109 @@ def test_split_containers_cut_inside_a_section_table():
     hlen = len(json.dumps({"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, sort_keys=True, separators=(",", ":")))
     for cut in (16 + hlen + 4 + 4, 16 + hlen + 4 + 8 * 2, 16 + hlen + 4 + 8 * 3 - 1):
         assert split_containers(a + b[:cut]) == [a, b[:cut]]
+
+
+# ----------------------------------------------------------------------------- incremental reads
+
+
+def stream_message(data: bytes, **kw) -> str:
+    with pytest.raises(FormatError) as info:
+        read_stream(io.BytesIO(data).read, **kw)
+    return str(info.value)
+
+
+TWO_HEADS = {"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}
+
+
+def test_read_stream_returns_each_file_whole():
+    a = container(GOOD_HEADER, [[1, 0]])
+    b = container(TWO_HEADS, [[1] * 8, [0] * 8, [1]], coder=2)
+    assert read_stream(io.BytesIO(a).read) == [a]
+    assert read_stream(io.BytesIO(a + b + a).read) == [a, b, a]
+
+
+def test_read_stream_budgets():
+    deep = container({}, [[1]], raw_header=b'{"depth":12,"eps":0.5,"heads":["walsh:1"]}')
+    want = "header depth 12 needs 2^12 cells, over the budget of 4095 (raise --max-cells, or use `dlcalc bounds` for the formula values)"
+    for kw in ({"max_cells": 4095}, {"budget": Budget(max_cells=4095)}, {"budget": Budget(max_cells=1), "max_cells": 4095}):
+        with pytest.raises(BudgetError) as info:
+            read_stream(io.BytesIO(deep).read, **kw)
+        assert str(info.value) == want, kw
+    assert read_stream(io.BytesIO(deep).read, budget=Budget(max_cells=1), max_cells=4096) == [deep]
+
+
+def test_read_stream_messages():
+    a = container(GOOD_HEADER, [[1, 0]])
+    b = container(TWO_HEADS, [[1] * 8, [0] * 8, [1]], coder=2)
+    hlen = len(json.dumps(TWO_HEADS, sort_keys=True, separators=(",", ":")))
+    assert stream_message(b"") == "not a .dlc file (bad magic)"
+    assert stream_message(a + b"junk") == "not a .dlc file (bad magic) (file 2 of the stream)"
+    assert stream_message(a + a + b[:10]) == "truncated .dlc file (10 bytes) (file 3 of the stream)"
+    assert stream_message(b[: 16 + hlen]) == "truncated .dlc file (header)"
+    assert stream_message(a + b[: 16 + hlen + 4 + 8 * 3 - 1]) == "truncated .dlc file (section table) (file 2 of the stream)"
+    assert stream_message(b[:-5]) == "truncated .dlc file (sections)"
+    over = b[:12] + struct.pack(">I", (64 << 20) + 1) + b[16:]
+    assert stream_message(over) == f"header length {(64 << 20) + 1} is over the limit of {64 << 20} bytes"
+    many = container(GOOD_HEADER, [], n_sections=(1 << 20) + 1, bit_lengths=[])
+    assert stream_message(many) == f"the .dlc file lists {(1 << 20) + 1} sections, more than {1 << 20}"
+    assert stream_message(container(GOOD_HEADER, [], n_sections=2, bit_lengths=[])) == "joint file lists 2 sections, its class needs 1"
+    lying = container(TWO_HEADS, [[1] * 8, [0] * 8, [1]], coder=2, bit_lengths=[8, 2**64 - 1, 1])
+    assert stream_message(lying) == f"section 1 holds {2**64 - 1} bits, the class's level cost is 8"
+    assert stream_message(b, limit=len(b) - 1) == f"the .dlc file needs {len(b)} bytes, over the limit of {len(b) - 1}"
+    assert read_stream(io.BytesIO(b).read, limit=len(b)) == [b]
+
+
+def test_reader_names_the_section_that_lies():
+    c = container(TWO_HEADS, [[1] * 8, [0] * 8, [1]], coder=2, bit_lengths=[8, 8, 3])
+    assert message(c) == "section 2 holds 3 bits, the class's level cost is 1"
+    c = container(TWO_HEADS, [[1] * 8, [0] * 8, [1]], coder=2, bit_lengths=[8, 2**64 - 2, 1])
+    assert message(c) == f"section 1 holds {2**64 - 2} bits, the class's level cost is 8"
+
+
+def test_peek_class_budget():
+    deep = container({}, [[1]], raw_header=b'{"depth":12,"eps":0.5,"heads":["walsh:1"]}')
+    with pytest.raises(BudgetError, match=r"^header depth 12 needs 2\^12 cells, over the budget of 4095 "):
+        peek_class(deep, max_cells=4095)
+    coder, qclass = peek_class(deep, max_cells=4096)
+    assert (coder, qclass.depth, qclass.eps, list(qclass.heads)) == ("joint", 12, 0.5, [Head("walsh", 1)])
+
+
+def test_read_stream_limits_at_their_boundaries(monkeypatch):
+    good = container(GOOD_HEADER, [[1, 0]])
+    size = len(json.dumps(GOOD_HEADER, sort_keys=True, separators=(",", ":")))
+    monkeypatch.setattr(_container, "MAX_HEADER_BYTES", size)
+    assert read_stream(io.BytesIO(good).read) == [good]
+    monkeypatch.setattr(_container, "MAX_HEADER_BYTES", size - 1)
+    assert stream_message(good) == f"header length {size} is over the limit of {size - 1} bytes"
+    monkeypatch.undo()
+    at_limit = container(GOOD_HEADER, [], n_sections=1 << 20, bit_lengths=[])
+    assert stream_message(at_limit) == f"joint file lists {1 << 20} sections, its class needs 1"
+    signed = container(GOOD_HEADER, [], n_sections=2**31 + 5, bit_lengths=[])
+    assert stream_message(signed) == f"the .dlc file lists {2**31 + 5} sections, more than {1 << 20}"
+
+
+def test_read_stream_version_1_rules():
+    both = {"depth": 2, "eps": 0.5, "family": {"name": "walsh-all", "beta": 1}, "heads": ["walsh:1"]}
+    assert stream_message(container(both, [[1]])) == "a version 1 header gives a family or heads, not both"
+    # version 1 lists a section of 0 bits for a zero head (walsh:2@0.5 at ε = 0.75); version 2 leaves it out
+    header = {"depth": 2, "eps": 0.75, "heads": ["walsh:1", "walsh:2@0.5"]}
+    v1 = container(header, [[1], []], coder=2, version=1)
+    v2 = container(header, [[1]], coder=2, version=2)
+    assert read_stream(io.BytesIO(v1 + v2).read) == [v1, v2]
+    assert read_container(v1).section_bits.tolist() == read_container(v2).section_bits.tolist() == [1]
+    assert stream_message(container(header, [[1]], coder=2, version=1)) == "separate file lists 1 sections, its class needs 2"
+
+
+def test_read_stream_checks_the_cost_of_decoding():
+    many = container({}, [[0] * 3], raw_header=b'{"depth":2,"eps":0.25,"heads":["walsh:1-3"]}')
+    with pytest.raises(BudgetError) as info:
+        read_stream(io.BytesIO(many).read, max_cells=4)
+    assert str(info.value).startswith("decoding this .dlc file needs ")
+    assert read_stream(io.BytesIO(many).read, max_cells=64) == [many]
+
+
+def test_sections_of_a_separate_file_unpack_one_by_one():
+    sections = [[1, 0, 1, 1, 0, 0, 1, 0], [0, 1, 1, 0, 1, 0, 0, 1], [1]]
+    box = read_container(container(TWO_HEADS, sections, coder=2, version=2))
+    assert [box.section(i).tolist() for i in range(3)] == sections
+    assert box.payload_bits == 17

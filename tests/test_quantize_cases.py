@@ -13,8 +13,10 @@ import numpy as np
 import pytest
 
 from dlcalc import BudgetError, Feature, Head, SpecError
+from dlcalc._headset import HeadSet
 from dlcalc._quantize import (
     HeadTable,
+    QuantizedClass,
     RequirementSet,
     _ImageCache,
     _min_uint,
@@ -371,3 +373,10 @@ def test_bit_lengths_of_int64_arrays():
 
     values = [0, 1, 2, 3, 255, 256, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**33 + 5, 2**40, 2**62 + 1, 2**63 - 1]
     assert _bit_lengths(np.array(values, dtype=np.int64)).tolist() == [v.bit_length() for v in values]
+
+
+def test_bounds_names_only_the_two_coders():
+    qclass = QuantizedClass(3, HeadSet.of([Head("walsh", 3)]), 0.25)
+    assert (qclass.bounds("joint").upper_bound_bits, qclass.bounds("separate").upper_bound_bits) == (2, 2)
+    with pytest.raises(ValueError, match=r"^unknown coder 'both' \(joint or separate\)$"):
+        qclass.bounds("both")
