@@ -284,3 +284,18 @@ def test_sections_of_a_separate_file_unpack_one_by_one():
     box = read_container(container(TWO_HEADS, sections, coder=2, version=2))
     assert [box.section(i).tolist() for i in range(3)] == sections
     assert box.payload_bits == 17
+
+
+def test_split_containers_short_tails():
+    a = container(GOOD_HEADER, [[1, 0]])
+    for n in (1, 8, 12, 15, 16, 23):  # a tail that starts like a file but cannot hold its fixed part and a checksum
+        tail = (MAGIC + bytes(16))[:n]
+        assert split_containers(a + tail) == [a, tail]
+
+
+def test_split_containers_with_empty_sections():
+    # version 1 lists a 0-bit section per zero head: 6 sections, 1 byte of section data
+    header = {"depth": 2, "eps": 0.75, "heads": ["walsh:1", "walsh:2@0.5", "walsh:3@0.5", "walsh:1@0.25", "walsh:2@0.25", "walsh:3@0.75"]}
+    v1 = container(header, [[1], [], [], [], [], []], coder=2, version=1)
+    assert read_container(v1).section_bits.tolist() == [1]
+    assert split_containers(v1 + v1 + v1) == [v1, v1, v1]

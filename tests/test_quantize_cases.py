@@ -380,3 +380,35 @@ def test_bounds_names_only_the_two_coders():
     assert (qclass.bounds("joint").upper_bound_bits, qclass.bounds("separate").upper_bound_bits) == (2, 2)
     with pytest.raises(ValueError, match=r"^unknown coder 'both' \(joint or separate\)$"):
         qclass.bounds("both")
+
+
+def test_quantization_records_keep_eps_and_flags():
+    for head, eps, zero in ((Head("walsh", 3), 0.25, False), (Head("sawtooth", 2), 2.0**-3, False), (Head("walsh", 1, 0.5), 0.5, True)):
+        q = quantize_head(head, eps)
+        assert q.eps == eps and q.zero is zero, head
+    qclass = QuantizedClass(4, HeadSet.of([Head("walsh", 3), Head("sawtooth", 1), Head("walsh", 5, 0.25)]), 0.25)
+    assert [(g.eps, g.zero) for g in qclass.groups] == [(0.25, False), (0.25, False), (0.25, True)]
+    assert all(type(g.zero) is bool for g in qclass.groups)
+
+
+def test_group_requirements_leave_out_heads_beyond_the_depth():
+    # sawtooth:0-5 at depth 2: heads k > 2 read no free level (THEORY §4); p = 2 at ε = 2^-2
+    qclass = QuantizedClass(2, HeadSet.of([Head("sawtooth", k) for k in range(6)]), 0.25)
+    (group,) = qclass.groups
+    assert group.precision == 2
+    assert group.requirement(2).stars == frozenset({(0, 2), (1, 2), (2, 2)})
+    assert group.requirement(None).stars == frozenset((k, 2) for k in range(6))
+    assert group.lower_requirement(2).stars == frozenset({(0, 1), (1, 1), (2, 1)})
+    # p = 1 (ε = a/2): the packing set A(0) is empty
+    one = QuantizedClass(3, HeadSet.of([Head("sawtooth", 0), Head("sawtooth", 1)]), 0.5).groups[0]
+    assert one.precision == 1 and one.lower_requirement(3).stars == frozenset() and one.lower_requirement(3).vectors == frozenset()
+
+
+def test_tables_use_the_smallest_unsigned_type():
+    feature = Feature.from_seed(12, 3)
+    for head, eps, dtype in ((Head("walsh", 5), 0.5, np.uint8), (Head("sawtooth", 0), 2.0**-9, np.uint16),
+                             (Head("sawtooth", 3), 2.0**-6, np.uint8), (Head("sawtooth", 1), 2.0**-9, np.uint16),
+                             (Head("sawtooth", 2), 2.0**-3, np.uint8)):
+        # a position and an orientation bit on level k + p: k + p - k + 1 bits; walsh parities 1 bit
+        (table,) = head_tables([quantize_head(head, eps)], feature)
+        assert table.values.dtype == dtype, head
