@@ -200,3 +200,14 @@ def test_decode_flips_reproduces_the_payload_of_any_triangular_basis():
             got = decode_flips(depth, basis, np.array(payload, dtype=np.uint8))
             want = [b for t, v in sorted(basis.items()) for b in functional(got.flips, depth, v, t)]
             assert want == list(payload), (basis, payload)
+
+
+def test_reference_truth_is_weighed_before_it_is_built():
+    from dlcalc._codec import instance_reference
+
+    inst = Instance.build(4, [Head("walsh", k) for k in range(1, 8)], seed=1)
+    # the feature alone is 2^4 = 16 cells; the reference also evaluates every head on its cells
+    for max_cells in (16, 40):
+        with pytest.raises(BudgetError, match=r"^verification needs \d+ cells \(verification: \d+\), over the budget of "):
+            instance_reference(inst, 0.25, max_cells=max_cells)
+    assert instance_reference(inst, 0.25, max_cells=100).matches(4, inst.feature.flips, inst.heads, 0.25)
