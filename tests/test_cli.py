@@ -398,3 +398,10 @@ def test_explicit_flip_instance_encodes_and_verifies(tmp_path):
     other.write_text(Instance.build(3, heads, flips=[1, 0, 0, 1, 0, 0, 1]).dumps())
     failed = run("verify", str(other), str(tmp_path / "x.joint.dlc"), "--format", "json", code=3)
     assert json.loads(failed.stdout)["verified"] is False
+
+
+def test_zero_head_note_agrees_in_number():
+    one = run("encode", "-d", "3", "--head", "walsh:1", "--head", "walsh:2@0.25", "--eps", "0.25", "--format", "table")
+    assert "1 head has amplitude ≤ ε: it is 0, carries no bits and errs by its amplitude" in " ".join(one.output.split())
+    two = run("encode", "-d", "3", "--head", "walsh:1", "--head", "walsh:2-3@0.25", "--eps", "0.25", "--format", "table")
+    assert "2 heads have amplitude ≤ ε: they are 0, carry no bits and err by their amplitude" in " ".join(two.output.split())
