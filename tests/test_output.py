@@ -6,6 +6,7 @@ import re
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -156,7 +157,20 @@ def test_cells_are_intact_in_a_piped_table():
 
     from dlcalc.cli import cli
 
-    out = CliRunner().invoke(cli, ["bounds", "--eps-sweep", "2^-1:2^-20"]).stdout
+    out = CliRunner().invoke(cli, ["bounds", "--eps-sweep", "2^-1:2^-20"], env={"COLUMNS": None}).stdout
     (table,) = tables(render(out.replace("\n", "\r\n").encode(), 160))
     assert table.rows[-1][:3] == ["2^-20", "1048575", str((4**20 - 1) // 3)]  # 12 digits, in full
     assert not re.search(r"\s$", out.splitlines()[0])  # the title carries no trailing spaces
+
+
+@pytest.mark.parametrize("columns,width", [("80", 80), ("100", 100), ("", 160), ("abc", 160), ("0", 160), ("-5", 160)])
+def test_a_piped_table_takes_the_width_columns_names(columns, width):
+    from click.testing import CliRunner
+
+    from dlcalc.cli import cli
+
+    out = CliRunner().invoke(cli, ["compare", "-d", "6", "--family", "walsh-all", "--head", "sawtooth:0-3", "--eps-sweep", "2^-1:2^-6"],
+                             env={"COLUMNS": columns}).stdout
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= width
+    assert max(len(line) for line in lines) > (width - 20 if width < 160 else 100)  # the table uses the room it has

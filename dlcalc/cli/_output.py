@@ -10,6 +10,7 @@ import contextlib
 import csv
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -267,9 +268,19 @@ def _stdout_console():
         def on_broken_pipe(self) -> None:  # rich would exit 1; a closed pipe ends the command quietly
             raise BrokenPipeError
 
-    # tables are for people; piped, they keep a readable width rather than rich's default 80
-    width = None if sys.stdout.isatty() else 160
-    return PipeConsole(markup=False, highlight=False, soft_wrap=False, emoji=False, width=width)
+    return PipeConsole(markup=False, highlight=False, soft_wrap=False, emoji=False, width=pipe_width())
+
+
+def pipe_width() -> int | None:
+    """Columns for a table: the terminal's (None: rich asks it), else ``COLUMNS`` when set, else 160.
+
+    Tables are for people; piped, they keep a readable width rather than rich's default 80,
+    unless the environment names one.
+    """
+    if sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    return int(columns) if columns.isdigit() and 0 < int(columns) <= 10_000 else 160
 
 
 def stderr_console():
