@@ -190,3 +190,22 @@ def test_sawtooth_all_heads_messages():
 def test_sawtooth_all_without_surviving_heads_keeps_eps():
     assert family_bounds("sawtooth-all", 1.0, 2.0) == FormulaBounds(2.0, 0, 0, 0, 0)
     assert family_bounds("sawtooth-all", 1.0, 1.0, depth=4).eps == 1.0
+
+
+def test_beta_messages_of_each_entry_point():
+    from dlcalc import SpecError
+
+    for call in (lambda: walsh_all_levels(-1.0, 0.5), lambda: family_bounds("walsh-all", -1.0, 0.5),
+                 lambda: family_bounds("sawtooth-all", -1.0, 0.5), lambda: family_bounds("haar", -1.0, 0.5)):
+        with pytest.raises(SpecError, match="^beta must") as info:
+            call()
+        assert type(info.value) is SpecError
+        assert str(info.value) == "beta must be a finite number > 0, got -1.0"
+
+
+def test_eps_at_or_above_the_top_amplitude_keeps_no_head_at_any_beta():
+    # every amplitude 2^(-βj) is at most 1: ε >= 1 keeps nothing, even where β is too small to count heads
+    for eps in (1.0, 1.5):
+        assert walsh_all_levels(5e-324, eps) == 0 and sawtooth_all_heads(5e-324, eps) == 0
+        assert family_bounds("sawtooth-all", 5e-324, eps) == FormulaBounds(eps, 0, 0, 0, 0)
+        assert family_bounds("walsh-all", 5e-324, eps) == FormulaBounds(eps, 0, 0, 0, 0)

@@ -152,3 +152,78 @@ def test_sawtooth_all_run_ends_in_float_form():
     b = family_bounds("sawtooth-all", 1e-300, 2.0**-10)
     assert b.joint_lower_bits.log2 == pytest.approx(9e300, rel=1e-12)
     assert b.joint_upper_bits.log2 == pytest.approx(1e301, rel=1e-12)
+
+
+def test_the_largest_countable_family():
+    # 2^(-βj) underflows to 0 once βj >= 1076: β = 1076.5·2^-1020 leaves fewer than 2^1020 candidate heads,
+    # β = 1076·2^-1020 exactly 2^1020 + 1, which is refused without a depth
+    from dlcalc import SpecError
+
+    beta = math.ldexp(1076.5, -1020)
+    m = walsh_all_levels(beta, 0.25)
+    assert 2.0 ** (-beta * (m - 1)) > 0.25 >= 2.0 ** (-beta * m)  # the largest surviving top (THEORY §5)
+    assert m == pytest.approx(2 / beta, rel=1e-12)
+    assert sawtooth_all_heads(beta, 0.25) == m  # sawtooth:k survives as walsh's top k + 1 does
+    big = math.ldexp(1076.0, -1020)
+    with pytest.raises(SpecError) as info:
+        walsh_all_levels(big, 0.25)
+    assert str(info.value) == (f"walsh-all with beta {big!r}: more than 2^1020 heads survive at this eps; "
+                               "their bounds are beyond what dlcalc represents (raise --beta or give --depth)")
+    assert walsh_all_levels(big, 0.25, depth=12) == 12
+
+
+def test_walsh_all_at_the_exact_bits_limit():
+    # β = 1/16, ε = 2^-875: top t survives while (t-1)/16 < 875, so M = 14000 = EXACT_BITS_LIMIT: 2^M - 1 is still exact
+    assert walsh_all_levels(1 / 16, 2.0**-875) == 14000
+    b = family_bounds("walsh-all", 1 / 16, 2.0**-875)
+    assert b.joint_upper_bits == b.joint_lower_bits == 2**14000 - 1
+    assert b.separate_upper_bits == Log2Bits(28000 - math.log2(3))  # (4^M - 1)/3 has 27999 bits
+
+
+def test_sawtooth_all_lower_bounds_at_the_exact_bits_limit():
+    # β = 1/14000, ε = 1/4: p_k = 2 while βk < 1 (k < 14000), then 1 while βk < 2 (28000 heads): the lower
+    # bounds, at p_k - 1, keep the stars (k, 1) of k < 14000, the chain {1}, {1,2}, ..., {13999,14000}
+    beta, eps = 1 / 14000, 0.25
+    stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
+    assert len(stars) == 28000 and [p for _, p in stars].count(2) == 14000
+    separate_lower = sum(((1 << (p - 1)) - 1) << k for k, p in stars)  # 2^k (2^(p-1) - 1) per head
+    assert separate_lower == 2**14000 - 1
+    b = family_bounds("sawtooth-all", beta, eps)
+    assert b.separate_lower_bits == 2**14000 - 1 and b.joint_lower_bits == 2**14000 - 1
+    assert b.joint_upper_bits == Log2Bits(28000.0)  # one interval [0, 28000]
+
+
+def test_sawtooth_all_with_few_heads_above_precision_one():
+    # β = 1e-4, ε = 1/2: the heads k < 10^4 all have p = 1: nothing is left at p - 1
+    beta = 1e-4
+    stars = [(k, precision_for(2.0 ** (-beta * k), 0.5)) for k in range(sawtooth_all_heads(beta, 0.5))]
+    assert len(stars) == 10_000 and {p for _, p in stars} == {1}
+    b = family_bounds("sawtooth-all", beta, 0.5)
+    assert (b.joint_lower_bits, b.separate_lower_bits) == (0, 0)
+    assert b.joint_upper_bits == b.separate_upper_bits == 2**10_000 - 1  # {1}, {1,2}, ..., {9999,10000}
+    # ε = 0.49998: only sawtooth:0 has p = 2 (2^-β < 2ε = 0.99996), so the lower bounds are its star (0, 1): 1 bit
+    eps = 0.49998
+    stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
+    assert len(stars) > 4096 and [p for _, p in stars].count(2) == 1 and stars[0] == (0, 2)
+    b = family_bounds("sawtooth-all", beta, eps)
+    assert (b.joint_lower_bits, b.separate_lower_bits) == (1, 1)
+    assert b.joint_lower_bits == interval_star_cost([(k, p - 1) for k, p in stars])
+
+
+def test_sawtooth_all_at_beta_too_small_for_any_amplitude_to_fall():
+    # β = 5e-324: 2^(-βk) rounds to 1 for every k, so with depth 10 all 11 heads have p = 2 at ε = 1/4
+    b = family_bounds("sawtooth-all", 5e-324, 0.25, depth=10)
+    assert b.joint_upper_bits == b.joint_lower_bits == 2**10 - 1
+    # separate (THEORY §5): 2^p - 1 for k = 0, 2^k (2^p - 1) while k + p <= 10, 2^10 - 2^(k-1) beyond
+    assert b.separate_upper_bits == 3 + sum(3 << k for k in range(1, 9)) + (2**10 - 2**8) + (2**10 - 2**9)
+    assert b.separate_lower_bits == 1 + sum(1 << k for k in range(1, 10)) + (2**10 - 2**9)
+
+
+def test_log_forms_begin_at_the_exact_bits_limit(monkeypatch):
+    """A sum below ``2^EXACT_BITS_LIMIT`` stays an exact int, one at or above it is carried as log2 (limit lowered to 16)."""
+    monkeypatch.setattr(_bounds, "EXACT_BITS_LIMIT", 16)
+    # β = 20: only sawtooth:0 survives at these ε; alone, its star (0, p) costs 2^p - 1 with p = log2(1/ε)
+    assert family_bounds("sawtooth-all", 20.0, 2.0**-16).separate_upper_bits == 2**16 - 1
+    b = family_bounds("sawtooth-all", 20.0, 2.0**-17)
+    assert isinstance(b.separate_upper_bits, Log2Bits) and b.separate_upper_bits.log2 == pytest.approx(math.log2(2**17 - 1))
+    assert b.separate_lower_bits == 2**16 - 1
