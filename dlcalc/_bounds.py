@@ -238,7 +238,7 @@ def _run_terms(a: int, b: int, p: int, depth: int | None) -> list[tuple[int, int
     if a <= last_full:  # (2^p - 1) Σ 2^k
         terms += [((1 << p) - 1, last_full + 1), (1 - (1 << p), a)]
     first_clipped = max(a, last_full + 1)
-    if depth is not None and first_clipped <= b:  # Σ (2^D - 2^(k-1))
+    if first_clipped <= b:  # Σ (2^D - 2^(k-1)); only with a depth: without one, last_full = b
         terms += [(b - first_clipped + 1, depth), (-1, b), (1, first_clipped - 1)]
     return terms
 
