@@ -177,10 +177,10 @@ def test_sawtooth_all_heads_against_a_count():
 def test_sawtooth_all_heads_messages():
     from dlcalc import SpecError
 
-    with pytest.raises(SpecError) as info:
+    with pytest.raises(SpecError, match="^beta must") as info:
         sawtooth_all_heads(-1.0, 0.5)
     assert str(info.value) == "beta must be a finite number > 0, got -1.0"
-    with pytest.raises(SpecError) as info:
+    with pytest.raises(SpecError, match="^sawtooth-all with beta") as info:
         sawtooth_all_heads(1e-308, 0.5)
     assert str(info.value) == ("sawtooth-all with beta 1e-308: more than 2^1020 heads survive at this eps; "
                                "their bounds are beyond what dlcalc represents (raise --beta or give --depth)")
