@@ -184,8 +184,10 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
     stars for up to ``EXACT_HEADS`` heads; beyond (β < 1/4, where ``k + p_k``
     grows along the family) the stars form one interval ``[0, H]`` with ``H``
     reached at the last head.  Run ends beyond ``2^53`` come from the
-    real-number form ``k = (log2(1/ε) - q + 1)/β``: the float ends shift the
-    result by less than its own rounding.
+    real-number form ``k = (log2(1/ε) - q + 1)/β``.  There head indices are no
+    longer exact doubles and neither is ``2^(-βk)``: an end may be off by a few
+    heads from the count of float amplitudes (about 10 near ``2^53``), which
+    moves a ``log2`` result of size ``~2^53`` by a few units in its last place.
     """
     count = sawtooth_all_heads(beta, eps, depth)
     if count == 0:
@@ -217,7 +219,7 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
 def _count_at_least(beta: float, eps: float, q: int, upper: int, ell: float) -> int:
     """How many heads have precision ``>= q``, i.e. ``2^(-βk) > ε 2^(q-1)`` (at most ``upper``)."""
     guess = (ell - q + 1) / beta
-    if guess >= 2**53:  # float run ends: exact to the rounding of the result itself
+    if guess >= 2**53:  # float run ends (_sawtooth_all_bounds): head indices are no longer exact doubles
         return upper if guess >= upper else min(upper, math.ceil(guess))
     return _count_above(beta, math.ldexp(eps, q - 1), upper, "sawtooth-all")
 
