@@ -299,3 +299,9 @@ def test_split_containers_with_empty_sections():
     v1 = container(header, [[1], [], [], [], [], []], coder=2, version=1)
     assert read_container(v1).section_bits.tolist() == [1]
     assert split_containers(v1 + v1 + v1) == [v1, v1, v1]
+
+
+def test_split_containers_with_a_section_length_near_2_64():
+    a = container(GOOD_HEADER, [[1, 0]])
+    huge = container(GOOD_HEADER, [], bit_lengths=[2**64 - 1], n_sections=1)  # its data would be 2^61 bytes
+    assert split_containers(a + huge + a) == [a, huge + a]
