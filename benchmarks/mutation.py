@@ -11,7 +11,7 @@ suite once to learn which tests call which function, then runs, for each mutant,
 that call the mutated function (``-x``: the first failure kills it).  A mutant counts as killed
 when a test fails or it times out (an endless loop is caught).  The score of a module is
 ``killed / (sampled - equivalent)``; mutants judged equivalent (they cannot change behaviour)
-are listed with their reasons in ``benchmarks/mutation_equivalent.txt``.  ``--sample N`` keeps a
+are listed with their reasons in docs/testing.md ("Equivalent mutants").  ``--sample N`` keeps a
 deterministic sample: a mutant is kept when the SHA-256 of its name
 (``dlcalc._span.x_levels_of__mutmut_7``) is 0 modulo N.  Exit code 1 when a module misses its
 target (docs/testing.md).
@@ -34,7 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 MODULES = ("_span", "_quantize", "_codec", "_coders", "_container", "_bounds", "_network")
 TARGETS = {m: 0.97 for m in MODULES} | {"_network": 0.90}
-EQUIVALENT_FILE = ROOT / "benchmarks" / "mutation_equivalent.txt"
+EQUIVALENT_DOC = ROOT / "docs" / "testing.md"  # its ```text block under "### Equivalent mutants"
 REPORT_FILE = ROOT / "mutants" / "mutation-report.json"
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 _ENTRY = re.compile(r"^(?P<function>\S+): `(?P<before>.*)` -> `(?P<after>.*)` \| (?P<reason>.+)$")
@@ -71,15 +71,24 @@ def changed_lines(name: str) -> tuple[str, str]:
     return before, after
 
 
-def load_equivalents() -> list[dict]:
-    """Entries ``function: `before` -> `after` | reason`` of the equivalent-mutant list."""
+def equivalent_lines(text: str) -> list[tuple[int, str]]:
+    """``(line number, line)`` of the fenced ```text block that follows the heading ``### Equivalent mutants``."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if ln.strip() == "### Equivalent mutants")
+    fence = next(i for i in range(start, len(lines)) if lines[i].strip() == "```text")
+    end = next(i for i in range(fence + 1, len(lines)) if lines[i].strip() == "```")
+    return [(i + 1, lines[i]) for i in range(fence + 1, end)]
+
+
+def load_equivalents(text: str | None = None) -> list[dict]:
+    """Entries ``function: `before` -> `after` | reason`` of the equivalent-mutant list in docs/testing.md."""
     out = []
-    for number, line in enumerate(EQUIVALENT_FILE.read_text().splitlines(), 1):
+    for number, line in equivalent_lines(EQUIVALENT_DOC.read_text() if text is None else text):
         if not line.strip() or line.startswith("#"):
             continue
         m = _ENTRY.match(line)
         if not m:
-            raise SystemExit(f"{EQUIVALENT_FILE.name}:{number}: expected 'function: `before` -> `after` | reason'")
+            raise SystemExit(f"{EQUIVALENT_DOC.name}:{number}: expected 'function: `before` -> `after` | reason'")
         out.append(m.groupdict())
     return out
 
