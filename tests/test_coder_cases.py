@@ -211,3 +211,89 @@ def test_reference_truth_is_weighed_before_it_is_built():
         with pytest.raises(BudgetError, match=r"^verification needs \d+ cells \(verification: \d+\), over the budget of "):
             instance_reference(inst, 0.25, max_cells=max_cells)
     assert instance_reference(inst, 0.25, max_cells=100).matches(4, inst.feature.flips, inst.heads, 0.25)
+
+
+@pytest.fixture
+def tiny_default_budget(monkeypatch):
+    """Defaults far below what the tests need: only a budget that is passed on lets the work through."""
+    from dlcalc._budget import Budget
+
+    monkeypatch.setattr(Budget.__init__, "__defaults__", (40, 8, 1 << 10))
+    return Budget(1 << 20, 1 << 20, 1 << 30)
+
+
+@pytest.mark.parametrize("coder", ["joint", "separate"])
+def test_a_given_budget_reaches_every_step(tiny_default_budget, coder):
+    from dlcalc._codec import instance_reference
+
+    inst = Instance.build(5, [Head("walsh", k) for k in range(1, 12)] + [Head("sawtooth", 1)], seed=2)
+    big = tiny_default_budget
+    result = run_coder(inst, 2.0**-4, coder, budget=big)
+    assert result.verification.verified
+    assert run_coder(inst, 2.0**-4, coder, budget=big, reference=instance_reference(inst, 2.0**-4, budget=big)).verification.verified
+    assert decode(result.data, budget=big).container.payload_bits == result.payload_bits
+    assert verify(inst, decode(result.data, budget=big), budget=big).verified
+    with pytest.raises(BudgetError, match=rf"^the {coder} coder needs "):
+        run_coder(inst, 2.0**-4, coder)  # the defaults
+    with pytest.raises(BudgetError, match=r"^verification needs "):
+        instance_reference(inst, 2.0**-4)
+    with pytest.raises(BudgetError, match=r"^decoding this \.dlc file needs "):
+        decode(result.data)
+
+
+def test_max_cells_and_max_bits_override_a_given_budget():
+    from dlcalc._budget import Budget
+    from dlcalc._codec import instance_reference
+
+    inst = Instance.build(5, [Head("walsh", k) for k in range(1, 12)], seed=2)
+    roomy = Budget()
+    with pytest.raises(BudgetError, match=r"^the joint coder needs \d+ cells .*over the budget of 40 "):
+        run_coder(inst, 0.25, "joint", budget=roomy, max_cells=40)
+    with pytest.raises(BudgetError, match=r"^the joint coder needs \d+ payload bits .*over the budget of 2 "):
+        run_coder(inst, 0.25, "joint", budget=roomy, max_bits=2)
+    with pytest.raises(BudgetError, match=r"^verification needs \d+ cells .*over the budget of 40 "):
+        instance_reference(inst, 0.25, budget=roomy, max_cells=40)
+    data = encode(inst, 0.25, "joint")
+    with pytest.raises(BudgetError, match=r"^verification needs \d+ cells .*over the budget of 40 "):
+        verify(inst, decode(data), max_cells=40)
+    with pytest.raises(BudgetError, match=r"^verification needs \d+ cells .*over the budget of 40 "):
+        verify(inst, decode(data), budget=Budget(max_cells=40))
+
+
+def test_the_coder_weighs_verification_only_when_it_builds_the_reference():
+    from dlcalc._budget import Budget
+    from dlcalc._codec import instance_reference
+
+    inst = Instance.build(6, [Head("walsh", k) for k in range(1, 64)], seed=5)
+    eps = 0.5
+    # find the smallest cell budget the coder passes with a reference given, then check around it
+    reference = instance_reference(inst, eps)
+    lo, hi = 0, 1 << 16  # run_coder fails at lo, passes at hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if _passes(lambda: run_coder(inst, eps, "joint", budget=Budget(max_cells=mid), reference=reference)) else (mid, hi)
+    fits = hi
+    with pytest.raises(BudgetError, match=r"^the joint coder needs "):  # without a reference it must also pay for verification
+        run_coder(inst, eps, "joint", budget=Budget(max_cells=fits))
+    with pytest.raises(BudgetError, match=r"^the joint coder needs "):
+        run_coder(inst, eps, "joint", budget=Budget(max_cells=fits - 1), reference=instance_reference(inst, eps))
+
+
+def _passes(run) -> bool:
+    try:
+        run()
+    except BudgetError:
+        return False
+    return True
+
+
+def test_a_reference_of_another_instance_is_refused():
+    from dlcalc._codec import instance_reference
+
+    inst = Instance.build(3, [Head("walsh", 3)], seed=1)
+    other = Instance.build(3, [Head("walsh", 3)], seed=2)
+    decoded = decode(encode(inst, 0.25, "joint"))
+    with pytest.raises(ValueError, match=r"^the reference truth belongs to another instance or ε$"):
+        verify(inst, decoded, instance_reference(other, 0.25))
+    with pytest.raises(ValueError, match=r"^the reference truth belongs to another instance or ε$"):
+        verify(inst, decoded, instance_reference(inst, 0.5))
