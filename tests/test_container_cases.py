@@ -305,3 +305,28 @@ def test_split_containers_with_a_section_length_near_2_64():
     a = container(GOOD_HEADER, [[1, 0]])
     huge = container(GOOD_HEADER, [], bit_lengths=[2**64 - 1], n_sections=1)  # its data would be 2^61 bytes
     assert split_containers(a + huge + a) == [a, huge + a]
+
+
+@pytest.mark.parametrize(
+    "header,msg",
+    [
+        ({"depth": 2, "eps": 0.5, "heads": ["walsh:1"], "zz": 1, "aa": 2},
+         "unknown key 'aa' in the .dlc header (it holds depth, eps, heads and family)"),
+        ({"depth": 2, "eps": 0.5, "heads": ["walsh:1"], "family": 5}, "header family must be an object {name, beta}"),
+        ({"depth": 2, "eps": 0.5, "family": {"name": "walsh-all"}}, "header family must be an object {name, beta}"),
+        ({"depth": 2, "eps": 0.5, "heads": []}, "header heads must be a list of at most 2^20 head specs, non-empty without a family"),
+        ({"depth": 2, "eps": 0.5, "heads": "walsh:1"}, "header heads must be a list of at most 2^20 head specs, non-empty without a family"),
+        ({"depth": 0, "eps": 0.5, "family": {"name": "walsh-all", "beta": 1}, "heads": []}, "the header's class has no heads"),
+    ],
+)
+def test_reader_messages_header_fields(header, msg):
+    assert message(container(header, [], version=2)) == msg
+
+
+def test_reader_head_count_limit(monkeypatch):
+    monkeypatch.setattr(_container, "MAX_HEADS", 3)
+    three = {"depth": 2, "eps": 0.5, "heads": ["walsh:1", "walsh:2", "walsh:3"]}
+    assert len(read_container(container(three, [[1, 0, 1]], version=2)).heads) == 3
+    four = {"depth": 2, "eps": 0.5, "heads": ["walsh:1", "walsh:2", "walsh:3", "walsh:1"]}
+    assert message(container(four, [[1, 0, 1]], version=2)) == (
+        "header heads must be a list of at most 2^20 head specs, non-empty without a family")
