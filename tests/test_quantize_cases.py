@@ -412,3 +412,34 @@ def test_tables_use_the_smallest_unsigned_type():
         # a position and an orientation bit on level k + p: k + p - k + 1 bits; walsh parities 1 bit
         (table,) = head_tables([quantize_head(head, eps)], feature)
         assert table.values.dtype == dtype, head
+
+
+@pytest.mark.parametrize("depth,spec,eps", [(3, "sawtooth:0", 2.0**-5), (3, "sawtooth:1", 2.0**-4), (2, "sawtooth:2", 2.0**-3),
+                                            (4, "sawtooth:0", 2.0**-4), (3, "walsh:5", 0.5), (4, "sawtooth:3", 2.0**-2)])
+def test_approximant_values_against_the_definition(depth, spec, eps):
+    """f̂ on every cell of its own level, sweeping tables included, against a per-cell evaluation (tests/helpers.py)."""
+    from dlcalc import parse_heads
+    from dlcalc._quantize import approximant_chunk
+
+    from .helpers import head_codes, value_of_code
+
+    (head,) = parse_heads(spec)
+    for seed in range(3):
+        feature = Feature.from_seed(depth, seed)
+        q = quantize_head(head, eps)
+        (table,) = head_tables([q], feature)
+        level, values = approximant_values(q, table, depth)
+        want_level, codes = head_codes(feature.flips, depth, head, eps)
+        assert level == want_level
+        assert [Fraction(v) for v in values] == [value_of_code(head, eps, c) for c in codes]
+        n = 1 << level
+        for start, stop in ((0, n), (1, n - 1), (n // 2 - 1, n // 2 + 1), (n - 1, n), (3, 4)):
+            assert approximant_chunk(q, table, depth, start, stop).tolist() == values[start:stop].tolist()
+
+
+def test_a_zero_head_approximant_is_zero_on_any_range():
+    from dlcalc._quantize import approximant_chunk
+
+    q = quantize_head(Head("sawtooth", 1, 0.25), 0.5)
+    assert q.zero and approximant_values(q, HeadTable(0, None), 4) == (0, pytest.approx([0.0]))
+    assert approximant_chunk(q, HeadTable(0, None), 4, 3, 7).tolist() == [0.0] * 4
