@@ -443,3 +443,10 @@ def test_a_zero_head_approximant_is_zero_on_any_range():
     q = quantize_head(Head("sawtooth", 1, 0.25), 0.5)
     assert q.zero and approximant_values(q, HeadTable(0, None), 4) == (0, pytest.approx([0.0]))
     assert approximant_chunk(q, HeadTable(0, None), 4, 3, 7).tolist() == [0.0] * 4
+
+
+def test_a_group_names_its_first_head_by_default():
+    qclass = QuantizedClass(4, HeadSet.of([Head("sawtooth", k) for k in range(2, 5)]), 2.0**-3)
+    (group,) = qclass.groups
+    assert group.head_quant().head == Head("sawtooth", 2) and group.head_quant(2).head == Head("sawtooth", 4)
+    assert [q.head.index for q in group.head_quants()] == [2, 3, 4]
