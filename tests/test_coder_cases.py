@@ -297,3 +297,18 @@ def test_a_reference_of_another_instance_is_refused():
         verify(inst, decoded, instance_reference(other, 0.25))
     with pytest.raises(ValueError, match=r"^the reference truth belongs to another instance or ε$"):
         verify(inst, decoded, instance_reference(inst, 0.5))
+
+
+@pytest.mark.parametrize("coder", ["joint", "separate"])
+def test_the_encoder_weighs_encoding_alone(coder):
+    """Encoding does not pay for the decoded tables: at the smallest budget it fits in, decoding is refused."""
+    from dlcalc._budget import Budget
+
+    inst = Instance.build(6, [Head("walsh", k) for k in range(1, 64)] + [Head("sawtooth", 2)], seed=4)
+    lo, hi = 0, 1 << 20  # encode fails at lo, passes at hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if _passes(lambda: encode(inst, 2.0**-3, coder, budget=Budget(max_cells=mid))) else (mid, hi)
+    data = encode(inst, 2.0**-3, coder, budget=Budget(max_cells=hi))
+    with pytest.raises(BudgetError, match=r"^decoding this \.dlc file needs "):
+        decode(data, budget=Budget(max_cells=hi))
