@@ -3,7 +3,7 @@
     python benchmarks/mutation.py                     # every mutant of the seven core modules
     python benchmarks/mutation.py --sample 3          # 1 mutant in 3, for a quicker look
     python benchmarks/mutation.py --modules _span,_coders
-    python benchmarks/mutation.py --survivors         # re-test only the last run's survivors
+    python benchmarks/mutation.py --survivors         # re-test the last run's survivors (not those listed as equivalent)
     python benchmarks/mutation.py --report            # the last run's scores again, without running
 
 Needs ``pip install -e '.[mutation]'``.  mutmut copies the package to ``mutants/``, runs the
@@ -93,6 +93,18 @@ def load_equivalents(text: str | None = None) -> list[dict]:
     return out
 
 
+def equivalent_entry(name: str, equivalents: list[dict], before: str | None = None, after: str | None = None) -> int | None:
+    """Index of the listed equivalent entry this mutant matches (by function and changed line), or None."""
+    if before is None:
+        before, after = changed_lines(name)
+    return next((i for i, e in enumerate(equivalents) if e["function"] == function_of(name)
+                 and e["before"] == before and e["after"] == after), None)
+
+
+def is_equivalent(name: str, equivalents: list[dict]) -> bool:
+    return equivalent_entry(name, equivalents) is not None
+
+
 def statuses(modules: list[str]) -> dict[str, str]:
     """Status of every mutant of these modules in the last run (mutmut's ``.meta`` files)."""
     from mutmut.stats import status_by_exit_code
@@ -139,8 +151,7 @@ def report(modules: list[str], sample: int, seconds: tuple[float, float] | None)
                 killed += 1
                 continue
             before, after = changed_lines(name)
-            match = next((i for i, e in enumerate(equivalents) if e["function"] == function_of(name)
-                          and e["before"] == before and e["after"] == after), None)
+            match = equivalent_entry(name, equivalents, before, after)
             if match is not None and st == "survived":
                 equivalent += 1
                 used.add(match)
@@ -182,7 +193,7 @@ def main() -> int:
     ap.add_argument("--modules", default=",".join(MODULES), help="comma-separated, e.g. _span,_coders")
     ap.add_argument("--sample", type=int, default=1, help="keep 1 mutant in N (default 1: all)")
     ap.add_argument("--workers", type=int, default=2, help="mutmut worker processes (default 2)")
-    ap.add_argument("--survivors", action="store_true", help="re-test only the last run's surviving mutants")
+    ap.add_argument("--survivors", action="store_true", help="re-test the last run's survivors, except those listed as equivalent")
     ap.add_argument("--report", action="store_true", help="print the last run's scores without running")
     args = ap.parse_args()
     os.chdir(ROOT)
@@ -193,9 +204,10 @@ def main() -> int:
     seconds = None
     if not args.report:
         names = [n for m in modules for n in sampled(module_mutants(m), args.sample)]
-        if args.survivors:
-            status = statuses(modules)
-            names = [n for n in names if status.get(n, "not checked") not in KILLED]
+        if args.survivors:  # after new tests: the last run's survivors again, but not those listed as equivalent
+            status, equivalents = statuses(modules), load_equivalents()
+            names = [n for n in names if status.get(n, "not checked") not in KILLED
+                     and not (status.get(n) == "survived" and is_equivalent(n, equivalents))]
         else:
             shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # a fresh, reproducible run
         if names:
