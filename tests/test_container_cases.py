@@ -330,3 +330,32 @@ def test_reader_head_count_limit(monkeypatch):
     four = {"depth": 2, "eps": 0.5, "heads": ["walsh:1", "walsh:2", "walsh:3", "walsh:1"]}
     assert message(container(four, [[1, 0, 1]], version=2)) == (
         "header heads must be a list of at most 2^20 head specs, non-empty without a family")
+
+
+def test_reader_messages_fixed_part_and_lengths():
+    good = container(GOOD_HEADER, [[1, 0]])
+    assert message(b"X" * 40) == "not a .dlc file (bad magic)"
+    assert message(seal(good[:11] + b"\x07" + good[12:-4])) == "the reserved byte of the .dlc file is 7, not 0"
+    assert message(good[:-1] + bytes([good[-1] ^ 1])) == "checksum mismatch: the .dlc file is corrupt or truncated"
+    fixed = MAGIC + struct.pack(">H", 2) + bytes([1, 0]) + struct.pack(">I", 0)
+    assert message(seal(fixed + bytes(3))) == "truncated .dlc file (23 bytes)"  # a fixed part, a section count, a checksum: 24
+    assert message(seal(fixed + bytes(4))) == "the .dlc header is not valid JSON"
+    # a section table cut short, the checksum intact
+    raw = json.dumps(TWO_HEADS, sort_keys=True, separators=(",", ":")).encode()
+    body = MAGIC + struct.pack(">H", 2) + bytes([2, 0]) + struct.pack(">I", len(raw)) + raw + struct.pack(">I", 3) + bytes(8 * 2)
+    assert message(seal(body)) == "truncated .dlc file (section table)"
+    short = container(TWO_HEADS, [[1] * 8, [0] * 8, [1]], coder=2)
+    assert message(seal(short[:-5])) == "section data is 2 bytes, the section table needs 3"
+    assert message(seal(short[:-4] + b"\x00")) == "section data is 4 bytes, the section table needs 3"
+
+
+def test_reader_uses_a_known_class_only_when_it_is_the_same():
+    from dlcalc._quantize import QuantizedClass
+    from dlcalc._headset import HeadSet
+
+    data = container(GOOD_HEADER, [[1, 0]])
+    same = QuantizedClass(2, HeadSet.of([Head("walsh", 3)]), 0.5)
+    assert read_container(data, known=same).qclass is same
+    other = QuantizedClass(2, HeadSet.of([Head("walsh", 2)]), 0.5)
+    box = read_container(data, known=other)
+    assert box.qclass is not other and list(box.heads) == [Head("walsh", 3)]
