@@ -268,23 +268,27 @@ def test_the_coder_weighs_verification_only_when_it_builds_the_reference():
     eps = 0.5
     # find the smallest cell budget the coder passes with a reference given, then check around it
     reference = instance_reference(inst, eps)
-    lo, hi = 0, 1 << 16  # run_coder fails at lo, passes at hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if _passes(lambda: run_coder(inst, eps, "joint", budget=Budget(max_cells=mid), reference=reference)) else (mid, hi)
-    fits = hi
+    fits = smallest_cell_budget(lambda cells: run_coder(inst, eps, "joint", budget=Budget(max_cells=cells), reference=reference))
     with pytest.raises(BudgetError, match=r"^the joint coder needs "):  # without a reference it must also pay for verification
         run_coder(inst, eps, "joint", budget=Budget(max_cells=fits))
     with pytest.raises(BudgetError, match=r"^the joint coder needs "):
         run_coder(inst, eps, "joint", budget=Budget(max_cells=fits - 1), reference=instance_reference(inst, eps))
 
 
-def _passes(run) -> bool:
-    try:
-        run()
-    except BudgetError:
-        return False
-    return True
+def smallest_cell_budget(run, upper: int = 1 << 20) -> int:
+    """The smallest ``max_cells`` at which ``run(max_cells)`` is not refused (bisection; ``upper`` must pass)."""
+    def passes(cells: int) -> bool:
+        try:
+            run(cells)
+        except BudgetError:
+            return False
+        return True
+
+    lo, hi = 0, upper  # refused at lo, passes at hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if passes(mid) else (mid, hi)
+    return hi
 
 
 def test_a_reference_of_another_instance_is_refused():
@@ -305,10 +309,7 @@ def test_the_encoder_weighs_encoding_alone(coder):
     from dlcalc._budget import Budget
 
     inst = Instance.build(6, [Head("walsh", k) for k in range(1, 64)] + [Head("sawtooth", 2)], seed=4)
-    lo, hi = 0, 1 << 20  # encode fails at lo, passes at hi
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        lo, hi = (lo, mid) if _passes(lambda: encode(inst, 2.0**-3, coder, budget=Budget(max_cells=mid))) else (mid, hi)
+    hi = smallest_cell_budget(lambda cells: encode(inst, 2.0**-3, coder, budget=Budget(max_cells=cells)))
     data = encode(inst, 2.0**-3, coder, budget=Budget(max_cells=hi))
     with pytest.raises(BudgetError, match=r"^decoding this \.dlc file needs "):
         decode(data, budget=Budget(max_cells=hi))
