@@ -43,7 +43,7 @@ def _expire(signum, frame):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    global _durations
+    global _durations, _deadline
     settings.register_profile("mutation", parent=settings.default, database=None,
                               phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target])
     settings.load_profile("mutation")
@@ -52,7 +52,6 @@ def pytest_collection_modifyitems(session, config, items):
         _durations = json.loads(stats.read_text()).get("duration_by_test", {}) if stats.exists() else {}
     if _durations:
         items.sort(key=lambda item: _durations.get(item.nodeid, 0.0))
-        global _deadline
         _deadline = time.process_time() + FLOOR + TOTAL_FACTOR * sum(_durations.get(item.nodeid, 0.0) for item in items)
 
 
