@@ -218,10 +218,10 @@ def encode(spec, eps, coder, output, force, budget, fmt):
         payload = {"instance": inst.to_dict(), **records[coder]}
         notes = []
     if qclass.zero_heads:
-        one = qclass.zero_heads == 1
-        notes.append(f"{format_number(qclass.zero_heads)} {'head has' if one else 'heads have'} amplitude ≤ ε: "
-                     f"{'it is' if one else 'they are'} 0, {'carries' if one else 'carry'} no bits and "
-                     f"{'errs by its' if one else 'err by their'} amplitude")
+        notes.append("1 head has amplitude ≤ ε: it is 0, carries no bits and errs by its amplitude"
+                     if qclass.zero_heads == 1 else
+                     f"{format_number(qclass.zero_heads)} heads have amplitude ≤ ε: they are 0, carry no bits "
+                     "and err by their amplitude")
     if "-" not in targets.values():
         emit(Report(payload, CODER_COLUMNS, list(records.values()),
                     title=f"ε = {format_eps(eps)}: {instance_summary(inst)}", notes=notes), fmt)
