@@ -20,7 +20,7 @@ import tracemalloc
 import numpy as np
 
 from dlcalc import Instance, QuantizedClass, decode, encode, parse_heads, true_tables, verify
-from dlcalc._codec import instance_reference
+from dlcalc.coding._pipeline import instance_reference
 
 
 def measure(fn, repeat: int):

@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from dlcalc import Instance, head_tables, parse_heads, quantize_heads
-from dlcalc._network import HeavisideNetwork, network_outputs_match, parallel_stack, separate_networks, shared_trunk_network
+from dlcalc.networks._construction import HeavisideNetwork, network_outputs_match, parallel_stack, separate_networks, shared_trunk_network
 
 
 def timed(fn):

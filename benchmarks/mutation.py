@@ -2,7 +2,7 @@
 
     python benchmarks/mutation.py                     # every mutant of the seven core modules
     python benchmarks/mutation.py --sample 3          # 1 mutant in 3, for a quicker look
-    python benchmarks/mutation.py --modules _span,_coders
+    python benchmarks/mutation.py --modules core._span,coding._payload
     python benchmarks/mutation.py --survivors         # re-test the last run's survivors (not those listed as equivalent)
     python benchmarks/mutation.py --report            # the last run's scores again, without running
 
@@ -13,7 +13,7 @@ when a test fails or it times out (an endless loop is caught).  The score of a m
 ``killed / (sampled - equivalent)``; mutants judged equivalent (they cannot change behaviour)
 are listed with their reasons in docs/testing.md ("Equivalent mutants").  ``--sample N`` keeps a
 deterministic sample: a mutant is kept when the SHA-256 of its name
-(``dlcalc._span.x_levels_of__mutmut_7``) is 0 modulo N.  Exit code 1 when a module misses its
+(``dlcalc.core._span.x_levels_of__mutmut_7``) is 0 modulo N.  Exit code 1 when a module misses its
 target (docs/testing.md).
 """
 
@@ -32,20 +32,31 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ("_span", "_quantize", "_codec", "_coders", "_container", "_bounds", "_network")
-TARGETS = {m: 0.97 for m in MODULES} | {"_network": 0.90}
+MODULES = ("core._span", "quantize._quantize", "coding._pipeline", "coding._payload", "coding._container", "quantize._bounds",
+           "networks._construction")
+TARGETS = {m: 0.97 for m in MODULES} | {"networks._construction": 0.90}
 EQUIVALENT_DOC = ROOT / "docs" / "testing.md"  # its ```text block under "### Equivalent mutants"
 REPORT_FILE = ROOT / "mutants" / "mutation-report.json"
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}
 _ENTRY = re.compile(r"^(?P<function>\S+): `(?P<before>.*)` -> `(?P<after>.*)` \| (?P<reason>.+)$")
 
 
+def module_path(module: str) -> Path:
+    """``quantize._bounds`` -> ``dlcalc/quantize/_bounds.py``."""
+    return Path("dlcalc", *module.split(".")).with_suffix(".py")
+
+
+def module_of(name: str) -> str:
+    """``dlcalc.core._span.x_levels_of__mutmut_7`` -> ``core._span`` (mutmut's mangled names hold no dot)."""
+    return ".".join(name.split(".")[1:-1])
+
+
 def module_mutants(module: str) -> list[str]:
-    """Every mutant name mutmut generates for ``dlcalc/<module>.py``, in its own order."""
+    """Every mutant name mutmut generates for the module ``dlcalc.<module>``, in its own order."""
     from mutmut.mutation.file_mutation import mutate_file_contents
     from mutmut.utils.format_utils import get_mutant_name
 
-    path = Path("dlcalc") / f"{module}.py"
+    path = module_path(module)
     mutated = mutate_file_contents(str(path), path.read_text())
     return [get_mutant_name(path, name) for name in mutated.mutant_names]
 
@@ -56,7 +67,7 @@ def sampled(names: list[str], sample: int) -> list[str]:
 
 
 def function_of(name: str) -> str:
-    """``dlcalc._span.x_levels_of__mutmut_7`` -> ``dlcalc._span.x_levels_of``."""
+    """``dlcalc.core._span.x_levels_of__mutmut_7`` -> ``dlcalc.core._span.x_levels_of``."""
     return name.rsplit("__mutmut_", 1)[0]
 
 
@@ -64,8 +75,7 @@ def changed_lines(name: str) -> tuple[str, str]:
     """The first removed and added line of a mutant's diff, stripped (how equivalents are named)."""
     from mutmut.mutation.diff_apply import get_diff_for_mutant
 
-    module = name.split(".")[1]
-    diff = get_diff_for_mutant(name, path=Path("dlcalc") / f"{module}.py").splitlines()
+    diff = get_diff_for_mutant(name, path=module_path(module_of(name))).splitlines()
     before = next((ln[1:].strip() for ln in diff if ln.startswith("-") and not ln.startswith("---")), "")
     after = next((ln[1:].strip() for ln in diff if ln.startswith("+") and not ln.startswith("+++")), "")
     return before, after
@@ -111,7 +121,7 @@ def statuses(modules: list[str]) -> dict[str, str]:
 
     out = {}
     for module in modules:
-        meta = ROOT / "mutants" / "dlcalc" / f"{module}.py.meta"
+        meta = ROOT / "mutants" / f"{module_path(module)}.meta"
         if meta.exists():
             codes = json.loads(meta.read_text())["exit_code_by_key"]
             out.update({k: status_by_exit_code[v] for k, v in codes.items()})
@@ -177,7 +187,7 @@ def report(modules: list[str], sample: int, seconds: tuple[float, float] | None)
         print("\nsurvivors (not judged equivalent):")
         for s in survivors:
             print(f"  {s['mutant']} [{s['status']}]: `{s['before']}` -> `{s['after']}`")
-    stale = [e for i, e in enumerate(equivalents) if i not in used and e["function"].split(".")[1] in modules]
+    stale = [e for i, e in enumerate(equivalents) if i not in used and module_of(e["function"]) in modules]
     if stale and sample == 1:
         print(f"\n{len(stale)} equivalent entries matched no surviving mutant (killed now, or the code moved):")
         for e in stale:
@@ -190,14 +200,14 @@ def report(modules: list[str], sample: int, seconds: tuple[float, float] | None)
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--modules", default=",".join(MODULES), help="comma-separated, e.g. _span,_coders")
+    ap.add_argument("--modules", default=",".join(MODULES), help="comma-separated, e.g. core._span,coding._payload")
     ap.add_argument("--sample", type=int, default=1, help="keep 1 mutant in N (default 1: all)")
     ap.add_argument("--workers", type=int, default=2, help="mutmut worker processes (default 2)")
     ap.add_argument("--survivors", action="store_true", help="re-test the last run's survivors, except those listed as equivalent")
     ap.add_argument("--report", action="store_true", help="print the last run's scores without running")
     args = ap.parse_args()
     os.chdir(ROOT)
-    modules = [m if m.startswith("_") else f"_{m}" for m in args.modules.split(",")]
+    modules = args.modules.split(",")
     unknown = set(modules) - set(MODULES)
     if unknown:
         ap.error(f"unknown modules {sorted(unknown)}; choose from {','.join(MODULES)}")

@@ -18,9 +18,9 @@ import math
 import time
 
 from dlcalc import Instance, coder_bounds, family_heads, quantize_heads
-from dlcalc._bounds import fit_slope
-from dlcalc._network import best_joint, joint_candidates, separate_networks, shared_trunk_network
-from dlcalc._network_format import layer_bits
+from dlcalc.quantize._bounds import fit_slope
+from dlcalc.networks._construction import best_joint, joint_candidates, separate_networks, shared_trunk_network
+from dlcalc.networks._format import layer_bits
 
 
 def main() -> None:

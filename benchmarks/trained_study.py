@@ -2,7 +2,7 @@
 
 For M = 2 .. max-m, depth M, ε = 1.5 · 2^-M (the coders' requirement sets are those of ε = 2^-M,
 and a network has half a quantization step of slack), and each seed: the joint and the separate
-architecture trained by ``dlcalc._train`` (shallow for every M, deep up to --deep-max-m), each
+architecture trained by ``dlcalc.training._train`` (shallow for every M, deep up to --deep-max-m), each
 certified exactly and counted in entropy-coded bits, beside the coders' payloads and the
 constructed networks coded by the same entropy coder.  Prints the markdown tables of
 docs/trained.md; --json writes every run.
@@ -41,9 +41,9 @@ def run_group(job: tuple) -> list[dict]:
     """
     family, m, arch, shapes, seeds, config_kw = job
     from dlcalc import Instance, family_heads
-    from dlcalc._train import TrainConfig, constructed_bits, train_architecture
-    from dlcalc._codec import coder_bounds
-    from dlcalc._quantize import quantize_heads
+    from dlcalc.training._train import TrainConfig, constructed_bits, train_architecture
+    from dlcalc.coding._pipeline import coder_bounds
+    from dlcalc.quantize._quantize import quantize_heads
 
     config = TrainConfig(max_width=2 ** (m + 1), patience=0, **config_kw)
     eps = eps_for(m)

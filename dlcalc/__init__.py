@@ -4,22 +4,22 @@ that share a Rademacher–Haar feature (arXiv:2606.16028; see ``docs/theory.md``
 The library never touches the terminal; ``dlcalc.cli`` is the command line.
 """
 
-from ._budget import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, DEFAULT_MAX_MEMORY, Budget
-from ._codec import CODER_NAMES, Bounds, CoderResult, Decoded, Verification, coder_bounds, decode, encode, run_coder, verify
-from ._container import Container, read_container, write_container
+from .core._budget import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, DEFAULT_MAX_MEMORY, Budget
+from .coding._pipeline import CODER_NAMES, Bounds, CoderResult, Decoded, Verification, coder_bounds, decode, encode, run_coder, verify
+from .coding._container import Container, read_container, write_container
 from ._errors import BudgetError, DlcalcError, FormatError, SpecError
-from ._feature import Feature
-from ._heads import Head, parse_heads, parse_number
-from ._gram import gram_matrix, orthogonality
-from ._headset import Family, HeadGroup, HeadSet
-from ._heads import HeadRun, parse_head_run
-from ._instance import Instance, family_heads
-from ._quantize import (
+from .core._feature import Feature
+from .core._heads import Head, parse_heads, parse_number
+from .core._gram import gram_matrix, orthogonality
+from .core._headset import Family, HeadGroup, HeadSet
+from .core._heads import HeadRun, parse_head_run
+from .core._instance import Instance, family_heads
+from .quantize._quantize import (
     GroupQuantization, HeadQuantization, HeadTable, QuantizedClass, RequirementSet, head_tables, precision_for, quantize_head,
     quantize_heads, sup_error,
 )
-from ._tables import TableSet, true_tables
-from ._span import interval_star_cost, level_cost, level_vector, levels_of, reduce_basis, top
+from .quantize._tableset import TableSet, true_tables
+from .core._span import interval_star_cost, level_cost, level_vector, levels_of, reduce_basis, top
 
 __version__ = "0.1.0"
 

@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 
 from dlcalc import Head, parse_heads
-from dlcalc._bounds import (FormulaBounds, family_bounds, fit_slope, heads_bounds, sawtooth_all_heads, theory_exponents,
+from dlcalc.quantize._bounds import (FormulaBounds, family_bounds, fit_slope, heads_bounds, sawtooth_all_heads, theory_exponents,
                             walsh_all_levels)
 
 

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlcalc import Feature, Head, Instance, family_heads, quantize_heads
-from dlcalc._certify import StepLayer, StepNetwork, evaluate_points, from_heaviside, sup_errors
-from dlcalc._harden import FloatNetwork, Grid, harden, quantize
-from dlcalc._network import separate_networks, shared_trunk_network
+from dlcalc.training._certify import StepLayer, StepNetwork, evaluate_points, from_heaviside, sup_errors
+from dlcalc.training._rounding import FloatNetwork, Grid, harden, quantize
+from dlcalc.networks._construction import separate_networks, shared_trunk_network
 
 IDENTITY = Feature(0, [])
 
@@ -169,8 +169,8 @@ def test_certificate_equals_dense_evaluation(data, depth, seed):
 @settings(max_examples=30)
 @given(data=st.data())
 def test_step_networks_in_the_file_format_evaluate_alike(data):
-    from dlcalc._certify import to_heaviside
-    from dlcalc._heaviside import HeavisideNetwork
+    from dlcalc.training._certify import to_heaviside
+    from dlcalc.networks._heaviside import HeavisideNetwork
 
     net = data.draw(canonical_networks(data.draw(st.integers(1, 3))))
     back = HeavisideNetwork.deserialize(to_heaviside(net).serialize())
@@ -201,7 +201,7 @@ def test_quantize_snaps_thresholds_onto_the_jumps():
 @given(data=st.data())
 def test_stream_decodes_to_the_network(data):
     pytest.importorskip("constriction")
-    from dlcalc._entropy import decode_network, encode_network
+    from dlcalc.training._entropy import decode_network, encode_network
 
     net = data.draw(random_networks(data.draw(st.integers(1, 3))))
     stream = encode_network(net)
@@ -212,7 +212,7 @@ def test_stream_decodes_to_the_network(data):
 
 def test_constructed_network_streams():
     pytest.importorskip("constriction")
-    from dlcalc._entropy import decode_network, network_stream
+    from dlcalc.training._entropy import decode_network, network_stream
 
     inst = Instance.build(5, family_heads("walsh-all", 1.0, 5), seed=2)
     quants = quantize_heads(list(inst.heads), 2**-5)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from dlcalc import BudgetError, DlcalcError, Feature, Head, Instance, decode, encode, quantize_heads, run_coder, verify
-from dlcalc._codec import coder_bounds
-from dlcalc._coders import decode_flips, encode_payload, payload_layout
-from dlcalc._container import read_container
+from dlcalc.coding._pipeline import coder_bounds
+from dlcalc.coding._payload import decode_flips, encode_payload, payload_layout
+from dlcalc.coding._container import read_container
 
 from .test_quantize_cases import oracle_table
 
@@ -203,7 +203,7 @@ def test_decode_flips_reproduces_the_payload_of_any_triangular_basis():
 
 
 def test_reference_truth_is_weighed_before_it_is_built():
-    from dlcalc._codec import instance_reference
+    from dlcalc.coding._pipeline import instance_reference
 
     inst = Instance.build(4, [Head("walsh", k) for k in range(1, 8)], seed=1)
     # the feature alone is 2^4 = 16 cells; the reference also evaluates every head on its cells
@@ -216,7 +216,7 @@ def test_reference_truth_is_weighed_before_it_is_built():
 @pytest.fixture
 def tiny_default_budget(monkeypatch):
     """Defaults far below what the tests need: only a budget that is passed on lets the work through."""
-    from dlcalc._budget import Budget
+    from dlcalc.core._budget import Budget
 
     monkeypatch.setattr(Budget.__init__, "__defaults__", (40, 8, 1 << 10))
     return Budget(1 << 20, 1 << 20, 1 << 30)
@@ -224,7 +224,7 @@ def tiny_default_budget(monkeypatch):
 
 @pytest.mark.parametrize("coder", ["joint", "separate"])
 def test_a_given_budget_reaches_every_step(tiny_default_budget, coder):
-    from dlcalc._codec import instance_reference
+    from dlcalc.coding._pipeline import instance_reference
 
     inst = Instance.build(5, [Head("walsh", k) for k in range(1, 12)] + [Head("sawtooth", 1)], seed=2)
     big = tiny_default_budget
@@ -242,8 +242,8 @@ def test_a_given_budget_reaches_every_step(tiny_default_budget, coder):
 
 
 def test_max_cells_and_max_bits_override_a_given_budget():
-    from dlcalc._budget import Budget
-    from dlcalc._codec import instance_reference
+    from dlcalc.core._budget import Budget
+    from dlcalc.coding._pipeline import instance_reference
 
     inst = Instance.build(5, [Head("walsh", k) for k in range(1, 12)], seed=2)
     roomy = Budget()
@@ -261,8 +261,8 @@ def test_max_cells_and_max_bits_override_a_given_budget():
 
 
 def test_the_coder_weighs_verification_only_when_it_builds_the_reference():
-    from dlcalc._budget import Budget
-    from dlcalc._codec import instance_reference
+    from dlcalc.core._budget import Budget
+    from dlcalc.coding._pipeline import instance_reference
 
     inst = Instance.build(6, [Head("walsh", k) for k in range(1, 64)], seed=5)
     eps = 0.5
@@ -292,7 +292,7 @@ def smallest_cell_budget(run, upper: int = 1 << 20) -> int:
 
 
 def test_a_reference_of_another_instance_is_refused():
-    from dlcalc._codec import instance_reference
+    from dlcalc.coding._pipeline import instance_reference
 
     inst = Instance.build(3, [Head("walsh", 3)], seed=1)
     other = Instance.build(3, [Head("walsh", 3)], seed=2)
@@ -306,7 +306,7 @@ def test_a_reference_of_another_instance_is_refused():
 @pytest.mark.parametrize("coder", ["joint", "separate"])
 def test_the_encoder_weighs_encoding_alone(coder):
     """Encoding does not pay for the decoded tables: at the smallest budget it fits in, decoding is refused."""
-    from dlcalc._budget import Budget
+    from dlcalc.core._budget import Budget
 
     inst = Instance.build(6, [Head("walsh", k) for k in range(1, 64)] + [Head("sawtooth", 2)], seed=4)
     hi = smallest_cell_budget(lambda cells: encode(inst, 2.0**-3, coder, budget=Budget(max_cells=cells)))

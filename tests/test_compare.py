@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, family_heads, parse_heads, run_coder
-from dlcalc._baselines import available_compressors, baseline_sizes
-from dlcalc._bounds import family_bounds, fit_slope, heads_bounds
+from dlcalc.study._baselines import available_compressors, baseline_sizes
+from dlcalc.quantize._bounds import family_bounds, fit_slope, heads_bounds
 from dlcalc.cli import cli
 
 from .helpers import bounds_by_span
@@ -119,7 +119,7 @@ def test_baselines_round_trip_and_sizes(monkeypatch):
     import bz2
     import zlib
 
-    from dlcalc import _baselines
+    from dlcalc.study import _baselines
 
     inst = Instance.build(6, family_heads("walsh-all", 1.0, 6), seed=2)
     tables = run_coder(inst, 2**-6, "joint").decoded.tables

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dlcalc import BudgetError, FormatError, Instance, decode, encode, family_heads, parse_heads
-from dlcalc._container import MAGIC, read_container
+from dlcalc.coding._container import MAGIC, read_container
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlcalc import Budget, BudgetError, Family, HeadRun, HeadSet, Instance, QuantizedClass, run_coder, true_tables
-from dlcalc._budget import SATURATION_LEVEL, pow2, readable, scaled
-from dlcalc._cost import Cost, feature_step, network_steps, pipeline_phase, tables_step
+from dlcalc.core._budget import SATURATION_LEVEL, pow2, readable, scaled
+from dlcalc.cost._cost import Cost, feature_step, network_steps, pipeline_phase, tables_step
 from dlcalc.cli import cli
 
 
@@ -118,7 +118,7 @@ def test_network_cost_bounds_the_walsh_all_network():
     steps = network_steps(qclass, ["joint", "separate"])
     inst = Instance.build(8, qclass.heads, seed=0)
     from dlcalc import quantize_heads
-    from dlcalc._network import joint_network
+    from dlcalc.networks._construction import joint_network
 
     net = joint_network(quantize_heads(list(inst.heads), 2**-8), inst.feature)
     cells = sum(v.size for _, v in net.evaluate())

@@ -32,7 +32,7 @@ VALID = _valid_files()
 
 
 def decode_or_documented_error(data: bytes) -> None:
-    from dlcalc._container import split_containers
+    from dlcalc.coding._container import split_containers
 
     assert b"".join(split_containers(data)) == data
     try:
@@ -171,7 +171,7 @@ def test_cli_reports_fuzzed_file_in_one_line(tmp_path):
 
 def _network_bytes():
     from dlcalc import quantize_heads
-    from dlcalc._network import joint_candidates, separate_networks
+    from dlcalc.networks._construction import joint_candidates, separate_networks
 
     out = []
     for depth, heads, eps in ((4, "walsh:1-15", 2**-3), (4, "walsh:1-5,sawtooth:1@0.3", 2**-3), (5, "walsh:1-31", 0.4)):
@@ -189,7 +189,7 @@ NETWORKS = _network_bytes()
 def network_or_documented_error(candidate: bytes) -> None:
     """A mutated network file is refused in one line, or it is a network that evaluates to finite numbers
     within the budget and survives a second round trip."""
-    from dlcalc._network import HeavisideNetwork
+    from dlcalc.networks._construction import HeavisideNetwork
 
     try:
         net = HeavisideNetwork.deserialize(candidate, max_cells=SMALL_BUDGET)
@@ -224,8 +224,8 @@ def test_random_network_bodies(body):
 
 def _network_file(write) -> bytes:
     """A network file whose body ``write(w)`` writes with the format's own codes."""
-    from dlcalc._bits import BitWriter
-    from dlcalc._network_format import pack_file
+    from dlcalc.networks._bits import BitWriter
+    from dlcalc.networks._format import pack_file
 
     w = BitWriter()
     write(w)
@@ -332,7 +332,7 @@ def _hostile_files():
 
 @pytest.mark.parametrize("what,write", list(_hostile_files().items()))
 def test_hostile_network_files_refused_in_one_line(what, write):
-    from dlcalc._network import HeavisideNetwork
+    from dlcalc.networks._construction import HeavisideNetwork
 
     with pytest.raises(DlcalcError, match=what) as info:
         HeavisideNetwork.deserialize(_network_file(write))
@@ -341,7 +341,7 @@ def test_hostile_network_files_refused_in_one_line(what, write):
 
 @pytest.mark.parametrize("what", ["units", "breakpoints", "2\\^62"])
 def test_huge_network_counts_refused_before_allocation(what, monkeypatch):
-    from dlcalc._network import HeavisideNetwork
+    from dlcalc.networks._construction import HeavisideNetwork
 
     data = _network_file(_hostile_files()[what])
     sizes = {"zeros": lambda shape, *a: np.prod(shape), "full": lambda shape, *a: np.prod(shape),
@@ -360,7 +360,7 @@ def test_huge_network_counts_refused_before_allocation(what, monkeypatch):
 
 
 def test_old_network_version_refused():
-    from dlcalc._network import HeavisideNetwork
+    from dlcalc.networks._construction import HeavisideNetwork
 
     data = bytearray(NETWORKS[0])
     data[8:10] = b"\x00\x01"

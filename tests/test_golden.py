@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, decode, encode, quantize_heads, verify
-from dlcalc._container import FORMAT_VERSION
-from dlcalc._network import NETWORK_VERSION, HeavisideNetwork, best_joint, joint_candidates, separate_networks
+from dlcalc.coding._container import FORMAT_VERSION
+from dlcalc.networks._construction import NETWORK_VERSION, HeavisideNetwork, best_joint, joint_candidates, separate_networks
 from dlcalc.cli import cli
 
 from .helpers import approximant_level, count_distinct, head_codes, precision, value_of_code
@@ -189,7 +189,7 @@ def test_cli_encode_and_decode_reproduce_the_golden_files(case, tmp_path):
 
 
 def codes_from_table(head, p: int | None, depth: int, level: int, values: list[int]) -> list[int]:
-    """The stored table read back at the approximant level, by the table layout of ``dlcalc._quantize``.
+    """The stored table read back at the approximant level, by the table layout of ``dlcalc.quantize._quantize``.
 
     Walsh: parity bits; sawtooth with ``k + p <= max(D, k)``: the codes ``Q``; otherwise, on
     level-``L`` cells, ``2v + o`` (``v`` for ``k = 0``), which sweeps ``Q = v 2^m + j`` (``o = 0``) or

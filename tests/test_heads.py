@@ -107,7 +107,7 @@ def test_bad_heads(spec, message):
 @pytest.mark.parametrize("k", [0, 1, 3, 7])
 def test_closed_form_inner_products_equal_exact_integration(k):
     """Sawtooth–Walsh and sawtooth–sawtooth closed forms against the exact piecewise integration."""
-    from dlcalc._gram import inner
+    from dlcalc.core._gram import inner
 
     saw = Head("sawtooth", k, 0.5)
     for n in range(1, 256):

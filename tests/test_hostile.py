@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, encode, parse_heads
-from dlcalc._container import MAGIC
+from dlcalc.coding._container import MAGIC
 from dlcalc.cli import cli
 
 from .dlc_edits import reseal, with_header

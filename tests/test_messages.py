@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 import dlcalc
-from dlcalc._codec import encode as encode_bytes
+from dlcalc.coding._pipeline import encode as encode_bytes
 from dlcalc.cli import cli
 
 from .terminal import render, tables
@@ -181,7 +181,7 @@ def test_a_depth_that_caps_the_bits_is_said_and_left_out_of_the_fit():
     assert f"depth 5 reached at ε ≤ 2^-{len(doc['rows']) - len(capped) + 1}" in out
     assert "theory (depth-free)" in out
     # the fit uses the uncapped rows only: their slope, not the flattened one
-    from dlcalc._bounds import fit_slope
+    from dlcalc.quantize._bounds import fit_slope
 
     free = [r for r in doc["rows"] if r["eps"] not in capped]
     assert doc["fit"]["joint_slope"] == fit_slope([r["eps"] for r in free], [r["joint"]["payload_bits"] for r in free])

@@ -21,10 +21,16 @@ def mutation_script():
     return module
 
 
+def module_file(module: str) -> Path:
+    """``quantize._bounds`` -> ``<root>/dlcalc/quantize/_bounds.py``."""
+    return ROOT.joinpath("dlcalc", *module.split(".")).with_suffix(".py")
+
+
 def function_lines(module: str, mangled: str) -> list[str]:
-    """The stripped source lines of ``x_name`` or ``xǁClassǁmethod`` in ``dlcalc/<module>.py``."""
-    tree = ast.parse((ROOT / "dlcalc" / f"{module}.py").read_text())
-    source = (ROOT / "dlcalc" / f"{module}.py").read_text().splitlines()
+    """The stripped source lines of ``x_name`` or ``xǁClassǁmethod`` in the module ``dlcalc.<module>``."""
+    text = module_file(module).read_text()
+    tree = ast.parse(text)
+    source = text.splitlines()
     path = mangled[2:].split("ǁ") if mangled.startswith("xǁ") else [mangled[2:]]
     nodes = tree.body
     for name in path:
@@ -39,18 +45,19 @@ def test_every_equivalent_entry_names_a_line_of_a_function():
     entries = mutation_script().load_equivalents()
     assert len(entries) >= 20
     for e in entries:
-        package, module, mangled = e["function"].split(".")
-        assert package == "dlcalc" and (ROOT / "dlcalc" / f"{module}.py").exists(), e["function"]
+        package, *modules, mangled = e["function"].split(".")
+        module = ".".join(modules)
+        assert package == "dlcalc" and module_file(module).exists(), e["function"]
         lines = function_lines(module, mangled)
-        assert lines, f"no function {mangled} in dlcalc/{module}.py"
+        assert lines, f"no function {mangled} in dlcalc.{module}"
         assert e["before"] in lines, f"{e['function']}: no line `{e['before']}`"
         assert e["after"] != e["before"] and len(e["reason"].split()) >= 5, e
 
 
 def test_the_list_is_read_from_its_block_only():
     script = mutation_script()
-    text = "# t\n\n### Equivalent mutants\n\nprose `a` -> `b`\n\n```text\n# a comment\ndlcalc._span.x_f: `a = 1` -> `a = 2` | the value is never read again\n```\n"
-    assert script.load_equivalents(text) == [{"function": "dlcalc._span.x_f", "before": "a = 1", "after": "a = 2",
+    text = "# t\n\n### Equivalent mutants\n\nprose `a` -> `b`\n\n```text\n# a comment\ndlcalc.core._span.x_f: `a = 1` -> `a = 2` | the value is never read again\n```\n"
+    assert script.load_equivalents(text) == [{"function": "dlcalc.core._span.x_f", "before": "a = 1", "after": "a = 2",
                                                "reason": "the value is never read again"}]
     with pytest.raises(SystemExit, match=r"^testing\.md:9: expected 'function: `before` -> `after` \| reason'$"):
-        script.load_equivalents(text.replace("dlcalc._span.x_f: `a = 1`", "dlcalc._span.x_f `a = 1`"))
+        script.load_equivalents(text.replace("dlcalc.core._span.x_f: `a = 1`", "dlcalc.core._span.x_f `a = 1`"))

@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 from dlcalc import (Feature, FormatError, Head, Instance, coder_bounds, family_heads, head_tables, parse_heads, parse_number,
                     quantize_heads, sup_error)
-from dlcalc._bounds import fit_slope
-from dlcalc._network import (HeavisideNetwork, best_joint, joint_candidates, joint_network, network_outputs_match,
+from dlcalc.quantize._bounds import fit_slope
+from dlcalc.networks._construction import (HeavisideNetwork, best_joint, joint_candidates, joint_network, network_outputs_match,
                              parallel_stack, separate_networks, shared_trunk_network, step_network)
-from dlcalc._quantize import approximant_values
+from dlcalc.quantize._quantize import approximant_values
 from dlcalc.cli import cli
 from .helpers import all_flips, head_codes, value_of_code
 
@@ -309,7 +309,7 @@ def test_compare_networks_columns():
 
 def test_compare_plot_draws_network_bits(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
-    import dlcalc._plot as plot
+    import dlcalc.study._plot as plot
 
     drawn = {}
     real = plot.plot_rates
@@ -371,7 +371,7 @@ def test_onnx_export_is_sized_up_front(tmp_path):
     (``dense_entries``) in cells, and in memory the matrices three times over (the model, its bytes, onnxruntime)
     and 2^22 activations at once, 8 bytes each, three times over (docs/cost.md)."""
     pytest.importorskip("onnx")
-    from dlcalc._onnx import activation_cells, dense_entries
+    from dlcalc.networks._onnx import activation_cells, dense_entries
 
     path = tmp_path / "big.onnx"
     inst = Instance.build(8, family_heads("walsh-all", 1.0, 8), seed=0)
@@ -391,7 +391,7 @@ def test_onnx_export_is_sized_up_front(tmp_path):
 def test_onnx_check_runs_in_batches_and_can_fail():
     pytest.importorskip("onnxruntime")
     from dlcalc import BudgetError
-    from dlcalc._onnx import activation_cells, check_onnx, to_onnx
+    from dlcalc.networks._onnx import activation_cells, check_onnx, to_onnx
 
     heads = parse_heads("walsh:1-7") + parse_heads("sawtooth:0-2@0.3")
     quants = quantize_heads(heads, 2**-4)

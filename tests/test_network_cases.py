@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from dlcalc import BudgetError, Head, Instance, head_tables, quantize_heads
-from dlcalc._heaviside import HeavisideNetwork
-from dlcalc._network import (
+from dlcalc.networks._heaviside import HeavisideNetwork
+from dlcalc.networks._construction import (
     digit_levels,
     head_network,
     joint_candidates,
@@ -168,7 +168,7 @@ def test_budgets():
 
 
 def test_separate_networks_hand_their_budget_to_the_step_network(monkeypatch):
-    from dlcalc import _network
+    from dlcalc.networks import _construction as _network
 
     seen = []
     real = _network.step_network
@@ -197,7 +197,7 @@ def test_separate_networks_keep_the_trunk_when_it_is_shorter():
 
 
 def test_sawtooth_gates_up_to_precision_60():
-    from dlcalc._network import _Circuit, _sawtooth_output
+    from dlcalc.networks._construction import _Circuit, _sawtooth_output
 
     (q,) = quantize_heads([Head("sawtooth", 0)], 2.0**-60)
     units, values, bias = _sawtooth_output(_Circuit(60), {lv: lv - 1 for lv in range(1, 61)}, q)
@@ -211,8 +211,8 @@ def test_sawtooth_gates_up_to_precision_60():
 def test_output_scales_within_the_format_range():
     import math
 
-    from dlcalc._network import _output_scale
-    from dlcalc._network_format import MAX_SCALE_EXP, MIN_SCALE_EXP
+    from dlcalc.networks._construction import _output_scale
+    from dlcalc.networks._format import MAX_SCALE_EXP, MIN_SCALE_EXP
 
     def scale(amplitude, eps=None, family="walsh"):
         head = Head(family, 1, amplitude)
@@ -229,7 +229,7 @@ def test_output_scales_within_the_format_range():
 
 
 def test_zero_outputs_borrow_a_neighbours_scale():
-    from dlcalc._network import _output_layer
+    from dlcalc.networks._construction import _output_layer
 
     zero, live, bias_only = ([], [], 0), ([0], [2], 0), ([], [], 3)
     layer = _output_layer(1, [zero, live, zero, bias_only, zero], [0.1, 0.5, 0.7, 0.9, 0.3])

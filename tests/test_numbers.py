@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dlcalc import FormatError, Head, SpecError, parse_heads
-from dlcalc._numbers import (
+from dlcalc.core._numbers import (
     EXACT_BITS_LIMIT,
     Log2Bits,
     Log2Value,

@@ -16,12 +16,12 @@ from click.testing import CliRunner
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import dlcalc._quantize as quantize_module
-import dlcalc._tables as tables_module
+import dlcalc.quantize._quantize as quantize_module
+import dlcalc.quantize._tableset as tables_module
 from dlcalc import BudgetError, Feature, Head, Instance, QuantizedClass, decode, encode, family_heads, head_tables, parse_heads, quantize_heads, run_coder, sup_error, verify
-from dlcalc._codec import instance_reference
-from dlcalc._quantize import HeadTable, approximant_values
-from dlcalc._reference import feature_image, reference_point_values, reference_truth
+from dlcalc.coding._pipeline import instance_reference
+from dlcalc.quantize._quantize import HeadTable, approximant_values
+from dlcalc.verify._reference import feature_image, reference_point_values, reference_truth
 from dlcalc.cli import cli
 
 from .helpers import precision
@@ -140,7 +140,7 @@ def perturb(table: HeadTable, bound: int, noise_seed: int, share: float) -> Head
 
 
 def value_bound(q, depth: int) -> int:
-    """The format's value range of a head's table (module docstring of dlcalc._quantize)."""
+    """The format's value range of a head's table (module docstring of dlcalc.quantize._quantize)."""
     if q.head.family == "walsh":
         return 2
     if not q.sweeping(depth):
@@ -263,7 +263,7 @@ def test_one_wrong_position_without_orientation():
 @example(cells=[(1, -1), (0, 1)], shift=3)
 @example(cells=[(-2, 1), (2, -1), (0, 0)], shift=2)
 def test_max_abs_is_exact(cells, shift):
-    from dlcalc._reference import _max_abs
+    from dlcalc.verify._reference import _max_abs
 
     hi, lo = (np.array(col, dtype=np.int64) for col in zip(*cells))
     assert _max_abs(hi, lo, shift) == max(abs(h * 2**shift + w) for h, w in cells)
@@ -271,7 +271,7 @@ def test_max_abs_is_exact(cells, shift):
 
 def test_blocks_do_not_change_the_verdict(monkeypatch):
     """Evaluated a few cells at a time, perturbed tables still err by the closed form."""
-    import dlcalc._reference as reference_module
+    from dlcalc.verify import _reference as reference_module
 
     monkeypatch.setattr(reference_module, "_BLOCK_CELLS", 4)
     heads = parse_heads("walsh:1-40") + parse_heads("sawtooth:0-4@0.5")
@@ -308,8 +308,8 @@ def test_unreadable_tables_fail():
        eps=st.sampled_from([2.0, 0.4, 0.1, 2**-5, 2**-9, 1e-300]))
 def test_reference_needs_no_more_cells_than_the_coders(depth, heads, eps):
     """The budget the coders pass is the budget the reference needs: the same count, derived twice."""
-    from dlcalc._quantize import table_cells
-    from dlcalc._reference import reference_cells, reference_heads
+    from dlcalc.quantize._quantize import table_cells
+    from dlcalc.verify._reference import reference_cells, reference_heads
 
     assert reference_cells(reference_heads(heads, depth, eps)) == table_cells(quantize_heads(heads, eps), depth)
 
@@ -335,8 +335,8 @@ def test_reference_of_another_instance_is_refused():
 
 # ----------------------------------------------------------------------------- fault injection
 #
-# Each fault breaks the coders' table builders (dlcalc._tables: the packed Walsh rows, and the
-# per-head sawtooth tables of dlcalc._quantize they call), which the joint decoder, the separate
+# Each fault breaks the coders' table builders (dlcalc.quantize._tableset: the packed Walsh rows, and the
+# per-head sawtooth tables of dlcalc.quantize._quantize they call), which the joint decoder, the separate
 # decoder and any mirror of the truth all go through.
 
 

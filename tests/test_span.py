@@ -8,7 +8,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from dlcalc import interval_star_cost, level_cost, level_vector, reduce_basis
-from dlcalc._span import levels_of
+from dlcalc.core._span import levels_of
 
 
 def span_brute(vectors):

@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from dlcalc._span import (
+from dlcalc.core._span import (
     cell_mask,
     cell_parity,
     interval_star_cost,

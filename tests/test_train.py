@@ -63,10 +63,10 @@ def test_onnx_export_stays_within_the_reported_error(trained):
 
 
 def test_json_export_streams_decode(tmp_path):
-    from dlcalc._certify import StepLayer, StepNetwork
-    from dlcalc._entropy import decode_network
-    from dlcalc._harden import Quantized
-    from dlcalc._train import ArchResult, TrainedNetwork
+    from dlcalc.training._certify import StepLayer, StepNetwork
+    from dlcalc.training._entropy import decode_network
+    from dlcalc.training._rounding import Quantized
+    from dlcalc.training._train import ArchResult, TrainedNetwork
     from dlcalc.cli.train import export_trained
 
     inst = Instance.build(1, [Head("walsh", 1)], seed=0)
@@ -82,7 +82,7 @@ def test_json_export_streams_decode(tmp_path):
 
 
 def test_without_the_extra_one_line_and_the_install_hint(monkeypatch):
-    from dlcalc import _train
+    from dlcalc.training import _train
 
     def missing():
         raise _train.TrainingUnavailable("no jax", name="jax")
@@ -113,7 +113,7 @@ def test_refused_up_front_over_the_budget():
 
 def _training_search_cells(instance, eps, archs, config, shapes):
     from dlcalc import QuantizedClass
-    from dlcalc._train import training_steps
+    from dlcalc.training._train import training_steps
 
     steps = training_steps(QuantizedClass(instance.depth, instance.heads, eps), archs, config, shapes)
     (search,) = [s for s in steps if s.name == "training search"]
@@ -122,7 +122,7 @@ def _training_search_cells(instance, eps, archs, config, shapes):
 
 def test_training_search_work_in_closed_form():
     from dlcalc import family_heads
-    from dlcalc._train import TrainConfig
+    from dlcalc.training._train import TrainConfig
 
     config = TrainConfig(steps=10, restarts=3, max_width=1, deep_widths=2)
     # walsh:1 at depth 1, ε = 1/4: a grid of 2^(1+1) = 4 points; width 1 is compiled as 4 units (K = 4), one output:
@@ -138,7 +138,7 @@ def test_training_search_work_in_closed_form():
 
 
 def test_compare_trained_on_the_default_instance_is_refused_before_any_training(monkeypatch):
-    from dlcalc import _train
+    from dlcalc.training import _train
 
     def never(*args, **kwargs):
         raise AssertionError("training started")

@@ -1,6 +1,6 @@
 """Parameter types: numbers written as ``2^-10``, integers, lists of accuracies, ε sweeps.
 
-Every value goes through :mod:`dlcalc._numbers`: ASCII digits only (no ``1_0``,
+Every value goes through :mod:`dlcalc.core._numbers`: ASCII digits only (no ``1_0``,
 no ``١٢``), overflow and underflow refused by name.
 """
 
@@ -11,7 +11,7 @@ import math
 import click
 
 from .. import DlcalcError, parse_number
-from .._numbers import parse_integer, short_text
+from ..core._numbers import parse_integer, short_text
 
 
 class IntType(click.ParamType):

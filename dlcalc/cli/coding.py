@@ -1,6 +1,6 @@
 """``dlcalc quantize``, ``encode``, ``decode`` and ``verify`` (THEORY §4-§6).
 
-Every command weighs its cost from the class first (``dlcalc._cost``), then works;
+Every command weighs its cost from the class first (``dlcalc.cost._cost``), then works;
 machine output lists heads in groups (a family level, or a run of explicit heads),
 so its size follows the groups, not the nominal number of heads.
 """
@@ -12,13 +12,13 @@ import os
 import click
 
 from .. import CODER_NAMES, DlcalcError, decode, run_coder, verify
-from .._container import peek_class, read_stream
-from .._codec import CoderResult, Verification, instance_reference
-from .._bounds import gain_ratio
-from .._cost import Cost, decode_steps, export_step, feature_step, pipeline_phase, verify_step
-from .._export import write_csv_export, write_npz_export
-from .._quantize import GroupQuantization, QuantizedClass, RequirementSet
-from .._span import levels_of
+from ..coding._container import peek_class, read_stream
+from ..coding._pipeline import CoderResult, Verification, instance_reference
+from ..quantize._bounds import gain_ratio
+from ..cost._cost import Cost, decode_steps, export_step, feature_step, pipeline_phase, verify_step
+from ..coding._export import write_csv_export, write_npz_export
+from ..quantize._quantize import GroupQuantization, QuantizedClass, RequirementSet
+from ..core._span import levels_of
 from ._common import InputError, VerificationFailed
 from ._files import announce, atomic_output, check_output, force_option, open_input, write_outputs
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -239,7 +239,7 @@ EXPORT_EXTENSIONS = (".npz", ".csv")
 def _read_dlcs(path: str, budget, index: int | None = None) -> list[bytes]:
     """The .dlc files in ``path`` (several when written back to back), or only the ``index``-th (1 = first).
 
-    Read incrementally (:func:`~dlcalc._container.read_stream`): a file that is no .dlc file is
+    Read incrementally (:func:`~dlcalc.coding._container.read_stream`): a file that is no .dlc file is
     refused after its first bytes, a lying header before its sections are read.
     """
     with open_input(path, ".dlc file") as src:

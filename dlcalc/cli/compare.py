@@ -8,12 +8,12 @@ import os
 import click
 
 from .. import CODER_NAMES, QuantizedClass, true_tables
-from .._baselines import available_compressors, baseline_sizes
-from .._bounds import family_bounds, fit_slope, gain_ratio, heads_bounds, theory_exponents
-from .._cost import Cost, feature_step, network_steps, pipeline_phase
-from .._headset import FAMILY_NAMES, HeadSet
-from .._heads import parse_head_run
-from .._quantize import precision_for
+from ..study._baselines import available_compressors, baseline_sizes
+from ..quantize._bounds import family_bounds, fit_slope, gain_ratio, heads_bounds, theory_exponents
+from ..cost._cost import Cost, feature_step, network_steps, pipeline_phase
+from ..core._headset import FAMILY_NAMES, HeadSet
+from ..core._heads import parse_head_run
+from ..quantize._quantize import precision_for
 from .coding import coder_record, run_pipeline
 from .train import trained_columns, trained_progress_steps, trained_row, trained_steps
 from ._common import InputError, VerificationFailed
@@ -54,7 +54,7 @@ def check_plot(path: str | None, force: bool) -> None:
 
 
 def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
-    from .._plot import plot_rates
+    from ..study._plot import plot_rates
 
     buf = io.BytesIO()
     plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:])

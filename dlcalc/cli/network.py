@@ -9,8 +9,8 @@ import click
 import numpy as np
 
 from .. import Budget, QuantizedClass, coder_bounds, quantize_heads, sup_error, true_tables
-from .._cost import Cost, feature_step, network_steps, onnx_step
-from .._network import (
+from ..cost._cost import Cost, feature_step, network_steps, onnx_step
+from ..networks._construction import (
     JOINT_CONSTRUCTIONS,
     HeavisideNetwork,
     best_joint,
@@ -30,7 +30,7 @@ ARCHS = ("joint", "separate")
 
 def _net_error(outputs, quants, tables, depth) -> tuple[bool, Fraction]:
     """Bit-exact match with f̂ on every cell; the sup error is then the quantization error, exactly."""
-    from .._quantize import approximant_values
+    from ..quantize._quantize import approximant_values
 
     match = network_outputs_match(outputs, quants, tables, depth)
     errors = []
@@ -52,7 +52,7 @@ def network_records(inst, eps: float, archs, budget: Budget, tables=None, advanc
 
     ``tables`` are the true quantized tables when the caller has them already.  The
     separate networks are built once: the joint network's parallel stack is made of them.
-    The caller has weighed the cost first (``dlcalc._cost.network_steps``).
+    The caller has weighed the cost first (``dlcalc.cost._cost.network_steps``).
     """
     max_cells = budget.max_cells
     quants = quantize_heads(inst.heads, eps)
@@ -141,8 +141,8 @@ ONNX_ACTIVATIONS = 1 << 22
 
 def export_onnx(path: str, net: HeavisideNetwork, inst, budget: Budget, force: bool) -> None:
     """A network as one ONNX model (its blocks side by side), checked in onnxruntime against the exact evaluation,
-    a batch of grid points at a time; its dense matrices and the check weighed first (``dlcalc._cost.onnx_step``)."""
-    from .._onnx import activation_cells, check_onnx, dense_entries, to_onnx
+    a batch of grid points at a time; its dense matrices and the check weighed first (``dlcalc.cost._cost.onnx_step``)."""
+    from ..networks._onnx import activation_cells, check_onnx, dense_entries, to_onnx
 
     per_point = activation_cells(net)
     Cost(phases=[[onnx_step(net.grid_level, per_point, dense_entries(net), ONNX_ACTIVATIONS)]]).check(

@@ -7,8 +7,8 @@ import os
 import click
 
 from .. import Budget, DlcalcError, QuantizedClass, coder_bounds, quantize_heads
-from .._cost import Cost, feature_step, network_steps
-from .._train import TrainConfig
+from ..cost._cost import Cost, feature_step, network_steps
+from ..training._train import TrainConfig
 from ._common import SCHEMA_VERSION, InputError, VerificationFailed
 from ._files import announce, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -23,7 +23,7 @@ INSTALL_HINT = "pip install -e '.[train]'"
 
 def _library():
     """The training modules, or a one-line error naming the extra."""
-    from .. import _train
+    from ..training import _train
 
     try:
         _train.require_training()
@@ -34,7 +34,7 @@ def _library():
 
 def arch_record(result, inst, eps: float, max_cells: int, constructed: bool = True) -> dict:
     """One architecture's record: the trained network(s), the coder and the constructed networks beside them."""
-    from .. import _train
+    from ..training import _train
 
     nets = result.networks
     bounds = coder_bounds(quantize_heads(inst.heads, eps), inst.depth, result.arch)
@@ -76,7 +76,7 @@ def arch_record(result, inst, eps: float, max_cells: int, constructed: bool = Tr
 
 
 def _network_json(trained, heads: list[str]) -> dict:
-    from .._entropy import encode_network
+    from ..training._entropy import encode_network
 
     net = trained.network
     return {
@@ -94,7 +94,7 @@ def export_trained(path: str, results: dict, inst, eps: float, budget: Budget, f
     """JSON: every trained network's integer layers and its entropy-coded stream; ONNX: the joint network
     (as ``dlcalc network`` writes and checks one)."""
     if os.path.splitext(path)[1].lower() == ".onnx":
-        from .._certify import to_heaviside
+        from ..training._certify import to_heaviside
         from .network import export_onnx
 
         export_onnx(path, to_heaviside(results["joint"].networks[0].network), inst, budget, force)
@@ -143,8 +143,8 @@ def training_config(steps, restarts, max_width, patience, train_seed, learning_r
 
 
 def weigh_training(qclass, archs, shapes, config) -> list:
-    """What training one class materializes, the search's work included (``dlcalc._train.training_steps``)."""
-    from .._train import training_steps
+    """What training one class materializes, the search's work included (``dlcalc.training._train.training_steps``)."""
+    from ..training._train import training_steps
 
     return training_steps(qclass, archs, config, shapes) + network_steps(qclass, archs)
 
@@ -170,14 +170,14 @@ def run_training(inst, eps: float, archs, shapes, config, advance=None) -> dict:
 
 def trained_steps(qclass) -> list:
     """``compare --trained``: what training with the default settings materializes at one ε (weighed up front)."""
-    from .._train import training_steps
+    from ..training._train import training_steps
 
     return training_steps(qclass, ARCHS, DEFAULTS, SHAPES)
 
 
 def trained_progress_steps() -> int:
     """``compare --trained``: progress steps of one ε, a width of each architecture's ladder each."""
-    from .._train import width_ladder
+    from ..training._train import width_ladder
 
     return len(ARCHS) * len(width_ladder(DEFAULTS.max_width))
 

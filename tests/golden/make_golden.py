@@ -23,8 +23,8 @@ import tempfile
 from click.testing import CliRunner
 
 from dlcalc import Head, Instance, decode, encode, family_heads, parse_heads, quantize_heads, run_coder
-from dlcalc._container import FORMAT_VERSION
-from dlcalc._network import NETWORK_VERSION, best_joint, joint_candidates, separate_networks
+from dlcalc.coding._container import FORMAT_VERSION
+from dlcalc.networks._construction import NETWORK_VERSION, best_joint, joint_candidates, separate_networks
 from dlcalc.cli import cli
 
 HERE = pathlib.Path(__file__).resolve().parent

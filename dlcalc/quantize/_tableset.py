@@ -1,0 +1,339 @@
+"""Cell tables of a whole class, built group by group: Walsh levels packed and vectorized (THEORY §4, §8).
+
+The tables are those of the ``dlcalc.quantize._quantize`` module docstring, head for head;
+only their layout differs:
+
+- the Walsh heads of one group (one top level ``t``) form one bit-packed matrix,
+  a row per head and a bit per level-``t`` cell (``numpy.packbits`` order: cell 0
+  is the most significant bit of byte 0, padding bits are 0);
+- sawtooth heads keep their exact integer tables, one per head;
+- a zero head (``ε >= a``) has no table: a zero group costs nothing.
+
+Walsh rows are rows of one Hadamard structure: the parity of the digits ``A(n)``
+of a cell is the XOR, over the levels ``l ∈ A(n)``, of *digit planes* (the packed
+digit ``l`` of every cell).  For an aligned block of indices ``n0 + [0, 2^s)`` the
+rows are built by doubling: row ``n0`` is the XOR of the planes of ``n0``'s bits,
+and rows ``[2^j, 2^(j+1))`` of the block are rows ``[0, 2^j)`` XOR plane ``j+1``.
+One XOR per output word, whatever the number of heads.  The same construction
+gives the separate coder's sections (planes of flip bits on the nodes of level
+``t-1``, THEORY §6) and, decoding, the parity of the identity against which a
+section's functional is XORed.  The per-head builders of ``dlcalc.quantize._quantize`` and
+``dlcalc.coding._payload`` compute the same tables one head at a time (tested equal).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..coding._payload import decode_flips, encode_payload
+from ..core._feature import Feature
+from ._quantize import GroupQuantization, HeadTable, QuantizedClass, _ImageCache, head_table
+from ..core._span import cell_parity
+
+__all__ = [
+    "TableBlock",
+    "TableSet",
+    "Sections",
+    "packed_bytes",
+    "subset_xor_rows",
+    "digit_planes",
+    "true_tables",
+    "walsh_level_fast",
+    "separate_sections",
+    "joint_section",
+    "decode_joint",
+    "decode_separate",
+    "spread_bits",
+]
+
+
+def packed_bytes(bits: int) -> int:
+    """Bytes of ``bits`` bits packed and padded to whole bytes."""
+    return (bits + 7) // 8
+
+
+def _aligned_blocks(first: int, last: int) -> Iterator[tuple[int, int]]:
+    """``(start, size)`` of the aligned dyadic blocks ``[start, start + size)`` covering ``first .. last``."""
+    n = first
+    while n <= last:
+        size = n & -n
+        while n + size - 1 > last:
+            size >>= 1
+        yield n, size
+        n += size
+
+
+def _words(a: np.ndarray) -> np.ndarray:
+    """A view of packed rows as uint64 words when whole, else the bytes themselves."""
+    return a.view(np.uint64) if a.shape[-1] % 8 == 0 else a
+
+
+def subset_xor_rows(planes: np.ndarray, first: int, last: int) -> np.ndarray:
+    """Row ``i`` is the XOR of ``planes[l-1]`` over the bits ``l-1`` set in ``n = first + i`` (module docstring).
+
+    ``planes`` is ``(L, B)`` uint8 with ``L >= last.bit_length()``; the result is
+    ``(last - first + 1, B)`` uint8.  Work: one XOR per output word plus
+    ``O(L)`` planes per aligned block.
+
+    >>> planes = np.array([[1], [2], [4]], dtype=np.uint8)
+    >>> subset_xor_rows(planes, 3, 6)[:, 0].tolist()
+    [3, 4, 5, 6]
+    """
+    rows = np.empty((last - first + 1, planes.shape[1]), dtype=np.uint8)
+    words, plane_words = _words(rows), _words(planes)
+    at = 0
+    for start, size in _aligned_blocks(first, last):
+        bits = [lv for lv in range(start.bit_length()) if start >> lv & 1]
+        words[at] = np.bitwise_xor.reduce(plane_words[bits], axis=0)
+        half = 1
+        while half < size:
+            np.bitwise_xor(words[at : at + half], plane_words[half.bit_length() - 1], out=words[at + half : at + 2 * half])
+            half *= 2
+        at += size
+    return rows
+
+
+def digit_planes(cells: np.ndarray, level: int) -> np.ndarray:
+    """``(level, B)`` packed planes: plane ``l-1`` holds digit ``l`` (bit ``level - l``) of every level cell index."""
+    return np.stack([np.packbits(((cells >> (level - lv)) & 1).astype(np.uint8)) for lv in range(1, level + 1)])
+
+
+def _flip_planes(feature: Feature, level: int) -> np.ndarray:
+    """Planes over the ``2^(level-1)`` nodes ``c`` of level ``level - 1``: plane ``l-1`` is ``s_{l-1}`` at ``c``'s ancestor."""
+    return np.stack([
+        np.packbits(np.repeat(feature.level_flips(lv - 1), 1 << (level - lv))) for lv in range(1, level + 1)
+    ])
+
+
+_SPREAD = np.array(
+    [sum(((b >> i) & 1) * (3 << (2 * i)) for i in range(8)) for b in range(256)], dtype=">u2"
+)
+
+
+def spread_bits(rows: np.ndarray, out_bytes: int) -> np.ndarray:
+    """Each packed bit doubled (a node's bit on both its children), cut to ``out_bytes`` bytes a row."""
+    spread = _SPREAD[rows].view(np.uint8).reshape(rows.shape[0], 2 * rows.shape[1])
+    return spread[:, :out_bytes]
+
+
+def walsh_level_fast(q: GroupQuantization, depth: int) -> bool:
+    """Walsh heads with ``top(n) <= D``: their sections are one level's rows (no masking, THEORY §4)."""
+    return q.kind == "walsh" and q.group.top <= depth
+
+
+@dataclass
+class TableBlock:
+    """The tables of one quantized group: packed Walsh ``rows``, exact sawtooth ``tables``, or nothing (zero)."""
+
+    quant: GroupQuantization
+    rows: np.ndarray | None = None
+    tables: list[HeadTable] | None = None
+
+    @property
+    def level(self) -> int:
+        return self.quant.group.top
+
+    def head_table(self, i: int) -> HeadTable:
+        if self.quant.zero:
+            return HeadTable(0, None)
+        if self.rows is not None:
+            level = self.level
+            return HeadTable(level, np.unpackbits(self.rows[i])[: 1 << level])
+        return self.tables[i]
+
+
+class TableSet(Sequence[HeadTable]):
+    """The tables of every head of a class, block by block in head order; a sequence of per-head views."""
+
+    def __init__(self, qclass: QuantizedClass, blocks: list[TableBlock]) -> None:
+        self.qclass = qclass
+        self.blocks = blocks
+        self._starts = [b.quant.group.position for b in blocks]
+
+    def __len__(self) -> int:
+        return len(self.qclass.heads)
+
+    def __getitem__(self, t):
+        if isinstance(t, slice):
+            return [self[i] for i in range(*t.indices(len(self)))]
+        if t < 0:
+            t += len(self)
+        b = bisect.bisect_right(self._starts, t) - 1
+        if b < 0 or not 0 <= t - self._starts[b] < self.blocks[b].quant.count:
+            raise IndexError("head index out of range")
+        return self.blocks[b].head_table(t - self._starts[b])
+
+    def __iter__(self) -> Iterator[HeadTable]:
+        for block in self.blocks:
+            for i in range(block.quant.count):
+                yield block.head_table(i)
+
+    @property
+    def cells(self) -> int:
+        """Table cells held (packed Walsh bits count one cell each)."""
+        return sum(block.rows.shape[0] << block.level if block.rows is not None
+                   else sum(0 if t.values is None else t.values.size for t in block.tables or ())
+                   for block in self.blocks)
+
+
+class _Planes:
+    """Digit planes of the feature's image (or of the identity) per level, computed once."""
+
+    def __init__(self, feature: Feature | None) -> None:
+        self.images = _ImageCache(feature) if feature is not None else None
+        self._planes: dict[int, np.ndarray] = {}
+
+    def __call__(self, level: int) -> np.ndarray:
+        if level not in self._planes:
+            cells = self.images(level) if self.images is not None else np.arange(1 << level, dtype=np.int64)
+            self._planes[level] = digit_planes(cells, level)
+        return self._planes[level]
+
+
+def _sawtooth_tables(q: GroupQuantization, images, depth: int) -> list[HeadTable]:
+    return [head_table(hq, images, depth) for hq in q.head_quants()]
+
+
+def true_tables(qclass: QuantizedClass, feature: Feature) -> TableSet:
+    """The tables of every head under a feature (true, or a decoded representative of smaller depth)."""
+    planes = _Planes(feature)
+    levels = [q.group.top for q in qclass.groups if q.kind == "walsh"]
+    levels += [hq.table_level(qclass.depth) for q in qclass.groups if q.kind == "sawtooth" for hq in q.head_quants()]
+    if levels:
+        planes.images(min(feature.depth, max(levels)))  # one pass; coarser levels are strided views
+    blocks = []
+    for q in qclass.groups:
+        if q.kind == "walsh":
+            blocks.append(TableBlock(q, rows=subset_xor_rows(planes(q.group.top), q.group.first, q.group.last)))
+        elif q.kind == "sawtooth":
+            blocks.append(TableBlock(q, tables=_sawtooth_tables(q, planes.images, qclass.depth)))
+        else:
+            blocks.append(TableBlock(q))
+    return TableSet(qclass, blocks)
+
+
+# ----------------------------------------------------------------------------- payload sections
+
+
+@dataclass
+class Sections:
+    """Payload sections: their exact bit lengths and their bytes, each padded to whole bytes (THEORY §6)."""
+
+    bits: np.ndarray  # int64, one per section
+    data: list[np.ndarray]  # uint8 chunks whose concatenation is the sections in order
+
+    @property
+    def payload_bits(self) -> int:
+        return int(self.bits.sum()) if self.bits.size else 0
+
+
+def _pack(bits: np.ndarray) -> np.ndarray:
+    return np.packbits(bits.astype(np.uint8))
+
+
+def joint_section(qclass: QuantizedClass, feature: Feature) -> Sections:
+    """The joint payload: one section for ``∪_t 𝒜_t`` (THEORY §6)."""
+    basis = qclass.joint_basis()
+    bits = encode_payload(feature, basis)
+    return Sections(np.array([bits.size], dtype=np.int64), [_pack(bits)])
+
+
+def _head_basis(hq, depth: int) -> dict[int, int]:
+    return hq.requirement.basis(depth)
+
+
+def separate_sections(qclass: QuantizedClass, feature: Feature) -> Sections:
+    """One section per head with a nonzero level cost, in head order (THEORY §6).
+
+    Walsh groups with ``top <= D`` take one level's rows at once; other heads
+    are encoded one by one.
+    """
+    depth = qclass.depth
+    lengths, chunks = [], []
+    for q in qclass.groups:
+        if q.zero:
+            continue
+        if walsh_level_fast(q, depth):
+            t = q.group.top
+            rows = subset_xor_rows(_flip_planes(feature, t), q.group.first, q.group.last)
+            lengths.append(np.full(q.count, 1 << (t - 1), dtype=np.int64))
+            chunks.append(rows.reshape(-1))
+            continue
+        for hq in q.head_quants():
+            basis = _head_basis(hq, depth)
+            if basis:
+                bits = encode_payload(feature, basis)
+                lengths.append(np.array([bits.size], dtype=np.int64))
+                chunks.append(_pack(bits))
+    return Sections(np.concatenate(lengths) if lengths else np.zeros(0, dtype=np.int64), chunks)
+
+
+def _unpack(raw: np.ndarray, bits: int) -> np.ndarray:
+    return np.unpackbits(raw)[:bits]
+
+
+def decode_joint(qclass: QuantizedClass, section: np.ndarray) -> TableSet:
+    """Tables from the joint payload (packed bytes of exactly ``c(𝒜)`` bits): the representative ``σ'``, then its tables."""
+    basis = qclass.joint_basis()
+    top = max(basis, default=0)
+    feature = decode_flips(top, basis, _unpack(section, sum(1 << (t - 1) for t in basis)))
+    return true_tables(qclass, feature)
+
+
+def _walsh_table_from_section(hq, basis: dict[int, int], section: np.ndarray) -> HeadTable:
+    """A Walsh head's table straight from its one-vector section: ``parity_A(x) XOR φ_b(ancestor)`` (THEORY §4)."""
+    (m,) = basis
+    level = hq.head.index.bit_length()
+    parity = cell_parity(np.arange(1 << level, dtype=np.int64), hq.head.index, level)
+    parity ^= np.repeat(section, 1 << (level - m + 1))
+    return HeadTable(level, parity)
+
+
+def decode_separate(qclass: QuantizedClass, data: np.ndarray, bits: np.ndarray) -> TableSet:
+    """Tables from the separate payload: head ``t`` from its own section alone (THEORY §6).
+
+    ``data`` holds the sections back to back (each padded), ``bits`` their lengths.
+    """
+    depth = qclass.depth
+    identity = _Planes(None)
+    blocks, at, s = [], 0, 0
+    for q in qclass.groups:
+        if q.zero:
+            blocks.append(TableBlock(q))
+            continue
+        if walsh_level_fast(q, depth):
+            t = q.group.top
+            width = packed_bytes(1 << (t - 1))
+            sections = data[at : at + q.count * width].reshape(q.count, width)
+            rows = subset_xor_rows(identity(t), q.group.first, q.group.last)
+            rows ^= spread_bits(sections, rows.shape[1])
+            blocks.append(TableBlock(q, rows=rows))
+            at += q.count * width
+            s += q.count
+            continue
+        tables = []
+        for hq in q.head_quants():
+            basis = _head_basis(hq, depth)
+            section = np.zeros(0, dtype=np.uint8)
+            if basis:
+                nbits = int(bits[s])
+                section = _unpack(data[at : at + packed_bytes(nbits)], nbits)
+                at += packed_bytes(nbits)
+                s += 1
+            if hq.head.family == "walsh" and len(basis) == 1:
+                tables.append(_walsh_table_from_section(hq, basis, section))
+            else:
+                rep = decode_flips(max(basis, default=0), basis, section)
+                tables.append(head_table(hq, _ImageCache(rep), depth))
+        if q.kind == "walsh":
+            level = q.group.top
+            rows = np.stack([np.packbits(tb.values) for tb in tables]) if tables else np.zeros((0, packed_bytes(1 << level)), np.uint8)
+            blocks.append(TableBlock(q, rows=rows))
+        else:
+            blocks.append(TableBlock(q, tables=tables))
+    return TableSet(qclass, blocks)
+

@@ -1,0 +1,239 @@
+"""From a trained network to an exact step network: hard steps, dyadic weights, pruning (THEORY §7).
+
+A trained network (:class:`FloatNetwork`) holds float thresholds ``c_i`` of its
+first-layer units ``H(x - c_i)``, float hidden layers acting on binary inputs,
+and which units each output may read; its output layer is the least-squares fit
+on the training grid, as during training.  :func:`harden` rounds it at one
+dyadic step per layer:
+
+- thresholds to the grid ``2^-e1`` (a unit at or below 0 is always on and joins
+  the next layer's biases, one at or beyond 1 is never on and goes, equal
+  thresholds merge);
+- each hidden unit's weights and bias, divided by their largest magnitude (a
+  positive factor, which ``H`` ignores), to the grid ``2^-e``;
+- the output layer, refitted by least squares to the quantized features, to
+  the grid ``2^-e_out``;
+
+then removes units nothing reads.  :func:`quantize` searches the steps: the
+coarsest first-layer step that keeps the certified sup error ``<= ε`` (a scan
+from coarse to fine, since snapping thresholds to a coarse grid can be what puts
+them on the heads' jumps), then for each later layer the coarsest step by
+bisection, each choice checked by the exact certificate of :mod:`._certify`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ._certify import StepLayer, StepNetwork, sup_errors
+from ..core._feature import Feature
+from ..core._heads import Head
+
+__all__ = ["FloatNetwork", "Grid", "harden", "quantize", "Quantized", "MAX_EXPONENT"]
+
+#: Finest dyadic step tried for any layer: weights on the grid 2^-24.
+MAX_EXPONENT = 24
+
+
+@dataclass
+class FloatNetwork:
+    """A trained network before quantization.
+
+    ``thresholds`` (K1): first-layer units ``H(x - c_i)``; ``hidden``: ``(W, b)``
+    per later hidden layer, pre-activation ``W u + b`` on binary ``u``;
+    ``reads`` (outputs × last-layer units, bool): the units each output's
+    least-squares fit may use (no row for an output fixed at 0).
+    """
+
+    thresholds: np.ndarray
+    hidden: list[tuple[np.ndarray, np.ndarray]]
+    reads: np.ndarray
+
+    @property
+    def widths(self) -> list[int]:
+        return [int(self.thresholds.size)] + [int(b.size) for _, b in self.hidden]
+
+
+@dataclass
+class Grid:
+    """Training points (cell midpoints of one level) and the target of every output (NaN rows: output fixed at 0)."""
+
+    level: int
+    targets: np.ndarray  # (n, outputs) float64
+
+    @property
+    def x(self) -> np.ndarray:
+        n = 1 << self.level
+        return (2 * np.arange(n) + 1) / (2.0 * n)
+
+
+def _first_layer(thresholds: np.ndarray, e1: int):
+    """Rounded thresholds: the distinct ``g`` in ``(0, 2^e1)`` and, per unit, its new index, -1 (always on) or -2 (never on)."""
+    g = np.rint(np.asarray(thresholds, dtype=np.float64) * 2.0**e1).astype(np.int64)
+    kept = np.unique(g[(g > 0) & (g < (1 << e1))])
+    where = np.searchsorted(kept, g)
+    index = np.where(g <= 0, -1, np.where(g >= (1 << e1), -2, where))
+    return kept, index
+
+
+def _fold_columns(w: np.ndarray, b: np.ndarray, index: np.ndarray, n_new: int) -> tuple[np.ndarray, np.ndarray]:
+    """A next layer's weights over merged first-layer units: always-on units join the bias."""
+    out = np.zeros((w.shape[0], n_new))
+    for old, new in enumerate(index.tolist()):
+        if new >= 0:
+            out[:, new] += w[:, old]
+    return out, b + w[:, index == -1].sum(axis=1)
+
+
+def _round_rows(w: np.ndarray, b: np.ndarray, e: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's row divided by its largest magnitude, then rounded to the grid ``2^-e`` (integers)."""
+    both = np.hstack([w, b[:, None]])
+    scale = np.max(np.abs(both), axis=1, keepdims=True)
+    scale[scale == 0] = 1.0
+    q = np.rint(both / scale * 2.0**e).astype(np.int64)
+    return q[:, :-1], q[:, -1]
+
+
+def _features(layers: list[StepLayer], level: int) -> np.ndarray:
+    """Binary activations of the last hidden layer at the midpoints of the level-``level`` cells."""
+    first = layers[0]
+    n = 1 << level
+    num = 2 * np.arange(n, dtype=np.int64) + 1  # x = num / 2^(level+1)
+    g = -first.biases  # H(x - g 2^-e)
+    e = first.exponent
+    if e >= level + 1:
+        act = (num[:, None] << (e - level - 1)) >= g[None, :]
+    else:
+        act = num[:, None] >= (g[None, :] << (level + 1 - e))
+    act = act.astype(np.int64)
+    for layer in layers[1:]:
+        act = ((act @ layer.weights.T + layer.biases[None, :]) >= 0).astype(np.int64)
+    return act
+
+
+def _fit_outputs(features: np.ndarray, reads: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least squares per output over the units it reads, with an intercept; zero rows for fixed outputs."""
+    n_out = targets.shape[1]
+    weights = np.zeros((n_out, features.shape[1]))
+    biases = np.zeros(n_out)
+    for t in range(n_out):
+        if np.isnan(targets[0, t]):
+            continue
+        cols = np.flatnonzero(reads[t]) if reads.size else np.zeros(0, dtype=np.int64)
+        design = np.hstack([features[:, cols].astype(np.float64), np.ones((features.shape[0], 1))])
+        sol = np.linalg.lstsq(design, targets[:, t], rcond=None)[0]
+        weights[t, cols] = sol[:-1]
+        biases[t] = sol[-1]
+    return weights, biases
+
+
+def _prune(layers: list[StepLayer]) -> list[StepLayer]:
+    """Drop hidden units no later unit reads (from the top down)."""
+    layers = list(layers)
+    for i in range(len(layers) - 1, 0, -1):
+        used = np.any(layers[i].weights != 0, axis=0)
+        if used.all():
+            continue
+        layers[i] = StepLayer(layers[i].weights[:, used], layers[i].biases, layers[i].exponent)
+        below = layers[i - 1]
+        layers[i - 1] = StepLayer(below.weights[used], below.biases[used], below.exponent)
+    return layers
+
+
+def harden(net: FloatNetwork, grid: Grid, exponents: list[int]) -> StepNetwork:
+    """The step network of ``net`` with layer ``l`` on the dyadic grid ``2^-exponents[l]`` (module docstring)."""
+    e1 = exponents[0]
+    kept, index = _first_layer(net.thresholds, e1)
+    layers = [StepLayer(np.full((kept.size, 1), 1 << e1, dtype=np.int64), -kept, e1)]
+    reads = net.reads
+    hidden = list(net.hidden)
+    if hidden:
+        w, b = _fold_columns(hidden[0][0], hidden[0][1], index, kept.size)
+        hidden[0] = (w, b)
+    else:  # the outputs read the merged first-layer units
+        merged = np.zeros((reads.shape[0], kept.size), dtype=bool)
+        for old, new in enumerate(index.tolist()):
+            if new >= 0:
+                merged[:, new] |= reads[:, old]
+        reads = merged
+    for (w, b), e in zip(hidden, exponents[1:-1]):
+        qw, qb = _round_rows(w, b, e)
+        layers.append(StepLayer(qw, qb, e))
+    features = _features(layers, grid.level)
+    w_out, b_out = _fit_outputs(features, reads, grid.targets)
+    e_out = exponents[-1]
+    layers.append(StepLayer(np.rint(w_out * 2.0**e_out).astype(np.int64), np.rint(b_out * 2.0**e_out).astype(np.int64), e_out))
+    return StepNetwork(_prune(layers))
+
+
+@dataclass
+class Quantized:
+    """The quantized network, its exact sup error per output and the steps chosen."""
+
+    network: StepNetwork
+    errors: list[Fraction]
+    exponents: list[int]
+
+    @property
+    def max_error(self) -> Fraction:
+        return max(self.errors, default=Fraction(0))
+
+
+def _grid_error(net: StepNetwork, grid: Grid, check: np.ndarray) -> float:
+    """Largest float error on the check grid (a lower bound of the sup error: a cheap filter)."""
+    layers = net.layers
+    level = grid.level + 1
+    feats = _features(layers[:-1], level) if len(layers) > 1 else np.zeros((1 << level, 0), dtype=np.int64)
+    out = layers[-1]
+    values = (feats @ out.weights.T + out.biases[None, :]) * 2.0**-out.exponent
+    return float(np.nanmax(np.abs(values - check)))
+
+
+def quantize(net: FloatNetwork, grid: Grid, feature: Feature, heads: list[Head | None], eps: float,
+             check: np.ndarray, max_exponent: int = MAX_EXPONENT) -> Quantized:
+    """The coarsest per-layer dyadic steps that keep the certified sup error ``<= ε`` (module docstring).
+
+    ``check`` holds the targets at the midpoints one level finer than the grid
+    (0 for outputs fixed at 0): a candidate whose error there already exceeds ε
+    is rejected without the exact certificate.  When no step reaches ε the
+    finest steps are kept and the result reports its (certified) error.
+    """
+    eps_exact = Fraction(eps)
+    n_layers = len(net.hidden) + 2
+    cache: dict[tuple[int, ...], Quantized] = {}
+
+    def attempt(exps: list[int]) -> Quantized:
+        key = tuple(exps)
+        if key not in cache:
+            step = harden(net, grid, exps)
+            if _grid_error(step, grid, check) > eps:
+                errors = [Fraction(10**9)]  # rejected by the filter: certainly above ε
+            else:
+                errors = sup_errors(step, feature, heads)
+            cache[key] = Quantized(step, errors, list(exps))
+        return cache[key]
+
+    def ok(exps: list[int]) -> bool:
+        return attempt(exps).max_error <= eps_exact
+
+    exps = [max_exponent] * n_layers
+    first = next((e for e in range(max_exponent + 1) if ok([e] + exps[1:])), None)
+    if first is None:  # nothing reaches ε: report the finest network, certified
+        final = attempt(exps)
+        if final.errors == [Fraction(10**9)]:
+            final = Quantized(final.network, sup_errors(final.network, feature, heads), final.exponents)
+        return final
+    exps[0] = first
+    for layer in range(1, n_layers):
+        lo, hi = 0, max_exponent  # ok at hi (holds from the previous choice)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if ok(exps[:layer] + [mid] + exps[layer + 1:]):
+                hi = mid
+            else:
+                lo = mid + 1
+        exps[layer] = hi
+    return attempt(exps)

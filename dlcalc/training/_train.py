@@ -1,0 +1,627 @@
+"""Training Heaviside networks by gradient descent, searching their size, counting their bits (THEORY §7).
+
+Needs the ``train`` extra (``pip install 'dlcalc[train]'``): JAX and optax for
+training, ``constriction`` for the bit counts.  They are imported inside the
+functions that use them, so ``import dlcalc`` never loads them.
+
+Architectures (``joint``: one network whose outputs are all heads; ``separate``:
+one network per head), each in two shapes:
+
+- ``shallow``: ``x -> K`` steps ``H(x - c_i)`` ``->`` linear outputs;
+- ``deep``: ``x -> K`` steps ``-> W`` trunk units ``->`` per head ``W`` units
+  ``->`` its output, with ``W = bit_length(K) + 2``: a trunk that can compute
+  ``log2 K`` digits of the feature, then per-head layers that can take parities
+  and XORs of them.
+
+Training (deterministic for a seed, CPU): the data are the heads' true values
+at the cell midpoints of a grid one level finer than the finest approximant the
+heads need at ε (THEORY §8): two points a cell, a quarter cell either side of
+every dyadic jump, so a threshold trained between them rounds onto the jump.
+Step units have no useful gradient, so every unit is a sigmoid whose
+temperature goes to zero (soft-to-hard annealing), followed by a phase with
+exact steps forward and the sigmoid's gradient backward (a straight-through
+estimator).  The output layer is the least-squares fit to the current features
+at every step (variable projection); its coefficients are held fixed under
+differentiation, which leaves the gradient unchanged at the optimum and spares a
+pass through the solve.  The loss is the mean squared error in units of ε; Adam
+(optax) with a cosine schedule.  During the soft phase a threshold that has
+come within half a grid step of another (twins get equal gradients and never
+part) or left ``(0, 1)`` restarts at a random place every few steps.  A deep
+network starts from a trained shallow one: its first layer is the shallow
+network's, kept fixed while the upper layers train (layer-wise training; the
+first layer gets no useful gradient through saturated upper layers).  Several
+restarts, and for the separate architecture every head, train side by side
+(``jax.vmap``) in one compiled program per power of two of the width (one for
+the shallow networks, one for the deep layers on top of them).
+
+Search: widths ``K = 1, 2, 3, 4, 6, 8, 12, ...`` up to a budget.  At each width
+the restarts are quantized and certified exactly (:mod:`._harden`,
+:mod:`._certify`); the first width at which one reaches ε, and ``patience``
+widths after it, are kept, and the smallest in bits wins.  The deep shape is
+trained at ``deep_widths`` widths only, from the first at which the shallow
+networks (their first layers; every head's, for the separate networks, which
+train side by side) have fit the training grid within ε, or at the widest
+when they have not: a deep network computes a function constant on the cells of
+its first layer, and any such function is the output of a shallow network on
+the same layer, so where that layer does not fit the grid the deep layers have
+little to add and would mostly spend time (and compilations).  When no width reaches ε
+within the budget the result says so (``reached`` false) and keeps the network
+with the smallest certified error.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ._certify import StepLayer, StepNetwork
+from .._errors import BudgetError, SpecError
+from ._rounding import FloatNetwork, Grid, Quantized, quantize
+from ..core._instance import Instance
+from ..quantize._quantize import QuantizedClass, quantize_heads
+
+__all__ = [
+    "TrainConfig", "TrainedNetwork", "ArchResult", "SHAPES", "ARCHS", "width_ladder", "train_architecture",
+    "training_grid", "TrainingUnavailable", "require_training", "constructed_bits", "training_steps",
+]
+
+SHAPES = ("shallow", "deep")
+ARCHS = ("joint", "separate")
+#: Grid points: midpoints of cells this many levels finer than the finest approximant.
+DATA_LEVELS = 1
+#: Steps between two resamplings of coinciding thresholds (soft phase only).
+RESAMPLE_EVERY = 50
+#: Largest training grid (points): the search refuses finer heads up front.
+MAX_GRID_LEVEL = 14
+
+
+class TrainingUnavailable(ImportError):
+    """JAX, optax or constriction is missing: ``pip install -e '.[train]'``."""
+
+
+def require_training() -> None:
+    """Import the training stack once, or raise :class:`TrainingUnavailable` naming the extra."""
+    try:
+        import constriction  # noqa: F401
+        import jax  # noqa: F401
+        import optax  # noqa: F401
+    except ImportError as exc:
+        raise TrainingUnavailable(f"training needs the train extra ({exc.name} is missing): pip install -e '.[train]'",
+                                  name=exc.name) from None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training and search settings (the module docstring describes each step)."""
+
+    steps: int = 600
+    restarts: int = 4
+    learning_rate: float = 0.005
+    seed: int = 0
+    max_width: int = 64
+    patience: int = 1
+    hard_fraction: float = 0.3
+    deep_widths: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "restarts", "max_width", "deep_widths"):
+            if getattr(self, name) < 1:
+                raise SpecError(f"{name} must be >= 1")
+        if self.patience < 0 or self.seed < 0:
+            raise SpecError("patience and seed must be >= 0")
+        if not 0 < self.learning_rate < 10 or not 0 <= self.hard_fraction < 1:
+            raise SpecError("learning rate must be in (0, 10) and the hard fraction in [0, 1)")
+
+
+def width_ladder(max_width: int) -> list[int]:
+    """``1, 2, 3, 4, 6, 8, 12, 16, ...`` (powers of two and their midpoints) up to ``max_width``.
+
+    >>> width_ladder(20)
+    [1, 2, 3, 4, 6, 8, 12, 16]
+    """
+    out, k = [], 1
+    while k <= max_width:
+        out.append(k)
+        if 3 * k // 2 > k and 3 * k // 2 <= max_width and k >= 2:
+            out.append(3 * k // 2)
+        k *= 2
+    return out
+
+
+def trunk_width(width: int) -> int:
+    """Units of the deep trunk and of each head's layer for first-layer width ``K``: ``bit_length(K) + 2``."""
+    return width.bit_length() + 2
+
+
+@dataclass
+class TrainedNetwork:
+    """One kept network: its shape, trained width, the exact certificate and the real bit counts.
+
+    ``network_bits``: its entropy-coded stream; ``file_bits``: the body of its file in the
+    format of the constructed networks (``dlcalc network``), which it fits (its first
+    layer is increasing thresholds).
+    """
+
+    shape: str
+    width: int
+    quantized: Quantized
+    network_bits: int
+    decoded_equal: bool
+    grid_error: float
+    file_bits: int = 0
+
+    @property
+    def network(self) -> StepNetwork:
+        return self.quantized.network
+
+    @property
+    def max_error(self) -> Fraction:
+        return self.quantized.max_error
+
+
+@dataclass
+class ArchResult:
+    """The search result for one architecture (for ``separate``: one entry per head in ``networks``)."""
+
+    arch: str
+    eps: float
+    networks: list[TrainedNetwork]
+    head_specs: list[str]
+    steps: int
+    seconds: float
+    widths_tried: list[int] = field(default_factory=list)
+    by_shape: dict[str, list[TrainedNetwork | None]] = field(default_factory=dict)
+
+    @property
+    def reached(self) -> bool:
+        return all(n.max_error <= Fraction(self.eps) for n in self.networks)
+
+    @property
+    def max_error(self) -> Fraction:
+        return max(n.max_error for n in self.networks)
+
+    @property
+    def network_bits(self) -> int:
+        return sum(n.network_bits for n in self.networks)
+
+    @property
+    def file_bits(self) -> int:
+        return sum(n.file_bits for n in self.networks)
+
+    @property
+    def nonzero_weights(self) -> int:
+        return sum(n.network.nonzero_weights for n in self.networks)
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def training_grid(instance: Instance, eps: float, heads: list[int] | None = None, extra: int = DATA_LEVELS) -> Grid:
+    """Targets ``f_t`` at the cell midpoints of level ``r + extra`` (``r``: finest approximant level of the heads).
+
+    ``heads`` selects outputs (default: all); a head with ``ε >= a`` is fixed at 0 (a NaN column).
+    """
+    quants = quantize_heads(instance.heads, eps)
+    heads = list(range(len(instance.heads))) if heads is None else heads
+    levels = [quants[t].approximant_level(instance.depth) for t in heads if not quants[t].zero]
+    level = max(levels, default=0) + extra
+    if level > MAX_GRID_LEVEL:
+        raise BudgetError(f"training data for these heads at ε = {eps:g} need 2^{level} points; the limit is 2^{MAX_GRID_LEVEL}")
+    grid = Grid(level, np.zeros((1 << level, len(heads))))
+    x = grid.x
+    for col, t in enumerate(heads):
+        grid.targets[:, col] = np.nan if quants[t].zero else instance.evaluate(t, x)
+    return grid
+
+
+def _check_targets(instance: Instance, eps: float, heads: list[int], grid: Grid) -> np.ndarray:
+    """Targets at the midpoints one level finer (0 for outputs fixed at 0): the cheap filter of :func:`quantize`."""
+    quants = quantize_heads(instance.heads, eps)
+    n = 1 << (grid.level + 1)
+    x = (2 * np.arange(n) + 1) / (2.0 * n)
+    return np.stack([np.zeros(n) if quants[t].zero else instance.evaluate(t, x) for t in heads], axis=1)
+
+
+# ----------------------------------------------------------------------------- JAX training
+
+
+def _bucket(width: int) -> int:
+    """Compiled width for a ladder width: the next power of two, at least 4 (units beyond ``width`` are masked).
+
+    Compiling costs seconds; a bucket serves two widths of the ladder.
+
+    >>> [_bucket(w) for w in (1, 2, 4, 6, 16, 24)]
+    [4, 4, 4, 8, 16, 32]
+    """
+    return max(4, 1 << (width - 1).bit_length())
+
+
+def _tools(n_points: int, config: TrainConfig):
+    """The pieces both compiled programs share: the grid, the activation, the least-squares fit, the optimizer."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    steps, soft = config.steps, max(1, int(config.steps * (1 - config.hard_fraction)))
+    x = (2 * jnp.arange(n_points) + 1) / (2.0 * n_points)
+
+    def act(z, tau, hard, normalize):
+        if normalize:  # temperature relative to each unit's pre-activation scale: H ignores positive factors
+            z = z / jax.lax.stop_gradient(jnp.sqrt(jnp.mean(z**2, axis=0, keepdims=True)) + 1e-12)
+        s = jax.nn.sigmoid(z / tau)
+        return jnp.where(hard, s + jax.lax.stop_gradient((z >= 0).astype(z.dtype) - s), s)
+
+    def least_squares(features, y):
+        # the fit's coefficients are held fixed under differentiation: at the least-squares optimum the
+        # loss's derivative in them vanishes, so the gradient is the same and needs no pass through the solve;
+        # the Gram matrix is summed in float32 (the costly part), a ridge of 1e-6 of its trace keeps it solvable
+        design = jnp.concatenate([features, jnp.ones((features.shape[0], 1))], axis=1)
+        fixed = jax.lax.stop_gradient(design).astype(jnp.float32)
+        gram = (fixed.T @ fixed).astype(y.dtype)
+        gram = gram + 1e-6 * (jnp.trace(gram) / gram.shape[0] + 1.0) * jnp.eye(gram.shape[0])
+        rhs = (fixed.T @ jax.lax.stop_gradient(y).astype(jnp.float32)).astype(y.dtype)
+        return design @ jax.lax.stop_gradient(jnp.linalg.solve(gram, rhs))
+
+    def schedule(i, start, end):
+        frac = jnp.minimum(i / soft, 1.0)
+        return start * (end / start) ** frac, i >= soft
+
+    def optimize(loss, params, resample=None):
+        opt = optax.adam(optax.cosine_decay_schedule(config.learning_rate, steps))
+
+        def body(i, carry):
+            params, state = carry
+            updates, state = opt.update(jax.grad(loss)(params, i), state, params)
+            params = optax.apply_updates(params, updates)
+            if resample is not None:
+                params = jax.lax.cond((i % RESAMPLE_EVERY == RESAMPLE_EVERY - 1) & (i < soft), resample, lambda p, i: p, params, i)
+            return params, state
+
+        return jax.lax.fori_loop(0, steps, body, (params, opt.init(params)))[0]
+
+    return x, soft, act, least_squares, schedule, optimize
+
+
+@functools.lru_cache(maxsize=64)
+def _trainer(bucket: int, n_points: int, config: TrainConfig):
+    """A jitted ``(keys[tasks, restarts], targets[tasks, n, T], eps, width) -> trained thresholds``: the shallow networks.
+
+    Compiled once per ``bucket`` of first-layer widths (:func:`_bucket`); the units
+    beyond ``width`` are masked to 0, so every width of the bucket reuses the compiled program.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    k1 = bucket
+    h = 1.0 / n_points
+    x, soft, act, least_squares, schedule, optimize = _tools(n_points, config)
+
+    def one(key, y, eps, width):
+        m1 = (jnp.arange(k1) < width).astype(y.dtype)
+        ka, _, _, kd = jax.random.split(key, 4)
+        c = jax.random.uniform(ka, (k1,), dtype=y.dtype)
+
+        def layer1(c, tau1, hard):
+            return act(x[:, None] - c[None, :], tau1, hard, False) * m1
+
+        def loss_a(c, i):
+            tau1, hard = schedule(i, 0.1, h / 2)
+            return jnp.mean(((least_squares(layer1(c, tau1, hard), y) - y) / eps) ** 2)
+
+        def resample(c, i):
+            # a threshold within half a grid step of an earlier one, or outside (0, 1), does nothing the other
+            # does not: it restarts at a random place (symmetric twins never separate by gradient alone)
+            close = jnp.abs(c[:, None] - c[None, :]) < h / 2
+            twin = jnp.any(jnp.tril(close, -1), axis=1) | (c <= 0) | (c >= 1)
+            fresh = jax.random.uniform(jax.random.fold_in(kd, i), (k1,), dtype=c.dtype)
+            return jnp.where(twin, fresh, c)
+
+        c = optimize(loss_a, c, resample)
+        u1 = (x[:, None] >= c[None, :]).astype(y.dtype) * m1
+        return {"c": c, "shallow_error": jnp.max(jnp.abs(least_squares(u1, y) - y))}
+
+    per_restart = jax.vmap(one, in_axes=(0, None, None, None))
+    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, None, None)))
+
+
+@functools.lru_cache(maxsize=64)
+def _deep_trainer(bucket: int, n_points: int, n_outputs: int, config: TrainConfig):
+    """A jitted ``(keys, thresholds[tasks, restarts, bucket], targets, eps, width, trunk) -> deep layers``.
+
+    The first layer is the trained shallow network's, fixed; the trunk and the
+    per-head layers train on its exact steps (layer-wise training).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    k1, k2 = bucket, trunk_width(bucket)
+    x, soft, act, least_squares, schedule, optimize = _tools(n_points, config)
+
+    def one(key, c, y, eps, width, trunk):
+        m1 = (jnp.arange(k1) < width).astype(y.dtype)
+        m2 = (jnp.arange(k2) < trunk).astype(y.dtype)
+        _, kb, kc, _ = jax.random.split(key, 4)
+        u1 = (x[:, None] >= c[None, :]).astype(y.dtype) * m1
+
+        def fit(p, tau, hard):
+            u2 = act((2 * u1 - 1) @ p["w2"].T + p["b2"], tau, hard, True) * m2
+            u3 = act(jnp.einsum("nk,tjk->ntj", 2 * u2 - 1, p["w3"]) + p["b3"][None], tau, hard, True) * m2
+            return jax.vmap(lambda f, col: least_squares(f, col[:, None])[:, 0], in_axes=(1, 1), out_axes=1)(u3, y)
+
+        def loss_b(p, i):
+            tau, hard = schedule(i, 1.0, 0.005)
+            return jnp.mean(((fit(p, tau, hard) - y) / eps) ** 2)
+
+        p = optimize(loss_b, {
+            "w2": jax.random.normal(kb, (k2, k1), dtype=y.dtype) / jnp.sqrt(width.astype(y.dtype)),
+            "b2": jnp.zeros(k2, dtype=y.dtype),
+            "w3": jax.random.normal(kc, (n_outputs, k2, k2), dtype=y.dtype) / jnp.sqrt(trunk.astype(y.dtype)),
+            "b3": jnp.zeros((n_outputs, k2), dtype=y.dtype),
+        })
+        return {**p, "deep_error": jnp.max(jnp.abs(fit(p, 1.0, True) - y))}
+
+    per_restart = jax.vmap(one, in_axes=(0, 0, None, None, None, None))
+    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, 0, None, None, None)))
+
+
+def _float_network(params: dict, shape: str, task: int, restart: int, n_outputs: int, width: int) -> FloatNetwork:
+    """The trained shallow or deep network of one task and restart, as a float network (masked units dropped)."""
+    c = np.asarray(params["c"][task, restart], dtype=np.float64)[:width]
+    if shape == "shallow":
+        return FloatNetwork(c, [], np.ones((n_outputs, c.size), dtype=bool))
+    k2 = trunk_width(width)
+    w2 = np.asarray(params["w2"][task, restart], dtype=np.float64)[:k2, :width]
+    b2 = np.asarray(params["b2"][task, restart], dtype=np.float64)[:k2]
+    w3 = np.asarray(params["w3"][task, restart], dtype=np.float64)[:, :k2, :k2]
+    b3 = np.asarray(params["b3"][task, restart], dtype=np.float64)[:, :k2]
+    # trained on centred inputs 2u - 1: W (2u - 1) + b = 2W u + (b - W 1)
+    layer2 = (2 * w2, b2 - w2.sum(axis=1))
+    layer3 = (2 * w3.reshape(n_outputs * k2, k2), (b3 - w3.sum(axis=2)).reshape(-1))
+    reads = np.kron(np.eye(n_outputs, dtype=bool), np.ones((1, k2), dtype=bool))
+    return FloatNetwork(c, [layer2, layer3], reads)
+
+
+# ----------------------------------------------------------------------------- search
+
+
+@dataclass
+class _Task:
+    """One network to find: the heads it outputs (instance indices), its grid, the best network so far per shape."""
+
+    heads: list[int]
+    grid: Grid
+    check: np.ndarray
+    best: dict[str, TrainedNetwork] = field(default_factory=dict)
+    reached_at: dict[str, int] = field(default_factory=dict)  # ladder index of each shape's first success
+    deep_from: int | None = None  # ladder index at which the deep shape's window opens
+    fits_grid: bool = False  # a shallow network (a deep one's first layer) has fit the training grid within ε
+    done: bool = False
+    active_columns: list[int] = field(default_factory=list)
+
+    def deep_window(self, rung: int, config: TrainConfig) -> bool:
+        return self.deep_from is not None and self.deep_from <= rung < self.deep_from + config.deep_widths
+
+    def finished(self, rung: int, shapes, config: TrainConfig) -> bool:
+        shallow = "shallow" not in shapes or ("shallow" in self.reached_at and rung - self.reached_at["shallow"] >= config.patience)
+        deep = "deep" not in shapes or (self.deep_from is not None and rung >= self.deep_from + config.deep_widths - 1)
+        return shallow and deep
+
+
+def _zero_network(n_outputs: int) -> StepNetwork:
+    """No hidden unit, every output 0: the network of heads with ``ε >= a``."""
+    return StepNetwork([StepLayer(np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), 0),
+                        StepLayer(np.zeros((n_outputs, 0), dtype=np.int64), np.zeros(n_outputs, dtype=np.int64), 0)])
+
+
+def _kept(shape: str, width: int, quantized: Quantized, grid_error: float) -> TrainedNetwork:
+    from ._certify import to_heaviside
+    from ._entropy import network_stream
+
+    stream, equal = network_stream(quantized.network)
+    file_bits = to_heaviside(quantized.network).network_bits
+    return TrainedNetwork(shape, width, quantized, stream.network_bits, equal, grid_error, file_bits)
+
+
+def _better(new: TrainedNetwork, old: TrainedNetwork | None, eps: Fraction) -> bool:
+    """Reaching ε first, then fewer bits; among networks that miss ε, the smaller error."""
+    if old is None:
+        return True
+    new_ok, old_ok = new.max_error <= eps, old.max_error <= eps
+    if new_ok != old_ok:
+        return new_ok
+    if new_ok:
+        return new.network_bits < old.network_bits
+    return new.max_error < old.max_error
+
+
+def train_architecture(instance: Instance, eps: float, arch: str, shapes=SHAPES, config: TrainConfig = TrainConfig(),
+                       progress=None) -> ArchResult:
+    """Train, quantize, certify and count the bits of the smallest network found for one architecture.
+
+    ``progress(width)`` is called before each width of the ladder.
+    """
+    require_training()
+    import jax
+
+    if arch not in ARCHS:
+        raise SpecError(f"architecture must be one of {ARCHS}")
+    shapes = tuple(shapes)
+    if not shapes or any(s not in SHAPES for s in shapes):
+        raise SpecError(f"shapes must be among {SHAPES}")
+    start = time.perf_counter()
+    quants = quantize_heads(instance.heads, eps)
+    n_heads = len(instance.heads)
+    eps_exact = Fraction(eps)
+    groups = [list(range(n_heads))] if arch == "joint" else [[t] for t in range(n_heads)]
+    tasks: list[_Task] = []
+    full = training_grid(instance, eps)  # one grid for every network, so separate networks train side by side
+    check = _check_targets(instance, eps, list(range(n_heads)), full)
+    for heads in groups:
+        task = _Task(heads, Grid(full.level, full.targets[:, heads]), check[:, heads])
+        task.active_columns = [i for i, t in enumerate(heads) if not quants[t].zero]
+        if not task.active_columns:  # every head is 0 at this ε: the class says so, no stream is needed
+            zero = _zero_network(len(heads))
+            errors = [Fraction(instance.heads[t].amplitude) for t in heads]
+            task.best = {s: TrainedNetwork(s, 0, Quantized(zero, errors, [0, 0]), 0, True, 0.0) for s in shapes}
+            task.done = True
+        tasks.append(task)
+    deep = "deep" in shapes
+    total_steps = 0
+    widths_tried = []
+    ladder = width_ladder(config.max_width)
+    with jax.enable_x64(True):
+        key = jax.random.PRNGKey(config.seed)
+        for rung, width in enumerate(ladder):
+            if all(task.done for task in tasks):
+                break
+            widths_tried.append(width)
+            if progress is not None:
+                progress(width)
+            # tasks with the same grid and output count train together; finished ones stay in the batch
+            # (ignored), so its shape and the compiled program stay the same from width to width
+            batches: dict[tuple[int, int], list[_Task]] = {}
+            for task in tasks:
+                if task.active_columns:
+                    batches.setdefault((task.grid.level, len(task.active_columns)), []).append(task)
+            for (level, n_out), batch in batches.items():
+                if all(task.done for task in batch):
+                    continue
+                key, sub = jax.random.split(key)
+                keys = jax.random.split(sub, len(batch) * config.restarts).reshape(len(batch), config.restarts, -1)
+                targets = np.stack([task.grid.targets[:, task.active_columns] for task in batch])
+                run = _trainer(_bucket(width), 1 << level, config)
+                params = jax.device_get(run(keys, targets, float(eps), np.int32(width)))
+                total_steps += config.steps * len(batch) * config.restarts
+                for i, task in enumerate(batch):
+                    task.fits_grid = task.fits_grid or float(np.min(params["shallow_error"][i])) <= eps
+                # the deep window opens when every first layer of the batch has fit the grid (or the ladder ends):
+                # one window a batch, so the deep program runs, and compiles, at deep_widths widths only
+                if all(task.fits_grid for task in batch) or rung == len(ladder) - 1:
+                    for task in batch:
+                        task.deep_from = rung if task.deep_from is None else task.deep_from
+                for i, task in enumerate(batch):
+                    if task.done:
+                        continue
+                    if "shallow" in shapes and rung - task.reached_at.get("shallow", rung) <= config.patience:
+                        _consider(task, "shallow", params, i, width, instance, eps, eps_exact, n_out, rung)
+                if not deep or not any(not task.done and task.deep_window(rung, config) for task in batch):
+                    continue
+                run = _deep_trainer(_bucket(width), 1 << level, n_out, config)
+                layers = jax.device_get(run(keys, params["c"], targets, float(eps), np.int32(width), np.int32(trunk_width(width))))
+                layers["c"] = params["c"]
+                total_steps += config.steps * len(batch) * config.restarts
+                for i, task in enumerate(batch):
+                    if not task.done and task.deep_window(rung, config):
+                        _consider(task, "deep", layers, i, width, instance, eps, eps_exact, n_out, rung)
+            for task in tasks:
+                if not task.done and task.finished(rung, shapes, config):
+                    task.done = True
+    by_shape = {shape: [task.best.get(shape) for task in tasks] for shape in shapes}
+    networks = []
+    for task in tasks:
+        best = None
+        for shape in shapes:
+            if shape in task.best and _better(task.best[shape], best, eps_exact):
+                best = task.best[shape]
+        networks.append(best)
+    specs = [instance.heads[t].spec for t in range(n_heads)] if arch == "separate" else ["joint"]
+    return ArchResult(arch, eps, networks, specs, total_steps, time.perf_counter() - start, widths_tried, by_shape)
+
+
+def _consider(task: _Task, shape: str, params: dict, i: int, width: int, instance: Instance, eps: float,
+              eps_exact: Fraction, n_out: int, rung: int) -> None:
+    """Quantize and certify the restarts of one task at one width in one shape (best grid error first); keep the best."""
+    heads = [instance.heads[t] for t in task.heads]
+    n_total = len(task.heads)
+    errors = np.asarray(params[f"{shape}_error"][i])
+    for restart in np.argsort(errors, kind="stable")[:2].tolist():
+        net = _float_network(params, shape, i, restart, n_out, width)
+        reads = np.zeros((n_total, net.reads.shape[1]), dtype=bool)
+        reads[task.active_columns] = net.reads
+        net = FloatNetwork(net.thresholds, net.hidden, reads)
+        q = quantize(net, task.grid, instance.feature, heads, eps, task.check)
+        best = task.best.get(shape)
+        if q.max_error > eps_exact and best is not None and best.max_error <= q.max_error:
+            continue
+        candidate = _kept(shape, width, q, float(errors[restart]))
+        if _better(candidate, best, eps_exact):
+            task.best[shape] = candidate
+        if candidate.max_error <= eps_exact:
+            task.reached_at.setdefault(shape, rung)
+            break
+
+
+# ----------------------------------------------------------------------------- the constructed networks beside them
+
+
+def constructed_bits(instance: Instance, eps: float, arch: str, max_cells: int) -> dict:
+    """The constructed Heaviside networks of the same class (THEORY §7): their own serialized bits and the
+    bits of the same entropy coder the trained networks use, block by block, with their nonzero weights."""
+    from ._certify import from_heaviside
+    from ._entropy import encode_network
+    from ..networks._construction import joint_network, separate_networks
+
+    quants = quantize_heads(instance.heads, eps)
+    separate = separate_networks(quants, instance.feature, max_cells)
+    nets = [joint_network(quants, instance.feature, max_cells, separate)] if arch == "joint" else [n for _, n in separate]
+    entropy_bits, offset = 0, 0
+    for net in nets:
+        for block, step in zip(net.blocks, from_heaviside(net)):
+            heads = quants[offset:offset + block.n_outputs]
+            offset += block.n_outputs
+            if not all(q.zero for q in heads):  # heads that are all 0 at ε need no stream (as for the trained ones)
+                entropy_bits += encode_network(step).network_bits
+    return {
+        "network_bits": sum(n.network_bits for n in nets),
+        "entropy_coded_bits": entropy_bits,
+        "nonzero_weights": sum(n.nonzero_weights for n in nets),
+    }
+
+
+# ----------------------------------------------------------------------------- cost, weighed before any work
+
+
+def training_steps(qclass: QuantizedClass, archs, config: TrainConfig, shapes=SHAPES):
+    """What training, certifying and coding the networks materialize (``dlcalc.cost._cost``), from the class alone.
+
+    Cells: the targets on the training grid and on the finer check grid, and the
+    pieces of every head for the certificate; and the training itself, the
+    search walking its whole width ladder: at every optimizer step, on every
+    grid point, of every restart and network, each unit's value and the
+    least-squares fit's products (``(K + 1)(K + 1 + T)`` for ``K`` first-layer
+    units and ``T`` outputs; the deep layers at ``deep_widths`` widths of the
+    widest bucket).  That figure is what the time grows with: the cells
+    budget refuses a search that would run for long before it starts.
+    Memory: the targets and certificates, and the activations of the widest
+    batch JAX trains at once (every restart, and every head for the separate
+    networks), a few temporaries each.
+    """
+    from ..core._budget import scaled
+    from ..cost._cost import Step
+
+    live = [q for q in qclass.groups if not q.zero]
+    if not live:
+        return [Step("training data")]
+    depth = qclass.depth
+    levels = [q.group.top if q.kind == "walsh" else q.group.last + q.precision for q in live]
+    level = max(levels) + DATA_LEVELS
+    outputs = sum(q.count for q in live)
+    pieces = sum(scaled(q.count, q.group.top if q.kind == "walsh" else max(depth, q.group.last)) for q in live)
+    targets = 3 * scaled(outputs, level)  # the grid and the check grid, twice as fine
+    units = _bucket(config.max_width) + 2 * trunk_width(config.max_width)
+    batch = config.restarts * scaled(units * (outputs if "separate" in archs else 1) + outputs, level)
+    widest, trunk = _bucket(config.max_width), trunk_width(_bucket(config.max_width))
+    work = 0
+    for arch in archs:
+        networks, n_out = (1, outputs) if arch == "joint" else (outputs, 1)
+        per_point = sum((_bucket(w) + 1) * (_bucket(w) + 1 + n_out) for w in width_ladder(config.max_width))
+        if "deep" in shapes:
+            per_point += config.deep_widths * (trunk * (widest + 1) + n_out * (trunk**2 + (trunk + 1) ** 2))
+        work += scaled(config.steps * config.restarts * networks * per_point, level)
+    return [Step("training data and certificates", cells=targets + pieces, held_bytes=8 * (targets + pieces),
+                 transient_bytes=8 * 8 * batch),
+            Step("training search", cells=work)]
