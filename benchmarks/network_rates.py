@@ -20,7 +20,7 @@ import time
 from dlcalc import Instance, coder_bounds, family_heads, quantize_heads
 from dlcalc.quantize._bounds import fit_slope
 from dlcalc.networks._construction import best_joint, joint_candidates, separate_networks, shared_trunk_network
-from dlcalc.networks._format import layer_bits
+from dlcalc.networks._blocks import layer_bits
 
 
 def main() -> None:

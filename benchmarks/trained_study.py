@@ -41,7 +41,8 @@ def run_group(job: tuple) -> list[dict]:
     """
     family, m, arch, shapes, seeds, config_kw = job
     from dlcalc import Instance, family_heads
-    from dlcalc.training._train import TrainConfig, constructed_bits, train_architecture
+    from dlcalc.training._config import TrainConfig
+    from dlcalc.training._train import constructed_bits, train_architecture
     from dlcalc.coding._pipeline import coder_bounds
     from dlcalc.quantize._quantize import quantize_heads
 

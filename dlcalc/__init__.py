@@ -14,10 +14,10 @@ from .core._gram import gram_matrix, orthogonality
 from .core._headset import Family, HeadGroup, HeadSet
 from .core._heads import HeadRun, parse_head_run
 from .core._instance import Instance, family_heads
-from .quantize._quantize import (
-    GroupQuantization, HeadQuantization, HeadTable, QuantizedClass, RequirementSet, head_tables, precision_for, quantize_head,
-    quantize_heads, sup_error,
-)
+from .quantize._groups import GroupQuantization, QuantizedClass
+from .quantize._quantize import HeadQuantization, RequirementSet, precision_for, quantize_head, quantize_heads
+from .quantize._tables import HeadTable, head_tables
+from .quantize._sup_error import sup_error
 from .quantize._tableset import TableSet, true_tables
 from .core._span import interval_star_cost, level_cost, level_vector, levels_of, reduce_basis, top
 

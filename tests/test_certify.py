@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from dlcalc import Feature, Head, Instance, family_heads, quantize_heads
 from dlcalc.training._certify import StepLayer, StepNetwork, evaluate_points, from_heaviside, sup_errors
-from dlcalc.training._rounding import FloatNetwork, Grid, harden, quantize
+from dlcalc.training._rounding import FloatNetwork, Grid, harden, round_network
 from dlcalc.networks._construction import separate_networks, shared_trunk_network
 
 IDENTITY = Feature(0, [])
@@ -189,7 +189,7 @@ def test_quantize_snaps_thresholds_onto_the_jumps():
     grid = Grid(4, inst.evaluate(0, (2 * np.arange(16) + 1) / 32)[:, None])
     check = inst.evaluate(0, (2 * np.arange(32) + 1) / 64)[:, None]
     assert sup_errors(harden(net, grid, [24, 24]), inst.feature, inst.heads) == [2]  # off the jumps: a whole sliver wrong
-    q = quantize(net, grid, inst.feature, inst.heads, 2**-4, check)
+    q = round_network(net, grid, inst.feature, inst.heads, 2**-4, check)
     assert q.max_error == 0 and q.exponents[0] == 2
     assert (-q.network.layers[0].biases).tolist() == [1, 2, 3] and q.network.layers[0].exponent == 2
 

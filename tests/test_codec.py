@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dlcalc import Head, Instance, coder_bounds, decode, encode, parse_heads, quantize_heads, run_coder, verify
 from dlcalc.coding._container import read_container, write_container
-from dlcalc.quantize._quantize import approximant_values
+from dlcalc.quantize._tables import approximant_values
 
 from .helpers import approximant_level, count_distinct, head_codes, value_of_code
 
@@ -106,7 +106,7 @@ def test_zero_heads_cost_nothing():
 
 def flip_sections_except(box, keep: int) -> bytes:
     """The separate file with every section but ``keep`` inverted (padding left zero)."""
-    from dlcalc.quantize._tableset import Sections
+    from dlcalc.coding._sections import Sections
 
     starts = np.concatenate(([0], np.cumsum((box.section_bits + 7) // 8)))
     data = box.data.copy()
@@ -162,7 +162,7 @@ def test_bounds_match_theory_formulas():
 def test_sup_error_of_wrong_tables_matches_direct_evaluation(depth, seed, head, eps, noise_seed):
     """Perturbed tables: the closed-form sup error equals a fine sampling of |a g(h(x)) - f̂(x)|."""
     from dlcalc import head_tables, sup_error
-    from dlcalc.quantize._quantize import HeadTable
+    from dlcalc.quantize._tables import HeadTable
 
     inst = Instance.build(depth, [head], seed=seed)
     (q,) = quantize_heads([head], eps)
@@ -190,7 +190,7 @@ def test_sup_error_of_wrong_tables_matches_direct_evaluation(depth, seed, head, 
 def test_walsh_fast_path_equals_generic_decoder(depth, seed, n):
     from dlcalc import head_tables
     from dlcalc.coding._payload import decode_flips
-    from dlcalc.quantize._tableset import _walsh_table_from_section
+    from dlcalc.coding._sections import _walsh_table_from_section
 
     inst = Instance.build(depth, [Head("walsh", n)], seed=seed)
     box = read_container(encode(inst, 0.5, "separate"))

@@ -350,7 +350,7 @@ def test_reader_messages_fixed_part_and_lengths():
 
 
 def test_reader_uses_a_known_class_only_when_it_is_the_same():
-    from dlcalc.quantize._quantize import QuantizedClass
+    from dlcalc.quantize._groups import QuantizedClass
     from dlcalc.core._headset import HeadSet
 
     data = container(GOOD_HEADER, [[1, 0]])

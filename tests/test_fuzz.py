@@ -225,7 +225,7 @@ def test_random_network_bodies(body):
 def _network_file(write) -> bytes:
     """A network file whose body ``write(w)`` writes with the format's own codes."""
     from dlcalc.networks._bits import BitWriter
-    from dlcalc.networks._format import pack_file
+    from dlcalc.networks._blocks import pack_file
 
     w = BitWriter()
     write(w)

@@ -15,7 +15,7 @@ from dlcalc import (Feature, FormatError, Head, Instance, coder_bounds, family_h
 from dlcalc.quantize._bounds import fit_slope
 from dlcalc.networks._construction import (HeavisideNetwork, best_joint, joint_candidates, joint_network, network_outputs_match,
                              parallel_stack, separate_networks, shared_trunk_network, step_network)
-from dlcalc.quantize._quantize import approximant_values
+from dlcalc.quantize._tables import approximant_values
 from dlcalc.cli import cli
 from .helpers import all_flips, head_codes, value_of_code
 

@@ -14,22 +14,10 @@ import pytest
 
 from dlcalc import BudgetError, Feature, Head, SpecError
 from dlcalc.core._headset import HeadSet
-from dlcalc.quantize._quantize import (
-    HeadTable,
-    QuantizedClass,
-    RequirementSet,
-    _ImageCache,
-    _min_uint,
-    approximant_values,
-    check_eps,
-    check_table_cells,
-    head_tables,
-    precision_for,
-    quantize_head,
-    quantize_heads,
-    sup_error,
-    table_cells,
-)
+from dlcalc.quantize._tables import HeadTable, _ImageCache, _min_uint, approximant_values, check_table_cells, head_tables, table_cells
+from dlcalc.quantize._groups import QuantizedClass
+from dlcalc.quantize._quantize import RequirementSet, check_eps, precision_for, quantize_head, quantize_heads
+from dlcalc.quantize._sup_error import sup_error
 
 from . import oracles
 from .helpers import precision
@@ -358,7 +346,7 @@ def test_approximant_values_budget():
 
 
 def test_sawtooth_star_cost_against_listed_spans():
-    from dlcalc.quantize._quantize import sawtooth_star_cost
+    from dlcalc.quantize._groups import sawtooth_star_cost
 
     for k in range(0, 6):
         for p in (None, 0, 1, 2, 3, 5):
@@ -369,7 +357,7 @@ def test_sawtooth_star_cost_against_listed_spans():
 
 
 def test_bit_lengths_of_int64_arrays():
-    from dlcalc.quantize._quantize import _bit_lengths
+    from dlcalc.quantize._groups import _bit_lengths
 
     values = [0, 1, 2, 3, 255, 256, 2**31 - 1, 2**31, 2**32 - 1, 2**32, 2**33 + 5, 2**40, 2**62 + 1, 2**63 - 1]
     assert _bit_lengths(np.array(values, dtype=np.int64)).tolist() == [v.bit_length() for v in values]
@@ -419,7 +407,7 @@ def test_tables_use_the_smallest_unsigned_type():
 def test_approximant_values_against_the_definition(depth, spec, eps):
     """f̂ on every cell of its own level, sweeping tables included, against a per-cell evaluation (tests/helpers.py)."""
     from dlcalc import parse_heads
-    from dlcalc.quantize._quantize import approximant_chunk
+    from dlcalc.quantize._tables import approximant_chunk
 
     from .helpers import head_codes, value_of_code
 
@@ -438,7 +426,7 @@ def test_approximant_values_against_the_definition(depth, spec, eps):
 
 
 def test_a_zero_head_approximant_is_zero_on_any_range():
-    from dlcalc.quantize._quantize import approximant_chunk
+    from dlcalc.quantize._tables import approximant_chunk
 
     q = quantize_head(Head("sawtooth", 1, 0.25), 0.5)
     assert q.zero and approximant_values(q, HeadTable(0, None), 4) == (0, pytest.approx([0.0]))

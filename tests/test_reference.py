@@ -16,12 +16,14 @@ from click.testing import CliRunner
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-import dlcalc.quantize._quantize as quantize_module
+import dlcalc.coding._sections as sections_module
+import dlcalc.quantize._tables as head_tables_module
 import dlcalc.quantize._tableset as tables_module
 from dlcalc import BudgetError, Feature, Head, Instance, QuantizedClass, decode, encode, family_heads, head_tables, parse_heads, quantize_heads, run_coder, sup_error, verify
 from dlcalc.coding._pipeline import instance_reference
-from dlcalc.quantize._quantize import HeadTable, approximant_values
-from dlcalc.verify._reference import feature_image, reference_point_values, reference_truth
+from dlcalc.quantize._tables import HeadTable, approximant_values
+from dlcalc.verify._evaluate import feature_image, reference_point_values
+from dlcalc.verify._reference import reference_truth
 from dlcalc.cli import cli
 
 from .helpers import precision
@@ -263,7 +265,7 @@ def test_one_wrong_position_without_orientation():
 @example(cells=[(1, -1), (0, 1)], shift=3)
 @example(cells=[(-2, 1), (2, -1), (0, 0)], shift=2)
 def test_max_abs_is_exact(cells, shift):
-    from dlcalc.verify._reference import _max_abs
+    from dlcalc.verify._evaluate import _max_abs
 
     hi, lo = (np.array(col, dtype=np.int64) for col in zip(*cells))
     assert _max_abs(hi, lo, shift) == max(abs(h * 2**shift + w) for h, w in cells)
@@ -308,8 +310,8 @@ def test_unreadable_tables_fail():
        eps=st.sampled_from([2.0, 0.4, 0.1, 2**-5, 2**-9, 1e-300]))
 def test_reference_needs_no_more_cells_than_the_coders(depth, heads, eps):
     """The budget the coders pass is the budget the reference needs: the same count, derived twice."""
-    from dlcalc.quantize._quantize import table_cells
-    from dlcalc.verify._reference import reference_cells, reference_heads
+    from dlcalc.quantize._tables import table_cells
+    from dlcalc.verify._evaluate import reference_cells, reference_heads
 
     assert reference_cells(reference_heads(heads, depth, eps)) == table_cells(quantize_heads(heads, eps), depth)
 
@@ -354,7 +356,7 @@ def _orientation_one_level_off(monkeypatch):
         u = images & ((1 << width) - 1)
         return np.where(o == 0, u, ((1 << width) - 1) - u), o
 
-    monkeypatch.setattr(quantize_module, "_sawtooth_state", state)
+    monkeypatch.setattr(head_tables_module, "_sawtooth_state", state)
 
 
 def _wrapped_tables(monkeypatch, change):
@@ -367,6 +369,7 @@ def _wrapped_tables(monkeypatch, change):
         return out
 
     monkeypatch.setattr(tables_module, "true_tables", tables)
+    monkeypatch.setattr(sections_module, "true_tables", tables)  # the coders build their tables here
 
 
 def _flipped_digit(monkeypatch):

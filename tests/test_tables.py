@@ -31,8 +31,9 @@ from dlcalc import (
 )
 from dlcalc.coding._payload import decode_flips, encode_payload
 from dlcalc.coding._container import write_container
-from dlcalc.quantize._quantize import _walsh_range_cost, range_span
-from dlcalc.quantize._tableset import decode_joint, decode_separate, joint_section, separate_sections, spread_bits, subset_xor_rows
+from dlcalc.quantize._groups import _walsh_range_cost, range_span
+from dlcalc.coding._sections import decode_joint, decode_separate, joint_section, separate_sections
+from dlcalc.quantize._tableset import spread_bits, subset_xor_rows
 
 runs = st.one_of(
     st.builds(lambda lo, n, a: HeadRun("walsh", lo, lo + n, a), st.integers(1, 300), st.integers(0, 70), st.sampled_from([1.0, 0.5, 0.3, 2.0**-6])),
@@ -196,7 +197,7 @@ def test_streamed_exports_equal_the_approximant_values(depth, seed, run_list, ep
     import json
 
     import dlcalc.coding._export as export_module
-    from dlcalc.quantize._quantize import approximant_values
+    from dlcalc.quantize._tables import approximant_values
 
     heads = HeadSet(None, run_list)
     inst = Instance.build(depth, heads, seed=seed)

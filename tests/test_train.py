@@ -65,13 +65,13 @@ def test_onnx_export_stays_within_the_reported_error(trained):
 def test_json_export_streams_decode(tmp_path):
     from dlcalc.training._certify import StepLayer, StepNetwork
     from dlcalc.training._entropy import decode_network
-    from dlcalc.training._rounding import Quantized
-    from dlcalc.training._train import ArchResult, TrainedNetwork
+    from dlcalc.training._rounding import RoundedNetwork
+    from dlcalc.training._config import ArchResult, TrainedNetwork
     from dlcalc.cli.train import export_trained
 
     inst = Instance.build(1, [Head("walsh", 1)], seed=0)
     net = StepNetwork([StepLayer([[2]], [-1], 1), StepLayer([[-2]], [1], 0)])
-    kept = TrainedNetwork("shallow", 1, Quantized(net, [Fraction(0)], [1, 0]), 50, True, 0.0)
+    kept = TrainedNetwork("shallow", 1, RoundedNetwork(net, [Fraction(0)], [1, 0]), 50, True, 0.0)
     path = tmp_path / "nets.json"
     export_trained(str(path), {"joint": ArchResult("joint", 0.5, [kept], ["joint"], 10, 0.1)}, inst, 0.5, Budget(), False)
     doc = json.loads(path.read_text())
@@ -82,12 +82,12 @@ def test_json_export_streams_decode(tmp_path):
 
 
 def test_without_the_extra_one_line_and_the_install_hint(monkeypatch):
-    from dlcalc.training import _train
+    from dlcalc import training
 
     def missing():
-        raise _train.TrainingUnavailable("no jax", name="jax")
+        raise training.TrainingUnavailable("no jax", name="jax")
 
-    monkeypatch.setattr(_train, "require_training", missing)
+    monkeypatch.setattr(training, "require_training", missing)
     result = CliRunner().invoke(cli, ["train", "--depth", "2", "--eps", "0.5"])
     assert result.exit_code == 2
     assert "pip install -e '.[train]'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -122,7 +122,7 @@ def _training_search_cells(instance, eps, archs, config, shapes):
 
 def test_training_search_work_in_closed_form():
     from dlcalc import family_heads
-    from dlcalc.training._train import TrainConfig
+    from dlcalc.training._config import TrainConfig
 
     config = TrainConfig(steps=10, restarts=3, max_width=1, deep_widths=2)
     # walsh:1 at depth 1, ε = 1/4: a grid of 2^(1+1) = 4 points; width 1 is compiled as 4 units (K = 4), one output:

@@ -15,9 +15,11 @@ from .. import CODER_NAMES, DlcalcError, decode, run_coder, verify
 from ..coding._container import peek_class, read_stream
 from ..coding._pipeline import CoderResult, Verification, instance_reference
 from ..quantize._bounds import gain_ratio
-from ..cost._cost import Cost, decode_steps, export_step, feature_step, pipeline_phase, verify_step
+from ..cost._cost import Cost
+from ..cost._coding import decode_steps, export_step, feature_step, pipeline_phase, verify_step
 from ..coding._export import write_csv_export, write_npz_export
-from ..quantize._quantize import GroupQuantization, QuantizedClass, RequirementSet
+from ..quantize._groups import GroupQuantization, QuantizedClass
+from ..quantize._quantize import RequirementSet
 from ..core._span import levels_of
 from ._common import InputError, VerificationFailed
 from ._files import announce, atomic_output, check_output, force_option, open_input, write_outputs

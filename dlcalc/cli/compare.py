@@ -10,7 +10,9 @@ import click
 from .. import CODER_NAMES, QuantizedClass, true_tables
 from ..study._baselines import available_compressors, baseline_sizes
 from ..quantize._bounds import family_bounds, fit_slope, gain_ratio, heads_bounds, theory_exponents
-from ..cost._cost import Cost, feature_step, network_steps, pipeline_phase
+from ..cost._cost import Cost
+from ..cost._coding import feature_step, pipeline_phase
+from ..cost._networks import network_steps
 from ..core._headset import FAMILY_NAMES, HeadSet
 from ..core._heads import parse_head_run
 from ..quantize._quantize import precision_for

@@ -9,7 +9,9 @@ import click
 import numpy as np
 
 from .. import Budget, QuantizedClass, coder_bounds, quantize_heads, sup_error, true_tables
-from ..cost._cost import Cost, feature_step, network_steps, onnx_step
+from ..cost._cost import Cost
+from ..cost._coding import feature_step
+from ..cost._networks import network_steps, onnx_step
 from ..networks._construction import (
     JOINT_CONSTRUCTIONS,
     HeavisideNetwork,
@@ -30,7 +32,7 @@ ARCHS = ("joint", "separate")
 
 def _net_error(outputs, quants, tables, depth) -> tuple[bool, Fraction]:
     """Bit-exact match with f̂ on every cell; the sup error is then the quantization error, exactly."""
-    from ..quantize._quantize import approximant_values
+    from ..quantize._tables import approximant_values
 
     match = network_outputs_match(outputs, quants, tables, depth)
     errors = []

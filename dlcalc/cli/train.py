@@ -7,8 +7,10 @@ import os
 import click
 
 from .. import Budget, DlcalcError, QuantizedClass, coder_bounds, quantize_heads
-from ..cost._cost import Cost, feature_step, network_steps
-from ..training._train import TrainConfig
+from ..cost._cost import Cost
+from ..cost._coding import feature_step
+from ..cost._networks import network_steps
+from ..training._config import TrainConfig
 from ._common import SCHEMA_VERSION, InputError, VerificationFailed
 from ._files import announce, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -23,7 +25,7 @@ INSTALL_HINT = "pip install -e '.[train]'"
 
 def _library():
     """The training modules, or a one-line error naming the extra."""
-    from ..training import _train
+    from .. import training as _train
 
     try:
         _train.require_training()
@@ -34,7 +36,7 @@ def _library():
 
 def arch_record(result, inst, eps: float, max_cells: int, constructed: bool = True) -> dict:
     """One architecture's record: the trained network(s), the coder and the constructed networks beside them."""
-    from ..training import _train
+    from .. import training as _train
 
     nets = result.networks
     bounds = coder_bounds(quantize_heads(inst.heads, eps), inst.depth, result.arch)
@@ -177,7 +179,7 @@ def trained_steps(qclass) -> list:
 
 def trained_progress_steps() -> int:
     """``compare --trained``: progress steps of one ε, a width of each architecture's ladder each."""
-    from ..training._train import width_ladder
+    from ..training._config import width_ladder
 
     return len(ARCHS) * len(width_ladder(DEFAULTS.max_width))
 

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
-from ..quantize._quantize import approximant_chunk
+from ..quantize._tables import approximant_chunk
 
 __all__ = ["export_entries", "write_csv_export", "write_npz_export", "EXPORT_CHUNK"]
 

@@ -1,1 +1,21 @@
-"""dlcalc.cost."""
+"""One cost model: what each step of a command materializes, weighed from the class before any work.
+
+``docs/theory.md`` §8; what is counted and why in ``docs/cost.md``.
+
+The arithmetic
+    :class:`Step`, :class:`Cost` (``check`` against a :class:`~dlcalc.core.Budget`)
+The coding pipeline
+    :func:`feature_step`, :func:`tables_step`, :func:`coder_steps`, :func:`decode_steps`,
+    :func:`verify_step`, :func:`baselines_step`, :func:`export_step`, :func:`pipeline_phase`
+Networks
+    :func:`network_steps`, :func:`onnx_step`
+"""
+
+from ._coding import baselines_step, coder_steps, decode_steps, export_step, feature_step, pipeline_phase, tables_step, verify_step
+from ._cost import Cost, Step
+from ._networks import network_steps, onnx_step
+
+__all__ = [
+    "Cost", "Step", "baselines_step", "coder_steps", "decode_steps", "export_step", "feature_step", "network_steps",
+    "onnx_step", "pipeline_phase", "tables_step", "verify_step",
+]

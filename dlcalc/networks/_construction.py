@@ -43,7 +43,8 @@ from .._errors import BudgetError
 from ..core._feature import Feature
 from ._heaviside import HeavisideNetwork, NetworkBlock
 from ._format import MAX_SCALE_EXP, MIN_SCALE_EXP, NETWORK_VERSION, Layer, make_layer, toggle_row
-from ..quantize._quantize import HeadQuantization, HeadTable, RequirementSet, _ImageCache, approximant_values, head_tables
+from ..quantize._quantize import HeadQuantization, RequirementSet
+from ..quantize._tables import HeadTable, _ImageCache, approximant_values, head_tables
 from ..core._span import levels_of
 
 __all__ = [

@@ -21,7 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import BudgetError, FormatError
-from ._format import Layer, decode_blocks, encode_blocks, pack_file, unpack_file
+from ._format import Layer
+from ._blocks import decode_blocks, encode_blocks, pack_file, unpack_file
 
 __all__ = ["NetworkBlock", "HeavisideNetwork"]
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ..quantize._quantize import HeadTable
+from ..quantize._tables import HeadTable
 from ..quantize._tableset import TableSet
 
 __all__ = ["table_bytes", "table_blobs", "available_compressors", "baseline_sizes"]

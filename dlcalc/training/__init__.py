@@ -1,1 +1,34 @@
-"""dlcalc.training."""
+"""Heaviside networks found by gradient descent, rounded to dyadic weights, certified exactly, coded.
+
+``docs/theory.md`` §7; the study in ``docs/trained.md``.  Training needs the ``train`` extra
+(JAX, optax, constriction), imported only when a network is trained or entropy-coded: importing
+this package loads none of them.
+
+Settings and records
+    :class:`TrainConfig`, :func:`width_ladder`, :class:`TrainedNetwork`, :class:`ArchResult`,
+    :func:`require_training`, :class:`TrainingUnavailable`
+The search
+    :func:`train_architecture`, :func:`training_grid`, :func:`training_steps` (its cost),
+    :func:`constructed_bits` (the constructed networks beside it)
+Rounding to dyadic weights
+    :class:`FloatNetwork`, :class:`Grid`, :func:`harden`, :func:`round_network`, :class:`RoundedNetwork`
+Exact certification
+    :class:`StepNetwork`, :class:`StepLayer`, :func:`sup_errors`, :func:`network_regions`,
+    :func:`from_heaviside`, :func:`to_heaviside`
+Entropy coding (constriction)
+    :func:`encode_network`, :func:`decode_network`, :func:`network_stream`, :class:`NetworkStream`
+"""
+
+from ._certify import StepLayer, StepNetwork, evaluate_points, from_heaviside, head_pieces, is_step_layer, network_regions, sup_errors, to_heaviside
+from ._config import ARCHS, SHAPES, ArchResult, TrainConfig, TrainedNetwork, TrainingUnavailable, require_training, trunk_width, width_ladder
+from ._entropy import NetworkStream, decode_network, encode_network, network_stream
+from ._rounding import FloatNetwork, Grid, RoundedNetwork, harden, round_network
+from ._train import constructed_bits, train_architecture, training_grid, training_steps
+
+__all__ = [
+    "ARCHS", "ArchResult", "FloatNetwork", "Grid", "NetworkStream", "RoundedNetwork", "SHAPES", "StepLayer",
+    "StepNetwork", "TrainConfig", "TrainedNetwork", "TrainingUnavailable", "constructed_bits", "decode_network",
+    "encode_network", "evaluate_points", "from_heaviside", "harden", "head_pieces", "is_step_layer",
+    "network_regions", "network_stream", "require_training", "round_network", "sup_errors", "to_heaviside",
+    "train_architecture", "training_grid", "training_steps", "trunk_width", "width_ladder",
+]

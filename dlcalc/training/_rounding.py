@@ -32,7 +32,7 @@ from ._certify import StepLayer, StepNetwork, sup_errors
 from ..core._feature import Feature
 from ..core._heads import Head
 
-__all__ = ["FloatNetwork", "Grid", "harden", "quantize", "Quantized", "MAX_EXPONENT"]
+__all__ = ["FloatNetwork", "Grid", "harden", "round_network", "RoundedNetwork", "MAX_EXPONENT"]
 
 #: Finest dyadic step tried for any layer: weights on the grid 2^-24.
 MAX_EXPONENT = 24
@@ -170,7 +170,7 @@ def harden(net: FloatNetwork, grid: Grid, exponents: list[int]) -> StepNetwork:
 
 
 @dataclass
-class Quantized:
+class RoundedNetwork:
     """The quantized network, its exact sup error per output and the steps chosen."""
 
     network: StepNetwork
@@ -192,8 +192,8 @@ def _grid_error(net: StepNetwork, grid: Grid, check: np.ndarray) -> float:
     return float(np.nanmax(np.abs(values - check)))
 
 
-def quantize(net: FloatNetwork, grid: Grid, feature: Feature, heads: list[Head | None], eps: float,
-             check: np.ndarray, max_exponent: int = MAX_EXPONENT) -> Quantized:
+def round_network(net: FloatNetwork, grid: Grid, feature: Feature, heads: list[Head | None], eps: float,
+             check: np.ndarray, max_exponent: int = MAX_EXPONENT) -> RoundedNetwork:
     """The coarsest per-layer dyadic steps that keep the certified sup error ``<= ε`` (module docstring).
 
     ``check`` holds the targets at the midpoints one level finer than the grid
@@ -203,9 +203,9 @@ def quantize(net: FloatNetwork, grid: Grid, feature: Feature, heads: list[Head |
     """
     eps_exact = Fraction(eps)
     n_layers = len(net.hidden) + 2
-    cache: dict[tuple[int, ...], Quantized] = {}
+    cache: dict[tuple[int, ...], RoundedNetwork] = {}
 
-    def attempt(exps: list[int]) -> Quantized:
+    def attempt(exps: list[int]) -> RoundedNetwork:
         key = tuple(exps)
         if key not in cache:
             step = harden(net, grid, exps)
@@ -213,7 +213,7 @@ def quantize(net: FloatNetwork, grid: Grid, feature: Feature, heads: list[Head |
                 errors = [Fraction(10**9)]  # rejected by the filter: certainly above ε
             else:
                 errors = sup_errors(step, feature, heads)
-            cache[key] = Quantized(step, errors, list(exps))
+            cache[key] = RoundedNetwork(step, errors, list(exps))
         return cache[key]
 
     def ok(exps: list[int]) -> bool:
@@ -224,7 +224,7 @@ def quantize(net: FloatNetwork, grid: Grid, feature: Feature, heads: list[Head |
     if first is None:  # nothing reaches ε: report the finest network, certified
         final = attempt(exps)
         if final.errors == [Fraction(10**9)]:
-            final = Quantized(final.network, sup_errors(final.network, feature, heads), final.exponents)
+            final = RoundedNetwork(final.network, sup_errors(final.network, feature, heads), final.exponents)
         return final
     exps[0] = first
     for layer in range(1, n_layers):

@@ -51,150 +51,33 @@ with the smallest certified error.
 
 from __future__ import annotations
 
-import functools
 import time
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
 
-from ._certify import StepLayer, StepNetwork
 from .._errors import BudgetError, SpecError
-from ._rounding import FloatNetwork, Grid, Quantized, quantize
 from ..core._instance import Instance
-from ..quantize._quantize import QuantizedClass, quantize_heads
+from ..quantize._groups import QuantizedClass
+from ..quantize._quantize import quantize_heads
+from ._certify import StepLayer, StepNetwork
+from ._config import (
+    ARCHS,
+    DATA_LEVELS,
+    MAX_GRID_LEVEL,
+    SHAPES,
+    ArchResult,
+    TrainConfig,
+    TrainedNetwork,
+    require_training,
+    trunk_width,
+    width_ladder,
+)
+from ._optimizer import _bucket, _deep_trainer, _float_network, _trainer
+from ._rounding import FloatNetwork, Grid, RoundedNetwork, round_network
 
-__all__ = [
-    "TrainConfig", "TrainedNetwork", "ArchResult", "SHAPES", "ARCHS", "width_ladder", "train_architecture",
-    "training_grid", "TrainingUnavailable", "require_training", "constructed_bits", "training_steps",
-]
-
-SHAPES = ("shallow", "deep")
-ARCHS = ("joint", "separate")
-#: Grid points: midpoints of cells this many levels finer than the finest approximant.
-DATA_LEVELS = 1
-#: Steps between two resamplings of coinciding thresholds (soft phase only).
-RESAMPLE_EVERY = 50
-#: Largest training grid (points): the search refuses finer heads up front.
-MAX_GRID_LEVEL = 14
-
-
-class TrainingUnavailable(ImportError):
-    """JAX, optax or constriction is missing: ``pip install -e '.[train]'``."""
-
-
-def require_training() -> None:
-    """Import the training stack once, or raise :class:`TrainingUnavailable` naming the extra."""
-    try:
-        import constriction  # noqa: F401
-        import jax  # noqa: F401
-        import optax  # noqa: F401
-    except ImportError as exc:
-        raise TrainingUnavailable(f"training needs the train extra ({exc.name} is missing): pip install -e '.[train]'",
-                                  name=exc.name) from None
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Training and search settings (the module docstring describes each step)."""
-
-    steps: int = 600
-    restarts: int = 4
-    learning_rate: float = 0.005
-    seed: int = 0
-    max_width: int = 64
-    patience: int = 1
-    hard_fraction: float = 0.3
-    deep_widths: int = 2
-
-    def __post_init__(self) -> None:
-        for name in ("steps", "restarts", "max_width", "deep_widths"):
-            if getattr(self, name) < 1:
-                raise SpecError(f"{name} must be >= 1")
-        if self.patience < 0 or self.seed < 0:
-            raise SpecError("patience and seed must be >= 0")
-        if not 0 < self.learning_rate < 10 or not 0 <= self.hard_fraction < 1:
-            raise SpecError("learning rate must be in (0, 10) and the hard fraction in [0, 1)")
-
-
-def width_ladder(max_width: int) -> list[int]:
-    """``1, 2, 3, 4, 6, 8, 12, 16, ...`` (powers of two and their midpoints) up to ``max_width``.
-
-    >>> width_ladder(20)
-    [1, 2, 3, 4, 6, 8, 12, 16]
-    """
-    out, k = [], 1
-    while k <= max_width:
-        out.append(k)
-        if 3 * k // 2 > k and 3 * k // 2 <= max_width and k >= 2:
-            out.append(3 * k // 2)
-        k *= 2
-    return out
-
-
-def trunk_width(width: int) -> int:
-    """Units of the deep trunk and of each head's layer for first-layer width ``K``: ``bit_length(K) + 2``."""
-    return width.bit_length() + 2
-
-
-@dataclass
-class TrainedNetwork:
-    """One kept network: its shape, trained width, the exact certificate and the real bit counts.
-
-    ``network_bits``: its entropy-coded stream; ``file_bits``: the body of its file in the
-    format of the constructed networks (``dlcalc network``), which it fits (its first
-    layer is increasing thresholds).
-    """
-
-    shape: str
-    width: int
-    quantized: Quantized
-    network_bits: int
-    decoded_equal: bool
-    grid_error: float
-    file_bits: int = 0
-
-    @property
-    def network(self) -> StepNetwork:
-        return self.quantized.network
-
-    @property
-    def max_error(self) -> Fraction:
-        return self.quantized.max_error
-
-
-@dataclass
-class ArchResult:
-    """The search result for one architecture (for ``separate``: one entry per head in ``networks``)."""
-
-    arch: str
-    eps: float
-    networks: list[TrainedNetwork]
-    head_specs: list[str]
-    steps: int
-    seconds: float
-    widths_tried: list[int] = field(default_factory=list)
-    by_shape: dict[str, list[TrainedNetwork | None]] = field(default_factory=dict)
-
-    @property
-    def reached(self) -> bool:
-        return all(n.max_error <= Fraction(self.eps) for n in self.networks)
-
-    @property
-    def max_error(self) -> Fraction:
-        return max(n.max_error for n in self.networks)
-
-    @property
-    def network_bits(self) -> int:
-        return sum(n.network_bits for n in self.networks)
-
-    @property
-    def file_bits(self) -> int:
-        return sum(n.file_bits for n in self.networks)
-
-    @property
-    def nonzero_weights(self) -> int:
-        return sum(n.network.nonzero_weights for n in self.networks)
+__all__ = ["training_grid", "train_architecture", "constructed_bits", "training_steps"]
 
 
 # ----------------------------------------------------------------------------- data
@@ -224,165 +107,6 @@ def _check_targets(instance: Instance, eps: float, heads: list[int], grid: Grid)
     n = 1 << (grid.level + 1)
     x = (2 * np.arange(n) + 1) / (2.0 * n)
     return np.stack([np.zeros(n) if quants[t].zero else instance.evaluate(t, x) for t in heads], axis=1)
-
-
-# ----------------------------------------------------------------------------- JAX training
-
-
-def _bucket(width: int) -> int:
-    """Compiled width for a ladder width: the next power of two, at least 4 (units beyond ``width`` are masked).
-
-    Compiling costs seconds; a bucket serves two widths of the ladder.
-
-    >>> [_bucket(w) for w in (1, 2, 4, 6, 16, 24)]
-    [4, 4, 4, 8, 16, 32]
-    """
-    return max(4, 1 << (width - 1).bit_length())
-
-
-def _tools(n_points: int, config: TrainConfig):
-    """The pieces both compiled programs share: the grid, the activation, the least-squares fit, the optimizer."""
-    import jax
-    import jax.numpy as jnp
-    import optax
-
-    steps, soft = config.steps, max(1, int(config.steps * (1 - config.hard_fraction)))
-    x = (2 * jnp.arange(n_points) + 1) / (2.0 * n_points)
-
-    def act(z, tau, hard, normalize):
-        if normalize:  # temperature relative to each unit's pre-activation scale: H ignores positive factors
-            z = z / jax.lax.stop_gradient(jnp.sqrt(jnp.mean(z**2, axis=0, keepdims=True)) + 1e-12)
-        s = jax.nn.sigmoid(z / tau)
-        return jnp.where(hard, s + jax.lax.stop_gradient((z >= 0).astype(z.dtype) - s), s)
-
-    def least_squares(features, y):
-        # the fit's coefficients are held fixed under differentiation: at the least-squares optimum the
-        # loss's derivative in them vanishes, so the gradient is the same and needs no pass through the solve;
-        # the Gram matrix is summed in float32 (the costly part), a ridge of 1e-6 of its trace keeps it solvable
-        design = jnp.concatenate([features, jnp.ones((features.shape[0], 1))], axis=1)
-        fixed = jax.lax.stop_gradient(design).astype(jnp.float32)
-        gram = (fixed.T @ fixed).astype(y.dtype)
-        gram = gram + 1e-6 * (jnp.trace(gram) / gram.shape[0] + 1.0) * jnp.eye(gram.shape[0])
-        rhs = (fixed.T @ jax.lax.stop_gradient(y).astype(jnp.float32)).astype(y.dtype)
-        return design @ jax.lax.stop_gradient(jnp.linalg.solve(gram, rhs))
-
-    def schedule(i, start, end):
-        frac = jnp.minimum(i / soft, 1.0)
-        return start * (end / start) ** frac, i >= soft
-
-    def optimize(loss, params, resample=None):
-        opt = optax.adam(optax.cosine_decay_schedule(config.learning_rate, steps))
-
-        def body(i, carry):
-            params, state = carry
-            updates, state = opt.update(jax.grad(loss)(params, i), state, params)
-            params = optax.apply_updates(params, updates)
-            if resample is not None:
-                params = jax.lax.cond((i % RESAMPLE_EVERY == RESAMPLE_EVERY - 1) & (i < soft), resample, lambda p, i: p, params, i)
-            return params, state
-
-        return jax.lax.fori_loop(0, steps, body, (params, opt.init(params)))[0]
-
-    return x, soft, act, least_squares, schedule, optimize
-
-
-@functools.lru_cache(maxsize=64)
-def _trainer(bucket: int, n_points: int, config: TrainConfig):
-    """A jitted ``(keys[tasks, restarts], targets[tasks, n, T], eps, width) -> trained thresholds``: the shallow networks.
-
-    Compiled once per ``bucket`` of first-layer widths (:func:`_bucket`); the units
-    beyond ``width`` are masked to 0, so every width of the bucket reuses the compiled program.
-    """
-    import jax
-    import jax.numpy as jnp
-
-    k1 = bucket
-    h = 1.0 / n_points
-    x, soft, act, least_squares, schedule, optimize = _tools(n_points, config)
-
-    def one(key, y, eps, width):
-        m1 = (jnp.arange(k1) < width).astype(y.dtype)
-        ka, _, _, kd = jax.random.split(key, 4)
-        c = jax.random.uniform(ka, (k1,), dtype=y.dtype)
-
-        def layer1(c, tau1, hard):
-            return act(x[:, None] - c[None, :], tau1, hard, False) * m1
-
-        def loss_a(c, i):
-            tau1, hard = schedule(i, 0.1, h / 2)
-            return jnp.mean(((least_squares(layer1(c, tau1, hard), y) - y) / eps) ** 2)
-
-        def resample(c, i):
-            # a threshold within half a grid step of an earlier one, or outside (0, 1), does nothing the other
-            # does not: it restarts at a random place (symmetric twins never separate by gradient alone)
-            close = jnp.abs(c[:, None] - c[None, :]) < h / 2
-            twin = jnp.any(jnp.tril(close, -1), axis=1) | (c <= 0) | (c >= 1)
-            fresh = jax.random.uniform(jax.random.fold_in(kd, i), (k1,), dtype=c.dtype)
-            return jnp.where(twin, fresh, c)
-
-        c = optimize(loss_a, c, resample)
-        u1 = (x[:, None] >= c[None, :]).astype(y.dtype) * m1
-        return {"c": c, "shallow_error": jnp.max(jnp.abs(least_squares(u1, y) - y))}
-
-    per_restart = jax.vmap(one, in_axes=(0, None, None, None))
-    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, None, None)))
-
-
-@functools.lru_cache(maxsize=64)
-def _deep_trainer(bucket: int, n_points: int, n_outputs: int, config: TrainConfig):
-    """A jitted ``(keys, thresholds[tasks, restarts, bucket], targets, eps, width, trunk) -> deep layers``.
-
-    The first layer is the trained shallow network's, fixed; the trunk and the
-    per-head layers train on its exact steps (layer-wise training).
-    """
-    import jax
-    import jax.numpy as jnp
-
-    k1, k2 = bucket, trunk_width(bucket)
-    x, soft, act, least_squares, schedule, optimize = _tools(n_points, config)
-
-    def one(key, c, y, eps, width, trunk):
-        m1 = (jnp.arange(k1) < width).astype(y.dtype)
-        m2 = (jnp.arange(k2) < trunk).astype(y.dtype)
-        _, kb, kc, _ = jax.random.split(key, 4)
-        u1 = (x[:, None] >= c[None, :]).astype(y.dtype) * m1
-
-        def fit(p, tau, hard):
-            u2 = act((2 * u1 - 1) @ p["w2"].T + p["b2"], tau, hard, True) * m2
-            u3 = act(jnp.einsum("nk,tjk->ntj", 2 * u2 - 1, p["w3"]) + p["b3"][None], tau, hard, True) * m2
-            return jax.vmap(lambda f, col: least_squares(f, col[:, None])[:, 0], in_axes=(1, 1), out_axes=1)(u3, y)
-
-        def loss_b(p, i):
-            tau, hard = schedule(i, 1.0, 0.005)
-            return jnp.mean(((fit(p, tau, hard) - y) / eps) ** 2)
-
-        p = optimize(loss_b, {
-            "w2": jax.random.normal(kb, (k2, k1), dtype=y.dtype) / jnp.sqrt(width.astype(y.dtype)),
-            "b2": jnp.zeros(k2, dtype=y.dtype),
-            "w3": jax.random.normal(kc, (n_outputs, k2, k2), dtype=y.dtype) / jnp.sqrt(trunk.astype(y.dtype)),
-            "b3": jnp.zeros((n_outputs, k2), dtype=y.dtype),
-        })
-        return {**p, "deep_error": jnp.max(jnp.abs(fit(p, 1.0, True) - y))}
-
-    per_restart = jax.vmap(one, in_axes=(0, 0, None, None, None, None))
-    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, 0, None, None, None)))
-
-
-def _float_network(params: dict, shape: str, task: int, restart: int, n_outputs: int, width: int) -> FloatNetwork:
-    """The trained shallow or deep network of one task and restart, as a float network (masked units dropped)."""
-    c = np.asarray(params["c"][task, restart], dtype=np.float64)[:width]
-    if shape == "shallow":
-        return FloatNetwork(c, [], np.ones((n_outputs, c.size), dtype=bool))
-    k2 = trunk_width(width)
-    w2 = np.asarray(params["w2"][task, restart], dtype=np.float64)[:k2, :width]
-    b2 = np.asarray(params["b2"][task, restart], dtype=np.float64)[:k2]
-    w3 = np.asarray(params["w3"][task, restart], dtype=np.float64)[:, :k2, :k2]
-    b3 = np.asarray(params["b3"][task, restart], dtype=np.float64)[:, :k2]
-    # trained on centred inputs 2u - 1: W (2u - 1) + b = 2W u + (b - W 1)
-    layer2 = (2 * w2, b2 - w2.sum(axis=1))
-    layer3 = (2 * w3.reshape(n_outputs * k2, k2), (b3 - w3.sum(axis=2)).reshape(-1))
-    reads = np.kron(np.eye(n_outputs, dtype=bool), np.ones((1, k2), dtype=bool))
-    return FloatNetwork(c, [layer2, layer3], reads)
 
 
 # ----------------------------------------------------------------------------- search
@@ -417,7 +141,7 @@ def _zero_network(n_outputs: int) -> StepNetwork:
                         StepLayer(np.zeros((n_outputs, 0), dtype=np.int64), np.zeros(n_outputs, dtype=np.int64), 0)])
 
 
-def _kept(shape: str, width: int, quantized: Quantized, grid_error: float) -> TrainedNetwork:
+def _kept(shape: str, width: int, quantized: RoundedNetwork, grid_error: float) -> TrainedNetwork:
     from ._certify import to_heaviside
     from ._entropy import network_stream
 
@@ -466,7 +190,7 @@ def train_architecture(instance: Instance, eps: float, arch: str, shapes=SHAPES,
         if not task.active_columns:  # every head is 0 at this ε: the class says so, no stream is needed
             zero = _zero_network(len(heads))
             errors = [Fraction(instance.heads[t].amplitude) for t in heads]
-            task.best = {s: TrainedNetwork(s, 0, Quantized(zero, errors, [0, 0]), 0, True, 0.0) for s in shapes}
+            task.best = {s: TrainedNetwork(s, 0, RoundedNetwork(zero, errors, [0, 0]), 0, True, 0.0) for s in shapes}
             task.done = True
         tasks.append(task)
     deep = "deep" in shapes
@@ -543,7 +267,7 @@ def _consider(task: _Task, shape: str, params: dict, i: int, width: int, instanc
         reads = np.zeros((n_total, net.reads.shape[1]), dtype=bool)
         reads[task.active_columns] = net.reads
         net = FloatNetwork(net.thresholds, net.hidden, reads)
-        q = quantize(net, task.grid, instance.feature, heads, eps, task.check)
+        q = round_network(net, task.grid, instance.feature, heads, eps, task.check)
         best = task.best.get(shape)
         if q.max_error > eps_exact and best is not None and best.max_error <= q.max_error:
             continue
@@ -561,9 +285,9 @@ def _consider(task: _Task, shape: str, params: dict, i: int, width: int, instanc
 def constructed_bits(instance: Instance, eps: float, arch: str, max_cells: int) -> dict:
     """The constructed Heaviside networks of the same class (THEORY §7): their own serialized bits and the
     bits of the same entropy coder the trained networks use, block by block, with their nonzero weights."""
+    from ..networks._construction import joint_network, separate_networks
     from ._certify import from_heaviside
     from ._entropy import encode_network
-    from ..networks._construction import joint_network, separate_networks
 
     quants = quantize_heads(instance.heads, eps)
     separate = separate_networks(quants, instance.feature, max_cells)

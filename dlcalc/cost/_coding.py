@@ -1,0 +1,225 @@
+"""The steps of the coding pipeline, from the class alone: feature, tables, coders, decoding,
+verification, baselines and export (THEORY §6, §8; ``docs/cost.md``).
+"""
+
+from __future__ import annotations
+
+from ..core._budget import pow2, scaled
+from ..quantize._groups import GroupQuantization, QuantizedClass
+from ._cost import Step, _uint_bytes
+
+__all__ = ["feature_step", "tables_step", "coder_steps", "decode_steps", "verify_step", "baselines_step", "export_step", "pipeline_phase"]
+
+#: Bytes per image cell (int32 up to level 30, int64 beyond) and the builder's temporaries.
+_IMAGE_BYTES = 12
+#: Bytes of temporaries per cell while one sawtooth table is computed.
+_SAWTOOTH_TEMP = 32
+
+
+def feature_step(depth: int) -> Step:
+    """The true feature: ``2^D - 1`` flip bits, one byte each, drawn from the seed."""
+    return Step("feature flips", cells=pow2(depth), held_bytes=pow2(depth), transient_bytes=pow2(depth))
+
+
+def _sawtooth_levels(q: GroupQuantization, depth: int):
+    """``(count, table level, entry bits)`` pieces covering a sawtooth group, in closed form over its indices.
+
+    ``k <= D - p``: code tables on level ``k + p``; ``D - p < k <= D``: sweeping tables
+    on level ``D``; ``k > D``: sweeping tables on level ``k`` (THEORY §8).
+    """
+    g, p = q.group, q.precision
+    pieces = []
+    lo, hi = g.first, min(g.last, depth - p)
+    if lo <= hi:
+        pieces.append(("code", lo, hi))
+    lo, hi = max(g.first, depth - p + 1), min(g.last, depth)
+    if lo <= hi:
+        pieces.append(("sweep", lo, hi))
+    lo, hi = max(g.first, depth + 1), g.last
+    if lo <= hi:
+        pieces.append(("beyond", lo, hi))
+    return pieces
+
+
+def _geometric(lo: int, hi: int, shift: int) -> int:
+    """``Σ_{k=lo}^{hi} 2^(k+shift)`` = ``2^(hi+shift+1) - 2^(lo+shift)``, saturating."""
+    return max(pow2(hi + shift + 1) - pow2(lo + shift), 0) if hi + shift + 1 < 4096 else pow2(hi + shift + 1)
+
+
+def _group_tables(q: GroupQuantization, depth: int) -> tuple[int, int, int, int]:
+    """``(cells, held bytes, transient bytes, finest level)`` of one group's tables."""
+    if q.zero:
+        return 0, 0, 0, 0
+    if q.kind == "walsh":
+        t = q.group.top
+        return scaled(q.count, t), scaled(q.count, max(t - 3, 0)), 0, t
+    cells = held = transient = finest = 0
+    p = q.precision
+    for kind, lo, hi in _sawtooth_levels(q, depth):
+        if kind == "code":
+            piece, size, top = _geometric(lo, hi, p), _uint_bytes(p), hi + p
+        elif kind == "sweep":
+            piece, size, top = scaled(hi - lo + 1, depth), _uint_bytes(depth + 1), depth
+        else:
+            piece, size, top = _geometric(lo, hi, 0), 1, hi
+        cells += piece
+        held += piece * size
+        transient = max(transient, _SAWTOOTH_TEMP * pow2(top))
+        finest = max(finest, top)
+    return cells, held, transient, finest
+
+
+def tables_step(qclass: QuantizedClass, name: str = "true tables", feature_depth: int | None = None) -> Step:
+    """Every head's table under a feature (``dlcalc.quantize._tableset.true_tables``): images, digit planes, tables.
+
+    ``feature_depth`` is the depth of the feature used (a decoded representative may be shallower).
+    """
+    depth = qclass.depth
+    fdepth = depth if feature_depth is None else feature_depth
+    cells = held = transient = 0
+    finest = 0
+    walsh_levels = set()
+    beyond = set()
+    for q in qclass.groups:
+        c, h, tr, level = _group_tables(q, depth)
+        cells, held, transient = cells + c, held + h, max(transient, tr)
+        finest = max(finest, min(level, fdepth))
+        if q.kind == "walsh":
+            walsh_levels.add(q.group.top)
+        if level > fdepth:
+            beyond.add(level)
+    # the image at the finest level <= the feature depth, images beyond it, digit planes per Walsh level
+    images = pow2(finest) + sum(pow2(lv) for lv in beyond)
+    planes = sum(scaled(t, t) for t in walsh_levels)
+    cells += images + planes
+    held += _IMAGE_BYTES * images + sum(scaled(t, max(t - 3, 0)) for t in walsh_levels)
+    transient = max(transient, max((_IMAGE_BYTES * pow2(t) for t in walsh_levels), default=0))
+    return Step(name, cells=cells, held_bytes=held, transient_bytes=transient)
+
+
+def _container_bytes(payload_bits: int, sections: int) -> int:
+    return payload_bits // 8 + 9 * sections + 4096
+
+
+def _separate_sections(qclass: QuantizedClass) -> int:
+    """Sections of the separate file: at most one per head that is not zero (an upper estimate)."""
+    return sum(q.count for q in qclass.groups if not q.zero)
+
+
+def coder_steps(qclass: QuantizedClass, coder: str, decode: bool = True) -> list[Step]:
+    """Encoding with one coder (payload, sections, container), then decoding it from the bytes alone."""
+    bounds = qclass.bounds(coder)
+    bits = bounds.upper_bound_bits
+    depth = qclass.depth
+    if coder == "joint":
+        basis_top = max((t for t in qclass.joint_basis()), default=0)
+        encode = Step(f"{coder} payload", payload_bits=bits, cells=bits, held_bytes=_container_bytes(bits, 1),
+                      transient_bytes=bits + 2 * pow2(max(basis_top - 1, 0)))
+    else:
+        sections = _separate_sections(qclass)
+        walsh = [q for q in qclass.groups if q.kind == "walsh" and q.group.top <= depth]
+        planes = sum(scaled(q.group.top, q.group.top - 1) for q in walsh)
+        encode = Step(f"{coder} payload", payload_bits=bits, cells=bits + planes,
+                      held_bytes=2 * _container_bytes(bits, sections),
+                      transient_bytes=max((pow2(q.group.top) for q in walsh), default=0) + pow2(depth))
+    steps = [encode]
+    if decode:
+        steps += decode_steps(qclass, coder)
+    return steps
+
+
+def decode_steps(qclass: QuantizedClass, coder: str, file_bytes: int | None = None) -> list[Step]:
+    """Reading a ``.dlc`` file (its section table) and decoding every head's table from it."""
+    bits = qclass.bounds(coder).upper_bound_bits
+    sections = 1 if coder == "joint" else _separate_sections(qclass)
+    read = Step(f"{coder} file", held_bytes=(file_bytes if file_bytes is not None else _container_bytes(bits, sections))
+                + 16 * sections)
+    if coder == "joint":
+        top = max((t for t in qclass.joint_basis()), default=0)
+        decoded = tables_step(qclass, f"{coder} decoded tables", feature_depth=top)
+        flips = Step(f"{coder} representative", cells=pow2(top), held_bytes=pow2(top), transient_bytes=bits)
+        return [read, flips, decoded]
+    decoded = tables_step(qclass, f"{coder} decoded tables")
+    # the spread sections and each head's representative while it is decoded
+    spread = max((scaled(q.count, max(q.group.top - 3, 0)) for q in qclass.groups if q.kind == "walsh"), default=0)
+    rep = max((pow2(min(qclass.depth, t)) for q in qclass.groups if q.kind == "sawtooth"
+               for t in (q.group.last + q.precision,)), default=0)
+    return [read, decoded, Step(f"{coder} decoding", transient_bytes=2 * spread + rep)]
+
+
+#: Cells of one block of Walsh rows the reference evaluates at once, and the bytes of temporaries per cell.
+_REFERENCE_BLOCK_LEVEL = 22
+_REFERENCE_TEMP = 8
+
+
+def verify_step(qclass: QuantizedClass) -> Step:
+    """The reference evaluation that judges decoded tables (``dlcalc.verify._reference``): the feature's image on
+    every table level, the true tables (Walsh rows packed, sawtooth codes and orientations as int64), and
+    the comparison in blocks; zero heads in closed form."""
+    depth = qclass.depth
+    levels: set[int] = set()
+    cells = held = block = 0
+    for q in qclass.groups:
+        if q.zero:
+            continue
+        if q.kind == "walsh":
+            t = q.group.top
+            levels.add(t)
+            cells += scaled(q.count, t)
+            held += scaled(q.count, max(t - 3, 0))
+            block = max(block, pow2(t), min(pow2(_REFERENCE_BLOCK_LEVEL), scaled(q.count, t)))
+            continue
+        for kind, lo, hi in _sawtooth_levels(q, depth):
+            if kind == "code":
+                piece = _geometric(lo, hi, q.precision)
+                levels.update(range(lo + q.precision, hi + q.precision + 1))
+            elif kind == "sweep":
+                piece = scaled(hi - lo + 1, depth)
+                levels.add(depth)
+            else:
+                piece = _geometric(lo, hi, 0)
+                levels.update(range(lo, min(hi, lo + 64) + 1))
+            cells += piece
+            held += 16 * piece
+    images = sum(pow2(lv) for lv in levels)
+    finest = max(levels, default=0)
+    sawtooth_check = 48 * min(pow2(finest), pow2(_REFERENCE_BLOCK_LEVEL))
+    return Step("verification", cells=cells + images, held_bytes=held,
+                transient_bytes=_IMAGE_BYTES * pow2(finest) + max(_REFERENCE_TEMP * block, sawtooth_check) + (1 << 20))
+
+
+def baselines_step(qclass: QuantizedClass) -> Step:
+    """General-purpose compressors on the tables: each reads the joint table and every head's table once."""
+    tables = tables_step(qclass, "baselines")
+    data = sum(_group_tables(q, qclass.depth)[1] for q in qclass.groups)
+    return Step("baselines", cells=4 * 2 * tables.cells, held_bytes=2 * data, transient_bytes=data + (64 << 20))
+
+
+def export_step(qclass: QuantizedClass) -> Step:
+    """Every decoded function written as values on its own cells (CSV or npz), streamed head by head."""
+    cells = 0
+    largest = 0
+    for q in qclass.groups:
+        if q.zero:
+            cells += q.count
+            continue
+        if q.kind == "walsh":
+            cells += scaled(q.count, q.group.top)
+            largest = max(largest, q.group.top)
+            continue
+        for kind, lo, hi in _sawtooth_levels(q, qclass.depth):
+            cells += _geometric(lo, hi, q.precision)  # the approximant's level k + p
+            largest = max(largest, hi + q.precision)
+    return Step("export", cells=cells, transient_bytes=24 * pow2(min(largest, 22)))
+
+
+def pipeline_phase(qclass: QuantizedClass, coders, truth: bool = False, baselines: bool = False) -> list[Step]:
+    """One ε of ``encode``/``compare``: the reference once, each coder encoded and decoded, and (for the
+    baselines or the networks) the true tables."""
+    steps = [tables_step(qclass)] if truth or baselines else []
+    for coder in coders:
+        steps += coder_steps(qclass, coder)
+    steps.append(verify_step(qclass))
+    if baselines:
+        steps.append(baselines_step(qclass))
+    return steps

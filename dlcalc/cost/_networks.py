@@ -1,0 +1,126 @@
+"""The steps of the Heaviside networks and their ONNX check, from the class alone (THEORY §7, §8).
+"""
+
+from __future__ import annotations
+
+from ..core._budget import pow2, scaled
+from ..quantize._groups import GroupQuantization, QuantizedClass
+from ._coding import (
+    _geometric,
+)
+from ._cost import Step
+
+__all__ = ["network_steps", "onnx_step"]
+
+
+# ----------------------------------------------------------------------------- networks (THEORY §7)
+
+
+def _popcount_prefix(x: int) -> int:
+    """``Σ_{0 <= n < x} popcount(n)``."""
+    total, j = 0, 0
+    while (1 << j) < x:
+        cycle = 1 << (j + 1)
+        total += (x // cycle) << j
+        total += max(0, x % cycle - (1 << j))
+        j += 1
+    return total
+
+
+def _digit_levels(q: GroupQuantization) -> set[int]:
+    """Digits ``y_l`` the heads of a group read (THEORY §4, as the networks build them)."""
+    g = q.group
+    if q.kind == "walsh":
+        span = g.last - g.first
+        bits = {j for j in range(span.bit_length()) if 1 << j <= span}
+        bits |= {j for j in range(g.last.bit_length()) if (g.first >> j) & 1 or (g.last >> j) & 1}
+        return {j + 1 for j in bits}
+    out: set[int] = set()
+    for k in range(g.first, min(g.last, g.first + 64) + 1):  # a long run reads every level from its first k on
+        out |= ({k} if k >= 1 else set()) | set(range(k + 1, k + q.precision + 1))
+    if g.last > g.first + 64:
+        out |= set(range(g.first + 65, g.last + q.precision + 1))
+    return out
+
+
+def _head_units(q: GroupQuantization) -> tuple[int, int]:
+    """``(cells of the third-layer units, cells of the outputs)`` over the heads of a group."""
+    g = q.group
+    if q.kind == "walsh":
+        units = _popcount_prefix(g.last + 1) - _popcount_prefix(g.first)
+        return scaled(units, g.top), scaled(g.count, g.top)
+    p = q.precision
+    units = sum(_geometric(k + 1, k + p, 0) * (2 if k >= 1 else 1) for k in range(g.first, min(g.last, g.first + 64) + 1))
+    if g.last > g.first + 64:
+        units += 2 * _geometric(g.first + 65 + 1, g.last + p, 0) * p
+    return units, _geometric(g.first, g.last, p)
+
+
+#: Bytes per breakpoint of a trunk while its network is built, serialized, read back (``dlcalc.networks._construction``).
+_NETWORK_BUILD = 128
+#: Bytes per breakpoint of a built network kept for export.
+_NETWORK_HELD = 64
+#: Bytes per cell of ``f̂_t`` of the network kept for each head (the shorter of its trunk and step networks).
+_NETWORK_KEPT = 32
+
+
+def _trunk(digits: set[int], units: int, outputs: int) -> tuple[int, int, int]:
+    """``(cells, held bytes, transient bytes)`` of one trunk network: built, kept, evaluated.
+
+    A digit ``y_l`` jumps at most ``2^l`` times, so the first layer has at most
+    ``Σ 2^l`` breakpoints and the second as many weights; the evaluation holds one
+    int64 per cell of every unit.
+    """
+    digit_cells = sum(pow2(lv) for lv in digits)
+    cells = 2 * digit_cells + units + outputs
+    return cells, _NETWORK_HELD * digit_cells, _NETWORK_BUILD * digit_cells + 8 * (digit_cells + units + outputs)
+
+
+def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
+    """Building, serializing, evaluating and checking the Heaviside networks (``dlcalc.networks._construction``).
+
+    The separate networks are built for either architecture (the joint network's parallel
+    stack is made of them) and kept; evaluated side by side, every block's values are held
+    at once.  The joint network is the shorter of that stack and the shared trunk over
+    every needed digit (a unit per third-layer neuron on its level's cells, one output per
+    head); whichever it is, one of the two is evaluated.
+    """
+    live = [q for q in qclass.groups if not q.zero]
+    steps = [Step("network representative", cells=pow2(qclass.depth), transient_bytes=2 * pow2(qclass.depth))]
+    cells = held = peak = evaluated = 0
+    for q in live:
+        g = q.group
+        units, out = _head_units(q)
+        if q.kind == "walsh":  # a head's trunk reads the digits A(n), at most 2 · 2^t breakpoints; its step network 2^t
+            t = g.top
+            head_cells = scaled(g.count, t)
+            _, _, tr = _trunk(set(range(1, t + 1)), scaled(t, t), pow2(t))
+        else:  # sawtooth:k reads k .. k+p; the last head of the run is the largest
+            top = g.last + q.precision
+            head_cells = _geometric(g.first, g.last, q.precision)
+            _, _, tr = _trunk(set(range(max(g.last, 1), top + 1)), 2 * pow2(top + 1), pow2(top))
+        cells += 2 * (2 * head_cells) + units + 4 * out
+        held += _NETWORK_KEPT * head_cells
+        evaluated += 8 * (2 * head_cells + units + out)
+        peak = max(peak, tr)
+    steps.append(Step("separate networks", cells=cells, held_bytes=held, transient_bytes=peak + 2 * pow2(qclass.depth)))
+    if "separate" in archs:
+        steps.append(Step("separate networks evaluated", held_bytes=evaluated))
+    if "joint" in archs:
+        digits = set().union(*(_digit_levels(q) for q in live)) if live else set()
+        units = outputs = 0
+        for q in live:
+            u, o = _head_units(q)
+            units, outputs = units + u, outputs + o
+        outputs += sum(q.count for q in qclass.groups if q.zero)
+        cells, held, transient = _trunk(digits, units, outputs)
+        steps.append(Step("joint network", cells=cells, held_bytes=max(held, evaluated), transient_bytes=transient))
+    return steps
+
+
+def onnx_step(grid_level: int, per_point: int, dense_entries: int, activations: int) -> Step:
+    """Checking an exported ONNX network in onnxruntime on every point of its grid (``dlcalc.networks._onnx``):
+    ``per_point`` activations a point, ``activations`` held at once; the dense weight matrices in the
+    model, in its serialized bytes and in onnxruntime."""
+    return Step("ONNX check", cells=scaled(per_point, grid_level) + dense_entries,
+                held_bytes=3 * 8 * dense_entries, transient_bytes=3 * 8 * max(activations, per_point))

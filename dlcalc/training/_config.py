@@ -1,0 +1,142 @@
+"""What a training search is given and what it returns (THEORY §7): the settings, the width
+ladder and the records of trained networks.  Needs nothing beyond numpy: the commands read
+the settings and weigh the search before JAX is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from .._errors import SpecError
+from ._certify import StepNetwork
+from ._rounding import RoundedNetwork
+
+__all__ = ["TrainingUnavailable", "require_training", "TrainConfig", "width_ladder", "trunk_width", "TrainedNetwork", "ArchResult"]
+
+SHAPES = ("shallow", "deep")
+ARCHS = ("joint", "separate")
+#: Grid points: midpoints of cells this many levels finer than the finest approximant.
+DATA_LEVELS = 1
+#: Steps between two resamplings of coinciding thresholds (soft phase only).
+RESAMPLE_EVERY = 50
+#: Largest training grid (points): the search refuses finer heads up front.
+MAX_GRID_LEVEL = 14
+
+
+class TrainingUnavailable(ImportError):
+    """JAX, optax or constriction is missing: ``pip install -e '.[train]'``."""
+
+
+def require_training() -> None:
+    """Import the training stack once, or raise :class:`TrainingUnavailable` naming the extra."""
+    try:
+        import constriction  # noqa: F401
+        import jax  # noqa: F401
+        import optax  # noqa: F401
+    except ImportError as exc:
+        raise TrainingUnavailable(f"training needs the train extra ({exc.name} is missing): pip install -e '.[train]'",
+                                  name=exc.name) from None
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Training and search settings (the module docstring describes each step)."""
+
+    steps: int = 600
+    restarts: int = 4
+    learning_rate: float = 0.005
+    seed: int = 0
+    max_width: int = 64
+    patience: int = 1
+    hard_fraction: float = 0.3
+    deep_widths: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "restarts", "max_width", "deep_widths"):
+            if getattr(self, name) < 1:
+                raise SpecError(f"{name} must be >= 1")
+        if self.patience < 0 or self.seed < 0:
+            raise SpecError("patience and seed must be >= 0")
+        if not 0 < self.learning_rate < 10 or not 0 <= self.hard_fraction < 1:
+            raise SpecError("learning rate must be in (0, 10) and the hard fraction in [0, 1)")
+
+
+def width_ladder(max_width: int) -> list[int]:
+    """``1, 2, 3, 4, 6, 8, 12, 16, ...`` (powers of two and their midpoints) up to ``max_width``.
+
+    >>> width_ladder(20)
+    [1, 2, 3, 4, 6, 8, 12, 16]
+    """
+    out, k = [], 1
+    while k <= max_width:
+        out.append(k)
+        if 3 * k // 2 > k and 3 * k // 2 <= max_width and k >= 2:
+            out.append(3 * k // 2)
+        k *= 2
+    return out
+
+
+def trunk_width(width: int) -> int:
+    """Units of the deep trunk and of each head's layer for first-layer width ``K``: ``bit_length(K) + 2``."""
+    return width.bit_length() + 2
+
+
+@dataclass
+class TrainedNetwork:
+    """One kept network: its shape, trained width, the exact certificate and the real bit counts.
+
+    ``network_bits``: its entropy-coded stream; ``file_bits``: the body of its file in the
+    format of the constructed networks (``dlcalc network``), which it fits (its first
+    layer is increasing thresholds).
+    """
+
+    shape: str
+    width: int
+    quantized: RoundedNetwork
+    network_bits: int
+    decoded_equal: bool
+    grid_error: float
+    file_bits: int = 0
+
+    @property
+    def network(self) -> StepNetwork:
+        return self.quantized.network
+
+    @property
+    def max_error(self) -> Fraction:
+        return self.quantized.max_error
+
+
+@dataclass
+class ArchResult:
+    """The search result for one architecture (for ``separate``: one entry per head in ``networks``)."""
+
+    arch: str
+    eps: float
+    networks: list[TrainedNetwork]
+    head_specs: list[str]
+    steps: int
+    seconds: float
+    widths_tried: list[int] = field(default_factory=list)
+    by_shape: dict[str, list[TrainedNetwork | None]] = field(default_factory=dict)
+
+    @property
+    def reached(self) -> bool:
+        return all(n.max_error <= Fraction(self.eps) for n in self.networks)
+
+    @property
+    def max_error(self) -> Fraction:
+        return max(n.max_error for n in self.networks)
+
+    @property
+    def network_bits(self) -> int:
+        return sum(n.network_bits for n in self.networks)
+
+    @property
+    def file_bits(self) -> int:
+        return sum(n.file_bits for n in self.networks)
+
+    @property
+    def nonzero_weights(self) -> int:
+        return sum(n.network.nonzero_weights for n in self.networks)
