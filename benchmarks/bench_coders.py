@@ -72,8 +72,15 @@ def main() -> None:
         t, m, ver = measure(lambda: verify(inst, dec), args.repeat)
         rows.append(("verify (own reference)", coder, t, m, f"max error {float(ver.max_error):.3g}"))
     if args.json:
-        print(json.dumps([{"step": s, "coder": c, "seconds": t, "peak_bytes": m, "ratio_to_floor": t / floor_t, "note": n}
-                          for s, c, t, m, n in rows], indent=1))
+        print(
+            json.dumps(
+                [
+                    {"step": s, "coder": c, "seconds": t, "peak_bytes": m, "ratio_to_floor": t / floor_t, "note": n}
+                    for s, c, t, m, n in rows
+                ],
+                indent=1,
+            )
+        )
         return
     print(f"depth {args.depth}, {len(heads)} heads, eps 2^-10, best of {args.repeat}")
     print(f"{'step':24} {'coder':9} {'seconds':>9} {'x floor':>8} {'peak MiB':>9}  {'target':7} note")

@@ -17,7 +17,13 @@ import time
 import numpy as np
 
 from dlcalc import Instance, head_tables, parse_heads, quantize_heads
-from dlcalc.networks._construction import HeavisideNetwork, network_outputs_match, parallel_stack, separate_networks, shared_trunk_network
+from dlcalc.networks._construction import (
+    HeavisideNetwork,
+    network_outputs_match,
+    parallel_stack,
+    separate_networks,
+    shared_trunk_network,
+)
 
 
 def timed(fn):
@@ -51,8 +57,10 @@ def main() -> None:
     t, nets = timed(lambda: separate_networks(quants, inst.feature))
     total += t
     bits = sum(n.network_bits for _, n in nets)
-    print(f"separate build      {t:7.2f} s  {sum(n.neurons for _, n in nets)} neurons, "
-          f"{sum(n.nonzero_weights for _, n in nets)} weights, {bits} network bits")
+    print(
+        f"separate build      {t:7.2f} s  {sum(n.neurons for _, n in nets)} neurons, "
+        f"{sum(n.nonzero_weights for _, n in nets)} weights, {bits} network bits"
+    )
 
     def verify_separate():
         stack = HeavisideNetwork.deserialize(parallel_stack([n for _, n in nets]).serialize())
@@ -62,7 +70,9 @@ def main() -> None:
     total += t
     print(f"separate ser+read+verify {t:7.2f} s  exact: {ok} (one file, the blocks side by side)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
-    print(f"total {total:.2f} s, peak RSS {peak:.0f} MiB (target: 30 s, 2048 MiB): {'ok' if total < 30 and peak < 2048 else 'MISSED'}")
+    print(
+        f"total {total:.2f} s, peak RSS {peak:.0f} MiB (target: 30 s, 2048 MiB): {'ok' if total < 30 and peak < 2048 else 'MISSED'}"
+    )
 
     small = Instance.build(12, parse_heads("walsh:1-255") + parse_heads("sawtooth:0-4"), seed=0)
     sq = quantize_heads(small.heads, 2.0**-8)
@@ -70,8 +80,10 @@ def main() -> None:
     tp, outs = timed(snet.evaluate)
     td, dense = timed(snet.evaluate_dense)
     same = all(np.array_equal(np.repeat(v, 1 << (snet.grid_level - lv)), dense[:, i]) for i, (lv, v) in enumerate(outs))
-    print(f"anchor (depth 12, {snet.neurons} neurons, grid 2^{snet.grid_level}): prefix-sum {tp:.3f} s, dense {td:.3f} s, "
-          f"equal: {same}")
+    print(
+        f"anchor (depth 12, {snet.neurons} neurons, grid 2^{snet.grid_level}): prefix-sum {tp:.3f} s, dense {td:.3f} s, "
+        f"equal: {same}"
+    )
 
 
 if __name__ == "__main__":

@@ -87,8 +87,14 @@ def row_versus_floor(depth: int, repeat: int) -> dict:
         out = compare_row(inst, QuantizedClass(depth, inst.heads, eps), False, Budget())
         row = min(row, time.perf_counter() - start)
     assert out["verified"] if "verified" in out else out["joint"]["verified"] and out["separate"]["verified"]
-    return {"cells": cells, "floor_seconds": floor, "row_seconds": row, "ratio": row / floor,
-            "joint_payload_bits": out["joint"]["payload_bits"], "separate_payload_bits": out["separate"]["payload_bits"]}
+    return {
+        "cells": cells,
+        "floor_seconds": floor,
+        "row_seconds": row,
+        "ratio": row / floor,
+        "joint_payload_bits": out["joint"]["payload_bits"],
+        "separate_payload_bits": out["separate"]["payload_bits"],
+    }
 
 
 def main() -> None:
@@ -108,58 +114,141 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         # 1. encode at depth 10 and 20
-        enc = {d: best(["encode", "--depth", str(d), "--eps", "2^-8", "--coder", "both", "--format", "json"], tmp, args.repeat)
-               for d in (10, 20)}
+        enc = {
+            d: best(
+                ["encode", "--depth", str(d), "--eps", "2^-8", "--coder", "both", "--format", "json"], tmp, args.repeat
+            )
+            for d in (10, 20)
+        }
         t10, t20, m20 = enc[10][0], enc[20][0], enc[20][1]
-        record("encode --depth 20 --eps 2^-8 --coder both", f"{t20:.2f} s ({t20 / t10:.2f}x depth 10: {t10:.2f} s), "
-               f"{m20 / MB:.0f} MB", "<= 3x, <= 400 MB", t20 <= 3 * t10 and m20 <= 400 * MB and enc[20][2] == 0)
+        record(
+            "encode --depth 20 --eps 2^-8 --coder both",
+            f"{t20:.2f} s ({t20 / t10:.2f}x depth 10: {t10:.2f} s), {m20 / MB:.0f} MB",
+            "<= 3x, <= 400 MB",
+            t20 <= 3 * t10 and m20 <= 400 * MB and enc[20][2] == 0,
+        )
 
         # 2. compare to M = 15 (and M = 16), and the M = 15 row against the floor
         sweeps = [15] if args.no_stretch else [15, 16]
         for m in sweeps:
-            seconds, peak, code, message = run(["compare", "--depth", str(m), "--eps-sweep", f"2^-1:2^-{m}",
-                                                "--no-baselines", "--format", "json"], tmp)
+            seconds, peak, code, message = run(
+                ["compare", "--depth", str(m), "--eps-sweep", f"2^-1:2^-{m}", "--no-baselines", "--format", "json"], tmp
+            )
             limit = 4 if m == 15 else 8
-            record(f"compare --depth {m} --eps-sweep 2^-1:2^-{m} --no-baselines", f"{seconds:.1f} s, {peak / GiB:.2f} GiB",
-                   f"every row verified, < {limit} GiB" + (" (stretch)" if m == 16 else ""),
-                   code == 0 and peak < limit * GiB, message)
+            record(
+                f"compare --depth {m} --eps-sweep 2^-1:2^-{m} --no-baselines",
+                f"{seconds:.1f} s, {peak / GiB:.2f} GiB",
+                f"every row verified, < {limit} GiB" + (" (stretch)" if m == 16 else ""),
+                code == 0 and peak < limit * GiB,
+                message,
+            )
         # in a process of its own, so that the commands above and below start small
-        child = subprocess.run([sys.executable, __file__, "--row", "15", "--repeat", str(args.repeat)],
-                               capture_output=True, text=True, check=True)
+        child = subprocess.run(
+            [sys.executable, __file__, "--row", "15", "--repeat", str(args.repeat)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         rf = json.loads(child.stdout)
-        record("  its M = 15 row against the numpy floor", f"row {rf['row_seconds']:.2f} s, floor {rf['floor_seconds']:.2f} s "
-               f"({rf['cells'] / 1e6:.0f}M packed cells): {rf['ratio']:.2f}x", "<= 5x", rf["ratio"] <= 5)
+        record(
+            "  its M = 15 row against the numpy floor",
+            f"row {rf['row_seconds']:.2f} s, floor {rf['floor_seconds']:.2f} s "
+            f"({rf['cells'] / 1e6:.0f}M packed cells): {rf['ratio']:.2f}x",
+            "<= 5x",
+            rf["ratio"] <= 5,
+        )
 
         # 3. small inputs that claim large work
         run(["encode", "--depth", "20", "--eps", "1", "--coder", "joint", "-o", "w20.dlc"], tmp)
-        run(["encode", "--depth", "2", "--head", "sawtooth:0", "--eps", "2^-24", "--coder", "joint", "-o", "s.dlc"], tmp)
+        run(
+            ["encode", "--depth", "2", "--head", "sawtooth:0", "--eps", "2^-24", "--coder", "joint", "-o", "s.dlc"], tmp
+        )
         with open(os.path.join(tmp, "copies.json"), "w") as fh:
-            json.dump({"dlcalc": "instance", "schema_version": 2, "depth": 10, "seed": 0, "family": None,
-                       "heads": [{"family": "walsh", "index": 1}] * 3000}, fh)
+            json.dump(
+                {
+                    "dlcalc": "instance",
+                    "schema_version": 2,
+                    "depth": 10,
+                    "seed": 0,
+                    "family": None,
+                    "heads": [{"family": "walsh", "index": 1}] * 3000,
+                },
+                fh,
+            )
         sizes = {name: os.path.getsize(os.path.join(tmp, name)) for name in ("w20.dlc", "s.dlc")}
         cases = [
-            (f"decode w20.dlc ({sizes['w20.dlc']} bytes: walsh-all, depth 20, ε = 1)", ["decode", "w20.dlc", "--format", "json"]),
-            (f"decode s.dlc -o t.csv ({sizes['s.dlc']} bytes: sawtooth:0 at ε = 2^-24, 2^24 rows)",
-             ["decode", "s.dlc", "-o", "t.csv", "--force"]),
-            ("network --depth 1 --head sawtooth:5 --eps 2^-20", ["network", "--depth", "1", "--head", "sawtooth:5", "--eps", "2^-20"]),
-            ("network --depth 14 --head sawtooth:0 --eps 2^-14 --arch joint --export j.onnx",
-             ["network", "--depth", "14", "--head", "sawtooth:0", "--eps", "2^-14", "--arch", "joint", "--export", "j.onnx",
-              "--force", "--format", "json"]),
-            ("network --depth 16 --head sawtooth:0 --eps 2^-16 --arch joint --export j.onnx",
-             ["network", "--depth", "16", "--head", "sawtooth:0", "--eps", "2^-16", "--arch", "joint", "--export", "j.onnx",
-              "--force", "--format", "json"]),
-            ("info --depth 20 --head sawtooth:0-49", ["info", "--depth", "20", "--head", "sawtooth:0-49", "--format", "json"]),
+            (
+                f"decode w20.dlc ({sizes['w20.dlc']} bytes: walsh-all, depth 20, ε = 1)",
+                ["decode", "w20.dlc", "--format", "json"],
+            ),
+            (
+                f"decode s.dlc -o t.csv ({sizes['s.dlc']} bytes: sawtooth:0 at ε = 2^-24, 2^24 rows)",
+                ["decode", "s.dlc", "-o", "t.csv", "--force"],
+            ),
+            (
+                "network --depth 1 --head sawtooth:5 --eps 2^-20",
+                ["network", "--depth", "1", "--head", "sawtooth:5", "--eps", "2^-20"],
+            ),
+            (
+                "network --depth 14 --head sawtooth:0 --eps 2^-14 --arch joint --export j.onnx",
+                [
+                    "network",
+                    "--depth",
+                    "14",
+                    "--head",
+                    "sawtooth:0",
+                    "--eps",
+                    "2^-14",
+                    "--arch",
+                    "joint",
+                    "--export",
+                    "j.onnx",
+                    "--force",
+                    "--format",
+                    "json",
+                ],
+            ),
+            (
+                "network --depth 16 --head sawtooth:0 --eps 2^-16 --arch joint --export j.onnx",
+                [
+                    "network",
+                    "--depth",
+                    "16",
+                    "--head",
+                    "sawtooth:0",
+                    "--eps",
+                    "2^-16",
+                    "--arch",
+                    "joint",
+                    "--export",
+                    "j.onnx",
+                    "--force",
+                    "--format",
+                    "json",
+                ],
+            ),
+            (
+                "info --depth 20 --head sawtooth:0-49",
+                ["info", "--depth", "20", "--head", "sawtooth:0-49", "--format", "json"],
+            ),
             ("info on 3,000 copies of walsh:1", ["info", "copies.json", "--format", "json"]),
-            ("info --family walsh-all --depth 30 --head sawtooth:0-49",
-             ["info", "--family", "walsh-all", "--depth", "30", "--head", "sawtooth:0-49", "--format", "json"]),
+            (
+                "info --family walsh-all --depth 30 --head sawtooth:0-49",
+                ["info", "--family", "walsh-all", "--depth", "30", "--head", "sawtooth:0-49", "--format", "json"],
+            ),
         ]
         for name, argv in cases:
             seconds, peak, code, message = run(argv, tmp)
             refused = code == 2
             outcome = "refused" if refused else "done" if code == 0 else f"exit {code}"
             ok = (refused and seconds < 1) or (code == 0 and peak < GiB)
-            record(name, f"{outcome} in {seconds:.2f} s, {peak / MB:.0f} MB", "refused < 1 s, or done < 1 GB", ok,
-                   message if refused else "")
+            record(
+                name,
+                f"{outcome} in {seconds:.2f} s, {peak / MB:.0f} MB",
+                "refused < 1 s, or done < 1 GB",
+                ok,
+                message if refused else "",
+            )
 
     if args.json:
         print(json.dumps(rows, indent=1))

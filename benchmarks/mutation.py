@@ -32,8 +32,18 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = ("core._span", "quantize._quantize", "quantize._groups", "quantize._tables", "quantize._sup_error", "coding._pipeline", "coding._payload", "coding._container", "quantize._bounds",
-           "networks._construction")
+MODULES = (
+    "core._span",
+    "quantize._quantize",
+    "quantize._groups",
+    "quantize._tables",
+    "quantize._sup_error",
+    "coding._pipeline",
+    "coding._payload",
+    "coding._container",
+    "quantize._bounds",
+    "networks._construction",
+)
 TARGETS = {m: 0.97 for m in MODULES} | {"networks._construction": 0.90}
 EQUIVALENT_DOC = ROOT / "docs" / "testing.md"  # its ```text block under "### Equivalent mutants"
 REPORT_FILE = ROOT / "mutants" / "mutation-report.json"
@@ -103,12 +113,20 @@ def load_equivalents(text: str | None = None) -> list[dict]:
     return out
 
 
-def equivalent_entry(name: str, equivalents: list[dict], before: str | None = None, after: str | None = None) -> int | None:
+def equivalent_entry(
+    name: str, equivalents: list[dict], before: str | None = None, after: str | None = None
+) -> int | None:
     """Index of the listed equivalent entry this mutant matches (by function and changed line), or None."""
     if before is None:
         before, after = changed_lines(name)
-    return next((i for i, e in enumerate(equivalents) if e["function"] == function_of(name)
-                 and e["before"] == before and e["after"] == after), None)
+    return next(
+        (
+            i
+            for i, e in enumerate(equivalents)
+            if e["function"] == function_of(name) and e["before"] == before and e["after"] == after
+        ),
+        None,
+    )
 
 
 def is_equivalent(name: str, equivalents: list[dict]) -> bool:
@@ -138,8 +156,13 @@ def run_mutmut(names: list[str], workers: int) -> tuple[float, float]:
     print(f"mutmut: {len(names)} mutants, {workers} worker(s); log in {log.relative_to(ROOT)}", file=sys.stderr)
     start, cpu = time.perf_counter(), resource.getrusage(resource.RUSAGE_CHILDREN)
     with open(log, "w") as out:
-        proc = subprocess.run([sys.executable, "-m", "mutmut", "run", "--max-children", str(workers), *names],
-                              cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            [sys.executable, "-m", "mutmut", "run", "--max-children", str(workers), *names],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -170,19 +193,34 @@ def report(modules: list[str], sample: int, seconds: tuple[float, float] | None)
         counted = len(names) - equivalent
         score = killed / counted if counted else 1.0
         ok &= score >= TARGETS[module]
-        rows.append({"module": module, "mutants": len(names), "killed": killed, "equivalent": equivalent,
-                     "survived": counted - killed, "score": score, "target": TARGETS[module]})
+        rows.append(
+            {
+                "module": module,
+                "mutants": len(names),
+                "killed": killed,
+                "equivalent": equivalent,
+                "survived": counted - killed,
+                "score": score,
+                "target": TARGETS[module],
+            }
+        )
     print(f"{'module':<12}{'mutants':>8}{'killed':>8}{'equiv':>7}{'survived':>9}{'score':>8}{'target':>8}")
     for r in rows:
         mark = "" if r["score"] >= r["target"] else "  MISSED"
-        print(f"{r['module']:<12}{r['mutants']:>8}{r['killed']:>8}{r['equivalent']:>7}{r['survived']:>9}"
-              f"{r['score']:>8.1%}{r['target']:>8.0%}{mark}")
+        print(
+            f"{r['module']:<12}{r['mutants']:>8}{r['killed']:>8}{r['equivalent']:>7}{r['survived']:>9}"
+            f"{r['score']:>8.1%}{r['target']:>8.0%}{mark}"
+        )
     total = sum(r["mutants"] - r["equivalent"] for r in rows)
-    print(f"{'all':<12}{sum(r['mutants'] for r in rows):>8}{sum(r['killed'] for r in rows):>8}"
-          f"{sum(r['equivalent'] for r in rows):>7}{sum(r['survived'] for r in rows):>9}"
-          f"{sum(r['killed'] for r in rows) / max(total, 1):>8.1%}")
-    print(f"score = killed / (mutants - equivalent); sample 1 in {sample}"
-          + (f"; mutmut ran {seconds[0] / 60:.1f} min wall, {seconds[1] / 60:.1f} min CPU" if seconds else ""))
+    print(
+        f"{'all':<12}{sum(r['mutants'] for r in rows):>8}{sum(r['killed'] for r in rows):>8}"
+        f"{sum(r['equivalent'] for r in rows):>7}{sum(r['survived'] for r in rows):>9}"
+        f"{sum(r['killed'] for r in rows) / max(total, 1):>8.1%}"
+    )
+    print(
+        f"score = killed / (mutants - equivalent); sample 1 in {sample}"
+        + (f"; mutmut ran {seconds[0] / 60:.1f} min wall, {seconds[1] / 60:.1f} min CPU" if seconds else "")
+    )
     if survivors:
         print("\nsurvivors (not judged equivalent):")
         for s in survivors:
@@ -193,8 +231,11 @@ def report(modules: list[str], sample: int, seconds: tuple[float, float] | None)
         for e in stale:
             print(f"  {e['function']}: `{e['before']}` -> `{e['after']}`")
     REPORT_FILE.parent.mkdir(exist_ok=True)
-    REPORT_FILE.write_text(json.dumps({"sample": sample, "seconds": seconds, "modules": rows, "survivors": survivors},
-                                      indent=1, sort_keys=True))
+    REPORT_FILE.write_text(
+        json.dumps(
+            {"sample": sample, "seconds": seconds, "modules": rows, "survivors": survivors}, indent=1, sort_keys=True
+        )
+    )
     return 0 if ok else 1
 
 
@@ -203,7 +244,9 @@ def main() -> int:
     ap.add_argument("--modules", default=",".join(MODULES), help="comma-separated, e.g. core._span,coding._payload")
     ap.add_argument("--sample", type=int, default=1, help="keep 1 mutant in N (default 1: all)")
     ap.add_argument("--workers", type=int, default=2, help="mutmut worker processes (default 2)")
-    ap.add_argument("--survivors", action="store_true", help="re-test the last run's survivors, except those listed as equivalent")
+    ap.add_argument(
+        "--survivors", action="store_true", help="re-test the last run's survivors, except those listed as equivalent"
+    )
     ap.add_argument("--report", action="store_true", help="print the last run's scores without running")
     args = ap.parse_args()
     os.chdir(ROOT)
@@ -216,8 +259,12 @@ def main() -> int:
         names = [n for m in modules for n in sampled(module_mutants(m), args.sample)]
         if args.survivors:  # after new tests: the last run's survivors again, but not those listed as equivalent
             status, equivalents = statuses(modules), load_equivalents()
-            names = [n for n in names if status.get(n, "not checked") not in KILLED
-                     and not (status.get(n) == "survived" and is_equivalent(n, equivalents))]
+            names = [
+                n
+                for n in names
+                if status.get(n, "not checked") not in KILLED
+                and not (status.get(n) == "survived" and is_equivalent(n, equivalents))
+            ]
         else:
             shutil.rmtree(ROOT / "mutants", ignore_errors=True)  # a fresh, reproducible run
         if names:

@@ -44,8 +44,12 @@ def _expire(signum, frame):
 
 def pytest_collection_modifyitems(session, config, items):
     global _durations, _deadline
-    settings.register_profile("mutation", parent=settings.default, database=None,
-                              phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target])
+    settings.register_profile(
+        "mutation",
+        parent=settings.default,
+        database=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
+    )
     settings.load_profile("mutation")
     if _durations is None:
         stats = Path("mutmut-stats.json")  # pytest runs inside mutants/

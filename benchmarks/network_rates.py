@@ -30,8 +30,10 @@ def main() -> None:
     args = ap.parse_args()
     ms = list(range(args.min_m, args.max_m + 1))
     joint, trunk, sep, rows = [], [], [], {}
-    print(f"{'M':>3} {'joint net bits':>14} {'of it trunk':>11} {'sep net bits':>13} {'joint payload':>13} "
-          f"{'sep payload':>11} {'bits/weight':>11} {'÷ payload':>9} {'sep ÷ payload':>13} {'joint':>12} {'seconds':>7}")
+    print(
+        f"{'M':>3} {'joint net bits':>14} {'of it trunk':>11} {'sep net bits':>13} {'joint payload':>13} "
+        f"{'sep payload':>11} {'bits/weight':>11} {'÷ payload':>9} {'sep ÷ payload':>13} {'joint':>12} {'seconds':>7}"
+    )
     for m in ms:
         t0 = time.perf_counter()
         inst = Instance.build(m, family_heads("walsh-all", 1.0, m), seed=0)
@@ -45,30 +47,40 @@ def main() -> None:
         trunk.append(sum(layer_bits(candidates["shared_trunk"].blocks[0].layers)[:2]))  # header and digit layer
         sep.append(sum(n.network_bits for _, n in separate))
         rows[m] = (net.network_bits, net.nonzero_weights, pj)
-        print(f"{m:>3} {joint[-1]:>14} {trunk[-1]:>11} {sep[-1]:>13} {pj:>13} {ps:>11} "
-              f"{joint[-1] / net.nonzero_weights:>11.3f} {joint[-1] / pj:>9.2f} {sep[-1] / ps:>13.2f} "
-              f"{chosen.replace('_', ' '):>12} {time.perf_counter() - t0:7.2f}")
+        print(
+            f"{m:>3} {joint[-1]:>14} {trunk[-1]:>11} {sep[-1]:>13} {pj:>13} {ps:>11} "
+            f"{joint[-1] / net.nonzero_weights:>11.3f} {joint[-1] / pj:>9.2f} {sep[-1] / ps:>13.2f} "
+            f"{chosen.replace('_', ' '):>12} {time.perf_counter() - t0:7.2f}"
+        )
     eps = [2.0**-m for m in ms]
 
     def top(values):
         return math.log2(values[-1] / values[-2]) if len(values) > 1 else float("nan")
 
-    print(f"fitted slopes of log2(bits) vs M, M = {ms[0]}..{ms[-1]}: joint {fit_slope(eps, joint):.3f} "
-          f"(its trunk {fit_slope(eps, trunk):.3f}), separate {fit_slope(eps, sep):.3f}; "
-          f"last step: joint {top(joint):.3f} (trunk {top(trunk):.3f}), separate {top(sep):.3f} "
-          "(coders: 1 and 2)")
+    print(
+        f"fitted slopes of log2(bits) vs M, M = {ms[0]}..{ms[-1]}: joint {fit_slope(eps, joint):.3f} "
+        f"(its trunk {fit_slope(eps, trunk):.3f}), separate {fit_slope(eps, sep):.3f}; "
+        f"last step: joint {top(joint):.3f} (trunk {top(trunk):.3f}), separate {top(sep):.3f} "
+        "(coders: 1 and 2)"
+    )
     inst = Instance.build(10, family_heads("walsh-all", 1.0, 10), seed=0)
     if 10 in rows:
         bits, weights, payload = rows[10]
     else:
         quants = quantize_heads(inst.heads, 2.0**-10)
         net = shared_trunk_network(quants, inst.feature)
-        bits, weights, payload = net.network_bits, net.nonzero_weights, coder_bounds(quants, 10, "joint").upper_bound_bits
+        bits, weights, payload = (
+            net.network_bits,
+            net.nonzero_weights,
+            coder_bounds(quants, 10, "joint").upper_bound_bits,
+        )
     zero = {e: shared_trunk_network(quantize_heads(inst.heads, e), inst.feature).network_bits for e in (1.0, 0.5)}
     goals = [bits <= 8 * weights, bits <= 30 * payload, max(zero.values()) < 1000]
-    print(f"default instance (walsh-all, depth 10, ε = 2^-10): joint {bits} bits, {bits / weights:.3f} bits per nonzero "
-          f"weight (goal <= 8), {bits / payload:.2f} × the payload of {payload} bits (goal <= 30); zero-information "
-          f"network {zero[1.0]} bits at ε = 1, {zero[0.5]} bits at ε = 0.5 (goal < 1000): {'ok' if all(goals) else 'MISSED'}")
+    print(
+        f"default instance (walsh-all, depth 10, ε = 2^-10): joint {bits} bits, {bits / weights:.3f} bits per nonzero "
+        f"weight (goal <= 8), {bits / payload:.2f} × the payload of {payload} bits (goal <= 30); zero-information "
+        f"network {zero[1.0]} bits at ε = 1, {zero[0.5]} bits at ε = 0.5 (goal < 1000): {'ok' if all(goals) else 'MISSED'}"
+    )
 
 
 if __name__ == "__main__":

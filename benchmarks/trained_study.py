@@ -57,16 +57,31 @@ def run_group(job: tuple) -> list[dict]:
         built = constructed_bits(inst, eps, arch, 1 << 26)
         for shape in shapes:
             nets = result.by_shape[shape]
-            rows.append({
-                "family": family, "M": m, "seed": seed, "shape": shape, "arch": arch, "eps": eps,
-                "reached": all(n.max_error <= eps for n in nets), "max_error": float(max(n.max_error for n in nets)),
-                "network_bits": sum(n.network_bits for n in nets), "file_bits": sum(n.file_bits for n in nets),
-                "nonzero_weights": sum(n.network.nonzero_weights for n in nets), "width": max(n.width for n in nets),
-                "reached_heads": sum(n.max_error <= eps for n in nets), "networks": len(nets),
-                "payload_bits": bounds.upper_bound_bits, "lower_bound_bits": bounds.lower_bound_bits,
-                "constructed_bits": built["entropy_coded_bits"], "constructed_file_bits": built["network_bits"],
-                "seconds": round(result.seconds, 2), "steps": result.steps, "widths_tried": result.widths_tried,
-            })
+            rows.append(
+                {
+                    "family": family,
+                    "M": m,
+                    "seed": seed,
+                    "shape": shape,
+                    "arch": arch,
+                    "eps": eps,
+                    "reached": all(n.max_error <= eps for n in nets),
+                    "max_error": float(max(n.max_error for n in nets)),
+                    "network_bits": sum(n.network_bits for n in nets),
+                    "file_bits": sum(n.file_bits for n in nets),
+                    "nonzero_weights": sum(n.network.nonzero_weights for n in nets),
+                    "width": max(n.width for n in nets),
+                    "reached_heads": sum(n.max_error <= eps for n in nets),
+                    "networks": len(nets),
+                    "payload_bits": bounds.upper_bound_bits,
+                    "lower_bound_bits": bounds.lower_bound_bits,
+                    "constructed_bits": built["entropy_coded_bits"],
+                    "constructed_file_bits": built["network_bits"],
+                    "seconds": round(result.seconds, 2),
+                    "steps": result.steps,
+                    "widths_tried": result.widths_tried,
+                }
+            )
     return rows
 
 
@@ -105,39 +120,59 @@ def tables(rows: list[dict]) -> str:
         if not fam:
             continue
         out.append(f"### {family}\n")
-        out.append("| M | shape | joint reached | joint bits | joint width | separate reached | separate bits | "
-                   "sep. ÷ joint | coder joint | coder sep. | constructed joint | constructed sep. |")
+        out.append(
+            "| M | shape | joint reached | joint bits | joint width | separate reached | separate bits | "
+            "sep. ÷ joint | coder joint | coder sep. | constructed joint | constructed sep. |"
+        )
         out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         series: dict[str, tuple[list, list]] = {}
         for m in sorted({r["M"] for r in fam}):
             for shape in ("shallow", "deep"):
-                cell = {a: [r for r in fam if r["M"] == m and r["shape"] == shape and r["arch"] == a] for a in ("joint", "separate")}
+                cell = {
+                    a: [r for r in fam if r["M"] == m and r["shape"] == shape and r["arch"] == a]
+                    for a in ("joint", "separate")
+                }
                 if not cell["joint"]:
                     continue
                 ok = {a: [r for r in cell[a] if r["reached"]] for a in cell}
                 med = {a: _median([r["network_bits"] for r in ok[a]]) for a in cell}
                 med_file = {a: _median([r["file_bits"] for r in ok[a]]) for a in cell}
-                ratio = (f"{med['separate'] / med['joint']:.2f} / {med_file['separate'] / med_file['joint']:.2f}"
-                         if med["joint"] and med["separate"] else "—")
-                out.append(f"| {m} | {shape} | {len(ok['joint'])}/{len(cell['joint'])} | {_pair(ok['joint'], 'network_bits', 'file_bits')} | "
-                           f"{_fmt(_median([r['width'] for r in ok['joint']]))} | {len(ok['separate'])}/{len(cell['separate'])} | "
-                           f"{_pair(ok['separate'], 'network_bits', 'file_bits')} | {ratio} | "
-                           f"{cell['joint'][0]['payload_bits']} | {cell['separate'][0]['payload_bits']} | "
-                           f"{_pair(cell['joint'], 'constructed_bits', 'constructed_file_bits')} | "
-                           f"{_pair(cell['separate'], 'constructed_bits', 'constructed_file_bits')} |")
+                ratio = (
+                    f"{med['separate'] / med['joint']:.2f} / {med_file['separate'] / med_file['joint']:.2f}"
+                    if med["joint"] and med["separate"]
+                    else "—"
+                )
+                out.append(
+                    f"| {m} | {shape} | {len(ok['joint'])}/{len(cell['joint'])} | {_pair(ok['joint'], 'network_bits', 'file_bits')} | "
+                    f"{_fmt(_median([r['width'] for r in ok['joint']]))} | {len(ok['separate'])}/{len(cell['separate'])} | "
+                    f"{_pair(ok['separate'], 'network_bits', 'file_bits')} | {ratio} | "
+                    f"{cell['joint'][0]['payload_bits']} | {cell['separate'][0]['payload_bits']} | "
+                    f"{_pair(cell['joint'], 'constructed_bits', 'constructed_file_bits')} | "
+                    f"{_pair(cell['separate'], 'constructed_bits', 'constructed_file_bits')} |"
+                )
                 for arch in ("joint", "separate"):
                     if med[arch] and len(ok[arch]) == len(cell[arch]):
-                        for label, value in ((f"trained {shape} {arch}, stream", med[arch]), (f"trained {shape} {arch}, file", med_file[arch])):
+                        for label, value in (
+                            (f"trained {shape} {arch}, stream", med[arch]),
+                            (f"trained {shape} {arch}, file", med_file[arch]),
+                        ):
                             ms, bs = series.setdefault(label, ([], []))
                             ms.append(m)
                             bs.append(value)
                     if shape == "shallow":
-                        for label, key in ((f"coder {arch}", "payload_bits"), (f"constructed {arch}, file", "constructed_file_bits")):
+                        for label, key in (
+                            (f"coder {arch}", "payload_bits"),
+                            (f"constructed {arch}, file", "constructed_file_bits"),
+                        ):
                             ms, bs = series.setdefault(label, ([], []))
                             ms.append(m)
                             bs.append(_median([r[key] for r in cell[arch]]))
         out.append("")
-        fits = [f"{label}: {s:.2f} (M = {ms[0]}..{ms[-1]})" for label, (ms, bs) in series.items() if (s := _slope(ms, bs)) is not None]
+        fits = [
+            f"{label}: {s:.2f} (M = {ms[0]}..{ms[-1]})"
+            for label, (ms, bs) in series.items()
+            if (s := _slope(ms, bs)) is not None
+        ]
         out.append("Fitted slopes of log2(bits) against M (where every seed reached ε): " + "; ".join(fits) + ".\n")
     return "\n".join(out)
 
@@ -147,7 +182,9 @@ def main() -> None:
     ap.add_argument("--min-m", type=int, default=2)
     ap.add_argument("--max-m", type=int, default=6)
     ap.add_argument("--deep-max-m", type=int, default=6)
-    ap.add_argument("--deep-widths", type=int, default=2, help="widths the deep shape is trained at (TrainConfig.deep_widths)")
+    ap.add_argument(
+        "--deep-widths", type=int, default=2, help="widths the deep shape is trained at (TrainConfig.deep_widths)"
+    )
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--steps", type=int, default=400)
@@ -166,7 +203,9 @@ def main() -> None:
             shapes = ("shallow", "deep") if m <= args.deep_max_m else ("shallow",)
             # a job per (family, M, architecture), every seed in it: each compiled trainer is compiled by one process
             jobs += [(f, m, arch, shapes, list(range(args.seeds)), config_kw) for arch in ("separate", "joint")]
-    jobs.sort(key=lambda j: -(j[1] + (0.5 if j[0] == "walsh-all" else 0) + (0.25 if j[2] == "separate" else 0)))  # largest first
+    jobs.sort(
+        key=lambda j: -(j[1] + (0.5 if j[0] == "walsh-all" else 0) + (0.25 if j[2] == "separate" else 0))
+    )  # largest first
     loads = []
     sampling = threading.Event()
 
@@ -189,10 +228,12 @@ def main() -> None:
                 fh.write(json.dumps(r, sort_keys=True) + "\n")
     print(tables(rows))
     searches = {(r["family"], r["M"], r["seed"], r["arch"]): r["seconds"] for r in rows}
-    print(f"{len(searches)} searches ({len(rows)} rows), {args.workers} worker processes, steps {args.steps}, "
-          f"restarts {args.restarts}, deep widths {args.deep_widths}: wall time {wall:.0f} s "
-          f"(search seconds summed: {sum(searches.values()):.0f}; 1-minute load average every 10 s: "
-          f"mean {statistics.mean(loads or [0]):.1f}, max {max(loads or [0]):.1f})")
+    print(
+        f"{len(searches)} searches ({len(rows)} rows), {args.workers} worker processes, steps {args.steps}, "
+        f"restarts {args.restarts}, deep widths {args.deep_widths}: wall time {wall:.0f} s "
+        f"(search seconds summed: {sum(searches.values()):.0f}; 1-minute load average every 10 s: "
+        f"mean {statistics.mean(loads or [0]):.1f}, max {max(loads or [0]):.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -154,11 +154,16 @@ def level_cost_by_span(vectors) -> int:
 
 def bounds_by_span(heads, eps: float, depth: int | None) -> dict:
     """Joint and separate lower and upper bounds of THEORY §5 from :func:`requirement_vectors` and :func:`level_cost_by_span`."""
+
     def joint(lower):
         return level_cost_by_span(v for h in heads for v in requirement_vectors(h, eps, depth, lower))
 
     def separate(lower):
         return sum(level_cost_by_span(requirement_vectors(h, eps, depth, lower)) for h in heads)
 
-    return {"joint_lower_bits": joint(True), "joint_upper_bits": joint(False),
-            "separate_lower_bits": separate(True), "separate_upper_bits": separate(False)}
+    return {
+        "joint_lower_bits": joint(True),
+        "joint_upper_bits": joint(False),
+        "separate_lower_bits": separate(True),
+        "separate_upper_bits": separate(False),
+    }

@@ -117,7 +117,7 @@ class _Terminal:
         elif command == "K":
             line = self._line()
             if n in (None, 0):
-                del line[self.col:]
+                del line[self.col :]
             elif n == 1:
                 line[: self.col] = [" "] * min(self.col, len(line))
             else:
@@ -128,8 +128,13 @@ class _Terminal:
         lines = ["".join(line) for line in self.lines]
         while lines and not lines[-1]:
             lines.pop()
-        return Screen(lines, sorted("".join(self.lines[r]) for r in self.overflow if r < len(self.lines)), exit_code,
-                      raw, self.columns)
+        return Screen(
+            lines,
+            sorted("".join(self.lines[r]) for r in self.overflow if r < len(self.lines)),
+            exit_code,
+            raw,
+            self.columns,
+        )
 
 
 def render(out: bytes, columns: int, exit_code: int = 0) -> Screen:
@@ -139,8 +144,9 @@ def render(out: bytes, columns: int, exit_code: int = 0) -> Screen:
     return term.screen(exit_code, out)
 
 
-def spawn(argv: list[str], columns: int, cwd: str | os.PathLike | None = None, env: dict | None = None,
-          rows: int = 50) -> tuple[int, int]:
+def spawn(
+    argv: list[str], columns: int, cwd: str | os.PathLike | None = None, env: dict | None = None, rows: int = 50
+) -> tuple[int, int]:
     """Start ``argv`` on a new pty of ``columns`` x ``rows``; returns ``(pid, master fd)``."""
     environ = dict(os.environ if env is None else env)
     environ.update(COLUMNS=str(columns), LINES=str(rows), TERM="xterm-256color")
@@ -275,8 +281,9 @@ def run_sequences(sequences: dict, rows: int = 50, timeout: float = 120) -> dict
     return screens
 
 
-def run_in_terminal(args: list[str], columns: int, cwd=None, interrupt_when: Callable[[bytes], bool] | None = None,
-                    timeout: float = 120) -> Screen:
+def run_in_terminal(
+    args: list[str], columns: int, cwd=None, interrupt_when: Callable[[bytes], bool] | None = None, timeout: float = 120
+) -> Screen:
     """Run ``dlcalc ARGS`` in a pty ``columns`` wide and return the screen it leaves.
 
     With ``interrupt_when``, Ctrl-C is typed (``^C`` through the terminal's line discipline,

@@ -6,8 +6,15 @@ from fractions import Fraction
 import pytest
 
 from dlcalc import Head, parse_heads
-from dlcalc.quantize._bounds import (FormulaBounds, family_bounds, fit_slope, heads_bounds, sawtooth_all_heads, theory_exponents,
-                            walsh_all_levels)
+from dlcalc.quantize._bounds import (
+    FormulaBounds,
+    family_bounds,
+    fit_slope,
+    heads_bounds,
+    sawtooth_all_heads,
+    theory_exponents,
+    walsh_all_levels,
+)
 
 
 from .helpers import precision
@@ -91,7 +98,9 @@ def test_heads_bounds_without_a_depth():
     assert b.joint_upper_bits == 63
     listed = list(range(1, 8)) + star_vectors(0, 4) + star_vectors(1, 4) + star_vectors(2, 4)
     assert b.joint_upper_bits == span_cost(listed)
-    assert b.joint_lower_bits == span_cost(list(range(1, 8)) + star_vectors(0, 3) + star_vectors(1, 3) + star_vectors(2, 3))
+    assert b.joint_lower_bits == span_cost(
+        list(range(1, 8)) + star_vectors(0, 3) + star_vectors(1, 3) + star_vectors(2, 3)
+    )
     # separate: 1 + 2 + 2 + 4·4 for walsh:1-7, then 2^4 - 1, 2·15, 4·15
     assert b.separate_upper_bits == 1 + 2 * 2 + 4 * 4 + 15 + 30 + 60
     assert b.separate_lower_bits == 1 + 2 * 2 + 4 * 4 + 7 + 14 + 28
@@ -111,8 +120,14 @@ def test_heads_bounds_with_a_depth():
 def test_formula_bounds_record():
     b = FormulaBounds(0.25, 3, 7, 10, 21)
     assert b.gain == 3.0
-    assert b.as_dict() == {"eps": 0.25, "joint_lower_bits": 3, "joint_upper_bits": 7,
-                           "separate_lower_bits": 10, "separate_upper_bits": 21, "gain": 3.0}
+    assert b.as_dict() == {
+        "eps": 0.25,
+        "joint_lower_bits": 3,
+        "joint_upper_bits": 7,
+        "separate_lower_bits": 10,
+        "separate_upper_bits": 21,
+        "gain": 3.0,
+    }
     assert FormulaBounds(2.0, 0, 0, 0, 0).gain is None
     assert FormulaBounds(2.0, 0, 0, 0, 0).as_dict()["gain"] is None
 
@@ -122,7 +137,8 @@ def test_fit_slope():
     assert fit_slope(eps, [2**i for i in range(1, 8)]) == pytest.approx(1.0, abs=1e-12)
     assert fit_slope(eps, [8 * 4**i for i in range(1, 8)]) == pytest.approx(2.0, abs=1e-12)
     assert fit_slope(eps, [2 ** (i // 2) if i > 2 else 0 for i in range(1, 8)]) == pytest.approx(
-        _least_squares([3, 4, 5, 6, 7], [1, 2, 2, 3, 3]), abs=1e-12)
+        _least_squares([3, 4, 5, 6, 7], [1, 2, 2, 3, 3]), abs=1e-12
+    )
     assert fit_slope([0.5, 0.25], [2, 8]) == 2.0  # two points are enough for a line
     assert fit_slope([0.5, 0.25, 0.125], [1, 4, 8]) == pytest.approx(_least_squares([1, 2, 3], [0, 2, 3]), abs=1e-12)
     assert fit_slope([0.5], [4]) is None
@@ -140,15 +156,35 @@ def _least_squares(xs, ys):
 def test_theory_exponents():
     assert theory_exponents(None) is None and theory_exponents({}) is None
     assert theory_exponents({"name": "walsh-all", "beta": 2}) == {
-        "gamma_joint": 2.0, "gamma_separate": 1.0, "slope_joint": 0.5, "slope_separate": 1.0}
+        "gamma_joint": 2.0,
+        "gamma_separate": 1.0,
+        "slope_joint": 0.5,
+        "slope_separate": 1.0,
+    }
     assert theory_exponents({"name": "walsh-all", "beta": 0.5}) == {
-        "gamma_joint": 0.5, "gamma_separate": 0.25, "slope_joint": 2.0, "slope_separate": 4.0}
+        "gamma_joint": 0.5,
+        "gamma_separate": 0.25,
+        "slope_joint": 2.0,
+        "slope_separate": 4.0,
+    }
     assert theory_exponents({"name": "sawtooth-all", "beta": 1}) == {
-        "gamma_joint": 1.0, "gamma_separate": 1.0, "slope_joint": 1.0, "slope_separate": 1.0}
+        "gamma_joint": 1.0,
+        "gamma_separate": 1.0,
+        "slope_joint": 1.0,
+        "slope_separate": 1.0,
+    }
     assert theory_exponents({"name": "sawtooth-all", "beta": 2.5}) == {
-        "gamma_joint": 1.0, "gamma_separate": 1.0, "slope_joint": 1.0, "slope_separate": 1.0}
+        "gamma_joint": 1.0,
+        "gamma_separate": 1.0,
+        "slope_joint": 1.0,
+        "slope_separate": 1.0,
+    }
     assert theory_exponents({"name": "sawtooth-all", "beta": 0.5}) == {
-        "gamma_joint": 0.5, "gamma_separate": 0.5, "slope_joint": 2.0, "slope_separate": 2.0}
+        "gamma_joint": 0.5,
+        "gamma_separate": 0.5,
+        "slope_joint": 2.0,
+        "slope_separate": 2.0,
+    }
     assert theory_exponents({"name": "haar", "beta": 1}) is None
 
 
@@ -171,7 +207,11 @@ def test_sawtooth_all_heads_against_a_count():
     for beta in BETAS:
         for eps in EPSS:
             for depth in (None, 0, 1, 3, 7):
-                assert sawtooth_all_heads(beta, eps, depth) == brute_sawtooth_heads(beta, eps, depth), (beta, eps, depth)
+                assert sawtooth_all_heads(beta, eps, depth) == brute_sawtooth_heads(beta, eps, depth), (
+                    beta,
+                    eps,
+                    depth,
+                )
 
 
 def test_sawtooth_all_heads_messages():
@@ -182,8 +222,10 @@ def test_sawtooth_all_heads_messages():
     assert str(info.value) == "beta must be a finite number > 0, got -1.0"
     with pytest.raises(SpecError, match="^sawtooth-all with beta") as info:
         sawtooth_all_heads(1e-308, 0.5)
-    assert str(info.value) == ("sawtooth-all with beta 1e-308: more than 2^1020 heads survive at this eps; "
-                               "their bounds are beyond what dlcalc represents (raise --beta or give --depth)")
+    assert str(info.value) == (
+        "sawtooth-all with beta 1e-308: more than 2^1020 heads survive at this eps; "
+        "their bounds are beyond what dlcalc represents (raise --beta or give --depth)"
+    )
     assert sawtooth_all_heads(1e-308, 0.5, depth=5) == 6
 
 
@@ -195,8 +237,12 @@ def test_sawtooth_all_without_surviving_heads_keeps_eps():
 def test_beta_messages_of_each_entry_point():
     from dlcalc import SpecError
 
-    for call in (lambda: walsh_all_levels(-1.0, 0.5), lambda: family_bounds("walsh-all", -1.0, 0.5),
-                 lambda: family_bounds("sawtooth-all", -1.0, 0.5), lambda: family_bounds("haar", -1.0, 0.5)):
+    for call in (
+        lambda: walsh_all_levels(-1.0, 0.5),
+        lambda: family_bounds("walsh-all", -1.0, 0.5),
+        lambda: family_bounds("sawtooth-all", -1.0, 0.5),
+        lambda: family_bounds("haar", -1.0, 0.5),
+    ):
         with pytest.raises(SpecError, match="^beta must") as info:
             call()
         assert type(info.value) is SpecError

@@ -34,8 +34,12 @@ def sawtooth_oracle(beta, eps, depth):
     quants = quantize_heads(heads, eps)
     joint_up = RequirementSet.union_all(q.requirement for q in quants)
     joint_low = RequirementSet.union_all(q.lower_requirement for q in quants)
-    return (listed_cost(joint_low, depth), listed_cost(joint_up, depth),
-            sum(listed_cost(q.lower_requirement, depth) for q in quants), sum(listed_cost(q.requirement, depth) for q in quants))
+    return (
+        listed_cost(joint_low, depth),
+        listed_cost(joint_up, depth),
+        sum(listed_cost(q.lower_requirement, depth) for q in quants),
+        sum(listed_cost(q.requirement, depth) for q in quants),
+    )
 
 
 def as_tuple(b):
@@ -137,7 +141,9 @@ def test_bounds_of_huge_heads_mixed_with_walsh_stay_cheap():
     assert bits_log2(b.joint_upper_bits) <= bits_log2(b.separate_upper_bits)
 
 
-@pytest.mark.parametrize("beta,eps", [(0.1, 2.0**-200), (0.3, 2.0**-150), (0.01, 2.0**-100), (0.7, 2.0**-300), (0.1, 1e-300)])
+@pytest.mark.parametrize(
+    "beta,eps", [(0.1, 2.0**-200), (0.3, 2.0**-150), (0.01, 2.0**-100), (0.7, 2.0**-300), (0.1, 1e-300)]
+)
 def test_run_ends_against_listed_stars(beta, eps):
     """Run ends where βk meets log2(1/ε) - q + 1 (float rounding at the edge): per-head sums and listed stars."""
     stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
@@ -168,8 +174,10 @@ def test_the_largest_countable_family():
     big = math.ldexp(1076.0, -1020)
     with pytest.raises(SpecError, match="more than 2\\^1020 heads") as info:
         walsh_all_levels(big, 0.25)
-    assert str(info.value) == (f"walsh-all with beta {big!r}: more than 2^1020 heads survive at this eps; "
-                               "their bounds are beyond what dlcalc represents (raise --beta or give --depth)")
+    assert str(info.value) == (
+        f"walsh-all with beta {big!r}: more than 2^1020 heads survive at this eps; "
+        "their bounds are beyond what dlcalc represents (raise --beta or give --depth)"
+    )
     assert walsh_all_levels(big, 0.25, depth=12) == 12
 
 
@@ -226,5 +234,7 @@ def test_log_forms_begin_at_the_exact_bits_limit(monkeypatch):
     # β = 20: only sawtooth:0 survives at these ε; alone, its star (0, p) costs 2^p - 1 with p = log2(1/ε)
     assert family_bounds("sawtooth-all", 20.0, 2.0**-16).separate_upper_bits == 2**16 - 1
     b = family_bounds("sawtooth-all", 20.0, 2.0**-17)
-    assert isinstance(b.separate_upper_bits, Log2Bits) and b.separate_upper_bits.log2 == pytest.approx(math.log2(2**17 - 1))
+    assert isinstance(b.separate_upper_bits, Log2Bits) and b.separate_upper_bits.log2 == pytest.approx(
+        math.log2(2**17 - 1)
+    )
     assert b.separate_lower_bits == 2**16 - 1

@@ -82,14 +82,18 @@ def certified_blocks(net, inst, heads):
     """Each block of a constructed network certified against the heads of its outputs."""
     errors, offset = [], 0
     for block, step in zip(net.blocks, from_heaviside(net)):
-        errors += sup_errors(step, inst.feature, heads[offset:offset + block.n_outputs])
+        errors += sup_errors(step, inst.feature, heads[offset : offset + block.n_outputs])
         offset += block.n_outputs
     return errors
 
 
 @settings(max_examples=25)
-@given(depth=st.integers(0, 5), seed=st.integers(0, 99), family=st.sampled_from(["walsh-all", "sawtooth-all"]),
-       eps=st.sampled_from([0.3, 2**-3, 0.1, 2**-5]))
+@given(
+    depth=st.integers(0, 5),
+    seed=st.integers(0, 99),
+    family=st.sampled_from(["walsh-all", "sawtooth-all"]),
+    eps=st.sampled_from([0.3, 2**-3, 0.1, 2**-5]),
+)
 def test_constructed_networks_err_by_the_quantization_error(depth, seed, family, eps):
     inst = Instance.build(depth, family_heads(family, 1.0, depth) + [Head("sawtooth", 1, 0.3)], seed=seed)
     heads = list(inst.heads)
@@ -128,10 +132,22 @@ def upper_layers(draw, n_in, n_out):
     for _ in range(draw(st.integers(0, 1))):
         n2 = draw(st.integers(1, 4))
         w = draw(st.lists(st.integers(-3, 3), min_size=n2 * n_in, max_size=n2 * n_in))
-        layers.append(StepLayer(np.array(w, dtype=np.int64).reshape(n2, n_in), draw(st.lists(st.integers(-3, 3), min_size=n2, max_size=n2)), 0))
+        layers.append(
+            StepLayer(
+                np.array(w, dtype=np.int64).reshape(n2, n_in),
+                draw(st.lists(st.integers(-3, 3), min_size=n2, max_size=n2)),
+                0,
+            )
+        )
         n_in = n2
     w = draw(st.lists(st.integers(-8, 8), min_size=n_out * n_in, max_size=n_out * n_in))
-    layers.append(StepLayer(np.array(w, dtype=np.int64).reshape(n_out, n_in), draw(st.lists(st.integers(-8, 8), min_size=n_out, max_size=n_out)), 3))
+    layers.append(
+        StepLayer(
+            np.array(w, dtype=np.int64).reshape(n_out, n_in),
+            draw(st.lists(st.integers(-8, 8), min_size=n_out, max_size=n_out)),
+            3,
+        )
+    )
     return layers
 
 
@@ -157,9 +173,16 @@ def canonical_networks(draw, n_out):
 @settings(max_examples=40)
 @given(data=st.data(), depth=st.integers(0, 3), seed=st.integers(0, 20))
 def test_certificate_equals_dense_evaluation(data, depth, seed):
-    heads = data.draw(st.lists(st.one_of(st.builds(Head, st.just("walsh"), st.integers(1, 15), st.sampled_from([1.0, 0.5])),
-                                         st.builds(Head, st.just("sawtooth"), st.integers(0, 3), st.sampled_from([1.0, 0.75]))),
-                               min_size=1, max_size=3))
+    heads = data.draw(
+        st.lists(
+            st.one_of(
+                st.builds(Head, st.just("walsh"), st.integers(1, 15), st.sampled_from([1.0, 0.5])),
+                st.builds(Head, st.just("sawtooth"), st.integers(0, 3), st.sampled_from([1.0, 0.75])),
+            ),
+            min_size=1,
+            max_size=3,
+        )
+    )
     net = data.draw(random_networks(len(heads)))
     inst = Instance.build(depth, heads, seed=seed)
     level = max([6, depth] + [h.exact_level(depth) for h in heads])
@@ -188,7 +211,9 @@ def test_quantize_snaps_thresholds_onto_the_jumps():
     net = FloatNetwork(np.array([0.2401, 0.4703, 0.7711]), [], np.ones((1, 3), dtype=bool))
     grid = Grid(4, inst.evaluate(0, (2 * np.arange(16) + 1) / 32)[:, None])
     check = inst.evaluate(0, (2 * np.arange(32) + 1) / 64)[:, None]
-    assert sup_errors(harden(net, grid, [24, 24]), inst.feature, inst.heads) == [2]  # off the jumps: a whole sliver wrong
+    assert sup_errors(harden(net, grid, [24, 24]), inst.feature, inst.heads) == [
+        2
+    ]  # off the jumps: a whole sliver wrong
     q = round_network(net, grid, inst.feature, inst.heads, 2**-4, check)
     assert q.max_error == 0 and q.exponents[0] == 2
     assert (-q.network.layers[0].biases).tolist() == [1, 2, 3] and q.network.layers[0].exponent == 2
@@ -225,6 +250,8 @@ def test_constructed_network_streams():
 
 
 def test_library_imports_no_training_stack():
-    code = "import sys, dlcalc, dlcalc.cli; print(sorted(m for m in ('jax', 'optax', 'constriction') if m in sys.modules))"
+    code = (
+        "import sys, dlcalc, dlcalc.cli; print(sorted(m for m in ('jax', 'optax', 'constriction') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

@@ -26,18 +26,25 @@ def run_json(*args):
 
 def test_build_and_info_json(tmp_path):
     path = tmp_path / "inst.json"
-    out = run_json("build", "--depth", "4", "--seed", "3", "--head", "walsh:1-3", "--head", "sawtooth:0@0.5", "-o", str(path))
+    out = run_json(
+        "build", "--depth", "4", "--seed", "3", "--head", "walsh:1-3", "--head", "sawtooth:0@0.5", "-o", str(path)
+    )
     assert out["schema_version"] == 2
     assert out["instance"]["depth"] == 4 and out["instance"]["seed"] == 3
-    assert [h["head"] for h in out["instance"]["heads"]] == ["walsh:1-3", "sawtooth:0@0.5"]  # explicit heads stay ranges
+    assert [h["head"] for h in out["instance"]["heads"]] == [
+        "walsh:1-3",
+        "sawtooth:0@0.5",
+    ]  # explicit heads stay ranges
     info = run_json("info", str(path))
     assert info["instance"] == out["instance"]
     assert info["orthogonal"] is False and info["max_offdiag_gram"] == 0.25
     assert [(h["head"], h["count"], h["levels"]) for h in info["heads"]] == [
-        ("walsh:1", 1, [1]), ("walsh:2-3", 2, [1, 2]), ("sawtooth:0@0.5", 1, [1, 2, 3, 4])]
+        ("walsh:1", 1, [1]),
+        ("walsh:2-3", 2, [1, 2]),
+        ("sawtooth:0@0.5", 1, [1, 2, 3, 4]),
+    ]
     info = run_json("info", "--depth", "4", "--head", "walsh:1-7")
     assert info["orthogonal"] is True and info["max_offdiag_gram"] == 0
-
 
 
 def test_info_with_amplitudes_whose_products_leave_the_float_range():
@@ -46,13 +53,16 @@ def test_info_with_amplitudes_whose_products_leave_the_float_range():
     from fractions import Fraction
 
     big = Fraction(1e300)
-    info = run_json("info", "--depth", "2", "--head", "walsh:1@1e300", "--head", "walsh:1@1e10", "--head", "walsh:1@1e300")
+    info = run_json(
+        "info", "--depth", "2", "--head", "walsh:1@1e300", "--head", "walsh:1@1e10", "--head", "walsh:1@1e300"
+    )
     assert info["orthogonal"] is False and info["max_offdiag_gram"] == round(big * big)  # heads 1 and 3, not 1 and 2
     assert info["gram"][0][2] == round(big * big) and info["gram"][0][1] == round(big * Fraction(1e10))
     info = run_json("info", "--depth", "2", "--head", "sawtooth:0@1e300", "--head", "walsh:1@1e300")
     assert info["max_offdiag_gram"] == round(big * big / 2)
     table = run("info", "--depth", "2", "--head", "walsh:1@1e-200", "--head", "sawtooth:0@1e-200").stdout
     assert "orthogonal: no (largest off-diagonal Gram entry 5e-401," in table  # not the float product's 0
+
 
 def test_family_shortcut():
     info = run_json("info", "--family", "walsh-all", "--beta", "2", "--depth", "3")
@@ -109,11 +119,23 @@ def test_bad_instance_files(tmp_path, content):
 
 
 def test_encode_json_contract(tmp_path):
-    out = run_json("encode", "--depth", "5", "--head", "walsh:1-7", "--head", "sawtooth:0-1", "--eps", "2^-5", "--coder", "both")
+    out = run_json(
+        "encode", "--depth", "5", "--head", "walsh:1-7", "--head", "sawtooth:0-1", "--eps", "2^-5", "--coder", "both"
+    )
     assert set(out) >= {"schema_version", "instance", "joint", "separate", "gain", "eps"}
     for coder in ("joint", "separate"):
         rec = out[coder]
-        for key in ("payload_bits", "file_bits", "lower_bound_bits", "upper_bound_bits", "max_error", "eps", "verified", "coder", "heads"):
+        for key in (
+            "payload_bits",
+            "file_bits",
+            "lower_bound_bits",
+            "upper_bound_bits",
+            "max_error",
+            "eps",
+            "verified",
+            "coder",
+            "heads",
+        ):
             assert key in rec
         assert rec["verified"] is True and rec["max_error"] <= 2**-5
         assert rec["lower_bound_bits"] <= rec["payload_bits"] == rec["upper_bound_bits"] < rec["file_bits"]
@@ -125,7 +147,11 @@ def test_encode_json_contract(tmp_path):
     assert (out["separate"]["payload_bits"], out["separate"]["lower_bound_bits"]) == (83, 66)
     # heads are listed in groups: walsh:1, walsh:2-3, walsh:4-7 (one top level each) and the run sawtooth:0-1
     assert [(h["head"], h["count"]) for h in out["separate"]["heads"]] == [
-        ("walsh:1", 1), ("walsh:2-3", 2), ("walsh:4-7", 4), ("sawtooth:0-1", 2)]
+        ("walsh:1", 1),
+        ("walsh:2-3", 2),
+        ("walsh:4-7", 4),
+        ("sawtooth:0-1", 2),
+    ]
     assert [h["payload_bits"] for h in out["separate"]["heads"]] == [1, 2 * 2, 4 * 4, 31 + 31]
     assert [h["precision"] for h in out["joint"]["heads"]] == [None] * 3 + [5]
     assert [h["error"] for h in out["joint"]["heads"]] == [0] * 3 + [2**-5]
@@ -133,7 +159,9 @@ def test_encode_json_contract(tmp_path):
     assert out["joint"]["heads"][0]["payload_bits"] is None
     assert sum(h["payload_bits"] for h in out["separate"]["heads"]) == out["separate"]["payload_bits"]
     assert out["gain"] == out["separate"]["payload_bits"] / out["joint"]["payload_bits"]
-    single = run_json("encode", "--depth", "5", "--head", "walsh:1-7", "--head", "sawtooth:0-1", "--eps", "2^-5", "--coder", "joint")
+    single = run_json(
+        "encode", "--depth", "5", "--head", "walsh:1-7", "--head", "sawtooth:0-1", "--eps", "2^-5", "--coder", "joint"
+    )
     assert single["payload_bits"] == out["joint"]["payload_bits"] and single["coder"] == "joint"
 
 
@@ -178,19 +206,26 @@ def test_installed_script_pipeline(tmp_path):
     exe = shutil.which("dlcalc")
     if exe is None:
         pytest.skip("dlcalc is not installed on PATH")
-    build = subprocess.run([exe, "build", "-d", "6", "--head", "walsh:1-7", "--head", "sawtooth:1", "-o", "-"],
-                           capture_output=True, check=True)
-    enc = subprocess.run([exe, "encode", "-", "--eps", "0.1", "-o", "-"], input=build.stdout,
-                         capture_output=True, check=True)
+    build = subprocess.run(
+        [exe, "build", "-d", "6", "--head", "walsh:1-7", "--head", "sawtooth:1", "-o", "-"],
+        capture_output=True,
+        check=True,
+    )
+    enc = subprocess.run(
+        [exe, "encode", "-", "--eps", "0.1", "-o", "-"], input=build.stdout, capture_output=True, check=True
+    )
     dec = subprocess.run([exe, "decode", "-", "--format", "json"], input=enc.stdout, capture_output=True, check=True)
     assert dec.stderr == b"" and enc.stderr == b"" and build.stderr == b""
     out = json.loads(dec.stdout)  # --coder both: the joint and the separate file, back to back
     assert [c["coder"] for c in out["containers"]] == ["joint", "separate"]
     assert all(c["depth"] == 6 for c in out["containers"])
-    shell = subprocess.run(f"{exe} build -d 6 --head walsh:1-7 -o - | {exe} encode - --eps 0.1 -o - | {exe} decode -",
-                           shell=True, capture_output=True, check=True)
+    shell = subprocess.run(
+        f"{exe} build -d 6 --head walsh:1-7 -o - | {exe} encode - --eps 0.1 -o - | {exe} decode -",
+        shell=True,
+        capture_output=True,
+        check=True,
+    )
     assert shell.stderr == b"" and b"joint coder" in shell.stdout and b"separate coder" in shell.stdout
-
 
 
 @pytest.mark.parametrize("command", ["decode", "verify"])
@@ -203,12 +238,17 @@ def test_rows_of_a_stream_say_which_file_they_come_from(tmp_path, command):
     rows = [json.loads(line) for line in run(*args, "--format", "ndjson", input=stream).stdout.splitlines()]
     groups = ["walsh:1", "walsh:2-3", "sawtooth:0@0.3"]
     assert [(r["container"], r["coder"], r["head"]) for r in rows] == (
-        [(1, "joint", g) for g in groups] + [(2, "separate", g) for g in groups])
+        [(1, "joint", g) for g in groups] + [(2, "separate", g) for g in groups]
+    )
     table = list(csv.DictReader(io.StringIO(run(*args, "--format", "csv", input=stream).stdout)))
-    assert [(r["container"], r["coder"], r["head"]) for r in table] == [(str(n), c, g) for n, c, g in
-                                                                          ((r["container"], r["coder"], r["head"]) for r in rows)]
-    one = [json.loads(line) for line in run(*args, "--index", "2", "--format", "ndjson", input=stream).stdout.splitlines()]
+    assert [(r["container"], r["coder"], r["head"]) for r in table] == [
+        (str(n), c, g) for n, c, g in ((r["container"], r["coder"], r["head"]) for r in rows)
+    ]
+    one = [
+        json.loads(line) for line in run(*args, "--index", "2", "--format", "ndjson", input=stream).stdout.splitlines()
+    ]
     assert [r["head"] for r in one] == groups  # one file: its rows as they are
+
 
 def test_outputs_are_atomic(tmp_path, monkeypatch):
     """An interrupt between writing and renaming leaves neither the target nor a temporary file."""
@@ -247,8 +287,11 @@ def test_closed_pipe_ends_quietly():
     exe = shutil.which("dlcalc")
     if exe is None:
         pytest.skip("dlcalc is not installed on PATH")
-    proc = subprocess.Popen([exe, "bounds", "--eps-sweep", "1e-1:1e-300:20000", "--format", "ndjson"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [exe, "bounds", "--eps-sweep", "1e-1:1e-300:20000", "--format", "ndjson"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     first = proc.stdout.readline()
     proc.stdout.close()  # the reader goes away
     _, err = proc.communicate(timeout=60)
@@ -270,8 +313,9 @@ def test_long_tables_are_cut_for_people_not_for_scripts(tmp_path):
     # 511 explicit heads whose amplitudes alternate: no two form one group, so 511 rows
     heads = [{"family": "walsh", "index": n, "amplitude": 1.0 if n % 2 else 0.5} for n in range(1, 512)]
     path = tmp_path / "inst.json"
-    path.write_text(json.dumps({"dlcalc": "instance", "schema_version": 2, "depth": 9, "seed": 0, "family": None,
-                                "heads": heads}))
+    path.write_text(
+        json.dumps({"dlcalc": "instance", "schema_version": 2, "depth": 9, "seed": 0, "family": None, "heads": heads})
+    )
     table = run("info", str(path)).stdout
     assert "311 more rows not shown" in table
     assert len(run("info", str(path), "--format", "csv").stdout.splitlines()) == 512
@@ -291,8 +335,10 @@ def test_max_bits_accepts_the_exact_payload_and_refuses_one_less(coder, payload_
     out = run_json(*ENCODE_ARGS, "--coder", coder, "--max-bits", str(payload_bits))
     assert out["payload_bits"] == payload_bits and out["verified"]
     refused = run(*ENCODE_ARGS, "--coder", coder, "--max-bits", str(payload_bits - 1), code=2)
-    assert refused.stderr == (f"Error: encode at ε = 2^-5 needs {payload_bits} payload bits ({coder} payload: {payload_bits}), "
-                              f"over the budget of {payload_bits - 1} (raise --max-bits, or use `dlcalc bounds` for the formula values)\n")
+    assert refused.stderr == (
+        f"Error: encode at ε = 2^-5 needs {payload_bits} payload bits ({coder} payload: {payload_bits}), "
+        f"over the budget of {payload_bits - 1} (raise --max-bits, or use `dlcalc bounds` for the formula values)\n"
+    )
     assert refused.stdout == ""
     # --max-bits bounds the whole command: both coders, every row
     run("compare", *ENCODE_ARGS[1:], "--no-baselines", "--max-bits", str(31 + 83), "--format", "json")
@@ -319,9 +365,12 @@ def test_max_cells_accepts_the_exact_need_and_refuses_one_less(tmp_path):
     command = ["encode", *CELLS_ARGS, "--eps", "2^-2", "--coder", "joint"]
     run(*command, "--max-cells", "74", "--format", "json")
     refused = run(*command, "--max-cells", "73", code=2)
-    assert refused.stderr.startswith("Error: encode at ε = 2^-2 needs 74 cells (joint decoded tables: 28), over the budget of 73 "
-                                     "(raise --max-cells")
-    run("quantize", *CELLS_ARGS, "--eps", "2^-2", "--max-cells", "8", "--format", "json")  # the feature could be drawn; nothing more
+    assert refused.stderr.startswith(
+        "Error: encode at ε = 2^-2 needs 74 cells (joint decoded tables: 28), over the budget of 73 (raise --max-cells"
+    )
+    run(
+        "quantize", *CELLS_ARGS, "--eps", "2^-2", "--max-cells", "8", "--format", "json"
+    )  # the feature could be drawn; nothing more
     dlc = tmp_path / "x.dlc"
     inst = tmp_path / "inst.json"
     run("build", *CELLS_ARGS, "-o", str(inst))
@@ -362,14 +411,24 @@ def test_explicit_flip_instance_saves_and_loads(tmp_path):
 
 @pytest.mark.parametrize(
     "flips,message",
-    [("b3", "instance flips have nonzero padding bits"), ("b200", "instance flips hold 2 bytes; depth 3 needs 1"),
-     ("zz", "instance flips are not valid hex"), (178, "instance flips must be a hex string")],
+    [
+        ("b3", "instance flips have nonzero padding bits"),
+        ("b200", "instance flips hold 2 bytes; depth 3 needs 1"),
+        ("zz", "instance flips are not valid hex"),
+        (178, "instance flips must be a hex string"),
+    ],
 )
 def test_bad_explicit_flips(flips, message):
     from dlcalc import FormatError, Instance
 
-    doc = {"dlcalc": "instance", "schema_version": 1, "depth": 3, "seed": None, "flips": flips,
-           "heads": [{"family": "walsh", "index": 5}]}
+    doc = {
+        "dlcalc": "instance",
+        "schema_version": 1,
+        "depth": 3,
+        "seed": None,
+        "flips": flips,
+        "heads": [{"family": "walsh", "index": 5}],
+    }
     with pytest.raises(FormatError, match=message):
         Instance.from_dict(doc)
 
@@ -392,8 +451,16 @@ def test_explicit_flip_instance_encodes_and_verifies(tmp_path):
         assert run_json("verify", str(path), str(tmp_path / f"x.{coder}.dlc"))["verified"] is True
         decoded = decode((tmp_path / f"x.{coder}.dlc").read_bytes())
         walsh5, walsh7, _ = decoded.tables
-        assert walsh5.values.tolist() == head_codes(inst.feature.flips, 3, heads[0], 2**-3)[1].tolist() == [0, 1, 1, 0, 0, 1, 1, 0]
-        assert walsh7.values.tolist() == head_codes(inst.feature.flips, 3, heads[1], 2**-3)[1].tolist() == [0, 1, 0, 1, 1, 0, 1, 0]
+        assert (
+            walsh5.values.tolist()
+            == head_codes(inst.feature.flips, 3, heads[0], 2**-3)[1].tolist()
+            == [0, 1, 1, 0, 0, 1, 1, 0]
+        )
+        assert (
+            walsh7.values.tolist()
+            == head_codes(inst.feature.flips, 3, heads[1], 2**-3)[1].tolist()
+            == [0, 1, 0, 1, 1, 0, 1, 0]
+        )
     other = tmp_path / "other.json"  # flip s_{1,1}: walsh:7 reads it, so the file no longer fits
     other.write_text(Instance.build(3, heads, flips=[1, 0, 0, 1, 0, 0, 1]).dumps())
     failed = run("verify", str(other), str(tmp_path / "x.joint.dlc"), "--format", "json", code=3)
@@ -402,6 +469,12 @@ def test_explicit_flip_instance_encodes_and_verifies(tmp_path):
 
 def test_zero_head_note_agrees_in_number():
     one = run("encode", "-d", "3", "--head", "walsh:1", "--head", "walsh:2@0.25", "--eps", "0.25", "--format", "table")
-    assert "1 head has amplitude ≤ ε: it is 0, carries no bits and errs by its amplitude" in " ".join(one.output.split())
-    two = run("encode", "-d", "3", "--head", "walsh:1", "--head", "walsh:2-3@0.25", "--eps", "0.25", "--format", "table")
-    assert "2 heads have amplitude ≤ ε: they are 0, carry no bits and err by their amplitude" in " ".join(two.output.split())
+    assert "1 head has amplitude ≤ ε: it is 0, carries no bits and errs by its amplitude" in " ".join(
+        one.output.split()
+    )
+    two = run(
+        "encode", "-d", "3", "--head", "walsh:1", "--head", "walsh:2-3@0.25", "--eps", "0.25", "--format", "table"
+    )
+    assert "2 heads have amplitude ≤ ε: they are 0, carry no bits and err by their amplitude" in " ".join(
+        two.output.split()
+    )

@@ -217,9 +217,26 @@ small_head = st.one_of(
     eps=st.sampled_from([0.6, 0.2, 2**-3, 2**-5, 0.01]),
     coder=st.sampled_from(["joint", "separate"]),
 )
-@example(depth=10, seed=3, coder="joint", eps=2**-6,  # the image cache's strided levels at depth >= 9
-         heads=[Head("walsh", 1023), Head("walsh", 300, 0.5), Head("sawtooth", 2), Head("sawtooth", 0, 0.5), Head("sawtooth", 7)])
-@example(depth=9, seed=4, coder="separate", eps=2**-5, heads=[Head("walsh", 257), Head("sawtooth", 3), Head("sawtooth", 6, 0.5)])
+@example(
+    depth=10,
+    seed=3,
+    coder="joint",
+    eps=2**-6,  # the image cache's strided levels at depth >= 9
+    heads=[
+        Head("walsh", 1023),
+        Head("walsh", 300, 0.5),
+        Head("sawtooth", 2),
+        Head("sawtooth", 0, 0.5),
+        Head("sawtooth", 7),
+    ],
+)
+@example(
+    depth=9,
+    seed=4,
+    coder="separate",
+    eps=2**-5,
+    heads=[Head("walsh", 257), Head("sawtooth", 3), Head("sawtooth", 6, 0.5)],
+)
 def test_decoded_functions_equal_the_definition(depth, seed, heads, eps, coder):
     """Decoded f̂ on every cell, bit for bit, against the per-cell evaluation of THEORY §2-§4 (tests/helpers.py)."""
     assume(all(approximant_level(h, eps) <= (13 if depth >= 9 else 9) for h in heads))
@@ -230,4 +247,6 @@ def test_decoded_functions_equal_the_definition(depth, seed, heads, eps, coder):
         ref_level, codes = head_codes(inst.feature.flips, depth, head, eps)
         want = np.array([float(value_of_code(head, eps, c)) for c in codes.tolist()])
         common = max(level, ref_level)
-        assert np.array_equal(np.repeat(values, 1 << (common - level)), np.repeat(want, 1 << (common - ref_level))), head.spec
+        assert np.array_equal(np.repeat(values, 1 << (common - level)), np.repeat(want, 1 << (common - ref_level))), (
+            head.spec
+        )

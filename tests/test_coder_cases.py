@@ -51,8 +51,14 @@ def test_decode_flips_is_the_canonical_representative():
     features = [np.array(bits, dtype=np.uint8) for bits in itertools.product((0, 1), repeat=7)]
     for basis in BASES + [{}]:
         pivots = set(basis)
-        canonical = [f for f in features if all(f[(1 << j) - 1:(1 << (j + 1)) - 1].sum() == 0 for j in range(depth) if j + 1 not in pivots)]
-        by_payload = {tuple(b for t, v in sorted(basis.items()) for b in functional(f, depth, v, t)): f for f in canonical}
+        canonical = [
+            f
+            for f in features
+            if all(f[(1 << j) - 1 : (1 << (j + 1)) - 1].sum() == 0 for j in range(depth) if j + 1 not in pivots)
+        ]
+        by_payload = {
+            tuple(b for t, v in sorted(basis.items()) for b in functional(f, depth, v, t)): f for f in canonical
+        }
         assert len(by_payload) == len(canonical) == 2 ** sum(1 << (t - 1) for t in basis)
         for payload, flips in by_payload.items():
             got = decode_flips(depth, basis, np.array(payload, dtype=np.uint8))
@@ -141,7 +147,10 @@ def test_coder_bounds_closed_forms():
 def test_encode_budget_and_coder_name():
     inst = Instance.build(4, [Head("walsh", 15)], seed=0)  # 2^(4-1) = 8 payload bits
     assert len(read_container(encode(inst, 0.5, "joint", max_bits=8)).section(0)) == 8
-    with pytest.raises(BudgetError, match=r"^the joint encoder needs 8 payload bits \(joint payload: 8\), over the budget of 7 \(raise --max-bits, or use `dlcalc bounds`"):
+    with pytest.raises(
+        BudgetError,
+        match=r"^the joint encoder needs 8 payload bits \(joint payload: 8\), over the budget of 7 \(raise --max-bits, or use `dlcalc bounds`",
+    ):
         encode(inst, 0.5, "joint", max_bits=7)
     with pytest.raises(BudgetError, match="needs 16 payload bits"):
         encode(Instance.build(4, [Head("walsh", 15), Head("walsh", 8)], seed=0), 0.5, "separate", max_bits=15)
@@ -153,7 +162,10 @@ def test_verify_refuses_another_class():
     inst = Instance.build(3, [Head("walsh", 3)], seed=1)
     decoded = decode(encode(inst, 0.5, "joint"))
     other = Instance.build(4, [Head("walsh", 3), Head("walsh", 1)], seed=1)
-    with pytest.raises(DlcalcError, match=r"^the \.dlc file encodes depth 3 with 1 heads \(walsh:3\); the instance has depth 4 with 2 heads \(walsh:3, walsh:1\)$"):
+    with pytest.raises(
+        DlcalcError,
+        match=r"^the \.dlc file encodes depth 3 with 1 heads \(walsh:3\); the instance has depth 4 with 2 heads \(walsh:3, walsh:1\)$",
+    ):
         verify(other, decoded)
     with pytest.raises(DlcalcError, match="encodes depth 3"):
         verify(Instance.build(3, [Head("walsh", 2)], seed=1), decoded)
@@ -171,7 +183,9 @@ def test_run_coder_record():
     assert joint.bounds.upper_bound_bits == 6 and joint.verification.verified
     with pytest.raises(BudgetError, match="need"):
         run_coder(inst, 2.0**-3, "joint", max_cells=15)
-    with pytest.raises(BudgetError, match=r"^the joint coder needs 6 payload bits \(joint payload: 6\), over the budget of 5"):
+    with pytest.raises(
+        BudgetError, match=r"^the joint coder needs 6 payload bits \(joint payload: 6\), over the budget of 5"
+    ):
         run_coder(inst, 2.0**-3, "joint", max_bits=5)
 
 
@@ -180,9 +194,13 @@ def test_decode_refuses_the_depth_before_the_tables():
     data = encode(inst, 0.5, "joint")
     with pytest.raises(BudgetError) as info:
         decode(data, max_cells=16)
-    assert str(info.value) == ("header depth 5 needs 2^5 cells, over the budget of 16 "
-                               "(raise --max-cells, or use `dlcalc bounds` for the formula values)")
-    with pytest.raises(BudgetError, match=r"^decoding this \.dlc file needs 8 cells \(joint decoded tables: 6\), over the budget of 3"):
+    assert str(info.value) == (
+        "header depth 5 needs 2^5 cells, over the budget of 16 "
+        "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
+    )
+    with pytest.raises(
+        BudgetError, match=r"^decoding this \.dlc file needs 8 cells \(joint decoded tables: 6\), over the budget of 3"
+    ):
         decode(encode(Instance.build(1, [Head("walsh", 1)], seed=0), 0.5, "joint"), max_cells=3)
 
 
@@ -208,7 +226,9 @@ def test_reference_truth_is_weighed_before_it_is_built():
     inst = Instance.build(4, [Head("walsh", k) for k in range(1, 8)], seed=1)
     # the feature alone is 2^4 = 16 cells; the reference also evaluates every head on its cells
     for max_cells in (16, 40):
-        with pytest.raises(BudgetError, match=r"^verification needs \d+ cells \(verification: \d+\), over the budget of "):
+        with pytest.raises(
+            BudgetError, match=r"^verification needs \d+ cells \(verification: \d+\), over the budget of "
+        ):
             instance_reference(inst, 0.25, max_cells=max_cells)
     assert instance_reference(inst, 0.25, max_cells=100).matches(4, inst.feature.flips, inst.heads, 0.25)
 
@@ -230,7 +250,9 @@ def test_a_given_budget_reaches_every_step(tiny_default_budget, coder):
     big = tiny_default_budget
     result = run_coder(inst, 2.0**-4, coder, budget=big)
     assert result.verification.verified
-    assert run_coder(inst, 2.0**-4, coder, budget=big, reference=instance_reference(inst, 2.0**-4, budget=big)).verification.verified
+    assert run_coder(
+        inst, 2.0**-4, coder, budget=big, reference=instance_reference(inst, 2.0**-4, budget=big)
+    ).verification.verified
     assert decode(result.data, budget=big).container.payload_bits == result.payload_bits
     assert verify(inst, decode(result.data, budget=big), budget=big).verified
     with pytest.raises(BudgetError, match=rf"^the {coder} coder needs "):
@@ -268,8 +290,12 @@ def test_the_coder_weighs_verification_only_when_it_builds_the_reference():
     eps = 0.5
     # find the smallest cell budget the coder passes with a reference given, then check around it
     reference = instance_reference(inst, eps)
-    fits = smallest_cell_budget(lambda cells: run_coder(inst, eps, "joint", budget=Budget(max_cells=cells), reference=reference))
-    with pytest.raises(BudgetError, match=r"^the joint coder needs "):  # without a reference it must also pay for verification
+    fits = smallest_cell_budget(
+        lambda cells: run_coder(inst, eps, "joint", budget=Budget(max_cells=cells), reference=reference)
+    )
+    with pytest.raises(
+        BudgetError, match=r"^the joint coder needs "
+    ):  # without a reference it must also pay for verification
         run_coder(inst, eps, "joint", budget=Budget(max_cells=fits))
     with pytest.raises(BudgetError, match=r"^the joint coder needs "):
         run_coder(inst, eps, "joint", budget=Budget(max_cells=fits - 1), reference=instance_reference(inst, eps))
@@ -277,6 +303,7 @@ def test_the_coder_weighs_verification_only_when_it_builds_the_reference():
 
 def smallest_cell_budget(run, upper: int = 1 << 20) -> int:
     """The smallest ``max_cells`` at which ``run(max_cells)`` is not refused (bisection; ``upper`` must pass)."""
+
     def passes(cells: int) -> bool:
         try:
             run(cells)

@@ -50,12 +50,29 @@ def above(x: float) -> float:
 # t = m/β + 1 have a = 2^-m = ε and are zero, so M = ceil(m/β); the next float below 2^-m lets them
 # in (M + 1 when m/β is an integer), the next float above changes nothing.
 M_BY_HAND = [
-    (1, 2.0**-5, 5), (1, below(2.0**-5), 6), (1, above(2.0**-5), 5),
-    (2, 2.0**-6, 3), (2, below(2.0**-6), 4), (2, above(2.0**-6), 3), (2, 2.0**-5, 3), (2, below(2.0**-5), 3),
-    (0.5, 2.0**-3, 6), (0.5, below(2.0**-3), 7), (0.5, above(2.0**-3), 6),
-    (1.5, 2.0**-3, 2), (1.5, below(2.0**-3), 3), (1.5, above(2.0**-3), 2),
-    (3, 2.0**-6, 2), (3, below(2.0**-6), 3), (3, 2.0**-7, 3),
-    (1, 1.0, 0), (1, below(1.0), 1), (1, 2.0, 0), (2, 0.5, 1), (2, 0.25, 1), (2, below(0.25), 2),
+    (1, 2.0**-5, 5),
+    (1, below(2.0**-5), 6),
+    (1, above(2.0**-5), 5),
+    (2, 2.0**-6, 3),
+    (2, below(2.0**-6), 4),
+    (2, above(2.0**-6), 3),
+    (2, 2.0**-5, 3),
+    (2, below(2.0**-5), 3),
+    (0.5, 2.0**-3, 6),
+    (0.5, below(2.0**-3), 7),
+    (0.5, above(2.0**-3), 6),
+    (1.5, 2.0**-3, 2),
+    (1.5, below(2.0**-3), 3),
+    (1.5, above(2.0**-3), 2),
+    (3, 2.0**-6, 2),
+    (3, below(2.0**-6), 3),
+    (3, 2.0**-7, 3),
+    (1, 1.0, 0),
+    (1, below(1.0), 1),
+    (1, 2.0, 0),
+    (2, 0.5, 1),
+    (2, 0.25, 1),
+    (2, below(0.25), 2),
     (1, 1e-300, 997),  # 2^-997 ≈ 7.5e-301 <= 1e-300 < 2^-996 ≈ 1.5e-300
 ]
 
@@ -149,7 +166,14 @@ def test_bounds_cli_json_contract():
     assert out["schema_version"] == 2 and len(out["rows"]) == 12
     row = out["rows"][-1]
     assert row["joint_upper_bits"] == 2**12 - 1 and row["separate_upper_bits"] == (4**12 - 1) // 3
-    assert set(row) == {"eps", "joint_lower_bits", "joint_upper_bits", "separate_lower_bits", "separate_upper_bits", "gain"}
+    assert set(row) == {
+        "eps",
+        "joint_lower_bits",
+        "joint_upper_bits",
+        "separate_lower_bits",
+        "separate_upper_bits",
+        "gain",
+    }
     assert out["theory"] == {"gamma_joint": 1.0, "gamma_separate": 0.5, "slope_joint": 1.0, "slope_separate": 2.0}
     assert out["fit"]["joint_slope"] == pytest.approx(1, abs=0.1)
 
@@ -222,12 +246,23 @@ def test_bounds_of_a_head_list_without_a_depth():
     """
     args = ["bounds", "--head", "walsh:1-7", "--head", "sawtooth:0-2", "--eps", "2^-4", "--format", "json"]
     (row,) = json.loads(run(*args).stdout)["rows"]
-    assert row == {"eps": 2**-4, "joint_lower_bits": 31, "joint_upper_bits": 63, "separate_lower_bits": 70,
-                   "separate_upper_bits": 126, "gain": 2.0}
+    assert row == {
+        "eps": 2**-4,
+        "joint_lower_bits": 31,
+        "joint_upper_bits": 63,
+        "separate_lower_bits": 70,
+        "separate_upper_bits": 126,
+        "gain": 2.0,
+    }
     heads = parse_heads("walsh:1-7") + parse_heads("sawtooth:0-2")
     assert {k: row[k] for k in bounds_by_span(heads, 2**-4, None)} == bounds_by_span(heads, 2**-4, None)
     (row,) = json.loads(run(*args, "--depth", "5").stdout)["rows"]
-    assert (row["joint_lower_bits"], row["joint_upper_bits"], row["separate_lower_bits"], row["separate_upper_bits"]) == (31, 31, 70, 96)
+    assert (
+        row["joint_lower_bits"],
+        row["joint_upper_bits"],
+        row["separate_lower_bits"],
+        row["separate_upper_bits"],
+    ) == (31, 31, 70, 96)
 
 
 # Optimal exponents γ* (code length ~ ε^(-1/γ*), log-log slope 1/γ*).  walsh-all (THEORY §5):
@@ -247,7 +282,9 @@ THEORY_EXPONENTS = [
 
 @pytest.mark.parametrize("family,beta,theory", THEORY_EXPONENTS)
 def test_theory_exponents_and_fitted_slopes(family, beta, theory):
-    out = json.loads(run("bounds", "--family", family, "--beta", beta, "--eps-sweep", "2^-10:2^-60", "--format", "json").stdout)
+    out = json.loads(
+        run("bounds", "--family", family, "--beta", beta, "--eps-sweep", "2^-10:2^-60", "--format", "json").stdout
+    )
     assert out["theory"] == out["fit"]["theory"] == theory
     assert out["family"] == {"name": family, "beta": float(beta)}
     # the fitted slopes of the exact bounds approach the theory (sawtooth-all at β = 1 carries a log factor)
@@ -267,9 +304,13 @@ def test_bounds_beyond_the_float_range(beta, eps, tmp_path):
     assert (row["joint_upper_bits"], row["separate_upper_bits"]) == (joint, sep)
     gain = round(Fraction(sep, joint))  # (4^m - 1) / (3 (2^m - 1)) = (2^m + 1) / 3
     assert m > 1024 and row["gain"] == gain
-    assert out["fit"]["joint_slope"] == pytest.approx((math.log2(joint) - math.log2(2 ** m_closed_form(Fraction(beta), 1e-10) - 1))
-                                                      / (-math.log2(float(eps)) - math.log2(1e10)))
-    assert f"e{len(str(gain)) - 1} │" in run("bounds", "--beta", beta, "--eps", eps).stdout  # the table: 4 significant digits
+    assert out["fit"]["joint_slope"] == pytest.approx(
+        (math.log2(joint) - math.log2(2 ** m_closed_form(Fraction(beta), 1e-10) - 1))
+        / (-math.log2(float(eps)) - math.log2(1e10))
+    )
+    assert (
+        f"e{len(str(gain)) - 1} │" in run("bounds", "--beta", beta, "--eps", eps).stdout
+    )  # the table: 4 significant digits
     pytest.importorskip("matplotlib")
     path = tmp_path / "rates.png"
     run("bounds", "--beta", beta, "--eps-sweep", f"1e-1:{eps}:5", "--plot", str(path))

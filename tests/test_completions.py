@@ -16,17 +16,27 @@ def test_completion_files_are_current(shell):
     generated = CliRunner().invoke(cli, [], env={"_DLCALC_COMPLETE": f"{shell}_source"}, prog_name="dlcalc")
     assert generated.exit_code == 0
     checked_in = (ROOT / "completions" / FILES[shell]).read_text()
-    assert generated.stdout == checked_in, f"completions/{FILES[shell]} is stale: run `dlcalc completion {shell} > completions/{FILES[shell]}`"
+    assert generated.stdout == checked_in, (
+        f"completions/{FILES[shell]} is stale: run `dlcalc completion {shell} > completions/{FILES[shell]}`"
+    )
     via_command = CliRunner().invoke(cli, ["completion", shell])
     assert via_command.stdout == checked_in
 
 
 def test_completion_offers_commands_and_options():
-    result = CliRunner().invoke(cli, [], env={"_DLCALC_COMPLETE": "bash_complete", "COMP_WORDS": "dlcalc en", "COMP_CWORD": "1"},
-                                prog_name="dlcalc")
+    result = CliRunner().invoke(
+        cli,
+        [],
+        env={"_DLCALC_COMPLETE": "bash_complete", "COMP_WORDS": "dlcalc en", "COMP_CWORD": "1"},
+        prog_name="dlcalc",
+    )
     assert "encode" in result.stdout
-    result = CliRunner().invoke(cli, [], env={"_DLCALC_COMPLETE": "bash_complete", "COMP_WORDS": "dlcalc encode --co", "COMP_CWORD": "2"},
-                                prog_name="dlcalc")
+    result = CliRunner().invoke(
+        cli,
+        [],
+        env={"_DLCALC_COMPLETE": "bash_complete", "COMP_WORDS": "dlcalc encode --co", "COMP_CWORD": "2"},
+        prog_name="dlcalc",
+    )
     assert "--coder" in result.stdout
 
 

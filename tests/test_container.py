@@ -57,7 +57,9 @@ def test_family_header_stays_compact():
 
 def test_version_1_files_are_read(joint_bytes):
     """A version 1 file (every head listed, one section per head even of 0 bits) decodes to the same tables."""
-    inst = Instance.build(4, parse_heads("walsh:1-3") + parse_heads("walsh:9@0.25") + parse_heads("sawtooth:1@0.5"), seed=2)
+    inst = Instance.build(
+        4, parse_heads("walsh:1-3") + parse_heads("walsh:9@0.25") + parse_heads("sawtooth:1@0.5"), seed=2
+    )
     eps = 0.25
     v2 = read_container(encode(inst, eps, "separate"))
     costs = [1, 2, 2, 0, 0]  # walsh:9@0.25 is zero at ε = 1/4; sawtooth:1@0.5 needs p = 1: 2^1 (2^1 - 1) bits
@@ -71,8 +73,14 @@ def test_version_1_files_are_read(joint_bytes):
         else:
             sections.append(b"")
     header = json.dumps({"depth": 4, "eps": eps, "heads": [h.spec for h in inst.heads]}).encode()
-    body = (MAGIC + struct.pack(">HBBI", 1, 2, 0, len(header)) + header + struct.pack(">I", len(costs))
-            + b"".join(struct.pack(">Q", c) for c in costs) + b"".join(sections))
+    body = (
+        MAGIC
+        + struct.pack(">HBBI", 1, 2, 0, len(header))
+        + header
+        + struct.pack(">I", len(costs))
+        + b"".join(struct.pack(">Q", c) for c in costs)
+        + b"".join(sections)
+    )
     v1 = decode(reseal(body))
     assert v1.container.version == 1 and list(v1.tables) == list(decode(encode(inst, eps, "separate")).tables)
 
@@ -148,10 +156,14 @@ def test_family_header():
     assert header_of(data) == {"depth": 3, "eps": 0.125, "family": {"name": "walsh-all", "beta": 2.0}, "heads": []}
     box = read_container(data)
     # walsh:n with a_n = 2^(-β(top(n)-1)): 1, 1/4, 1/4, then 1/16 four times
-    assert [h.spec for h in box.heads] == ["walsh:1", "walsh:2@0.25", "walsh:3@0.25"] + [f"walsh:{n}@0.0625" for n in range(4, 8)]
+    assert [h.spec for h in box.heads] == ["walsh:1", "walsh:2@0.25", "walsh:3@0.25"] + [
+        f"walsh:{n}@0.0625" for n in range(4, 8)
+    ]
     # at ε = 1/8 the top-3 heads are zero: sections of 1, 2, 2 bits, and none for the zero heads
     assert box.section_bits.tolist() == [1, 2, 2]
-    sawtooth = Instance.build(2, family_heads("sawtooth-all", 1.0, 2), seed=1, family={"name": "sawtooth-all", "beta": 1.0})
+    sawtooth = Instance.build(
+        2, family_heads("sawtooth-all", 1.0, 2), seed=1, family={"name": "sawtooth-all", "beta": 1.0}
+    )
     assert header_of(encode(sawtooth, 0.3, "joint"))["family"] == {"name": "sawtooth-all", "beta": 1.0}
     # the family record alone does not make a family header: the heads must be exactly the family's
     trimmed = Instance.build(3, inst.heads[:-1], seed=1, family=family)

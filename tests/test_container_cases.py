@@ -19,8 +19,16 @@ def seal(body: bytes) -> bytes:
     return body + struct.pack(">I", zlib.crc32(body))
 
 
-def container(header: dict, sections: list[list[int]], coder: int = 1, version: int = 1, reserved: int = 0,
-              bit_lengths=None, n_sections=None, raw_header: bytes | None = None) -> bytes:
+def container(
+    header: dict,
+    sections: list[list[int]],
+    coder: int = 1,
+    version: int = 1,
+    reserved: int = 0,
+    bit_lengths=None,
+    n_sections=None,
+    raw_header: bytes | None = None,
+) -> bytes:
     """A ``.dlc`` file built field by field from the table of docs/format.md."""
     raw = raw_header if raw_header is not None else json.dumps(header, sort_keys=True, separators=(",", ":")).encode()
     body = MAGIC + struct.pack(">H", version) + bytes([coder, reserved]) + struct.pack(">I", len(raw)) + raw
@@ -59,7 +67,10 @@ def test_reader_messages_header_length():
     longer = seal(body[:12] + struct.pack(">I", hlen + 10) + body[16:])
     assert message(longer) == f"header length {hlen + 10} runs past the end of the file"
     assert "the .dlc header is not valid JSON" == message(seal(body[:12] + struct.pack(">I", hlen + 9) + body[16:]))
-    assert message(seal(body[:12] + struct.pack(">I", 64 << 20 | 1) + body[16:])) == f"header length {64 << 20 | 1} runs past the end of the file"
+    assert (
+        message(seal(body[:12] + struct.pack(">I", 64 << 20 | 1) + body[16:]))
+        == f"header length {64 << 20 | 1} runs past the end of the file"
+    )
 
 
 @pytest.mark.parametrize(
@@ -79,11 +90,20 @@ def test_reader_messages_header_length():
         (b'{"depth":2,"eps":1e999,"heads":["walsh:1"]}', "header eps must be a finite number > 0, got inf"),
         (b'{"depth":2,"eps":-0.5,"heads":["walsh:1"]}', "header eps must be a finite number > 0, got -0.5"),
         (b'{"depth":2,"eps":0.5,"heads":[1]}', "header heads must be head specs such as 'walsh:5@0.5'"),
-        pytest.param(b'{"depth":2,"eps":0.5,"heads":["walsh:1","' + b"w" * 200 + b'"]}',
-                     "header heads must be head specs such as 'walsh:5@0.5'", id="long-spec"),
+        pytest.param(
+            b'{"depth":2,"eps":0.5,"heads":["walsh:1","' + b"w" * 200 + b'"]}',
+            "header heads must be head specs such as 'walsh:5@0.5'",
+            id="long-spec",
+        ),
         (b'{"depth":2,"eps":0.5,"heads":["haar:1"]}', None),
-        (b'{"depth":2,"eps":0.5,"family":{"name":"haar","beta":1}}', "header: unknown family 'haar' (choose from walsh-all, sawtooth-all)"),
-        (b'{"depth":2,"eps":0.5,"family":{"name":"walsh-all","beta":-1}}', "header: --beta must be a finite number > 0, got -1"),
+        (
+            b'{"depth":2,"eps":0.5,"family":{"name":"haar","beta":1}}',
+            "header: unknown family 'haar' (choose from walsh-all, sawtooth-all)",
+        ),
+        (
+            b'{"depth":2,"eps":0.5,"family":{"name":"walsh-all","beta":-1}}',
+            "header: --beta must be a finite number > 0, got -1",
+        ),
     ],
 )
 def test_reader_messages_header(raw, msg):
@@ -99,7 +119,8 @@ def test_reader_depth_budget():
     with pytest.raises(BudgetError) as info:
         read_container(container({}, [[1]], raw_header=raw), max_cells=4095)
     assert str(info.value) == (
-        "header depth 12 needs 2^12 cells, over the budget of 4095 (raise --max-cells, or use `dlcalc bounds` for the formula values)")
+        "header depth 12 needs 2^12 cells, over the budget of 4095 (raise --max-cells, or use `dlcalc bounds` for the formula values)"
+    )
     assert read_container(container({}, [[1]], raw_header=raw), max_cells=4096).depth == 12
 
 
@@ -117,7 +138,9 @@ def test_reader_family_headers_decode():
 
 def test_split_containers():
     a = container(GOOD_HEADER, [[1, 0]])
-    b = container({"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, [[1] * 8, [0] * 8, [1]], coder=2)
+    b = container(
+        {"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, [[1] * 8, [0] * 8, [1]], coder=2
+    )
     assert split_containers(a) == [a]
     assert split_containers(a + b) == [a, b]
     assert split_containers(a + b + a) == [a, b, a]
@@ -159,7 +182,9 @@ def test_reader_header_size_limit(monkeypatch):
 
 def test_reader_section_count_is_unsigned():
     assert message(container(GOOD_HEADER, [], n_sections=2**31 + 5, bit_lengths=[])) == (
-        "joint file lists 2147483653 sections, its class needs 1")
+        "joint file lists 2147483653 sections, its class needs 1"
+    )
+
 
 def test_reader_refuses_nonzero_padding_in_a_version_2_file():
     good = container(GOOD_HEADER, [[1, 0]], version=2)
@@ -174,8 +199,14 @@ def test_reader_refuses_nonzero_padding_in_a_version_2_file():
 
 def test_split_containers_cut_inside_a_section_table():
     a = container(GOOD_HEADER, [[1, 0]])
-    b = container({"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, [[1] * 8, [0] * 8, [1]], coder=2)
-    hlen = len(json.dumps({"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, sort_keys=True, separators=(",", ":")))
+    b = container(
+        {"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, [[1] * 8, [0] * 8, [1]], coder=2
+    )
+    hlen = len(
+        json.dumps(
+            {"depth": 4, "eps": 0.5, "heads": ["walsh:8", "walsh:12", "walsh:1"]}, sort_keys=True, separators=(",", ":")
+        )
+    )
     for cut in (16 + hlen + 4 + 4, 16 + hlen + 4 + 8 * 2, 16 + hlen + 4 + 8 * 3 - 1):
         assert split_containers(a + b[:cut]) == [a, b[:cut]]
 
@@ -202,7 +233,11 @@ def test_read_stream_returns_each_file_whole():
 def test_read_stream_budgets():
     deep = container({}, [[1]], raw_header=b'{"depth":12,"eps":0.5,"heads":["walsh:1"]}')
     want = "header depth 12 needs 2^12 cells, over the budget of 4095 (raise --max-cells, or use `dlcalc bounds` for the formula values)"
-    for kw in ({"max_cells": 4095}, {"budget": Budget(max_cells=4095)}, {"budget": Budget(max_cells=1), "max_cells": 4095}):
+    for kw in (
+        {"max_cells": 4095},
+        {"budget": Budget(max_cells=4095)},
+        {"budget": Budget(max_cells=1), "max_cells": 4095},
+    ):
         with pytest.raises(BudgetError) as info:
             read_stream(io.BytesIO(deep).read, **kw)
         assert str(info.value) == want, kw
@@ -217,13 +252,19 @@ def test_read_stream_messages():
     assert stream_message(a + b"junk") == "not a .dlc file (bad magic) (file 2 of the stream)"
     assert stream_message(a + a + b[:10]) == "truncated .dlc file (10 bytes) (file 3 of the stream)"
     assert stream_message(b[: 16 + hlen]) == "truncated .dlc file (header)"
-    assert stream_message(a + b[: 16 + hlen + 4 + 8 * 3 - 1]) == "truncated .dlc file (section table) (file 2 of the stream)"
+    assert (
+        stream_message(a + b[: 16 + hlen + 4 + 8 * 3 - 1])
+        == "truncated .dlc file (section table) (file 2 of the stream)"
+    )
     assert stream_message(b[:-5]) == "truncated .dlc file (sections)"
     over = b[:12] + struct.pack(">I", (64 << 20) + 1) + b[16:]
     assert stream_message(over) == f"header length {(64 << 20) + 1} is over the limit of {64 << 20} bytes"
     many = container(GOOD_HEADER, [], n_sections=(1 << 20) + 1, bit_lengths=[])
     assert stream_message(many) == f"the .dlc file lists {(1 << 20) + 1} sections, more than {1 << 20}"
-    assert stream_message(container(GOOD_HEADER, [], n_sections=2, bit_lengths=[])) == "joint file lists 2 sections, its class needs 1"
+    assert (
+        stream_message(container(GOOD_HEADER, [], n_sections=2, bit_lengths=[]))
+        == "joint file lists 2 sections, its class needs 1"
+    )
     lying = container(TWO_HEADS, [[1] * 8, [0] * 8, [1]], coder=2, bit_lengths=[8, 2**64 - 1, 1])
     assert stream_message(lying) == f"section 1 holds {2**64 - 1} bits, the class's level cost is 8"
     assert stream_message(b, limit=len(b) - 1) == f"the .dlc file needs {len(b)} bytes, over the limit of {len(b) - 1}"
@@ -268,7 +309,10 @@ def test_read_stream_version_1_rules():
     v2 = container(header, [[1]], coder=2, version=2)
     assert read_stream(io.BytesIO(v1 + v2).read) == [v1, v2]
     assert read_container(v1).section_bits.tolist() == read_container(v2).section_bits.tolist() == [1]
-    assert stream_message(container(header, [[1]], coder=2, version=1)) == "separate file lists 1 sections, its class needs 2"
+    assert (
+        stream_message(container(header, [[1]], coder=2, version=1))
+        == "separate file lists 1 sections, its class needs 2"
+    )
 
 
 def test_read_stream_checks_the_cost_of_decoding():
@@ -295,7 +339,11 @@ def test_split_containers_short_tails():
 
 def test_split_containers_with_empty_sections():
     # version 1 lists a 0-bit section per zero head: 6 sections, 1 byte of section data
-    header = {"depth": 2, "eps": 0.75, "heads": ["walsh:1", "walsh:2@0.5", "walsh:3@0.5", "walsh:1@0.25", "walsh:2@0.25", "walsh:3@0.75"]}
+    header = {
+        "depth": 2,
+        "eps": 0.75,
+        "heads": ["walsh:1", "walsh:2@0.5", "walsh:3@0.5", "walsh:1@0.25", "walsh:2@0.25", "walsh:3@0.75"],
+    }
     v1 = container(header, [[1], [], [], [], [], []], coder=2, version=1)
     assert read_container(v1).section_bits.tolist() == [1]
     assert split_containers(v1 + v1 + v1) == [v1, v1, v1]
@@ -310,13 +358,24 @@ def test_split_containers_with_a_section_length_near_2_64():
 @pytest.mark.parametrize(
     "header,msg",
     [
-        ({"depth": 2, "eps": 0.5, "heads": ["walsh:1"], "zz": 1, "aa": 2},
-         "unknown key 'aa' in the .dlc header (it holds depth, eps, heads and family)"),
+        (
+            {"depth": 2, "eps": 0.5, "heads": ["walsh:1"], "zz": 1, "aa": 2},
+            "unknown key 'aa' in the .dlc header (it holds depth, eps, heads and family)",
+        ),
         ({"depth": 2, "eps": 0.5, "heads": ["walsh:1"], "family": 5}, "header family must be an object {name, beta}"),
         ({"depth": 2, "eps": 0.5, "family": {"name": "walsh-all"}}, "header family must be an object {name, beta}"),
-        ({"depth": 2, "eps": 0.5, "heads": []}, "header heads must be a list of at most 2^20 head specs, non-empty without a family"),
-        ({"depth": 2, "eps": 0.5, "heads": "walsh:1"}, "header heads must be a list of at most 2^20 head specs, non-empty without a family"),
-        ({"depth": 0, "eps": 0.5, "family": {"name": "walsh-all", "beta": 1}, "heads": []}, "the header's class has no heads"),
+        (
+            {"depth": 2, "eps": 0.5, "heads": []},
+            "header heads must be a list of at most 2^20 head specs, non-empty without a family",
+        ),
+        (
+            {"depth": 2, "eps": 0.5, "heads": "walsh:1"},
+            "header heads must be a list of at most 2^20 head specs, non-empty without a family",
+        ),
+        (
+            {"depth": 0, "eps": 0.5, "family": {"name": "walsh-all", "beta": 1}, "heads": []},
+            "the header's class has no heads",
+        ),
     ],
 )
 def test_reader_messages_header_fields(header, msg):
@@ -329,7 +388,8 @@ def test_reader_head_count_limit(monkeypatch):
     assert len(read_container(container(three, [[1, 0, 1]], version=2)).heads) == 3
     four = {"depth": 2, "eps": 0.5, "heads": ["walsh:1", "walsh:2", "walsh:3", "walsh:1"]}
     assert message(container(four, [[1, 0, 1]], version=2)) == (
-        "header heads must be a list of at most 2^20 head specs, non-empty without a family")
+        "header heads must be a list of at most 2^20 head specs, non-empty without a family"
+    )
 
 
 def test_reader_messages_fixed_part_and_lengths():
@@ -338,11 +398,21 @@ def test_reader_messages_fixed_part_and_lengths():
     assert message(seal(good[:11] + b"\x07" + good[12:-4])) == "the reserved byte of the .dlc file is 7, not 0"
     assert message(good[:-1] + bytes([good[-1] ^ 1])) == "checksum mismatch: the .dlc file is corrupt or truncated"
     fixed = MAGIC + struct.pack(">H", 2) + bytes([1, 0]) + struct.pack(">I", 0)
-    assert message(seal(fixed + bytes(3))) == "truncated .dlc file (23 bytes)"  # a fixed part, a section count, a checksum: 24
+    assert (
+        message(seal(fixed + bytes(3))) == "truncated .dlc file (23 bytes)"
+    )  # a fixed part, a section count, a checksum: 24
     assert message(seal(fixed + bytes(4))) == "the .dlc header is not valid JSON"
     # a section table cut short, the checksum intact
     raw = json.dumps(TWO_HEADS, sort_keys=True, separators=(",", ":")).encode()
-    body = MAGIC + struct.pack(">H", 2) + bytes([2, 0]) + struct.pack(">I", len(raw)) + raw + struct.pack(">I", 3) + bytes(8 * 2)
+    body = (
+        MAGIC
+        + struct.pack(">H", 2)
+        + bytes([2, 0])
+        + struct.pack(">I", len(raw))
+        + raw
+        + struct.pack(">I", 3)
+        + bytes(8 * 2)
+    )
     assert message(seal(body)) == "truncated .dlc file (section table)"
     short = container(TWO_HEADS, [[1] * 8, [0] * 8, [1]], coder=2)
     assert message(seal(short[:-5])) == "section data is 2 bytes, the section table needs 3"

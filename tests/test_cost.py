@@ -48,16 +48,23 @@ def test_messages_are_one_readable_line():
 
 
 def test_a_sweep_totals_its_rows():
-    phases = [pipeline_phase(QuantizedClass(10, HeadSet(Family("walsh-all", 1.0, 10)), 2.0**-m), ["joint"]) for m in (4, 8)]
+    phases = [
+        pipeline_phase(QuantizedClass(10, HeadSet(Family("walsh-all", 1.0, 10)), 2.0**-m), ["joint"]) for m in (4, 8)
+    ]
     cost = Cost([], phases)
     assert cost.cells == Cost([], phases[:1]).cells + Cost([], phases[1:]).cells
     assert cost.memory_bytes == max(Cost([], [p]).memory_bytes for p in phases)
 
 
 @settings(max_examples=30)
-@given(depth=st.integers(0, 9), family=st.sampled_from([None, "walsh-all", "sawtooth-all"]),
-       extra=st.lists(st.tuples(st.sampled_from(["walsh", "sawtooth"]), st.integers(0, 600), st.integers(0, 20)), max_size=3),
-       eps=st.sampled_from([0.3, 2**-5, 2**-9]))
+@given(
+    depth=st.integers(0, 9),
+    family=st.sampled_from([None, "walsh-all", "sawtooth-all"]),
+    extra=st.lists(
+        st.tuples(st.sampled_from(["walsh", "sawtooth"]), st.integers(0, 600), st.integers(0, 20)), max_size=3
+    ),
+    eps=st.sampled_from([0.3, 2**-5, 2**-9]),
+)
 def test_table_cells_are_an_upper_bound(depth, family, extra, eps):
     runs = [HeadRun(f, max(i, 1 if f == "walsh" else 0), max(i, 1 if f == "walsh" else 0) + n) for f, i, n in extra]
     heads = HeadSet(Family(family, 1.0, depth) if family else None, runs)
@@ -71,11 +78,18 @@ def test_table_cells_are_an_upper_bound(depth, family, extra, eps):
     assert tables.cells <= step.cells
 
 
-@pytest.mark.parametrize("heads,depth,eps", [
-    (HeadSet(Family("walsh-all", 1.0, 12)), 12, 2**-12),
-    (HeadSet(Family("sawtooth-all", 1.0, 12)), 12, 2**-14),
-    (HeadSet(None, [HeadRun("walsh", 1, 255), HeadRun("sawtooth", 0, 3, 0.5), HeadRun("walsh", 5000, 5001)]), 10, 2**-9),
-])
+@pytest.mark.parametrize(
+    "heads,depth,eps",
+    [
+        (HeadSet(Family("walsh-all", 1.0, 12)), 12, 2**-12),
+        (HeadSet(Family("sawtooth-all", 1.0, 12)), 12, 2**-14),
+        (
+            HeadSet(None, [HeadRun("walsh", 1, 255), HeadRun("sawtooth", 0, 3, 0.5), HeadRun("walsh", 5000, 5001)]),
+            10,
+            2**-9,
+        ),
+    ],
+)
 def test_memory_estimate_bounds_the_traced_peak(heads, depth, eps):
     inst = Instance.build(depth, heads, seed=2)
     qclass = QuantizedClass(depth, heads, eps)
@@ -88,15 +102,21 @@ def test_memory_estimate_bounds_the_traced_peak(heads, depth, eps):
         assert peak <= estimate, (coder, peak, estimate)
 
 
-@pytest.mark.parametrize("args,option", [
-    (["encode", "--depth", "12", "--eps", "2^-12", "--max-cells", "100000"], "--max-cells"),
-    (["encode", "--depth", "12", "--eps", "2^-12", "--max-bits", "100000"], "--max-bits"),
-    (["encode", "--depth", "12", "--eps", "2^-12", "--max-memory", "1MiB"], "--max-memory"),
-    (["compare", "--depth", "12", "--eps-sweep", "2^-1:2^-12", "--max-cells", "1e6"], None),
-    (["compare", "--depth", "12", "--eps-sweep", "2^-1:2^-12", "--no-baselines", "--max-cells", "10000000"], "--max-cells"),
-    (["network", "--depth", "1", "--head", "sawtooth:5", "--eps", "2^-20"], "--max-memory"),
-    (["network", "--depth", "16", "--eps", "2^-16"], "--max-cells"),
-])
+@pytest.mark.parametrize(
+    "args,option",
+    [
+        (["encode", "--depth", "12", "--eps", "2^-12", "--max-cells", "100000"], "--max-cells"),
+        (["encode", "--depth", "12", "--eps", "2^-12", "--max-bits", "100000"], "--max-bits"),
+        (["encode", "--depth", "12", "--eps", "2^-12", "--max-memory", "1MiB"], "--max-memory"),
+        (["compare", "--depth", "12", "--eps-sweep", "2^-1:2^-12", "--max-cells", "1e6"], None),
+        (
+            ["compare", "--depth", "12", "--eps-sweep", "2^-1:2^-12", "--no-baselines", "--max-cells", "10000000"],
+            "--max-cells",
+        ),
+        (["network", "--depth", "1", "--head", "sawtooth:5", "--eps", "2^-20"], "--max-memory"),
+        (["network", "--depth", "16", "--eps", "2^-16"], "--max-cells"),
+    ],
+)
 def test_cli_refuses_up_front_naming_the_option(args, option):
     start = time.perf_counter()
     result = run(*args, code=2)

@@ -52,7 +52,7 @@ def test_measure_preserving_bijection_and_translation(depth, seed):
         cells = f.image_cells(level)
         assert sorted(cells.tolist()) == list(range(1 << level))  # a bijection of cells: measure preserving
     fine = f.image_cells(depth + 3)
-    offsets = fine - (np.arange(1 << (depth + 3)) )
+    offsets = fine - (np.arange(1 << (depth + 3)))
     # a translation on every level-D cell: the offset is constant inside it
     assert (offsets.reshape(1 << depth, 8) == offsets.reshape(1 << depth, 8)[:, :1]).all()
 
@@ -70,8 +70,14 @@ def test_seed_derivation_is_the_file_format():
     assert np.array_equal(f.signs, 1 - 2 * expected.astype(int))
 
 
-@pytest.mark.parametrize("bad,message", [(-1, "depth must be >= 0, got -1"), (1.5, "depth must be an integer, got 1.5"),
-                                         (True, "depth must be an integer, got True")])
+@pytest.mark.parametrize(
+    "bad,message",
+    [
+        (-1, "depth must be >= 0, got -1"),
+        (1.5, "depth must be an integer, got 1.5"),
+        (True, "depth must be an integer, got True"),
+    ],
+)
 def test_bad_depth(bad, message):
     with pytest.raises(SpecError, match=message):
         Feature.from_seed(bad, 0)

@@ -88,7 +88,15 @@ def apply_patch(doc, parts, value) -> None:
 
 
 @FUZZ
-@given(st.lists(st.tuples(st.sampled_from(FIELDS + ["heads.0", "heads.0.index", "heads.0.amplitude", "heads.0.family"]), json_values), min_size=1, max_size=3))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(FIELDS + ["heads.0", "heads.0.index", "heads.0.amplitude", "heads.0.family"]), json_values
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_mutated_instance_json(patches):
     doc = json.loads(json.dumps(INSTANCE))
     for path, value in patches:
@@ -107,8 +115,14 @@ def test_mutated_instance_json(patches):
             assert len(decoded.tables) == len(inst.heads)
 
 
-INSTANCE_TEXT = Instance.build(3, parse_heads("walsh:1-3") + parse_heads("sawtooth:1@0.5"), flips=[1, 0, 1, 1, 0, 0, 1]).dumps()
-edit = st.tuples(st.sampled_from(["replace", "insert", "delete"]), st.integers(0, len(INSTANCE_TEXT)), st.sampled_from('0123456789.-e"{}[],: abtfnul'))
+INSTANCE_TEXT = Instance.build(
+    3, parse_heads("walsh:1-3") + parse_heads("sawtooth:1@0.5"), flips=[1, 0, 1, 1, 0, 0, 1]
+).dumps()
+edit = st.tuples(
+    st.sampled_from(["replace", "insert", "delete"]),
+    st.integers(0, len(INSTANCE_TEXT)),
+    st.sampled_from('0123456789.-e"{}[],: abtfnul'),
+)
 
 
 def edit_text(text: str, edits) -> str:
@@ -124,7 +138,9 @@ def edit_text(text: str, edits) -> str:
 
 
 @FUZZ
-@given(st.one_of(st.text(max_size=200), st.lists(edit, min_size=1, max_size=3).map(lambda e: edit_text(INSTANCE_TEXT, e))))
+@given(
+    st.one_of(st.text(max_size=200), st.lists(edit, min_size=1, max_size=3).map(lambda e: edit_text(INSTANCE_TEXT, e)))
+)
 def test_random_instance_text(text):
     """Random text and edited instance files: a one-line FormatError (or a budget refusal), or an instance that writes back to itself."""
     try:
@@ -138,11 +154,16 @@ def test_random_instance_text(text):
         assert again == inst and again.dumps() == inst.dumps()
         doc = json.loads(text)  # what loaded is what the text says
         assert inst.depth == doc["depth"]
-        listed = [(d["family"], i, float(d.get("amplitude", 1.0)))  # version 2: runs index..last
-                  for d in doc["heads"] for i in range(d["index"], d.get("last", d["index"]) + 1)]
+        listed = [
+            (d["family"], i, float(d.get("amplitude", 1.0)))  # version 2: runs index..last
+            for d in doc["heads"]
+            for i in range(d["index"], d.get("last", d["index"]) + 1)
+        ]
         family = doc.get("family") if doc["schema_version"] == 2 else None
         if family:  # version 2: the family's heads come first, never listed
-            listed = [(h.family, h.index, h.amplitude) for h in family_heads(family["name"], family["beta"], doc["depth"])] + listed
+            listed = [
+                (h.family, h.index, h.amplitude) for h in family_heads(family["name"], family["beta"], doc["depth"])
+            ] + listed
         assert [(h.family, h.index, h.amplitude) for h in inst.heads] == listed
         if doc.get("flips") is None:
             assert inst.seed == doc["seed"]
@@ -326,8 +347,15 @@ def _hostile_files():
         w.sgamma(1 << 61)
         w.sgamma(0)
 
-    return {"units": huge_hidden_layer, "breakpoints": huge_reader_row, "more than 63 bits": long_code,
-            "scale": scale_exponent, "outside \\[0, 1\\)": outside, "repeats an input": duplicate, "2\\^62": wrapping_run}
+    return {
+        "units": huge_hidden_layer,
+        "breakpoints": huge_reader_row,
+        "more than 63 bits": long_code,
+        "scale": scale_exponent,
+        "outside \\[0, 1\\)": outside,
+        "repeats an input": duplicate,
+        "2\\^62": wrapping_run,
+    }
 
 
 @pytest.mark.parametrize("what,write", list(_hostile_files().items()))
@@ -344,8 +372,12 @@ def test_huge_network_counts_refused_before_allocation(what, monkeypatch):
     from dlcalc.networks._construction import HeavisideNetwork
 
     data = _network_file(_hostile_files()[what])
-    sizes = {"zeros": lambda shape, *a: np.prod(shape), "full": lambda shape, *a: np.prod(shape),
-             "arange": lambda *a: max(a[:2]) if a else 0, "repeat": lambda a, r, *b: np.sum(r) * (1 if np.ndim(r) else np.size(a))}
+    sizes = {
+        "zeros": lambda shape, *a: np.prod(shape),
+        "full": lambda shape, *a: np.prod(shape),
+        "arange": lambda *a: max(a[:2]) if a else 0,
+        "repeat": lambda a, r, *b: np.sum(r) * (1 if np.ndim(r) else np.size(a)),
+    }
     for name, size in sizes.items():  # anything sized by the file's counts
         real = getattr(np, name)
 

@@ -32,8 +32,17 @@ ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file_
 
 # ----------------------------------------------------------------------------- hostile numbers, by class
 
-HUGE = ["1" + "0" * 309, "9" * 5000, "1e400", "1e308", "2^1023", "2^99999999", "4294967296", "18446744073709551617",
-        "1" + "0" * 1300]
+HUGE = [
+    "1" + "0" * 309,
+    "9" * 5000,
+    "1e400",
+    "1e308",
+    "2^1023",
+    "2^99999999",
+    "4294967296",
+    "18446744073709551617",
+    "1" + "0" * 1300,
+]
 NEGATIVE = ["-1", "-0", "-0.0", "-1e-300", "-2^3", "-" + "9" * 400]
 NONFINITE = ["inf", "-inf", "nan", "NaN", "Infinity", "+inf"]
 NON_ASCII = ["١٢", "１２", "٣.٥", "1_0", "1e1_0", "2^-1_0", "߁", "१"]
@@ -52,8 +61,14 @@ SMALL = ["--depth", "3"]
 
 # every numeric slot of every command: a function of the hostile number to a command line
 SLOTS = []
-for cmd, tail in [("build", []), ("info", []), ("quantize", ["--eps", "0.25"]), ("encode", ["--eps", "0.25"]),
-                  ("compare", ["--eps", "0.25", "--no-baselines"]), ("network", ["--eps", "0.25"])]:
+for cmd, tail in [
+    ("build", []),
+    ("info", []),
+    ("quantize", ["--eps", "0.25"]),
+    ("encode", ["--eps", "0.25"]),
+    ("compare", ["--eps", "0.25", "--no-baselines"]),
+    ("network", ["--eps", "0.25"]),
+]:
     SLOTS += [
         lambda n, c=cmd, t=tail: [c, "--depth", n, "--head", "walsh:1", *t],
         lambda n, c=cmd, t=tail: [c, *SMALL, "--seed", n, *t],
@@ -133,12 +148,30 @@ INSTANCE = Instance.build(3, parse_heads("walsh:1-3") + parse_heads("sawtooth:1@
 # raw JSON text: what json.dumps never writes but a file may hold
 raw_values = st.one_of(
     numbers.filter(lambda t: t.strip() != ""),
-    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e-400", "1e400", "true", "null", '"x"', "[]", "{}", "1.0", "4.0",
-                     "[\"walsh:1\"]", "{\"name\": \"walsh-all\", \"beta\": 1e-400}", "{\"name\": \"sawtooth-all\", \"beta\": 1"
-                     + "0" * 309 + "}"]),
-    st.recursive(st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
-                 lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3), max_leaves=6)
-    .map(lambda v: json.dumps(v, allow_nan=True)),
+    st.sampled_from(
+        [
+            "NaN",
+            "Infinity",
+            "-Infinity",
+            "1e-400",
+            "1e400",
+            "true",
+            "null",
+            '"x"',
+            "[]",
+            "{}",
+            "1.0",
+            "4.0",
+            '["walsh:1"]',
+            '{"name": "walsh-all", "beta": 1e-400}',
+            '{"name": "sawtooth-all", "beta": 1' + "0" * 309 + "}",
+        ]
+    ),
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.floats() | st.text(max_size=8),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
+        max_leaves=6,
+    ).map(lambda v: json.dumps(v, allow_nan=True)),
 )
 HEADER_KEYS = ["depth", "eps", "heads", "family", "comment", "eps"]  # eps twice: duplicates are drawn as well
 
@@ -147,11 +180,17 @@ def json_with(doc: dict, key: str, raw: str, duplicate: bool) -> str:
     """``doc`` as JSON text with ``key`` set to the raw text ``raw`` (or added a second time)."""
     base = {k: v for k, v in doc.items() if duplicate or k != key}
     text = json.dumps(base)
-    return (text[:-1] + (", " if base else "") + f"{json.dumps(key)}: {raw}}}") if text != "{}" else f"{{{json.dumps(key)}: {raw}}}"
+    return (
+        (text[:-1] + (", " if base else "") + f"{json.dumps(key)}: {raw}}}")
+        if text != "{}"
+        else f"{{{json.dumps(key)}: {raw}}}"
+    )
 
 
 @BULK
-@given(st.sampled_from(range(len(DLC))), st.sampled_from(HEADER_KEYS), raw_values, st.booleans(), st.booleans(), FORMATS)
+@given(
+    st.sampled_from(range(len(DLC))), st.sampled_from(HEADER_KEYS), raw_values, st.booleans(), st.booleans(), FORMATS
+)
 def test_mutated_headers_with_recomputed_checksums(tmp_path_factory, which, key, raw, duplicate, verify, fmt):
     data = DLC[which]
     (hlen,) = struct.unpack_from(">I", data, 12)
@@ -173,13 +212,32 @@ def test_mutated_dlc_bytes(which, ops, seal):
 
 
 INSTANCE_PATHS = ["", "heads.0", "family"]
-INSTANCE_KEYS = ["dlcalc", "schema_version", "depth", "seed", "flips", "family", "heads", "extra", "index", "amplitude", "head",
-                 "beta", "name"]
+INSTANCE_KEYS = [
+    "dlcalc",
+    "schema_version",
+    "depth",
+    "seed",
+    "flips",
+    "family",
+    "heads",
+    "extra",
+    "index",
+    "amplitude",
+    "head",
+    "beta",
+    "name",
+]
 
 
 @BULK
-@given(st.sampled_from(INSTANCE_PATHS), st.sampled_from(INSTANCE_KEYS), raw_values, st.booleans(),
-       st.sampled_from([["info", "-"], ["encode", "-", "--eps", "0.25"], ["quantize", "-", "--eps", "2^-3"]]), FORMATS)
+@given(
+    st.sampled_from(INSTANCE_PATHS),
+    st.sampled_from(INSTANCE_KEYS),
+    raw_values,
+    st.booleans(),
+    st.sampled_from([["info", "-"], ["encode", "-", "--eps", "0.25"], ["quantize", "-", "--eps", "2^-3"]]),
+    FORMATS,
+)
 def test_mutated_instances(path, key, raw, duplicate, command, fmt):
     doc = json.loads(json.dumps({**INSTANCE, "family": {"name": "walsh-all", "beta": 1.0}}))
     if path == "":
@@ -195,7 +253,16 @@ def test_mutated_instances(path, key, raw, duplicate, command, fmt):
 
 # ----------------------------------------------------------------------------- special files as outputs
 
-KINDS = ["missing", "regular", "dangling symlink", "live symlink", "symlink to a device", "fifo", "directory", "device node"]
+KINDS = [
+    "missing",
+    "regular",
+    "dangling symlink",
+    "live symlink",
+    "symlink to a device",
+    "fifo",
+    "directory",
+    "device node",
+]
 WRITERS = [
     lambda out: ["build", *SMALL, "--head", "walsh:1", "-o", out],
     lambda out: ["encode", *SMALL, "--head", "walsh:1", "--eps", "0.5", "--coder", "joint", "-o", out],
@@ -260,8 +327,14 @@ def capped(args, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     def limits():
         resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
 
-    return subprocess.run([sys.executable, "-m", "dlcalc", *args], input=stdin, capture_output=True, preexec_fn=limits,
-                          env=ENV, timeout=TIME_CAP)
+    return subprocess.run(
+        [sys.executable, "-m", "dlcalc", *args],
+        input=stdin,
+        capture_output=True,
+        preexec_fn=limits,
+        env=ENV,
+        timeout=TIME_CAP,
+    )
 
 
 def check_process(proc) -> None:
@@ -289,8 +362,25 @@ def test_mutated_headers_under_memory_and_time_caps(which, key, raw, duplicate):
 
 
 #: One number of each class, tried in every slot of every command (the draws above add variety).
-REPRESENTATIVES = ["1" + "0" * 309, "9" * 5000, "1e400", "2^1023", "1e308", "-1", "-0", "nan", "inf", "١٢", "1_0",
-                   "1e-400", "2^-1075", "5e-324", "0", "0.5", "3"]
+REPRESENTATIVES = [
+    "1" + "0" * 309,
+    "9" * 5000,
+    "1e400",
+    "2^1023",
+    "1e308",
+    "-1",
+    "-0",
+    "nan",
+    "inf",
+    "١٢",
+    "1_0",
+    "1e-400",
+    "2^-1075",
+    "5e-324",
+    "0",
+    "0.5",
+    "3",
+]
 
 
 def test_every_class_in_every_slot():

@@ -19,7 +19,13 @@ from click.testing import CliRunner
 
 from dlcalc import Instance, decode, encode, quantize_heads, verify
 from dlcalc.coding._container import FORMAT_VERSION
-from dlcalc.networks._construction import NETWORK_VERSION, HeavisideNetwork, best_joint, joint_candidates, separate_networks
+from dlcalc.networks._construction import (
+    NETWORK_VERSION,
+    HeavisideNetwork,
+    best_joint,
+    joint_candidates,
+    separate_networks,
+)
 from dlcalc.cli import cli
 
 from .helpers import approximant_level, count_distinct, head_codes, precision, value_of_code
@@ -92,14 +98,27 @@ def test_golden_set_covers_the_constructions():
             else:
                 k = int(k)
                 sweeping = k + h["precision"] > max(depth, k)
-                seen.add(f"sawtooth {'sweeping' if sweeping else 'code'} k{'=0' if k == 0 else '>D' if k > depth else '>=1'}")
+                seen.add(
+                    f"sawtooth {'sweeping' if sweeping else 'code'} k{'=0' if k == 0 else '>D' if k > depth else '>=1'}"
+                )
     assert seen >= {
-        "family header", "heads header", "explicit flips", "depth 0", "zero head", "walsh", "sawtooth code k=0",
-        "sawtooth code k>=1", "sawtooth sweeping k=0", "sawtooth sweeping k>=1", "sawtooth sweeping k>D",
+        "family header",
+        "heads header",
+        "explicit flips",
+        "depth 0",
+        "zero head",
+        "walsh",
+        "sawtooth code k=0",
+        "sawtooth code k>=1",
+        "sawtooth sweeping k=0",
+        "sawtooth sweeping k>=1",
+        "sawtooth sweeping k>D",
     }
 
 
-@pytest.mark.parametrize("directory,case", [(DLC_DIR, c) for c in DLC_CASES] + [(NETWORK_DIR, c) for c in NETWORK_CASES])
+@pytest.mark.parametrize(
+    "directory,case", [(DLC_DIR, c) for c in DLC_CASES] + [(NETWORK_DIR, c) for c in NETWORK_CASES]
+)
 def test_files_are_the_listed_ones(directory, case):
     doc = expected(directory, case)
     listed = {doc["instance"]["file"]: doc["instance"]["sha256"]}
@@ -117,7 +136,9 @@ def test_files_are_the_listed_ones(directory, case):
 # ----------------------------------------------------------------------------- instance files
 
 
-@pytest.mark.parametrize("directory,case", [(DLC_DIR, c) for c in DLC_CASES] + [(NETWORK_DIR, c) for c in NETWORK_CASES])
+@pytest.mark.parametrize(
+    "directory,case", [(DLC_DIR, c) for c in DLC_CASES] + [(NETWORK_DIR, c) for c in NETWORK_CASES]
+)
 def test_instance_file_loads_and_writes_back_byte_for_byte(directory, case):
     doc = expected(directory, case)["instance"]
     text = (directory / case / "instance.json").read_bytes()
@@ -170,8 +191,18 @@ def test_instance_encodes_to_the_golden_bytes(case, coder):
 @pytest.mark.parametrize("case", DLC_CASES)
 def test_cli_encode_and_decode_reproduce_the_golden_files(case, tmp_path):
     doc = expected(DLC_DIR, case)
-    out = json.loads(run("encode", DLC_DIR / case / "instance.json", "--eps", repr(doc["eps"]), "-o", tmp_path / "x.dlc",
-                         "--format", "json").stdout)
+    out = json.loads(
+        run(
+            "encode",
+            DLC_DIR / case / "instance.json",
+            "--eps",
+            repr(doc["eps"]),
+            "-o",
+            tmp_path / "x.dlc",
+            "--format",
+            "json",
+        ).stdout
+    )
     for coder in CODERS:
         rec = doc["coders"][coder]
         assert (tmp_path / f"x.{coder}.dlc").read_bytes() == (DLC_DIR / case / rec["file"]).read_bytes()
@@ -254,8 +285,11 @@ def test_version_1_files_still_decode_to_their_tables(case, coder):
     assert box.version == 1 and box.payload_bits == rec["payload_bits"]
     assert box.section_bits.tolist() == [b for b in rec["section_bits"] if b or coder == "joint"]
     assert [(q.head.spec, q.precision, q.zero, t.level) for q, t in zip(decoded.quants, decoded.tables)] == [
-        (h["head"], h["precision"], h["zero"], h["table_level"]) for h in doc["heads"]]
-    assert [None if t.values is None else t.values.tolist() for t in decoded.tables] == [ints(h["table"]) for h in doc["heads"]]
+        (h["head"], h["precision"], h["zero"], h["table_level"]) for h in doc["heads"]
+    ]
+    assert [None if t.values is None else t.values.tolist() for t in decoded.tables] == [
+        ints(h["table"]) for h in doc["heads"]
+    ]
     inst = load_instance(LEGACY_V1, case)
     assert [h.spec for h in inst.heads] == doc["instance"]["heads"]
     v = verify(inst, decoded)
@@ -290,7 +324,12 @@ def test_network_file_deserializes_and_evaluates_to_the_stored_outputs(case, arc
     # magic, version and CRC-32 are 14 bytes of framing; the body is padded to a byte with fewer than 8 bits
     assert 8 * (entry["file_bytes"] - 14) - 8 < entry["network_bits"] <= 8 * (entry["file_bytes"] - 14)
     assert (len(net.blocks), net.neurons, net.nonzero_weights, net.depth, net.grid_level) == (
-        entry["blocks"], entry["neurons"], entry["nonzero_weights"], entry["layers"], entry["grid_level"])
+        entry["blocks"],
+        entry["neurons"],
+        entry["nonzero_weights"],
+        entry["layers"],
+        entry["grid_level"],
+    )
     assert outputs_of(net) == stored_outputs(entry)
 
 
@@ -303,7 +342,9 @@ def test_instance_builds_the_golden_networks(case):
     separate = separate_networks(quants, inst.feature)
     chosen, net = best_joint(joint_candidates(quants, inst.feature, separate=separate))
     assert (chosen, net.serialize()) == (joint["kind"], (NETWORK_DIR / case / joint["file"]).read_bytes())
-    assert [(kind, q.head.spec) for q, (kind, _) in zip(quants, separate)] == [(n["kind"], n["head"]) for n in doc["networks"]["separate"]]
+    assert [(kind, q.head.spec) for q, (kind, _) in zip(quants, separate)] == [
+        (n["kind"], n["head"]) for n in doc["networks"]["separate"]
+    ]
     for (_, net), entry in zip(separate, doc["networks"]["separate"]):
         assert net.serialize() == (NETWORK_DIR / case / entry["file"]).read_bytes(), entry["head"]
 
@@ -321,15 +362,27 @@ def test_golden_network_outputs_follow_the_definitions(case):
         level, codes = head_codes(inst.feature.flips, inst.depth, head, eps)
         want = [float(value_of_code(head, eps, c)) for c in codes.tolist()]
         common = max(level, out["level"])
-        assert np.array_equal(np.repeat(out["values"], 1 << (common - out["level"])), np.repeat(want, 1 << (common - level))), head.spec
+        assert np.array_equal(
+            np.repeat(out["values"], 1 << (common - out["level"])), np.repeat(want, 1 << (common - level))
+        ), head.spec
 
 
 @pytest.mark.parametrize("case", NETWORK_CASES)
 def test_cli_network_export_reproduces_the_golden_files(case, tmp_path):
     doc = expected(NETWORK_DIR, case)
     export = tmp_path / "export.json"
-    out = json.loads(run("network", NETWORK_DIR / case / "instance.json", "--eps", repr(doc["eps"]), "--export", export,
-                         "--format", "json").stdout)
+    out = json.loads(
+        run(
+            "network",
+            NETWORK_DIR / case / "instance.json",
+            "--eps",
+            repr(doc["eps"]),
+            "--export",
+            export,
+            "--format",
+            "json",
+        ).stdout
+    )
     assert export.read_bytes() == (NETWORK_DIR / case / doc["export"]["file"]).read_bytes()
     for arch, rec in doc["records"].items():
         assert {k: out[arch][k] for k in rec} == rec
@@ -338,4 +391,5 @@ def test_cli_network_export_reproduces_the_golden_files(case, tmp_path):
     (joint,) = doc["networks"]["joint"]
     assert bytes.fromhex(exported["joint"]["serialized_hex"]) == (NETWORK_DIR / case / joint["file"]).read_bytes()
     assert [bytes.fromhex(b["serialized_hex"]) for b in exported["separate"]["blocks"]] == [
-        (NETWORK_DIR / case / n["file"]).read_bytes() for n in doc["networks"]["separate"]]
+        (NETWORK_DIR / case / n["file"]).read_bytes() for n in doc["networks"]["separate"]
+    ]

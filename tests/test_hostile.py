@@ -66,8 +66,9 @@ def limits():
 def run_capped(args, **kwargs) -> subprocess.CompletedProcess:
     """The real command in a child under the memory and time caps."""
     kwargs.setdefault("capture_output", True)
-    return subprocess.run([sys.executable, "-m", "dlcalc", *map(str, args)], preexec_fn=limits, env=ENV,
-                          timeout=TIME_CAP, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "dlcalc", *map(str, args)], preexec_fn=limits, env=ENV, timeout=TIME_CAP, **kwargs
+    )
 
 
 def assert_clean_process(proc, codes=(0, 2, 3)):
@@ -93,8 +94,11 @@ def test_dlc_header_eps_of_310_digits():
 @pytest.mark.parametrize("field", ["amplitude", "beta"])
 def test_instance_numbers_of_310_digits(field):
     doc = json.dumps({**INSTANCE, "family": {"name": "walsh-all", "beta": 1.0}})
-    doc = doc.replace('"amplitude": 1.0', '"amplitude": 1' + "0" * 309, 1) if field == "amplitude" else \
-        doc.replace('"beta": 1.0', '"beta": 1' + "0" * 309)
+    doc = (
+        doc.replace('"amplitude": 1.0', '"amplitude": 1' + "0" * 309, 1)
+        if field == "amplitude"
+        else doc.replace('"beta": 1.0', '"beta": 1' + "0" * 309)
+    )
     refused("info", "-", input=doc, match="overflows")
 
 
@@ -132,7 +136,18 @@ def test_readme_sweep_with_a_plot(tmp_path):
     pytest.importorskip("matplotlib")
     plot = tmp_path / "rates.png"
     for beta in ("1", "0.5"):
-        answered("bounds", "--family", "walsh-all", "--beta", beta, "--eps-sweep", "1e-1:1e-300:200", "--plot", plot, "--force")
+        answered(
+            "bounds",
+            "--family",
+            "walsh-all",
+            "--beta",
+            beta,
+            "--eps-sweep",
+            "1e-1:1e-300:200",
+            "--plot",
+            plot,
+            "--force",
+        )
         assert plot.read_bytes()[:4] == b"\x89PNG"
 
 
@@ -192,8 +207,14 @@ def test_instance_from_dev_zero_is_refused_at_once():
 @pytest.mark.parametrize("prefix", [b"", MAGIC, DLC[:16]])
 def test_a_gigabyte_pipe_is_not_read(prefix):
     """1 GiB offered on stdin (after a plausible prefix): refused after the first bytes, under the memory cap."""
-    proc = subprocess.Popen([sys.executable, "-m", "dlcalc", "decode", "-"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, preexec_fn=limits, env=ENV)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dlcalc", "decode", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=limits,
+        env=ENV,
+    )
     sent = []
 
     def feed():
@@ -238,13 +259,15 @@ def test_instance_size_refused_before_reading(tmp_path):
 
 @pytest.mark.parametrize(
     "raw,match",
-    [(b'{"depth":4,"eps":0.25,"heads":["walsh:1"],"comment":"x"}', "unknown key"),
-     (b'{"depth":4,"eps":0.25,"eps":0.5,"heads":["walsh:1"]}', "duplicate key"),
-     (b'{"depth":4.0,"eps":0.25,"heads":["walsh:1"]}', "depth"),
-     (b'{"depth":4,"eps":NaN,"heads":["walsh:1"]}', "NaN"),
-     (b'{"depth":4,"eps":1e-400,"heads":["walsh:1"]}', "underflows"),
-     (b'{"depth":4,"eps":0.25,"heads":["walsh:\xd9\xa1"]}', "cannot parse"),
-     (b'{"depth":4,"eps":0.25,"heads":["walsh:1_0"]}', "cannot parse")],
+    [
+        (b'{"depth":4,"eps":0.25,"heads":["walsh:1"],"comment":"x"}', "unknown key"),
+        (b'{"depth":4,"eps":0.25,"eps":0.5,"heads":["walsh:1"]}', "duplicate key"),
+        (b'{"depth":4.0,"eps":0.25,"heads":["walsh:1"]}', "depth"),
+        (b'{"depth":4,"eps":NaN,"heads":["walsh:1"]}', "NaN"),
+        (b'{"depth":4,"eps":1e-400,"heads":["walsh:1"]}', "underflows"),
+        (b'{"depth":4,"eps":0.25,"heads":["walsh:\xd9\xa1"]}', "cannot parse"),
+        (b'{"depth":4,"eps":0.25,"heads":["walsh:1_0"]}', "cannot parse"),
+    ],
 )
 def test_dlc_header_strictness(raw, match):
     refused("decode", "-", input=with_header(DLC, raw), match=match)
@@ -257,12 +280,14 @@ def test_reserved_byte_is_named():
 
 @pytest.mark.parametrize(
     "patch,match",
-    [(lambda d: {**d, "comment": "x"}, "unknown key"),
-     (lambda d: {**d, "schema_version": 1.0}, "schema_version"),
-     (lambda d: {**d, "heads": [{**d["heads"][0], "colour": "red"}]}, "unknown key"),
-     (lambda d: {**d, "heads": [{**d["heads"][0], "head": "walsh:2"}]}, "does not match"),
-     (lambda d: {**d, "seed": 1, "flips": "7f"}, "both a seed and flips"),
-     (lambda d: {**d, "seed": 2**128}, "2^128")],
+    [
+        (lambda d: {**d, "comment": "x"}, "unknown key"),
+        (lambda d: {**d, "schema_version": 1.0}, "schema_version"),
+        (lambda d: {**d, "heads": [{**d["heads"][0], "colour": "red"}]}, "unknown key"),
+        (lambda d: {**d, "heads": [{**d["heads"][0], "head": "walsh:2"}]}, "does not match"),
+        (lambda d: {**d, "seed": 1, "flips": "7f"}, "both a seed and flips"),
+        (lambda d: {**d, "seed": 2**128}, "2^128"),
+    ],
 )
 def test_instance_strictness(patch, match):
     refused("info", "-", input=json.dumps(patch(INSTANCE)), match=match)
@@ -273,9 +298,18 @@ def test_duplicate_instance_key():
     refused("info", "-", input=text, match="duplicate key 'depth'")
 
 
-@pytest.mark.parametrize("args", [["bounds", "--eps", "١٢"], ["bounds", "--eps", "1_0"], ["build", "--head", "walsh:١٢"],
-                                  ["build", "--head", "walsh:1_0"], ["build", "--depth", "١"], ["build", "--seed", "1_0"],
-                                  ["bounds", "--eps-sweep", "0.5:0.1:1_0"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bounds", "--eps", "١٢"],
+        ["bounds", "--eps", "1_0"],
+        ["build", "--head", "walsh:١٢"],
+        ["build", "--head", "walsh:1_0"],
+        ["build", "--depth", "١"],
+        ["build", "--seed", "1_0"],
+        ["bounds", "--eps-sweep", "0.5:0.1:1_0"],
+    ],
+)
 def test_digits_only_ascii(args):
     refused(*args)
 
@@ -353,7 +387,18 @@ def test_dev_null_as_output_is_refused_untouched():
 
 def test_coder_both_checks_both_targets_first(tmp_path):
     (tmp_path / "x.separate.dlc").write_text("keep")
-    refused("encode", "--depth", "3", "--head", "walsh:1", "--eps", "0.5", "-o", tmp_path / "x.dlc", match="x.separate.dlc exists")
+    refused(
+        "encode",
+        "--depth",
+        "3",
+        "--head",
+        "walsh:1",
+        "--eps",
+        "0.5",
+        "-o",
+        tmp_path / "x.dlc",
+        match="x.separate.dlc exists",
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.separate.dlc"]
 
 
@@ -372,8 +417,18 @@ def test_coder_both_writes_both_or_neither(tmp_path, monkeypatch, force):
         real_fsync(fd)
 
     monkeypatch.setattr(os, "fsync", full_disk)
-    result = invoke("encode", "--depth", "3", "--head", "walsh:1", "--eps", "0.5", "-o", tmp_path / "x.dlc",
-                    *(["--force"] if force else []))
+    result = invoke(
+        "encode",
+        "--depth",
+        "3",
+        "--head",
+        "walsh:1",
+        "--eps",
+        "0.5",
+        "-o",
+        tmp_path / "x.dlc",
+        *(["--force"] if force else []),
+    )
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "No space left" in result.stderr
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == (["x.joint.dlc", "x.separate.dlc"] if force else [])
@@ -399,7 +454,10 @@ def test_coder_both_on_a_real_full_disk(tmp_path):
     mounted here (skipped otherwise)."""
     mnt = tmp_path / "tiny"
     mnt.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True).returncode != 0:
+    if (
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mnt)], capture_output=True).returncode
+        != 0
+    ):
         pytest.skip("cannot mount a tmpfs here")
     try:  # the joint file (36 kB) fits, the separate one (about 800 kB) does not
         proc = run_capped(["encode", "--depth", "12", "--head", "walsh:1-4095", "--eps", "0.5", "-o", mnt / "x.dlc"])
@@ -432,13 +490,32 @@ def test_no_temporary_file_survives_a_signal(tmp_path, signum, which):
     out = tmp_path / "out"
     out.mkdir()
     marker = tmp_path / "writing"
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_FSYNC, str(marker), "encode", "--depth", "4", "--head", "walsh:1-15",
-                             "--eps", "0.5", "-o", str(out / "x.dlc")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: (limits(), signal.signal(signum, signal.SIG_DFL)),
-                            env={**ENV, "DLCALC_TEST_WHICH": str(which)})  # a background shell may have SIGINT ignored
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            SLOW_FSYNC,
+            str(marker),
+            "encode",
+            "--depth",
+            "4",
+            "--head",
+            "walsh:1-15",
+            "--eps",
+            "0.5",
+            "-o",
+            str(out / "x.dlc"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: (limits(), signal.signal(signum, signal.SIG_DFL)),
+        env={**ENV, "DLCALC_TEST_WHICH": str(which)},
+    )  # a background shell may have SIGINT ignored
     deadline = time.monotonic() + TIME_CAP
     while not marker.exists():
-        assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() is not None else "timeout"
+        assert proc.poll() is None and time.monotonic() < deadline, (
+            proc.stderr.read() if proc.poll() is not None else "timeout"
+        )
         time.sleep(0.01)
     assert list(out.glob(".dlcalc-*.tmp"))  # caught in the middle of the write
     proc.send_signal(signum)
@@ -448,47 +525,91 @@ def test_no_temporary_file_survives_a_signal(tmp_path, signum, which):
     assert list(out.iterdir()) == []
 
 
-@pytest.mark.parametrize("args", [[command, *args, "--format", fmt] for fmt in ("table", "json", "ndjson", "csv")
-                                  for command, *args in (["compare", "--depth", "4", "--eps", "0.3,0.1"],
-                                                         ["bounds", "--eps-sweep", "2^-1:2^-300"])]
-                         + [["--help"], ["compare", "--help"], ["--version"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        [command, *args, "--format", fmt]
+        for fmt in ("table", "json", "ndjson", "csv")
+        for command, *args in (
+            ["compare", "--depth", "4", "--eps", "0.3,0.1"],
+            ["bounds", "--eps-sweep", "2^-1:2^-300"],
+        )
+    ]
+    + [["--help"], ["compare", "--help"], ["--version"]],
+)
 def test_closed_pipe_ends_quietly_in_every_format(args):
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the first byte
-    proc = subprocess.run([sys.executable, "-m", "dlcalc", *args], stdout=write_end, stderr=subprocess.PIPE,
-                          preexec_fn=limits, env=ENV, timeout=TIME_CAP)
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcalc", *args],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        preexec_fn=limits,
+        env=ENV,
+        timeout=TIME_CAP,
+    )
     os.close(write_end)
     assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
 
 
 def test_head_c_10_in_a_shell_pipeline():
     for fmt in ("table", "json", "csv"):
-        proc = subprocess.run(f"{sys.executable} -m dlcalc compare --depth 6 --format {fmt} | head -c 10 >/dev/null; "
-                              "exit ${PIPESTATUS[0]}", shell=True, executable="/bin/bash", capture_output=True, env=ENV,
-                              timeout=TIME_CAP)
+        proc = subprocess.run(
+            f"{sys.executable} -m dlcalc compare --depth 6 --format {fmt} | head -c 10 >/dev/null; "
+            "exit ${PIPESTATUS[0]}",
+            shell=True,
+            executable="/bin/bash",
+            capture_output=True,
+            env=ENV,
+            timeout=TIME_CAP,
+        )
         assert proc.returncode == 0 and proc.stderr == b"", (fmt, proc.stderr)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["--version"], ["bounds", "--format", "json"], ["bounds"], ["compare", "--help"]])
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["bounds", "--format", "json"], ["bounds"], ["compare", "--help"]]
+)
 def test_full_stdout_is_one_line(args):
     with open("/dev/full", "wb") as full:
-        proc = subprocess.run([sys.executable, "-m", "dlcalc", *args], stdout=full, stderr=subprocess.PIPE, preexec_fn=limits,
-                              env=ENV, timeout=TIME_CAP)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dlcalc", *args],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            preexec_fn=limits,
+            env=ENV,
+            timeout=TIME_CAP,
+        )
     assert proc.returncode == 1 and proc.stderr.count(b"\n") == 1 and b"No space left" in proc.stderr, proc.stderr
 
 
 @pytest.mark.parametrize("args", [["decode", "-"], ["info", "-"], ["verify", "-", "-"]])
 def test_closed_stdin_is_one_line(args):
-    proc = subprocess.run([sys.executable, "-m", "dlcalc", *args], stdin=None, capture_output=True, env=ENV, timeout=TIME_CAP,
-                          preexec_fn=lambda: (limits(), os.close(0)))
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcalc", *args],
+        stdin=None,
+        capture_output=True,
+        env=ENV,
+        timeout=TIME_CAP,
+        preexec_fn=lambda: (limits(), os.close(0)),
+    )
     assert_clean_process(proc, codes=(2,))
     assert b"stdin is closed" in proc.stderr
 
 
 def test_closed_stdout_and_stderr():
-    proc = subprocess.run([sys.executable, "-m", "dlcalc", "bounds"], stderr=subprocess.PIPE, env=ENV, timeout=TIME_CAP,
-                          preexec_fn=lambda: (limits(), os.close(1)))
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcalc", "bounds"],
+        stderr=subprocess.PIPE,
+        env=ENV,
+        timeout=TIME_CAP,
+        preexec_fn=lambda: (limits(), os.close(1)),
+    )
     assert proc.returncode == 1 and proc.stderr.count(b"\n") == 1 and b"stdout is closed" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "dlcalc", "bounds", "--eps", "x"], stdout=subprocess.PIPE, env=ENV,
-                          timeout=TIME_CAP, preexec_fn=lambda: (limits(), os.close(2)))
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcalc", "bounds", "--eps", "x"],
+        stdout=subprocess.PIPE,
+        env=ENV,
+        timeout=TIME_CAP,
+        preexec_fn=lambda: (limits(), os.close(2)),
+    )
     assert proc.returncode == 2 and proc.stdout == b""  # the message is lost, never sent to stdout

@@ -37,7 +37,9 @@ D14 = ["--depth", "14"]
 def depth14(tmp_path_factory):
     """A depth-14 walsh-all instance file and its joint .dlc at ε = 2^-13 (decoding it is real work)."""
     where = tmp_path_factory.mktemp("d14")
-    inst = dlcalc.Instance.build(14, dlcalc.family_heads("walsh-all", 1.0, 14), seed=0, family={"name": "walsh-all", "beta": 1.0})
+    inst = dlcalc.Instance.build(
+        14, dlcalc.family_heads("walsh-all", 1.0, 14), seed=0, family={"name": "walsh-all", "beta": 1.0}
+    )
     (where / "inst.json").write_text(inst.dumps())
     (where / "inst.dlc").write_bytes(encode_bytes(inst, 2**-13, "joint"))
     (where / "exists.png").write_bytes(b"x")
@@ -65,12 +67,19 @@ REFUSALS = [
 ]
 
 
-@pytest.mark.parametrize("args, says, missing", REFUSALS, ids=[" ".join(a[:1] + a[-2:-1]) + f" {s}" for a, s, _ in REFUSALS])
+@pytest.mark.parametrize(
+    "args, says, missing", REFUSALS, ids=[" ".join(a[:1] + a[-2:-1]) + f" {s}" for a, s, _ in REFUSALS]
+)
 def test_refusals_come_before_the_work(depth14, monkeypatch, args, says, missing):
     from dlcalc.cli import coding, compare, network
 
-    for module, name in [(compare, "compare_row"), (compare, "family_bounds"), (network, "network_records"),
-                         (coding, "decode"), (coding, "run_coder")]:
+    for module, name in [
+        (compare, "compare_row"),
+        (compare, "family_bounds"),
+        (network, "network_records"),
+        (coding, "decode"),
+        (coding, "run_coder"),
+    ]:
         monkeypatch.setattr(module, name, _no_work)
     if missing:  # the optional extra is not installed
         monkeypatch.setitem(sys.modules, missing, None)
@@ -93,8 +102,32 @@ def test_decode_of_the_depth14_file_is_real_work(depth14):
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     where = tmp_path_factory.mktemp("files")
-    run("build", "-d", "6", "-s", "1", "--head", "walsh:1-7", "--head", "sawtooth:0-2@0.5", "-o", str(where / "inst.json"))
-    run("build", "-d", "6", "-s", "2", "--head", "walsh:1-7", "--head", "sawtooth:0-2@0.5", "-o", str(where / "other.json"))
+    run(
+        "build",
+        "-d",
+        "6",
+        "-s",
+        "1",
+        "--head",
+        "walsh:1-7",
+        "--head",
+        "sawtooth:0-2@0.5",
+        "-o",
+        str(where / "inst.json"),
+    )
+    run(
+        "build",
+        "-d",
+        "6",
+        "-s",
+        "2",
+        "--head",
+        "walsh:1-7",
+        "--head",
+        "sawtooth:0-2@0.5",
+        "-o",
+        str(where / "other.json"),
+    )
     run("encode", str(where / "inst.json"), "--eps", "2^-6", "-o", str(where / "inst.dlc"))
     return where
 
@@ -134,8 +167,12 @@ def test_errors_are_never_shown_below_their_value():
 
 
 def test_one_style_for_gains():
-    assert "gain (separate ÷ joint payload bits): 2.794" in run("encode", "--depth", "6", "-s", "1", "--head", "walsh:1-7",
-                                                                  "--head", "sawtooth:0-2@0.5", "--eps", "2^-6").stdout
+    assert (
+        "gain (separate ÷ joint payload bits): 2.794"
+        in run(
+            "encode", "--depth", "6", "-s", "1", "--head", "walsh:1-7", "--head", "sawtooth:0-2@0.5", "--eps", "2^-6"
+        ).stdout
+    )
     rows = table_of(run("compare", "--depth", "6", "--eps", "2^-2,2^-6", "--no-baselines")).rows
     assert [r[5] for r in rows] == ["1.667", "21.67"]  # 5/3 and 1365/63, 4 significant digits
 
@@ -147,8 +184,14 @@ def test_compare_shows_lower_and_upper_bounds_in_payload_bits():
     args = ["compare", "--family", "sawtooth-all", "--depth", "8", "--eps", "2^-3,2^-5", "--no-baselines"]
     rows = json.loads(run(*args, "--format", "json").stdout)["rows"]
     table = table_of(run(*args))
-    assert table.headers[:6] == ["ε", "joint payload bits", "joint bounds (bits)", "separate payload bits",
-                                 "separate bounds (bits)", "gain (sep ÷ joint)"]
+    assert table.headers[:6] == [
+        "ε",
+        "joint payload bits",
+        "joint bounds (bits)",
+        "separate payload bits",
+        "separate bounds (bits)",
+        "gain (sep ÷ joint)",
+    ]
     for row, line in zip(rows, table.rows):
         for coder, col in (("joint", 2), ("separate", 4)):
             lo, up = row[coder]["lower_bound_bits"], row[coder]["upper_bound_bits"]
@@ -167,7 +210,10 @@ def test_compare_says_what_the_baseline_ratio_divides():
 def test_a_single_eps_prints_no_fit():
     out = run("compare", "--depth", "5", "--eps", "2^-3").stdout
     assert "slope" not in out and "γ" not in out
-    assert json.loads(run("compare", "--depth", "5", "--eps", "2^-3", "--format", "json").stdout)["fit"]["joint_slope"] is None
+    assert (
+        json.loads(run("compare", "--depth", "5", "--eps", "2^-3", "--format", "json").stdout)["fit"]["joint_slope"]
+        is None
+    )
 
 
 def test_a_depth_that_caps_the_bits_is_said_and_left_out_of_the_fit():
@@ -175,7 +221,11 @@ def test_a_depth_that_caps_the_bits_is_said_and_left_out_of_the_fit():
     doc = json.loads(run(*args, "--format", "json").stdout)
     # independent check of which rows the depth caps: one more level of depth would add bits
     deeper = json.loads(run(*args[:4], "6", *args[5:], "--format", "json").stdout)
-    capped = [r["eps"] for r, d in zip(doc["rows"], deeper["rows"]) if r["separate"]["payload_bits"] != d["separate"]["payload_bits"]]
+    capped = [
+        r["eps"]
+        for r, d in zip(doc["rows"], deeper["rows"])
+        if r["separate"]["payload_bits"] != d["separate"]["payload_bits"]
+    ]
     assert capped and doc["fit"]["depth_capped_eps"] == capped
     out = run(*args).stdout
     assert f"depth 5 reached at ε ≤ 2^-{len(doc['rows']) - len(capped) + 1}" in out
@@ -210,15 +260,24 @@ def test_decode_picks_one_file_of_a_stream(files):
     assert second == alone and second.startswith("head,level,cell,value")
     assert json.loads(run("decode", "-", "--index", "1", "--format", "json", input=stream).stdout)["coder"] == "joint"
     assert "holds 2 .dlc files" in run("decode", "-", "--index", "3", input=stream, code=2).stderr
-    verified = json.loads(run("verify", str(files / "inst.json"), "-", "--index", "2", "--format", "json", input=stream).stdout)
+    verified = json.loads(
+        run("verify", str(files / "inst.json"), "-", "--index", "2", "--format", "json", input=stream).stdout
+    )
     assert verified["coder"] == "separate" and verified["verified"] is True
 
 
 def test_csv_booleans_match_json(files):
-    rows = list(csv.DictReader(io.StringIO(run("verify", str(files / "inst.json"), str(files / "inst.joint.dlc"),
-                                                "--format", "csv").stdout)))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(
+                run("verify", str(files / "inst.json"), str(files / "inst.joint.dlc"), "--format", "csv").stdout
+            )
+        )
+    )
     assert {r["table_equal"] for r in rows} == {"true"} and {r["within_eps"] for r in rows} == {"true"}
-    compare_rows = list(csv.DictReader(io.StringIO(run("compare", "--depth", "4", "--eps", "0.3", "--format", "csv").stdout)))
+    compare_rows = list(
+        csv.DictReader(io.StringIO(run("compare", "--depth", "4", "--eps", "0.3", "--format", "csv").stdout))
+    )
     assert compare_rows[0]["joint.verified"] == "true"
 
 

@@ -10,11 +10,31 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc import (Feature, FormatError, Head, Instance, coder_bounds, family_heads, head_tables, parse_heads, parse_number,
-                    quantize_heads, sup_error)
+from dlcalc import (
+    Feature,
+    FormatError,
+    Head,
+    Instance,
+    coder_bounds,
+    family_heads,
+    head_tables,
+    parse_heads,
+    parse_number,
+    quantize_heads,
+    sup_error,
+)
 from dlcalc.quantize._bounds import fit_slope
-from dlcalc.networks._construction import (HeavisideNetwork, best_joint, joint_candidates, joint_network, network_outputs_match,
-                             parallel_stack, separate_networks, shared_trunk_network, step_network)
+from dlcalc.networks._construction import (
+    HeavisideNetwork,
+    best_joint,
+    joint_candidates,
+    joint_network,
+    network_outputs_match,
+    parallel_stack,
+    separate_networks,
+    shared_trunk_network,
+    step_network,
+)
 from dlcalc.quantize._tables import approximant_values
 from dlcalc.cli import cli
 from .helpers import all_flips, head_codes, value_of_code
@@ -34,8 +54,11 @@ def heaviside_reference(net: HeavisideNetwork, x: np.ndarray) -> np.ndarray:
             act = np.zeros((x.size, 0))
         else:
             first = layers[0]
-            act = (x[:, None] * (first.values * 2.0**-first.exponent)[None, :]
-                   + (first.biases * 2.0**-first.exponent)[None, :] >= 0) * 1.0
+            act = (
+                x[:, None] * (first.values * 2.0**-first.exponent)[None, :]
+                + (first.biases * 2.0**-first.exponent)[None, :]
+                >= 0
+            ) * 1.0
             layers = layers[1:]
         for layer in layers:
             w = np.zeros((layer.n_in, layer.n_out))
@@ -73,8 +96,14 @@ SEEDED = seeded_instances()
 
 
 def test_seeded_instances_cover_the_brief():
-    families = {"walsh" if all(h.family == "walsh" for h in heads) else
-                "sawtooth" if all(h.family == "sawtooth" for h in heads) else "mixed" for _, _, heads, _ in SEEDED}
+    families = {
+        "walsh"
+        if all(h.family == "walsh" for h in heads)
+        else "sawtooth"
+        if all(h.family == "sawtooth" for h in heads)
+        else "mixed"
+        for _, _, heads, _ in SEEDED
+    }
     assert len(SEEDED) >= 20 and families == {"walsh", "sawtooth", "mixed"}
     assert {d for d, *_ in SEEDED} >= {3, 4, 5, 6, 7, 8} and len({e for *_, e in SEEDED}) >= 4
 
@@ -111,8 +140,12 @@ def test_joint_never_costs_more_and_every_network_is_exact(depth, seed, heads, e
 
 
 @settings(max_examples=100)  # dense evaluation on fine grids, both joint constructions: the costliest property here
-@given(depth=st.integers(0, 6), seed=st.integers(0, 999), heads=st.lists(head_strategy, min_size=1, max_size=4),
-       eps=st.sampled_from([0.6, 0.2, 2**-4, 2**-6, 0.01]))
+@given(
+    depth=st.integers(0, 6),
+    seed=st.integers(0, 999),
+    heads=st.lists(head_strategy, min_size=1, max_size=4),
+    eps=st.sampled_from([0.6, 0.2, 2**-4, 2**-6, 0.01]),
+)
 def test_networks_are_within_eps_of_the_true_heads(depth, seed, heads, eps):
     inst = Instance.build(depth, heads, seed=seed)
     quants = quantize_heads(heads, eps)
@@ -168,18 +201,29 @@ def test_zero_information_networks_are_short():
         assert HeavisideNetwork.deserialize(joint.serialize()).n_outputs == 1023
 
 
-
 @pytest.mark.parametrize("amplitude", ["1e300", "2^-1074"])
 def test_zero_heads_of_any_amplitude_have_networks(amplitude):
     """A zero head (ε >= a) outputs 0 whatever its scale, so an amplitude the format could not
     hold as a scale does not stop the networks; its error is its amplitude (THEORY §4)."""
-    args = ["network", "--depth", "2", "--head", f"walsh:1-3@{amplitude}", "--head", "sawtooth:0@0.5", "--eps", "1e300",
-            "--format", "json"]
+    args = [
+        "network",
+        "--depth",
+        "2",
+        "--head",
+        f"walsh:1-3@{amplitude}",
+        "--head",
+        "sawtooth:0@0.5",
+        "--eps",
+        "1e300",
+        "--format",
+        "json",
+    ]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     for arch in ("joint", "separate"):
         assert out[arch]["verified"] is True and out[arch]["max_error"] == max(parse_number(amplitude), 0.5)
+
 
 def test_default_instance_meets_the_size_goals():
     inst = Instance.build(10, family_heads("walsh-all", 1.0, 10), seed=0)
@@ -235,7 +279,7 @@ def reseal(body: bytes) -> bytes:
         (lambda d: reseal(d[:10] + b"\x00" * 9 + d[19:-4]), "more than 63 bits"),
         (lambda d: reseal(d[:-5]), "ends inside"),
         (lambda d: reseal(d[:-4] + b"\x00"), "trailing bytes"),
-        (lambda d: reseal(d[:-5] + bytes([d[-5] | 1]) ), "nonzero padding"),
+        (lambda d: reseal(d[:-5] + bytes([d[-5] | 1])), "nonzero padding"),
     ],
 )
 def test_corrupt_network_files(mutate, message):
@@ -248,19 +292,48 @@ def test_corrupt_network_files(mutate, message):
 
 def test_network_cli_json(tmp_path):
     export = tmp_path / "nets.json"
-    result = CliRunner().invoke(cli, ["network", "--depth", "5", "--head", "walsh:1-7", "--head", "sawtooth:1", "--eps", "2^-4",
-                                      "--format", "json", "--export", str(export)])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "network",
+            "--depth",
+            "5",
+            "--head",
+            "walsh:1-7",
+            "--head",
+            "sawtooth:1",
+            "--eps",
+            "2^-4",
+            "--format",
+            "json",
+            "--export",
+            str(export),
+        ],
+    )
     assert result.exit_code == 0, result.stderr
     out = json.loads(result.stdout)
     for arch in ("joint", "separate"):
         rec = out[arch]
-        for key in ("neurons", "layers", "nonzero_weights", "network_bits", "payload_bits", "lower_bound_bits", "max_error",
-                    "verified", "constructions"):
+        for key in (
+            "neurons",
+            "layers",
+            "nonzero_weights",
+            "network_bits",
+            "payload_bits",
+            "lower_bound_bits",
+            "max_error",
+            "verified",
+            "constructions",
+        ):
             assert key in rec
         assert rec["verified"] and rec["network_bits"] >= rec["lower_bound_bits"]
     joint = out["joint"]["constructions"]
     assert joint["chosen"] in ("shared_trunk", "parallel_stack")
-    assert out["joint"]["network_bits"] == joint[f"{joint['chosen']}_bits"] == min(joint["shared_trunk_bits"], joint["parallel_stack_bits"])
+    assert (
+        out["joint"]["network_bits"]
+        == joint[f"{joint['chosen']}_bits"]
+        == min(joint["shared_trunk_bits"], joint["parallel_stack_bits"])
+    )
     assert joint["parallel_stack_bits"] == out["separate"]["network_bits"]
     sep = out["separate"]["constructions"]
     assert sep["trunk"] + sep["step"] == 8 and out["separate"]["construction"].endswith("step")
@@ -282,14 +355,21 @@ def test_network_cli_json(tmp_path):
         assert out[arch]["layers"] == max(len(block["layers"]) for block in net["blocks"])
         assert sum(block["outputs"] for block in net["blocks"]) == 8
         # the instance lists its explicit heads as runs: walsh:1-7 and sawtooth:1
-        assert [h for block in net["blocks"] for h in block["heads"]] == [f"walsh:{n}" for n in range(1, 8)] + ["sawtooth:1"]
+        assert [h for block in net["blocks"] for h in block["heads"]] == [f"walsh:{n}" for n in range(1, 8)] + [
+            "sawtooth:1"
+        ]
         # each block is a network of its own: its file, its bits; side by side they add up exactly
         assert sum(block["network_bits"] for block in net["blocks"]) == net["network_bits"]
         for block in net["blocks"]:
-            assert HeavisideNetwork.deserialize(bytes.fromhex(block["serialized_hex"])).network_bits == block["network_bits"]
+            assert (
+                HeavisideNetwork.deserialize(bytes.fromhex(block["serialized_hex"])).network_bits
+                == block["network_bits"]
+            )
         assert out[arch]["ratio_to_payload"] == out[arch]["network_bits"] / out[arch]["payload_bits"]
     assert len(doc["networks"]["separate"]["blocks"]) == 8
-    assert [b["kind"] for b in doc["networks"]["separate"]["blocks"]].count("step") == out["separate"]["constructions"]["step"]
+    assert [b["kind"] for b in doc["networks"]["separate"]["blocks"]].count("step") == out["separate"]["constructions"][
+        "step"
+    ]
 
 
 def test_network_table_names_the_joint_construction():
@@ -339,12 +419,18 @@ def test_onnx_export_matches_exact_evaluation(tmp_path, arch):
     pytest.importorskip("onnxruntime")
     path = tmp_path / f"{arch}.onnx"
     heads = ["--head", "walsh:1-7", "--head", "sawtooth:0-2@0.3"]
-    result = CliRunner().invoke(cli, ["network", "--depth", "5", *heads, "--eps", "2^-4", "--arch", arch, "--export", str(path)])
+    result = CliRunner().invoke(
+        cli, ["network", "--depth", "5", *heads, "--eps", "2^-4", "--arch", arch, "--export", str(path)]
+    )
     assert result.exit_code == 0, result.stderr
     inst = Instance.build(5, parse_heads("walsh:1-7") + parse_heads("sawtooth:0-2@0.3"), seed=0)
     quants = quantize_heads(inst.heads, 2**-4)
     separate = separate_networks(quants, inst.feature)
-    net = joint_network(quants, inst.feature, separate=separate) if arch == "joint" else parallel_stack([n for _, n in separate])
+    net = (
+        joint_network(quants, inst.feature, separate=separate)
+        if arch == "joint"
+        else parallel_stack([n for _, n in separate])
+    )
     level = max(net.grid_level, 5)
     x = (np.arange(1 << level) / (1 << level))[:, None]
     got = _onnx_outputs(path.read_bytes(), x)
@@ -358,8 +444,10 @@ def test_onnx_export_matches_exact_evaluation(tmp_path, arch):
 def test_separate_onnx_has_one_output_per_head(tmp_path):
     onnx = pytest.importorskip("onnx")
     path = tmp_path / "s.onnx"
-    result = CliRunner().invoke(cli, ["network", "--depth", "4", "--head", "walsh:1-5", "--eps", "0.1", "--arch", "separate",
-                                      "--export", str(path)])
+    result = CliRunner().invoke(
+        cli,
+        ["network", "--depth", "4", "--head", "walsh:1-5", "--eps", "0.1", "--arch", "separate", "--export", str(path)],
+    )
     assert result.exit_code == 0, result.stderr
     model = onnx.load(str(path))
     assert [o.name for o in model.graph.output] == [f"y{i}" for i in range(5)]
@@ -377,7 +465,19 @@ def test_onnx_export_is_sized_up_front(tmp_path):
     inst = Instance.build(8, family_heads("walsh-all", 1.0, 8), seed=0)
     net = joint_network(quantize_heads(inst.heads, 2**-8), inst.feature)
     assert net.grid_level == 8 and dense_entries(net) == 79136 and activation_cells(net) < 2**22
-    args = ["network", "--depth", "8", "--family", "walsh-all", "--eps", "2^-8", "--arch", "joint", "--export", str(path)]
+    args = [
+        "network",
+        "--depth",
+        "8",
+        "--family",
+        "walsh-all",
+        "--eps",
+        "2^-8",
+        "--arch",
+        "joint",
+        "--export",
+        str(path),
+    ]
     assert CliRunner().invoke(cli, args[:-2] + ["--max-memory", "64MiB"]).exit_code == 0  # the networks alone fit
     memory = 24 * dense_entries(net) + 24 * 2**22
     assert memory > 64 << 20 and memory / 2**20 == pytest.approx(97.81, abs=0.01)
@@ -410,5 +510,7 @@ def test_ratio_to_payload_falls_as_the_payload_grows():
     for m in (6, 8, 10):
         inst = Instance.build(m, family_heads("walsh-all", 1.0, m), seed=1)
         quants = quantize_heads(inst.heads, 2.0**-m)
-        ratios.append(shared_trunk_network(quants, inst.feature).network_bits / coder_bounds(quants, m, "joint").upper_bound_bits)
+        ratios.append(
+            shared_trunk_network(quants, inst.feature).network_bits / coder_bounds(quants, m, "joint").upper_bound_bits
+        )
     assert ratios == sorted(ratios, reverse=True) and ratios[-1] < 10

@@ -163,7 +163,7 @@ def test_budgets():
     with pytest.raises(BudgetError, match="2\\^6 cells"):
         separate_networks(quants, feature, max_cells=63)
     # at exactly 2^6 cells both constructions fit, and the step network is the shorter one here
-    (kind, net), = separate_networks(quants, feature, max_cells=64)
+    ((kind, net),) = separate_networks(quants, feature, max_cells=64)
     assert kind == "step" and net.network_bits < head_network(quants[0], feature).network_bits
 
 
@@ -190,9 +190,10 @@ def test_separate_networks_keep_the_trunk_when_it_is_shorter():
         feature = Instance.build(depth, [head], seed=1).feature
         rep = representative(feature, q.requirement)
         trunk, step = head_network(q, feature), step_network(q, head_tables([q], rep)[0], depth)
-        (kind, net), = separate_networks([q], feature)
-        assert (kind, net.network_bits) == (("trunk", trunk.network_bits) if trunk.network_bits <= step.network_bits
-                                            else ("step", step.network_bits))
+        ((kind, net),) = separate_networks([q], feature)
+        assert (kind, net.network_bits) == (
+            ("trunk", trunk.network_bits) if trunk.network_bits <= step.network_bits else ("step", step.network_bits)
+        )
         assert kind == "trunk", (spec, trunk.network_bits, step.network_bits)
 
 

@@ -110,7 +110,9 @@ cell_text = st.text(alphabet="0123456789.e-–^", min_size=1, max_size=14)
 
 @given(column_specs, st.data(), st.integers(20, 220))
 def test_tables_fit_their_width_and_never_split_a_cell(specs, data, width):
-    columns = [Column(f"c{i}", header, justify, priority=p, short=short) for i, (header, short, p, justify) in enumerate(specs)]
+    columns = [
+        Column(f"c{i}", header, justify, priority=p, short=short) for i, (header, short, p, justify) in enumerate(specs)
+    ]
     n_rows = data.draw(st.integers(1, 5))
     rows = [{c.key: data.draw(cell_text) for c in columns} for _ in range(n_rows)]
     report = Report({}, columns, rows)
@@ -140,15 +142,23 @@ def test_tables_fit_their_width_and_never_split_a_cell(specs, data, width):
 
 
 def test_narrow_tables_drop_by_priority_and_say_so():
-    columns = [Column("a", "ε"), Column("b", "joint payload bits"), Column("c", "max error", priority=2),
-               Column("d", "best compressor", "left", priority=1, short="best")]
+    columns = [
+        Column("a", "ε"),
+        Column("b", "joint payload bits"),
+        Column("c", "max error", priority=2),
+        Column("d", "best compressor", "left", priority=1, short="best"),
+    ]
     rows = [{"a": "2^-10", "b": "1023", "c": "0.0009766", "d": "lzma"}]
     kept, headers, _ = layout(columns, [["2^-10", "1023", "0.0009766", "lzma"]], 32)
     assert kept == [0, 1, 3] and headers == ["ε", "joint payload bits", "best"]
     _, _, left_out, _ = _table(Report({}, columns, rows), 32)
     assert left_out == ["max error"]
-    assert layout(columns, [["2^-10", "1023", "0.0009766", "lzma"]], 200)[1] == ["ε", "joint payload bits", "max error",
-                                                                                  "best compressor"]
+    assert layout(columns, [["2^-10", "1023", "0.0009766", "lzma"]], 200)[1] == [
+        "ε",
+        "joint payload bits",
+        "max error",
+        "best compressor",
+    ]
 
 
 def test_cells_are_intact_in_a_piped_table():
@@ -169,8 +179,15 @@ def test_a_piped_table_takes_the_width_columns_names(columns, width):
 
     from dlcalc.cli import cli
 
-    out = CliRunner().invoke(cli, ["compare", "-d", "6", "--family", "walsh-all", "--head", "sawtooth:0-3", "--eps-sweep", "2^-1:2^-6"],
-                             env={"COLUMNS": columns}).stdout
+    out = (
+        CliRunner()
+        .invoke(
+            cli,
+            ["compare", "-d", "6", "--family", "walsh-all", "--head", "sawtooth:0-3", "--eps-sweep", "2^-1:2^-6"],
+            env={"COLUMNS": columns},
+        )
+        .stdout
+    )
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= width
     assert max(len(line) for line in lines) > (width - 20 if width < 160 else 100)  # the table uses the room it has

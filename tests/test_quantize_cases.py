@@ -14,7 +14,15 @@ import pytest
 
 from dlcalc import BudgetError, Feature, Head, SpecError
 from dlcalc.core._headset import HeadSet
-from dlcalc.quantize._tables import HeadTable, _ImageCache, _min_uint, approximant_values, check_table_cells, head_tables, table_cells
+from dlcalc.quantize._tables import (
+    HeadTable,
+    _ImageCache,
+    _min_uint,
+    approximant_values,
+    check_table_cells,
+    head_tables,
+    table_cells,
+)
 from dlcalc.quantize._groups import QuantizedClass
 from dlcalc.quantize._quantize import RequirementSet, check_eps, precision_for, quantize_head, quantize_heads
 from dlcalc.quantize._sup_error import sup_error
@@ -138,7 +146,16 @@ def test_head_table_equality():
 
 def test_min_uint():
     assert [_min_uint(b) for b in (0, 1, 8, 9, 16, 17, 32, 33, 64)] == [
-        np.uint8, np.uint8, np.uint8, np.uint16, np.uint16, np.uint32, np.uint32, np.uint64, np.uint64]
+        np.uint8,
+        np.uint8,
+        np.uint8,
+        np.uint16,
+        np.uint16,
+        np.uint32,
+        np.uint32,
+        np.uint64,
+        np.uint64,
+    ]
     with pytest.raises(BudgetError, match=r"^a table entry of 65 bits does not fit 64 bits$"):
         _min_uint(65)
 
@@ -165,8 +182,23 @@ def test_image_cache_against_the_digit_form():
                 assert cache(level).tolist() == oracles.image_cells(flips, depth, level).tolist(), (depth, order, level)
 
 
-HEADS = ["walsh:1", "walsh:2", "walsh:3", "walsh:5", "walsh:6", "walsh:7", "walsh:9", "walsh:12",
-         "sawtooth:0", "sawtooth:1", "sawtooth:2", "sawtooth:3", "sawtooth:5", "sawtooth:0@0.5", "sawtooth:1@0.3"]
+HEADS = [
+    "walsh:1",
+    "walsh:2",
+    "walsh:3",
+    "walsh:5",
+    "walsh:6",
+    "walsh:7",
+    "walsh:9",
+    "walsh:12",
+    "sawtooth:0",
+    "sawtooth:1",
+    "sawtooth:2",
+    "sawtooth:3",
+    "sawtooth:5",
+    "sawtooth:0@0.5",
+    "sawtooth:1@0.3",
+]
 
 
 def oracle_table(q, flips, depth):
@@ -201,7 +233,10 @@ def check_tables(flips, depth, eps):
             # the smallest unsigned type that holds the entries: parity bit, p-bit code, or (L-k)+1 bits
             k, p = q.head.index, q.precision
             bits = 1 if p is None else p if level == k + p else level - k + (k > 0)
-            assert table.values.dtype == np.dtype(f"uint{max(8, 1 << (bits - 1).bit_length())}"), (q.head, table.values.dtype)
+            assert table.values.dtype == np.dtype(f"uint{max(8, 1 << (bits - 1).bit_length())}"), (
+                q.head,
+                table.values.dtype,
+            )
 
 
 @pytest.mark.parametrize("eps", [2.0**-1, 2.0**-2, 0.2, 2.0**-4])
@@ -267,8 +302,9 @@ def test_sup_error_of_any_table_is_the_exact_sup(depth):
                     differs = not np.array_equal(wrong.values, truth.values)
                     assert got == (2 * Fraction(q.head.amplitude) if differs else 0)
                 else:
-                    want = oracles.sawtooth_sup_error(flips, depth, q.head.amplitude, q.head.index, q.precision,
-                                                      wrong.level, wrong.values)
+                    want = oracles.sawtooth_sup_error(
+                        flips, depth, q.head.amplitude, q.head.index, q.precision, wrong.level, wrong.values
+                    )
                     assert got == want, (q.head, depth, eps, trial)
                     assert sup_error(q, truth, truth) == Fraction(q.head.amplitude) / 2**q.precision
 
@@ -306,7 +342,11 @@ def test_sup_error_of_a_flipped_orientation_by_hand():
 def test_sup_error_refuses_a_table_of_another_shape():
     q = quantize_head(Head("walsh", 3), 0.5)
     truth = HeadTable(2, np.zeros(4, dtype=np.uint8))
-    for wrong in (HeadTable(3, np.zeros(8, dtype=np.uint8)), HeadTable(2, None), HeadTable(2, np.zeros(3, dtype=np.uint8))):
+    for wrong in (
+        HeadTable(3, np.zeros(8, dtype=np.uint8)),
+        HeadTable(2, None),
+        HeadTable(2, np.zeros(3, dtype=np.uint8)),
+    ):
         with pytest.raises(ValueError, match="^decoded table does not match the head's table shape$"):
             sup_error(q, wrong, truth)
 
@@ -328,7 +368,9 @@ def test_approximant_values_from_the_codes():
                     assert (level, values.tolist()) == (0, [0.0])
                 elif q.head.family == "walsh":
                     assert level == q.head.index.bit_length()
-                    assert values.tolist() == [float(a * (1 - 2 * b)) for b in oracles.walsh_parity(flips, depth, q.head.index)]
+                    assert values.tolist() == [
+                        float(a * (1 - 2 * b)) for b in oracles.walsh_parity(flips, depth, q.head.index)
+                    ]
                 else:
                     k, p = q.head.index, q.precision
                     assert level == k + p
@@ -339,7 +381,10 @@ def test_approximant_values_from_the_codes():
 def test_approximant_values_budget():
     q = quantize_head(Head("sawtooth", 2), 2.0**-10)  # the approximant lives on level 12
     (table,) = head_tables([q], Feature(2, [0, 1, 0]))
-    with pytest.raises(BudgetError, match=r"^sawtooth:2: the approximant has 2\^12 cells, over the budget of 4095 \(raise --max-cells\)$"):
+    with pytest.raises(
+        BudgetError,
+        match=r"^sawtooth:2: the approximant has 2\^12 cells, over the budget of 4095 \(raise --max-cells\)$",
+    ):
         approximant_values(q, table, 2, max_cells=4095)
     level, values = approximant_values(q, table, 2, max_cells=4096)
     assert level == 12 and values.size == 4096
@@ -371,7 +416,11 @@ def test_bounds_names_only_the_two_coders():
 
 
 def test_quantization_records_keep_eps_and_flags():
-    for head, eps, zero in ((Head("walsh", 3), 0.25, False), (Head("sawtooth", 2), 2.0**-3, False), (Head("walsh", 1, 0.5), 0.5, True)):
+    for head, eps, zero in (
+        (Head("walsh", 3), 0.25, False),
+        (Head("sawtooth", 2), 2.0**-3, False),
+        (Head("walsh", 1, 0.5), 0.5, True),
+    ):
         q = quantize_head(head, eps)
         assert q.eps == eps and q.zero is zero, head
     qclass = QuantizedClass(4, HeadSet.of([Head("walsh", 3), Head("sawtooth", 1), Head("walsh", 5, 0.25)]), 0.25)
@@ -389,21 +438,38 @@ def test_group_requirements_leave_out_heads_beyond_the_depth():
     assert group.lower_requirement(2).stars == frozenset({(0, 1), (1, 1), (2, 1)})
     # p = 1 (ε = a/2): the packing set A(0) is empty
     one = QuantizedClass(3, HeadSet.of([Head("sawtooth", 0), Head("sawtooth", 1)]), 0.5).groups[0]
-    assert one.precision == 1 and one.lower_requirement(3).stars == frozenset() and one.lower_requirement(3).vectors == frozenset()
+    assert (
+        one.precision == 1
+        and one.lower_requirement(3).stars == frozenset()
+        and one.lower_requirement(3).vectors == frozenset()
+    )
 
 
 def test_tables_use_the_smallest_unsigned_type():
     feature = Feature.from_seed(12, 3)
-    for head, eps, dtype in ((Head("walsh", 5), 0.5, np.uint8), (Head("sawtooth", 0), 2.0**-9, np.uint16),
-                             (Head("sawtooth", 3), 2.0**-6, np.uint8), (Head("sawtooth", 1), 2.0**-9, np.uint16),
-                             (Head("sawtooth", 2), 2.0**-3, np.uint8)):
+    for head, eps, dtype in (
+        (Head("walsh", 5), 0.5, np.uint8),
+        (Head("sawtooth", 0), 2.0**-9, np.uint16),
+        (Head("sawtooth", 3), 2.0**-6, np.uint8),
+        (Head("sawtooth", 1), 2.0**-9, np.uint16),
+        (Head("sawtooth", 2), 2.0**-3, np.uint8),
+    ):
         # a position and an orientation bit on level k + p: k + p - k + 1 bits; walsh parities 1 bit
         (table,) = head_tables([quantize_head(head, eps)], feature)
         assert table.values.dtype == dtype, head
 
 
-@pytest.mark.parametrize("depth,spec,eps", [(3, "sawtooth:0", 2.0**-5), (3, "sawtooth:1", 2.0**-4), (2, "sawtooth:2", 2.0**-3),
-                                            (4, "sawtooth:0", 2.0**-4), (3, "walsh:5", 0.5), (4, "sawtooth:3", 2.0**-2)])
+@pytest.mark.parametrize(
+    "depth,spec,eps",
+    [
+        (3, "sawtooth:0", 2.0**-5),
+        (3, "sawtooth:1", 2.0**-4),
+        (2, "sawtooth:2", 2.0**-3),
+        (4, "sawtooth:0", 2.0**-4),
+        (3, "walsh:5", 0.5),
+        (4, "sawtooth:3", 2.0**-2),
+    ],
+)
 def test_approximant_values_against_the_definition(depth, spec, eps):
     """f̂ on every cell of its own level, sweeping tables included, against a per-cell evaluation (tests/helpers.py)."""
     from dlcalc import parse_heads

@@ -19,7 +19,22 @@ from hypothesis import strategies as st
 import dlcalc.coding._sections as sections_module
 import dlcalc.quantize._tables as head_tables_module
 import dlcalc.quantize._tableset as tables_module
-from dlcalc import BudgetError, Feature, Head, Instance, QuantizedClass, decode, encode, family_heads, head_tables, parse_heads, quantize_heads, run_coder, sup_error, verify
+from dlcalc import (
+    BudgetError,
+    Feature,
+    Head,
+    Instance,
+    QuantizedClass,
+    decode,
+    encode,
+    family_heads,
+    head_tables,
+    parse_heads,
+    quantize_heads,
+    run_coder,
+    sup_error,
+    verify,
+)
 from dlcalc.coding._pipeline import instance_reference
 from dlcalc.quantize._tables import HeadTable, approximant_values
 from dlcalc.verify._evaluate import feature_image, reference_point_values
@@ -99,8 +114,12 @@ def test_feature_image_is_the_series(depth, seed):
         assert np.array_equal(image, np.floor(mid * (1 << level)))
 
 
-@given(depth=st.integers(0, 6), seed=st.integers(0, 1000), head=heads_strategy,
-       eps=st.sampled_from([2.0, 0.4, 0.1, 2**-5, 2**-8, 0.003]))
+@given(
+    depth=st.integers(0, 6),
+    seed=st.integers(0, 1000),
+    head=heads_strategy,
+    eps=st.sampled_from([2.0, 0.4, 0.1, 2**-5, 2**-8, 0.003]),
+)
 @example(depth=3, seed=1, head=Head("sawtooth", 2), eps=2**-4)
 @example(depth=5, seed=2, head=Head("walsh", 19), eps=0.1)
 def test_point_values_match_the_definitions(depth, seed, head, eps):
@@ -150,9 +169,14 @@ def value_bound(q, depth: int) -> int:
     return 1 << (q.table_level(depth) - q.head.index + (1 if q.head.index else 0))
 
 
-@given(depth=st.integers(0, 6), seed=st.integers(0, 1000), head=heads_strategy,
-       eps=st.sampled_from([0.4, 0.1, 2**-5, 2**-9, 0.003]), noise_seed=st.integers(0, 1000),
-       share=st.sampled_from([0.0, 0.01, 0.3, 1.0]))
+@given(
+    depth=st.integers(0, 6),
+    seed=st.integers(0, 1000),
+    head=heads_strategy,
+    eps=st.sampled_from([0.4, 0.1, 2**-5, 2**-9, 0.003]),
+    noise_seed=st.integers(0, 1000),
+    share=st.sampled_from([0.0, 0.01, 0.3, 1.0]),
+)
 @example(depth=2, seed=3, head=Head("sawtooth", 1), eps=2**-5, noise_seed=1, share=0.3)
 @example(depth=4, seed=3, head=Head("sawtooth", 0, 0.5), eps=2**-9, noise_seed=2, share=1.0)
 @example(depth=6, seed=9, head=Head("sawtooth", 2), eps=0.1, noise_seed=4, share=0.3)
@@ -172,9 +196,14 @@ def test_sup_error_against_brute_force(depth, seed, head, eps, noise_seed, share
     assert equal == (error == q.quantization_error and table == head_tables([q], inst.feature)[0])
 
 
-@given(depth=st.integers(0, 7), seed=st.integers(0, 1000), head=heads_strategy,
-       eps=st.sampled_from([0.4, 0.1, 2**-5, 2**-9, 2**-20, 0.003, 1e-30, 1e-300]),
-       noise_seed=st.integers(0, 1000), share=st.sampled_from([0.0, 0.01, 0.3, 1.0]))
+@given(
+    depth=st.integers(0, 7),
+    seed=st.integers(0, 1000),
+    head=heads_strategy,
+    eps=st.sampled_from([0.4, 0.1, 2**-5, 2**-9, 2**-20, 0.003, 1e-30, 1e-300]),
+    noise_seed=st.integers(0, 1000),
+    share=st.sampled_from([0.0, 0.01, 0.3, 1.0]),
+)
 @example(depth=3, seed=4, head=Head("sawtooth", 1), eps=1e-300, noise_seed=3, share=0.3)
 @example(depth=7, seed=4, head=Head("sawtooth", 0), eps=1e-30, noise_seed=5, share=1.0)
 @example(depth=5, seed=0, head=Head("sawtooth", 3, 0.3), eps=2**-5, noise_seed=6, share=0.3)
@@ -259,8 +288,10 @@ def test_one_wrong_position_without_orientation():
                 assert truth.check([one_cell(table, cell, wrong)]) == ([False], [Fraction(9, 32)])
 
 
-@given(cells=st.lists(st.tuples(st.integers(-40, 40), st.integers(-20, 20)), min_size=1, max_size=8),
-       shift=st.sampled_from([0, 1, 2, 3, 5, 70]))
+@given(
+    cells=st.lists(st.tuples(st.integers(-40, 40), st.integers(-20, 20)), min_size=1, max_size=8),
+    shift=st.sampled_from([0, 1, 2, 3, 5, 70]),
+)
 @example(cells=[(1, -3), (0, 3)], shift=70)
 @example(cells=[(1, -1), (0, 1)], shift=3)
 @example(cells=[(-2, 1), (2, -1), (0, 0)], shift=2)
@@ -306,8 +337,11 @@ def test_unreadable_tables_fail():
     assert truth.check([out_of_range, saw, tables[2]])[0] == [False, True, True]
 
 
-@given(depth=st.integers(0, 12), heads=st.lists(heads_strategy, min_size=1, max_size=6),
-       eps=st.sampled_from([2.0, 0.4, 0.1, 2**-5, 2**-9, 1e-300]))
+@given(
+    depth=st.integers(0, 12),
+    heads=st.lists(heads_strategy, min_size=1, max_size=6),
+    eps=st.sampled_from([2.0, 0.4, 0.1, 2**-5, 2**-9, 1e-300]),
+)
 def test_reference_needs_no_more_cells_than_the_coders(depth, heads, eps):
     """The budget the coders pass is the budget the reference needs: the same count, derived twice."""
     from dlcalc.quantize._tables import table_cells
@@ -344,7 +378,9 @@ def test_reference_of_another_instance_is_refused():
 
 def _walsh_parity_one_level_off(monkeypatch):
     original = tables_module.digit_planes
-    monkeypatch.setattr(tables_module, "digit_planes", lambda cells, level: original(cells << 1, level))  # digit l+1 for l
+    monkeypatch.setattr(
+        tables_module, "digit_planes", lambda cells, level: original(cells << 1, level)
+    )  # digit l+1 for l
 
 
 def _orientation_one_level_off(monkeypatch):
@@ -393,10 +429,12 @@ def _table_one_level_down(monkeypatch):
     _wrapped_tables(monkeypatch, change)
 
 
-FAULTS = {"walsh parity one level off": _walsh_parity_one_level_off,
-          "sawtooth orientation one level off": _orientation_one_level_off,
-          "flipped digit": _flipped_digit,
-          "table on the wrong level": _table_one_level_down}
+FAULTS = {
+    "walsh parity one level off": _walsh_parity_one_level_off,
+    "sawtooth orientation one level off": _orientation_one_level_off,
+    "flipped digit": _flipped_digit,
+    "table on the wrong level": _table_one_level_down,
+}
 
 
 def fault_instance(depth: int) -> Instance:
@@ -413,10 +451,14 @@ def test_faulty_table_builder_fails_verification(monkeypatch, depth, fault):
     FAULTS[fault](monkeypatch)
     result = run_coder(inst, eps, "joint")
     quants = quantize_heads(inst.heads, eps)
-    mirror = list(tables_module.true_tables(QuantizedClass(depth, inst.heads, eps), inst.feature))  # the same faulty code
+    mirror = list(
+        tables_module.true_tables(QuantizedClass(depth, inst.heads, eps), inst.feature)
+    )  # the same faulty code
     assert list(result.decoded.tables) == mirror
     if fault != "table on the wrong level":
-        assert max(sup_error(q, got, want) for q, got, want in zip(quants, result.decoded.tables, mirror)) <= Fraction(eps)
+        assert max(sup_error(q, got, want) for q, got, want in zip(quants, result.decoded.tables, mirror)) <= Fraction(
+            eps
+        )
     v = result.verification
     assert not v.verified and not all(v.tables_equal)
     assert v.max_error > Fraction(eps)
@@ -428,12 +470,27 @@ def test_faulty_table_builder_fails_verification(monkeypatch, depth, fault):
 def test_faulty_table_builder_exits_3(monkeypatch, tmp_path, fault):
     runner = CliRunner()
     inst_path, dlc_path = tmp_path / "inst.json", tmp_path / "inst.dlc"
-    build = runner.invoke(cli, ["build", "--depth", "10", "--seed", "4", "--head", "walsh:1-511",
-                                "--head", "sawtooth:0-3", "-o", str(inst_path)])
+    build = runner.invoke(
+        cli,
+        [
+            "build",
+            "--depth",
+            "10",
+            "--seed",
+            "4",
+            "--head",
+            "walsh:1-511",
+            "--head",
+            "sawtooth:0-3",
+            "-o",
+            str(inst_path),
+        ],
+    )
     assert build.exit_code == 0, build.stderr
     FAULTS[fault](monkeypatch)
-    enc = runner.invoke(cli, ["encode", str(inst_path), "--eps", "2^-12", "--coder", "joint", "-o", str(dlc_path),
-                              "--format", "json"])
+    enc = runner.invoke(
+        cli, ["encode", str(inst_path), "--eps", "2^-12", "--coder", "joint", "-o", str(dlc_path), "--format", "json"]
+    )
     assert enc.exit_code == 3, enc.stderr
     record = json.loads(enc.stdout)
     assert record["verified"] is False and "verification failed" in enc.stderr

@@ -78,7 +78,9 @@ def test_cell_parity_reads_the_digits_of_each_cell():
             got = cell_parity(cells, vector, level)
             assert got.dtype == np.uint8
             # digit l of cell c of level L: floor(2^l x) mod 2 with x = c 2^-L
-            want = [sum((c >> (level - lv)) & 1 for lv in levels_of(vector) if lv <= level) % 2 for c in range(1 << level)]
+            want = [
+                sum((c >> (level - lv)) & 1 for lv in levels_of(vector) if lv <= level) % 2 for c in range(1 << level)
+            ]
             assert got.tolist() == want
 
 
@@ -171,7 +173,9 @@ def test_interval_star_cost_triples_and_quads():
     rng = np.random.default_rng(1)
     for n in (3, 4, 5):
         for _ in range(150):
-            stars = [ALL_STARS[i] for i in rng.integers(0, len(ALL_STARS), size=n)] + [(int(rng.integers(5, 8)), int(rng.integers(0, 3)))]
+            stars = [ALL_STARS[i] for i in rng.integers(0, len(ALL_STARS), size=n)] + [
+                (int(rng.integers(5, 8)), int(rng.integers(0, 3)))
+            ]
             depth = [None, 2, 3, 4, 6, 8][int(rng.integers(0, 6))]
             assert interval_star_cost(stars, depth) == brute_cost(star_vectors(stars), depth), (stars, depth)
 

@@ -36,10 +36,22 @@ from dlcalc.coding._sections import decode_joint, decode_separate, joint_section
 from dlcalc.quantize._tableset import spread_bits, subset_xor_rows
 
 runs = st.one_of(
-    st.builds(lambda lo, n, a: HeadRun("walsh", lo, lo + n, a), st.integers(1, 300), st.integers(0, 70), st.sampled_from([1.0, 0.5, 0.3, 2.0**-6])),
-    st.builds(lambda lo, n, a: HeadRun("sawtooth", lo, lo + n, a), st.integers(0, 8), st.integers(0, 2), st.sampled_from([1.0, 0.5, 0.3])),
+    st.builds(
+        lambda lo, n, a: HeadRun("walsh", lo, lo + n, a),
+        st.integers(1, 300),
+        st.integers(0, 70),
+        st.sampled_from([1.0, 0.5, 0.3, 2.0**-6]),
+    ),
+    st.builds(
+        lambda lo, n, a: HeadRun("sawtooth", lo, lo + n, a),
+        st.integers(0, 8),
+        st.integers(0, 2),
+        st.sampled_from([1.0, 0.5, 0.3]),
+    ),
 )
-families = st.one_of(st.none(), st.tuples(st.sampled_from(["walsh-all", "sawtooth-all"]), st.sampled_from([0.5, 1.0, 2.0])))
+families = st.one_of(
+    st.none(), st.tuples(st.sampled_from(["walsh-all", "sawtooth-all"]), st.sampled_from([0.5, 1.0, 2.0]))
+)
 
 
 def head_set(depth, family, run_list) -> HeadSet:
@@ -48,7 +60,9 @@ def head_set(depth, family, run_list) -> HeadSet:
     return heads if len(heads) else HeadSet(None, [HeadRun("walsh", 1, 1)])
 
 
-@given(st.integers(1, 9), st.lists(st.integers(0, 255), min_size=9, max_size=9), st.integers(1, 500), st.integers(0, 40))
+@given(
+    st.integers(1, 9), st.lists(st.integers(0, 255), min_size=9, max_size=9), st.integers(1, 500), st.integers(0, 40)
+)
 def test_subset_xor_rows_equal_a_plain_loop(width, plane_bytes, first, count):
     planes = np.array(plane_bytes, dtype=np.uint8)[:, None].repeat(3, axis=1)
     planes[:, 1] ^= 0x5A
@@ -83,8 +97,13 @@ def test_walsh_range_cost_is_the_sum_of_head_costs(first, count, depth):
     assert _walsh_range_cost(first, last, depth) == sum(level_cost([n], depth) for n in range(first, last + 1))
 
 
-@given(depth=st.integers(0, 7), seed=st.integers(0, 999), family=families, run_list=st.lists(runs, max_size=4),
-       eps=st.sampled_from([0.6, 0.2, 2**-4, 2**-7, 0.01]))
+@given(
+    depth=st.integers(0, 7),
+    seed=st.integers(0, 999),
+    family=families,
+    run_list=st.lists(runs, max_size=4),
+    eps=st.sampled_from([0.6, 0.2, 2**-4, 2**-7, 0.01]),
+)
 def test_group_paths_equal_per_head_paths(depth, seed, family, run_list, eps):
     """Tables, sections, decoders, bounds and section lengths: group by group = head by head."""
     heads = head_set(depth, family, run_list)
@@ -182,14 +201,29 @@ def test_encode_of_a_large_family_follows_the_heads_that_carry_bits():
 
 
 small_runs = st.one_of(
-    st.builds(lambda lo, n, a: HeadRun("walsh", lo, lo + n, a), st.integers(1, 40), st.integers(0, 9), st.sampled_from([1.0, 0.3, 2.0**-6])),
-    st.builds(lambda lo, n, a: HeadRun("sawtooth", lo, lo + n, a), st.integers(0, 4), st.integers(0, 2), st.sampled_from([1.0, 0.3])),
+    st.builds(
+        lambda lo, n, a: HeadRun("walsh", lo, lo + n, a),
+        st.integers(1, 40),
+        st.integers(0, 9),
+        st.sampled_from([1.0, 0.3, 2.0**-6]),
+    ),
+    st.builds(
+        lambda lo, n, a: HeadRun("sawtooth", lo, lo + n, a),
+        st.integers(0, 4),
+        st.integers(0, 2),
+        st.sampled_from([1.0, 0.3]),
+    ),
 )
 
 
 @settings(max_examples=40)
-@given(depth=st.integers(0, 6), seed=st.integers(0, 99), run_list=st.lists(small_runs, min_size=1, max_size=3),
-       eps=st.sampled_from([0.6, 2**-3, 2**-6]), chunk=st.sampled_from([7, 64, 1 << 18]))
+@given(
+    depth=st.integers(0, 6),
+    seed=st.integers(0, 99),
+    run_list=st.lists(small_runs, min_size=1, max_size=3),
+    eps=st.sampled_from([0.6, 2**-3, 2**-6]),
+    chunk=st.sampled_from([7, 64, 1 << 18]),
+)
 def test_streamed_exports_equal_the_approximant_values(depth, seed, run_list, eps, chunk):
     """CSV and npz, written chunk by chunk, hold exactly approximant_values of every head (zero groups once)."""
     import csv

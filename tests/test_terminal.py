@@ -96,7 +96,7 @@ def test_bash_completion_steps_work_in_a_fresh_home(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     launcher = bin_dir / "dlcalc"
-    launcher.write_text(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m dlcalc \"$@\"\n")
+    launcher.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m dlcalc "$@"\n')
     launcher.chmod(0o755)
     env = dlcalc_env()
     env.update(HOME=str(home), PATH=f"{bin_dir}{os.pathsep}{env['PATH']}")
@@ -107,6 +107,7 @@ def test_bash_completion_steps_work_in_a_fresh_home(tmp_path):
     # a new interactive shell: it reads ~/.bashrc from the fresh home as any new shell would
     pid, fd = spawn(["bash", "-i"], 120, cwd=tmp_path, env=env)
     try:
+
         def say(command: str, marker: str, timeout: float = 20) -> str:
             os.write(fd, f"{command}; echo {marker[:3]}''{marker[3:]}\n".encode())
             out = read_until(fd, lambda o: marker.encode() in o, timeout)
@@ -123,10 +124,15 @@ def test_bash_completion_steps_work_in_a_fresh_home(tmp_path):
         assert completed(read_until(fd, completed, 20))
         os.write(fd, b"\x15")  # clear the line
         # and the completion function itself, as bash calls it
-        reply = say('COMPREPLY=(); COMP_WORDS=(dlcalc enc); COMP_CWORD=1; _dlcalc_completion dlcalc; echo "reply=${COMPREPLY[*]}"', "END-OF-FUNC")
+        reply = say(
+            'COMPREPLY=(); COMP_WORDS=(dlcalc enc); COMP_CWORD=1; _dlcalc_completion dlcalc; echo "reply=${COMPREPLY[*]}"',
+            "END-OF-FUNC",
+        )
         assert "reply=encode" in reply
-        reply = say('COMPREPLY=(); COMP_WORDS=(dlcalc compare --fam); COMP_CWORD=2; _dlcalc_completion dlcalc; echo "reply=${COMPREPLY[*]}"',
-                    "END-OF-OPT")
+        reply = say(
+            'COMPREPLY=(); COMP_WORDS=(dlcalc compare --fam); COMP_CWORD=2; _dlcalc_completion dlcalc; echo "reply=${COMPREPLY[*]}"',
+            "END-OF-OPT",
+        )
         assert "reply=--family" in reply
         os.write(fd, b"exit\n")
     finally:

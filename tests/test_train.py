@@ -18,15 +18,29 @@ pytest.importorskip("jax")
 pytest.importorskip("optax")
 pytest.importorskip("constriction")
 
-ARCH_FIELDS = {"reached", "max_error", "nonzero_weights", "network_bits", "file_bits", "width", "depth", "steps",
-               "seconds", "payload_bits", "lower_bound_bits", "constructed", "decoded_equal"}
+ARCH_FIELDS = {
+    "reached",
+    "max_error",
+    "nonzero_weights",
+    "network_bits",
+    "file_bits",
+    "width",
+    "depth",
+    "steps",
+    "seconds",
+    "payload_bits",
+    "lower_bound_bits",
+    "constructed",
+    "decoded_equal",
+}
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     path = tmp_path_factory.mktemp("train") / "joint.onnx"
-    result = CliRunner().invoke(cli, ["train", "--depth", "3", "--eps", "2^-2", "--arch", "both", "--format", "json",
-                                      "--export", str(path)])
+    result = CliRunner().invoke(
+        cli, ["train", "--depth", "3", "--eps", "2^-2", "--arch", "both", "--format", "json", "--export", str(path)]
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout), path
 
@@ -44,7 +58,9 @@ def test_both_architectures_are_reported(trained):
     assert doc["joint"]["payload_bits"] == 3 and doc["separate"]["payload_bits"] == 5
     heads = doc["separate"]["heads"]
     assert [h["head"] for h in heads][:3] == ["walsh:1", "walsh:2@0.5", "walsh:3@0.5"]
-    assert all(h["network_bits"] == 0 and h["file_bits"] == 0 and h["max_error"] == 0.25 for h in heads[3:])  # no stream
+    assert all(
+        h["network_bits"] == 0 and h["file_bits"] == 0 and h["max_error"] == 0.25 for h in heads[3:]
+    )  # no stream
     assert sum(h["network_bits"] for h in heads) == doc["separate"]["network_bits"]
     assert sum(h["file_bits"] for h in heads) == doc["separate"]["file_bits"] > 0
 
@@ -73,7 +89,9 @@ def test_json_export_streams_decode(tmp_path):
     net = StepNetwork([StepLayer([[2]], [-1], 1), StepLayer([[-2]], [1], 0)])
     kept = TrainedNetwork("shallow", 1, RoundedNetwork(net, [Fraction(0)], [1, 0]), 50, True, 0.0)
     path = tmp_path / "nets.json"
-    export_trained(str(path), {"joint": ArchResult("joint", 0.5, [kept], ["joint"], 10, 0.1)}, inst, 0.5, Budget(), False)
+    export_trained(
+        str(path), {"joint": ArchResult("joint", 0.5, [kept], ["joint"], 10, 0.1)}, inst, 0.5, Budget(), False
+    )
     doc = json.loads(path.read_text())
     (entry,) = doc["networks"]["joint"]
     words = np.frombuffer(bytes.fromhex(entry["stream_hex"]), dtype="<u4")
@@ -95,13 +113,29 @@ def test_without_the_extra_one_line_and_the_install_hint(monkeypatch):
 
 def test_compare_puts_trained_bits_beside_the_coders(trained, tmp_path):
     doc, _ = trained
-    result = CliRunner().invoke(cli, ["compare", "--depth", "3", "--eps", "2^-2", "--trained", "--no-baselines", "--format", "json",
-                                      "--plot", str(tmp_path / "rates.png")])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            "--depth",
+            "3",
+            "--eps",
+            "2^-2",
+            "--trained",
+            "--no-baselines",
+            "--format",
+            "json",
+            "--plot",
+            str(tmp_path / "rates.png"),
+        ],
+    )
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.stdout)["rows"]
     for arch in ("joint", "separate"):
         assert row["trained"][arch]["reached"] is True
-        assert row["trained"][arch]["network_bits"] == doc[arch]["network_bits"]  # same settings, same seed: same networks
+        assert (
+            row["trained"][arch]["network_bits"] == doc[arch]["network_bits"]
+        )  # same settings, same seed: same networks
     assert (tmp_path / "rates.png").read_bytes()[:4] == b"\x89PNG"
 
 
@@ -129,7 +163,10 @@ def test_training_search_work_in_closed_form():
     # (K + 1)(K + 1 + 1) = 30 a point a step; the deep layers (trunk 5 = bit_length(4) + 2): 5·5 + (5² + 6²) = 86, twice
     one = Instance.build(1, [Head("walsh", 1)], seed=0)
     assert _training_search_cells(one, 0.25, ["joint"], config, ["shallow"]) == 10 * 3 * 30 * 4
-    assert _training_search_cells(one, 0.25, ["joint", "separate"], config, ["shallow", "deep"]) == 2 * 10 * 3 * (30 + 2 * 86) * 4
+    assert (
+        _training_search_cells(one, 0.25, ["joint", "separate"], config, ["shallow", "deep"])
+        == 2 * 10 * 3 * (30 + 2 * 86) * 4
+    )
     # walsh-all at depth 2, ε = 1/4: three heads on a grid of 2^(2+1) = 8 points; joint: one network of 3 outputs,
     # (4 + 1)(4 + 1 + 3) = 40; separate: three networks of one output, 30 each
     three = Instance.build(2, family_heads("walsh-all", 1.0, 2), seed=0)

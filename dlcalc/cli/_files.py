@@ -115,8 +115,13 @@ def announce(message: str) -> None:
     click.echo(message, err=True)
 
 
-_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
-          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a directory"}
+_KINDS = {
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a directory",
+}
 
 
 def _kind(mode: int) -> str:
@@ -141,17 +146,23 @@ def check_output(path: str, force: bool, option: str = "output", extensions: tup
         raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
     if stat.S_ISLNK(st.st_mode):
         if not force:
-            raise InputError(f"{path} is a symbolic link; pass --force to replace the link itself (it is never followed)")
+            raise InputError(
+                f"{path} is a symbolic link; pass --force to replace the link itself (it is never followed)"
+            )
         try:
             target = os.stat(path)
         except OSError:
             return  # dangling: the link is replaced
         if not stat.S_ISREG(target.st_mode):
-            raise InputError(f"{path} is a symbolic link to {_kind(target.st_mode)}; dlcalc writes only regular files "
-                             "(use -o - and a redirection)")
+            raise InputError(
+                f"{path} is a symbolic link to {_kind(target.st_mode)}; dlcalc writes only regular files "
+                "(use -o - and a redirection)"
+            )
         return
     if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{path} is {_kind(st.st_mode)}; dlcalc writes only regular files (use -o - and a redirection)")
+        raise InputError(
+            f"{path} is {_kind(st.st_mode)}; dlcalc writes only regular files (use -o - and a redirection)"
+        )
     if not force:
         raise InputError(f"{path} exists; pass --force to overwrite it")
 
@@ -286,7 +297,9 @@ def atomic_outputs(paths: list[str], force: bool) -> Iterator[list]:
             for path in files:
                 current = path
                 with _blocked_signals():
-                    fd, tmp = tempfile.mkstemp(prefix=".dlcalc-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path)))
+                    fd, tmp = tempfile.mkstemp(
+                        prefix=".dlcalc-", suffix=".tmp", dir=os.path.dirname(os.path.abspath(path))
+                    )
                     tx.temps.append(tmp)
                 handles[path] = os.fdopen(fd, "wb")
             yield [_stdout_buffer() if path == "-" else handles[path] for path in paths]
@@ -353,5 +366,8 @@ def force_option(f_or_what: Callable | str = "output file") -> Callable:
     the output it is for (``@force_option("--plot file")``)."""
     if callable(f_or_what):
         return force_option()(f_or_what)
-    return click.option("--force", is_flag=True,
-                        help=f"Overwrite an existing {f_or_what} (a symbolic link is replaced, never followed).")
+    return click.option(
+        "--force",
+        is_flag=True,
+        help=f"Overwrite an existing {f_or_what} (a symbolic link is replaced, never followed).",
+    )

@@ -36,12 +36,27 @@ def budget_options(f: Callable) -> Callable:
         return f(*args, budget=Budget(max_cells, max_bits, max_memory), **kwargs)
 
     opts = [
-        click.option("--max-cells", type=CountType(), default=DEFAULT_MAX_CELLS, show_default="2^34",
-                     help="Refuse up front a command that would materialize more cells than this, in total."),
-        click.option("--max-bits", type=CountType(), default=DEFAULT_MAX_BITS, show_default="2^32",
-                     help="Refuse up front a command that would encode or decode more payload bits than this, in total."),
-        click.option("--max-memory", type=ByteSizeType(), default=DEFAULT_MAX_MEMORY, show_default="4GiB",
-                     help="Refuse up front a command that would hold more bytes than this at once (e.g. 8GiB)."),
+        click.option(
+            "--max-cells",
+            type=CountType(),
+            default=DEFAULT_MAX_CELLS,
+            show_default="2^34",
+            help="Refuse up front a command that would materialize more cells than this, in total.",
+        ),
+        click.option(
+            "--max-bits",
+            type=CountType(),
+            default=DEFAULT_MAX_BITS,
+            show_default="2^32",
+            help="Refuse up front a command that would encode or decode more payload bits than this, in total.",
+        ),
+        click.option(
+            "--max-memory",
+            type=ByteSizeType(),
+            default=DEFAULT_MAX_MEMORY,
+            show_default="4GiB",
+            help="Refuse up front a command that would hold more bytes than this at once (e.g. 8GiB).",
+        ),
     ]
     for opt in reversed(opts):
         wrapper = opt(wrapper)
@@ -64,7 +79,9 @@ class InstanceSpec:
         max_cells = (budget or Budget()).max_cells
         if self.path is not None:
             if self.heads or self.family or self.depth is not None or self.seed is not None or self.beta is not None:
-                raise InputError("give either an INSTANCE file or inline options (--depth/--seed/--head/--family/--beta), not both")
+                raise InputError(
+                    "give either an INSTANCE file or inline options (--depth/--seed/--head/--family/--beta), not both"
+                )
             data = read_input(self.path, MAX_INSTANCE_BYTES, "instance", starts_with=b"{")
             name = "stdin" if self.path == "-" else self.path
             try:
@@ -79,8 +96,12 @@ class InstanceSpec:
                 raise type(exc)(f"instance {name}: {exc}") from None
         depth = DEFAULT_INSTANCE["depth"] if self.depth is None else self.depth
         check_depth_budget(depth, max_cells)  # before a family is made for that depth
-        return Instance.build(depth, self.head_set(depth),
-                              seed=DEFAULT_INSTANCE["seed"] if self.seed is None else self.seed, max_cells=max_cells)
+        return Instance.build(
+            depth,
+            self.head_set(depth),
+            seed=DEFAULT_INSTANCE["seed"] if self.seed is None else self.seed,
+            max_cells=max_cells,
+        )
 
     def head_set(self, depth: int) -> HeadSet:
         """The heads of the inline options (the family first), or the default family."""
@@ -105,14 +126,29 @@ def instance_options(f: Callable) -> Callable:
 
     opts = [
         click.argument("instance", required=False, metavar="[INSTANCE]"),
-        click.option("--depth", "-d", type=IntType(min=0), default=None, help="Depth D of the shared feature [default: 10]."),
-        click.option("--seed", "-s", type=IntType(min=0, max=MAX_SEED), default=None,
-                     help="Seed of the flip bits, below 2^128 [default: 0]."),
         click.option(
-            "--head", "heads", multiple=True, metavar="SPEC",
+            "--depth", "-d", type=IntType(min=0), default=None, help="Depth D of the shared feature [default: 10]."
+        ),
+        click.option(
+            "--seed",
+            "-s",
+            type=IntType(min=0, max=MAX_SEED),
+            default=None,
+            help="Seed of the flip bits, below 2^128 [default: 0].",
+        ),
+        click.option(
+            "--head",
+            "heads",
+            multiple=True,
+            metavar="SPEC",
             help="Head spec, repeatable: walsh:5, walsh:1-63, sawtooth:0-4@0.25.",
         ),
-        click.option("--family", type=click.Choice(FAMILY_NAMES), default=None, help="Family shortcut: all Walsh or sawtooth heads up to the depth."),
+        click.option(
+            "--family",
+            type=click.Choice(FAMILY_NAMES),
+            default=None,
+            help="Family shortcut: all Walsh or sawtooth heads up to the depth.",
+        ),
         click.option("--beta", type=NumberType(), default=None, help="Decay of the family's amplitudes [default: 1]."),
     ]
     for opt in reversed(opts):
@@ -124,6 +160,8 @@ def instance_summary(inst: Instance) -> str:
     """``depth 10, seed 0, walsh-all β=1, sawtooth:0-2@2^-1: 1026 heads``."""
     heads = inst.heads
     parts = [f"{heads.family.name} β={format_number(heads.family.beta)}"] if heads.family else []
-    parts += [format_head(run.spec) for run in heads.runs[:4]] + ([f"… {len(heads.runs) - 4} more runs"] if len(heads.runs) > 4 else [])
+    parts += [format_head(run.spec) for run in heads.runs[:4]] + (
+        [f"… {len(heads.runs) - 4} more runs"] if len(heads.runs) > 4 else []
+    )
     seed = inst.seed if inst.seed is not None else "explicit flips"
     return f"depth {inst.depth}, seed {seed}, {', '.join(parts)}: {format_number(len(heads))} heads"

@@ -31,7 +31,11 @@ def large_form(value) -> Log2Bits | Log2Value | None:
         return value
     if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > _printable_bits():
         return Log2Bits(log2_of(value))
-    if isinstance(value, Fraction) and value and abs(value).numerator.bit_length() - value.denominator.bit_length() > _printable_bits():
+    if (
+        isinstance(value, Fraction)
+        and value
+        and abs(value).numerator.bit_length() - value.denominator.bit_length() > _printable_bits()
+    ):
         return Log2Value(log2_of(value))
     return None
 
@@ -363,7 +367,9 @@ def layout(columns: list[Column], cells: list[list[str]], width: int) -> tuple[l
         lines = _header_lines(headers[tallest], widths[tallest])
         if lines == 1:
             break
-        grow = next((g for g in range(1, spare + 1) if _header_lines(headers[tallest], widths[tallest] + g) < lines), None)
+        grow = next(
+            (g for g in range(1, spare + 1) if _header_lines(headers[tallest], widths[tallest] + g) < lines), None
+        )
         if grow is None:
             break
         widths[tallest] += grow
@@ -424,9 +430,17 @@ def emit(report: Report, fmt: str) -> None:
         console.print(table)
         console.width = width
         if len(report.rows) > TABLE_ROWS:
-            _print_text(console, f"… {len(report.rows) - TABLE_ROWS} more rows not shown (--format csv or json lists them all)", width)
+            _print_text(
+                console,
+                f"… {len(report.rows) - TABLE_ROWS} more rows not shown (--format csv or json lists them all)",
+                width,
+            )
         if left_out:
-            _print_text(console, f"not shown at this width: {', '.join(left_out)} (a wider terminal or --format csv shows them)", width)
+            _print_text(
+                console,
+                f"not shown at this width: {', '.join(left_out)} (a wider terminal or --format csv shows them)",
+                width,
+            )
         for note in column_notes + report.notes:
             _print_text(console, note, width)
     out.flush()
@@ -445,7 +459,11 @@ def emit_all(reports: list[Report], fmt: str) -> None:
     elif fmt == "json":
         sys.stdout.write(record_line({"containers": [r.payload for r in reports]}))
     elif fmt in ("ndjson", "csv"):
-        rows = [{"container": n, "coder": r.payload.get("coder"), **row} for n, r in enumerate(reports, start=1) for row in r.rows]
+        rows = [
+            {"container": n, "coder": r.payload.get("coder"), **row}
+            for n, r in enumerate(reports, start=1)
+            for row in r.rows
+        ]
         if fmt == "ndjson":
             sys.stdout.writelines(record_line(row) for row in rows)
         else:
@@ -506,8 +524,14 @@ def progress(total: int, description: str, enabled: bool = True) -> Iterator[Cal
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=stderr_console(), transient=True, redirect_stdout=False, redirect_stderr=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr_console(),
+        transient=True,
+        redirect_stdout=False,
+        redirect_stderr=False,
     ) as bar:
         task = bar.add_task(description, total=total)
         yield lambda: bar.advance(task)

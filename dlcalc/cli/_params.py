@@ -159,15 +159,25 @@ class ByteSizeType(click.ParamType):
     """A byte count: ``4GiB``, ``512MiB``, ``1e9``, ``2^32`` or a plain integer (ASCII digits)."""
 
     name = "bytes"
-    _UNITS = {"": 1, "b": 1, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
-              "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12}
+    _UNITS = {
+        "": 1,
+        "b": 1,
+        "kib": 1 << 10,
+        "mib": 1 << 20,
+        "gib": 1 << 30,
+        "tib": 1 << 40,
+        "kb": 10**3,
+        "mb": 10**6,
+        "gb": 10**9,
+        "tb": 10**12,
+    }
 
     def convert(self, value, param, ctx):
         if isinstance(value, int) and not isinstance(value, bool):
             return value
         text = str(value).strip().lower().replace(" ", "")
         number = text.rstrip("abcdefghijklmnopqrstuvwxyz")
-        unit = text[len(number):]
+        unit = text[len(number) :]
         if unit not in self._UNITS:
             self.fail(f"{short_text(value)} is not a size such as 4GiB, 512MiB or 1e9", param, ctx)
         try:

@@ -24,11 +24,24 @@ from ..core._span import levels_of
 from ._common import InputError, VerificationFailed
 from ._files import announce, atomic_output, check_output, force_option, open_input, write_outputs
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import (Column, emit, emit_all, format_bounds, format_eps, format_error, format_head, format_number, format_option,
-                      progress, Report)
+from ._output import (
+    Column,
+    emit,
+    emit_all,
+    format_bounds,
+    format_eps,
+    format_error,
+    format_head,
+    format_number,
+    format_option,
+    progress,
+    Report,
+)
 from ._params import IntType, NumberType
 
-eps_option = click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7).")
+eps_option = click.option(
+    "--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7)."
+)
 
 
 def group_levels(q: GroupQuantization, depth: int) -> list[int]:
@@ -100,16 +113,28 @@ def quantize(spec, eps, budget, fmt):
     """
     inst = spec.load(budget)
     qclass = QuantizedClass(inst.depth, inst.heads, eps)
-    records = [dict(group_record(q, inst.depth), requirement_set=requirement_text(q, inst.depth), error=q.quantization_error)
-               for q in qclass.groups]
+    records = [
+        dict(group_record(q, inst.depth), requirement_set=requirement_text(q, inst.depth), error=q.quantization_error)
+        for q in qclass.groups
+    ]
     columns = [
-        Column("head", "heads", "left", render=format_head), Column("count", "count", priority=2),
-        Column("precision", "p", priority=1), Column("levels", "levels paid", "left", priority=2),
-        Column("payload_bits", "payload bits alone"), Column("approximant_level", "cell level", priority=3),
+        Column("head", "heads", "left", render=format_head),
+        Column("count", "count", priority=2),
+        Column("precision", "p", priority=1),
+        Column("levels", "levels paid", "left", priority=2),
+        Column("payload_bits", "payload bits alone"),
+        Column("approximant_level", "cell level", priority=3),
         Column("error", "sup error", render=format_error),
     ]
-    emit(Report({"instance": inst.to_dict(), "eps": eps, "heads": records}, columns, records,
-                title=f"quantized at ε = {format_eps(eps)}: {instance_summary(inst)}"), fmt)
+    emit(
+        Report(
+            {"instance": inst.to_dict(), "eps": eps, "heads": records},
+            columns,
+            records,
+            title=f"quantized at ε = {format_eps(eps)}: {instance_summary(inst)}",
+        ),
+        fmt,
+    )
 
 
 # ----------------------------------------------------------------------------- encode
@@ -144,14 +169,19 @@ def coder_record(result: CoderResult, depth: int) -> dict:
         "max_error": v.max_error,
         "verified": v.verified,
         "zero_heads": result.qclass.zero_heads,
-        "heads": [check_record(q, verdict, result.coder, depth) for q, verdict in zip(result.qclass.groups, v.verdicts)],
+        "heads": [
+            check_record(q, verdict, result.coder, depth) for q, verdict in zip(result.qclass.groups, v.verdicts)
+        ],
     }
 
 
 CODER_COLUMNS = [
-    Column("coder", "coder", "left"), Column("payload_bits", "payload bits"), Column("file_bits", "file bits", priority=2),
+    Column("coder", "coder", "left"),
+    Column("payload_bits", "payload bits"),
+    Column("file_bits", "file bits", priority=2),
     Column(("lower_bound_bits", "upper_bound_bits"), "bounds (bits)", render=format_bounds, priority=1),
-    Column("max_error", "max error", render=format_error, priority=1), Column("verified", "verified", "left", priority=1),
+    Column("max_error", "max error", render=format_error, priority=1),
+    Column("verified", "verified", "left", priority=1),
 ]
 
 
@@ -180,10 +210,17 @@ def run_pipeline(inst, qclass: QuantizedClass, coders, budget, advance) -> dict[
 @click.command()
 @instance_options
 @eps_option
-@click.option("--coder", type=click.Choice([*CODER_NAMES, "both"]), default="both", show_default=True, help="Which coder.")
-@click.option("-o", "--output", default=None, metavar="FILE",
-              help="Write the .dlc file ('-' for stdout); with --coder both, FILE.joint.dlc and FILE.separate.dlc "
-                   "('-': both files back to back).")
+@click.option(
+    "--coder", type=click.Choice([*CODER_NAMES, "both"]), default="both", show_default=True, help="Which coder."
+)
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    metavar="FILE",
+    help="Write the .dlc file ('-' for stdout); with --coder both, FILE.joint.dlc and FILE.separate.dlc "
+    "('-': both files back to back).",
+)
 @force_option
 @budget_options
 @format_option
@@ -214,19 +251,32 @@ def encode(spec, eps, coder, output, force, budget, fmt):
     if coder == "both":
         gain = gain_ratio(records["separate"]["payload_bits"], records["joint"]["payload_bits"])
         payload = {"instance": inst.to_dict(), "eps": eps, "gain": gain, **records}
-        notes = [f"gain (separate ÷ joint payload bits): {format_number(gain)}" if gain is not None
-                 else "gain: undefined (joint needs 0 bits)"]
+        notes = [
+            f"gain (separate ÷ joint payload bits): {format_number(gain)}"
+            if gain is not None
+            else "gain: undefined (joint needs 0 bits)"
+        ]
     else:
         payload = {"instance": inst.to_dict(), **records[coder]}
         notes = []
     if qclass.zero_heads:
-        notes.append("1 head has amplitude ≤ ε: it is 0, carries no bits and errs by its amplitude"
-                     if qclass.zero_heads == 1 else
-                     f"{format_number(qclass.zero_heads)} heads have amplitude ≤ ε: they are 0, carry no bits "
-                     "and err by their amplitude")
+        notes.append(
+            "1 head has amplitude ≤ ε: it is 0, carries no bits and errs by its amplitude"
+            if qclass.zero_heads == 1
+            else f"{format_number(qclass.zero_heads)} heads have amplitude ≤ ε: they are 0, carry no bits "
+            "and err by their amplitude"
+        )
     if "-" not in targets.values():
-        emit(Report(payload, CODER_COLUMNS, list(records.values()),
-                    title=f"ε = {format_eps(eps)}: {instance_summary(inst)}", notes=notes), fmt)
+        emit(
+            Report(
+                payload,
+                CODER_COLUMNS,
+                list(records.values()),
+                title=f"ε = {format_eps(eps)}: {instance_summary(inst)}",
+                notes=notes,
+            ),
+            fmt,
+        )
     failed = [c for c, r in results.items() if not r.verification.verified]
     if failed:
         raise VerificationFailed(f"verification failed for the {', '.join(failed)} coder (max error above ε)")
@@ -248,7 +298,9 @@ def _read_dlcs(path: str, budget, index: int | None = None) -> list[bytes]:
         parts = _about(path, read_stream, src.read, budget=budget)
     if index is not None:
         if index > len(parts):
-            raise InputError(f"--index {index}: {_name(path)} holds {len(parts)} .dlc file{'s' if len(parts) > 1 else ''}")
+            raise InputError(
+                f"--index {index}: {_name(path)} holds {len(parts)} .dlc file{'s' if len(parts) > 1 else ''}"
+            )
         return [parts[index - 1]]
     return parts
 
@@ -286,16 +338,26 @@ def _decode_costs(parts: list[bytes], budget, export: bool = False, verify_depth
     return Cost([feature_step(verify_depth)] if verify_depth is not None else [], phases)
 
 
-index_option = click.option("--index", type=IntType(min=1), default=None, metavar="N",
-                            help="Only the N-th .dlc file of a stream of several (1 = first; encode --coder both "
-                                 "-o - writes the joint file, then the separate one).")
+index_option = click.option(
+    "--index",
+    type=IntType(min=1),
+    default=None,
+    metavar="N",
+    help="Only the N-th .dlc file of a stream of several (1 = first; encode --coder both "
+    "-o - writes the joint file, then the separate one).",
+)
 
 
 @click.command(name="decode")
 @click.argument("dlc", metavar="FILE.dlc")
-@click.option("-o", "--output", default=None, metavar="TABLE",
-              help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout), streamed head by head; "
-                   "one .dlc file at a time (--index picks one from a stream).")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    metavar="TABLE",
+    help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout), streamed head by head; "
+    "one .dlc file at a time (--index picks one from a stream).",
+)
 @index_option
 @force_option
 @budget_options
@@ -314,7 +376,9 @@ def decode_cmd(dlc, output, index, force, budget, fmt):
         check_output(output, force, "-o", EXPORT_EXTENSIONS)
     parts = _read_dlcs(dlc, budget, index)
     if output is not None and len(parts) > 1:
-        raise InputError(f"{_name(dlc)} holds {len(parts)} .dlc files back to back; export one with --index 1 … {len(parts)}")
+        raise InputError(
+            f"{_name(dlc)} holds {len(parts)} .dlc files back to back; export one with --index 1 … {len(parts)}"
+        )
     cost = _about(dlc, _decode_costs, parts, budget, export=output is not None)
     _about(dlc, cost.check, budget, "decoding" + (f" into {output}" if output else ""))
     reports = []
@@ -337,16 +401,36 @@ def _decode_report(decoded, data: bytes, output) -> Report:
     rows = []
     for q in box.qclass.groups:
         rec = group_record(q, box.depth)
-        rows.append({k: rec[k] for k in ("head", "count", "precision", "zero", "table_level", "approximant_level", "levels")}
-                    | {"payload_bits": rec["payload_bits"] if box.coder == "separate" else None})
-    payload = {"coder": box.coder, "depth": box.depth, "eps": box.eps, "payload_bits": box.payload_bits,
-               "file_bits": 8 * len(data), "zero_heads": box.qclass.zero_heads, "heads": rows, "output": output,
-               "format_version": box.version}
-    cols = [Column("head", "heads", "left", render=format_head), Column("count", "count", priority=2),
-            Column("precision", "p", priority=1), Column("payload_bits", "section bits"),
-            Column("approximant_level", "cell level", priority=2), Column("levels", "levels", "left", priority=1)]
-    return Report(payload, cols, rows, title=f"{box.coder} coder, depth {box.depth}, ε = {format_eps(box.eps)}: "
-                  f"{box.payload_bits} payload bits, {8 * len(data)} file bits")
+        rows.append(
+            {k: rec[k] for k in ("head", "count", "precision", "zero", "table_level", "approximant_level", "levels")}
+            | {"payload_bits": rec["payload_bits"] if box.coder == "separate" else None}
+        )
+    payload = {
+        "coder": box.coder,
+        "depth": box.depth,
+        "eps": box.eps,
+        "payload_bits": box.payload_bits,
+        "file_bits": 8 * len(data),
+        "zero_heads": box.qclass.zero_heads,
+        "heads": rows,
+        "output": output,
+        "format_version": box.version,
+    }
+    cols = [
+        Column("head", "heads", "left", render=format_head),
+        Column("count", "count", priority=2),
+        Column("precision", "p", priority=1),
+        Column("payload_bits", "section bits"),
+        Column("approximant_level", "cell level", priority=2),
+        Column("levels", "levels", "left", priority=1),
+    ]
+    return Report(
+        payload,
+        cols,
+        rows,
+        title=f"{box.coder} coder, depth {box.depth}, ε = {format_eps(box.eps)}: "
+        f"{box.payload_bits} payload bits, {8 * len(data)} file bits",
+    )
 
 
 # ----------------------------------------------------------------------------- verify
@@ -380,17 +464,41 @@ def verify_cmd(instance, dlc, index, budget, fmt):
             v: Verification = verify(inst, decoded, budget=budget)
             advance()
             box = decoded.container
-            rows = [{"head": q.group.spec, "count": q.count, "table_equal": bool(c.equal.all()),
-                     "unequal": int((~c.equal).sum()), "error": c.max_error, "within_eps": c.max_error <= box.eps}
-                    for q, c in zip(box.qclass.groups, v.verdicts)]
-            payload = {"coder": box.coder, "eps": box.eps, "payload_bits": box.payload_bits, "max_error": v.max_error,
-                       "verified": v.verified, "heads": rows}
-            cols = [Column("head", "heads", "left", render=format_head), Column("count", "count", priority=2),
-                    Column("table_equal", "bit-exact", "left"), Column("error", "sup error", render=format_error),
-                    Column("within_eps", "≤ ε", "left")]
-            reports.append(Report(payload, cols, rows,
-                                  title=f"verify {dlc} ({box.coder}, ε = {format_eps(box.eps)}) against {instance}",
-                                  notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error)})"]))
+            rows = [
+                {
+                    "head": q.group.spec,
+                    "count": q.count,
+                    "table_equal": bool(c.equal.all()),
+                    "unequal": int((~c.equal).sum()),
+                    "error": c.max_error,
+                    "within_eps": c.max_error <= box.eps,
+                }
+                for q, c in zip(box.qclass.groups, v.verdicts)
+            ]
+            payload = {
+                "coder": box.coder,
+                "eps": box.eps,
+                "payload_bits": box.payload_bits,
+                "max_error": v.max_error,
+                "verified": v.verified,
+                "heads": rows,
+            }
+            cols = [
+                Column("head", "heads", "left", render=format_head),
+                Column("count", "count", priority=2),
+                Column("table_equal", "bit-exact", "left"),
+                Column("error", "sup error", render=format_error),
+                Column("within_eps", "≤ ε", "left"),
+            ]
+            reports.append(
+                Report(
+                    payload,
+                    cols,
+                    rows,
+                    title=f"verify {dlc} ({box.coder}, ε = {format_eps(box.eps)}) against {instance}",
+                    notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error)})"],
+                )
+            )
             if not v.verified:
                 failures.append(f"{box.coder}: max error {format_error(v.max_error)} against ε = {format_eps(box.eps)}")
     emit_all(reports, fmt)

@@ -21,17 +21,31 @@ from .train import trained_columns, trained_progress_steps, trained_row, trained
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import (Column, emit, format_bounds, format_eps, format_error, format_number, format_option, progress, Report,
-                      stream_row)
+from ._output import (
+    Column,
+    emit,
+    format_bounds,
+    format_eps,
+    format_error,
+    format_number,
+    format_option,
+    progress,
+    Report,
+    stream_row,
+)
 from ._params import IntType, eps_values, EpsListType, NumberType, SweepType
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
 RECORD_KEYS = ("payload_bits", "file_bits", "lower_bound_bits", "upper_bound_bits", "max_error", "verified")
 NETWORK_KEYS = ("neurons", "nonzero_weights", "network_bits", "max_error", "verified", "construction")
 
-eps_list_option = click.option("--eps", "-e", "eps", type=EpsListType(), default=None, help="Accuracies: 0.5,0.1,2^-10.")
+eps_list_option = click.option(
+    "--eps", "-e", "eps", type=EpsListType(), default=None, help="Accuracies: 0.5,0.1,2^-10."
+)
 sweep_option = click.option(
-    "--eps-sweep", type=SweepType(), default=None,
+    "--eps-sweep",
+    type=SweepType(),
+    default=None,
     help="A sweep: 2^-1:2^-20 (every power of two) or 1e-1:1e-300:200 (log-spaced).",
 )
 
@@ -40,8 +54,13 @@ PLOT_EXTENSIONS = (".png", ".svg", ".pdf")
 
 
 def plot_option(f):
-    return click.option("--plot", "plot_path", default=None, metavar="FILE." + "|".join(e[1:] for e in PLOT_EXTENSIONS),
-                        help="Also draw bits against 1/ε on log-log axes (needs dlcalc[plot]).")(f)
+    return click.option(
+        "--plot",
+        "plot_path",
+        default=None,
+        metavar="FILE." + "|".join(e[1:] for e in PLOT_EXTENSIONS),
+        help="Also draw bits against 1/ε on log-log axes (needs dlcalc[plot]).",
+    )(f)
 
 
 def check_plot(path: str | None, force: bool) -> None:
@@ -84,20 +103,26 @@ def _fit_notes(fit: dict, depth: int | None) -> list[str]:
     notes = []
     capped = fit["depth_capped_eps"]
     if capped:
-        notes.append(f"depth {depth} reached at ε ≤ {format_eps(max(capped))}: the depth caps the bits of "
-                     f"{len(capped)} row{'s' if len(capped) > 1 else ''}, which the fit leaves out")
+        notes.append(
+            f"depth {depth} reached at ε ≤ {format_eps(max(capped))}: the depth caps the bits of "
+            f"{len(capped)} row{'s' if len(capped) > 1 else ''}, which the fit leaves out"
+        )
     if fit["joint_slope"] is None and fit["separate_slope"] is None:
         return notes
 
     def f(x):
         return "—" if x is None else format_number(x)
 
-    text = (f"fitted log-log slopes (bits vs 1/ε): joint {f(fit['joint_slope'])} (γ = {f(fit['joint_exponent'])}), "
-            f"separate {f(fit['separate_slope'])} (γ = {f(fit['separate_exponent'])})")
+    text = (
+        f"fitted log-log slopes (bits vs 1/ε): joint {f(fit['joint_slope'])} (γ = {f(fit['joint_exponent'])}), "
+        f"separate {f(fit['separate_slope'])} (γ = {f(fit['separate_exponent'])})"
+    )
     th = fit.get("theory")
     if th:
-        text += (f"; theory{' (depth-free)' if depth is not None else ''}: "
-                 f"γ*_joint = {format_number(th['gamma_joint'])}, γ*_sep = {format_number(th['gamma_separate'])}")
+        text += (
+            f"; theory{' (depth-free)' if depth is not None else ''}: "
+            f"γ*_joint = {format_number(th['gamma_joint'])}, γ*_sep = {format_number(th['gamma_separate'])}"
+        )
     notes.append(text)
     return notes
 
@@ -109,11 +134,15 @@ def depth_capped(family: dict | None, heads, eps: float, depth: int | None) -> b
     Group by group: the last head of a sawtooth run has the largest ``k``."""
     if depth is None:
         return False
-    if family and family_bounds(family["name"], family["beta"], eps, depth + 1) != family_bounds(family["name"], family["beta"], eps, depth):
+    if family and family_bounds(family["name"], family["beta"], eps, depth + 1) != family_bounds(
+        family["name"], family["beta"], eps, depth
+    ):
         return True
     groups = HeadSet.of(heads).groups() if heads is not None else []
-    return any(g.family == "sawtooth" and (p := precision_for(g.amplitude, eps)) is not None and g.last + p > depth
-               for g in groups)
+    return any(
+        g.family == "sawtooth" and (p := precision_for(g.amplitude, eps)) is not None and g.last + p > depth
+        for g in groups
+    )
 
 
 # ----------------------------------------------------------------------------- compare
@@ -138,19 +167,32 @@ def compare_row(inst, qclass, baselines: bool, budget, networks: bool = False, a
         row["baselines"] = sizes
         best = min(sizes, key=lambda n: sizes[n]["joint_bits"])
         jb = row["joint"]["payload_bits"]
-        row["best_baseline"] = {"name": best, "joint_bits": sizes[best]["joint_bits"],
-                                "ratio_to_joint": sizes[best]["joint_bits"] / jb if jb else None}
+        row["best_baseline"] = {
+            "name": best,
+            "joint_bits": sizes[best]["joint_bits"],
+            "ratio_to_joint": sizes[best]["joint_bits"] / jb if jb else None,
+        }
     return row
 
 
 COMPARE_COLUMNS = [
     Column("eps", "ε", render=format_eps),
     Column("joint.payload_bits", "joint payload bits"),
-    Column(("joint.lower_bound_bits", "joint.upper_bound_bits"), "joint bounds (bits)", render=format_bounds,
-           priority=1, short="joint bounds"),
+    Column(
+        ("joint.lower_bound_bits", "joint.upper_bound_bits"),
+        "joint bounds (bits)",
+        render=format_bounds,
+        priority=1,
+        short="joint bounds",
+    ),
     Column("separate.payload_bits", "separate payload bits", short="sep. payload bits"),
-    Column(("separate.lower_bound_bits", "separate.upper_bound_bits"), "separate bounds (bits)", render=format_bounds,
-           priority=1, short="sep. bounds"),
+    Column(
+        ("separate.lower_bound_bits", "separate.upper_bound_bits"),
+        "separate bounds (bits)",
+        render=format_bounds,
+        priority=1,
+        short="sep. bounds",
+    ),
     Column("gain", "gain (sep ÷ joint)", short="gain"),
     Column(("joint.max_error", "separate.max_error"), "max error", render=lambda e: format_error(max(e)), priority=4),
     Column("verified", "verified", "left", priority=2, short="ok"),
@@ -163,9 +205,14 @@ NETWORK_COLUMNS = [
 BASELINE_COLUMNS = [
     Column("best_baseline.name", "best compressor", "left", priority=5, short="best"),
     Column("best_baseline.joint_bits", "its file bits", priority=6),
-    Column("best_baseline.ratio_to_joint", "file ÷ joint payload", priority=3, short="÷ joint",
-           note="{header}: the best general-purpose compressor's whole output (lzma, bz2, zlib or zstd on the joint "
-                "quantized table) divided by the joint payload bits"),
+    Column(
+        "best_baseline.ratio_to_joint",
+        "file ÷ joint payload",
+        priority=3,
+        short="÷ joint",
+        note="{header}: the best general-purpose compressor's whole output (lzma, bz2, zlib or zstd on the joint "
+        "quantized table) divided by the joint payload bits",
+    ),
 ]
 
 
@@ -186,10 +233,18 @@ def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
 @instance_options
 @eps_list_option
 @sweep_option
-@click.option("--baselines/--no-baselines", default=True, show_default=True,
-              help="Also compress the quantized tables with lzma, bz2, zlib and zstd.")
+@click.option(
+    "--baselines/--no-baselines",
+    default=True,
+    show_default=True,
+    help="Also compress the quantized tables with lzma, bz2, zlib and zstd.",
+)
 @click.option("--networks", is_flag=True, help="Also build and verify the Heaviside networks and add their bits.")
-@click.option("--trained", is_flag=True, help="Also train Heaviside networks (dlcalc train's defaults, needs dlcalc[train]) and add their bits.")
+@click.option(
+    "--trained",
+    is_flag=True,
+    help="Also train Heaviside networks (dlcalc train's defaults, needs dlcalc[train]) and add their bits.",
+)
 @plot_option
 @force_option("--plot file")
 @budget_options
@@ -214,10 +269,15 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
     inst = spec.load(budget)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
     qclasses = [QuantizedClass(inst.depth, inst.heads, e) for e in eps_list]
-    phases = [pipeline_phase(qc, CODER_NAMES, truth=networks, baselines=baselines)
-              + (network_steps(qc, CODER_NAMES) if networks else []) + (trained_steps(qc) if trained else []) for qc in qclasses]
+    phases = [
+        pipeline_phase(qc, CODER_NAMES, truth=networks, baselines=baselines)
+        + (network_steps(qc, CODER_NAMES) if networks else [])
+        + (trained_steps(qc) if trained else [])
+        for qc in qclasses
+    ]
     Cost([feature_step(inst.depth)], phases).check(
-        budget, f"compare over {len(eps_list)} value{'s' if len(eps_list) > 1 else ''} of ε")
+        budget, f"compare over {len(eps_list)} value{'s' if len(eps_list) > 1 else ''} of ε"
+    )
     rows = []
     per_row = 1 + len(CODER_NAMES) + (trained_progress_steps() if trained else 0)
     with progress(len(eps_list) * per_row, "compare") as advance:
@@ -231,7 +291,13 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
             rows.append(row)
             stream_row(fmt, row)
     capped = [depth_capped(inst.family, inst.heads, e, inst.depth) for e in eps_list]
-    fit = _fit(eps_list, [r["joint"]["payload_bits"] for r in rows], [r["separate"]["payload_bits"] for r in rows], inst.family, capped)
+    fit = _fit(
+        eps_list,
+        [r["joint"]["payload_bits"] for r in rows],
+        [r["separate"]["payload_bits"] for r in rows],
+        inst.family,
+        capped,
+    )
     if plot_path:
         series = {c: [r[c]["payload_bits"] for r in rows] for c in CODER_NAMES}
         if baselines:
@@ -242,16 +308,31 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
                 series[f"{c} network"] = [r["networks"][c]["network_bits"] for r in rows]
         if trained:  # the points where training reached ε
             for c in CODER_NAMES:
-                series[f"{c} trained"] = [r["trained"][c]["network_bits"] if r["trained"][c]["reached"] else None for r in rows]
-        bands = {c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES}
+                series[f"{c} trained"] = [
+                    r["trained"][c]["network_bits"] if r["trained"][c]["reached"] else None for r in rows
+                ]
+        bands = {
+            c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES
+        }
         _write_plot(plot_path, force, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands)
     if fmt != "ndjson":
-        columns = (_csv_columns(baselines, networks) if fmt == "csv"
-                   else COMPARE_COLUMNS + (NETWORK_COLUMNS if networks else []) + (BASELINE_COLUMNS if baselines else []))
+        columns = (
+            _csv_columns(baselines, networks)
+            if fmt == "csv"
+            else COMPARE_COLUMNS + (NETWORK_COLUMNS if networks else []) + (BASELINE_COLUMNS if baselines else [])
+        )
         columns = columns + (trained_columns(fmt == "csv") if trained else [])
         notes = _fit_notes(fit, inst.depth)
-        emit(Report({"instance": inst.to_dict(), "rows": rows, "fit": fit}, columns, rows,
-                    title=f"joint vs separate coding: {instance_summary(inst)}", notes=notes), fmt)
+        emit(
+            Report(
+                {"instance": inst.to_dict(), "rows": rows, "fit": fit},
+                columns,
+                rows,
+                title=f"joint vs separate coding: {instance_summary(inst)}",
+                notes=notes,
+            ),
+            fmt,
+        )
     failed = [r["eps"] for r in rows if not r["verified"]]
     if failed:
         raise VerificationFailed(f"verification failed at ε = {', '.join(format_eps(e) for e in failed)}")
@@ -262,17 +343,31 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
 BOUNDS_COLUMNS = [
     Column("eps", "ε", render=format_eps),
     Column(("joint_lower_bits", "joint_upper_bits"), "joint bounds (bits)", render=format_bounds, short="joint bounds"),
-    Column(("separate_lower_bits", "separate_upper_bits"), "separate bounds (bits)", render=format_bounds, short="sep. bounds"),
+    Column(
+        ("separate_lower_bits", "separate_upper_bits"),
+        "separate bounds (bits)",
+        render=format_bounds,
+        short="sep. bounds",
+    ),
     Column("gain", "gain (sep ÷ joint upper)", short="gain"),
 ]
 
 
 @click.command()
-@click.option("--head", "heads", multiple=True, metavar="SPEC", help="Head spec, repeatable (walsh:1-63, sawtooth:0-4@0.5).")
-@click.option("--family", type=click.Choice(FAMILY_NAMES), default=None, help="A family with all its heads [default: walsh-all].")
+@click.option(
+    "--head", "heads", multiple=True, metavar="SPEC", help="Head spec, repeatable (walsh:1-63, sawtooth:0-4@0.5)."
+)
+@click.option(
+    "--family", type=click.Choice(FAMILY_NAMES), default=None, help="A family with all its heads [default: walsh-all]."
+)
 @click.option("--beta", type=NumberType(), default=None, help="Decay of the family's amplitudes [default: 1].")
-@click.option("--depth", "-d", type=IntType(min=0), default=None,
-              help="Mask levels above this depth [default: large enough, the family unbounded].")
+@click.option(
+    "--depth",
+    "-d",
+    type=IntType(min=0),
+    default=None,
+    help="Mask levels above this depth [default: large enough, the family unbounded].",
+)
 @eps_list_option
 @sweep_option
 @plot_option
@@ -317,10 +412,21 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
         series = {"joint": [r["joint_upper_bits"] for r in rows], "separate": [r["separate_upper_bits"] for r in rows]}
         bands = {c: ([r[f"{c}_lower_bits"] for r in rows], [r[f"{c}_upper_bits"] for r in rows]) for c in CODER_NAMES}
         _write_plot(plot_path, force, f"dlcalc bounds: {what}", eps_list, series, bands)
-    payload = {"family": fam, "heads": head_list.run_specs() if head_list else None, "depth": depth,
-               "rows": rows, "fit": fit, "theory": theory_exponents(fam)}
+    payload = {
+        "family": fam,
+        "heads": head_list.run_specs() if head_list else None,
+        "depth": depth,
+        "rows": rows,
+        "fit": fit,
+        "theory": theory_exponents(fam),
+    }
     if fmt != "ndjson":
-        emit(Report(payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=_fit_notes(fit, depth)), fmt)
+        emit(
+            Report(
+                payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=_fit_notes(fit, depth)
+            ),
+            fmt,
+        )
 
 
 COMMANDS = [compare, bounds]

@@ -37,16 +37,18 @@ def group_rows(inst) -> list[dict]:
     rows = []
     for g in inst.heads.groups():
         exact = g.top if g.family == "walsh" else max(inst.depth, g.last)
-        rows.append({
-            "head": g.spec,
-            "count": g.count,
-            "family": g.family,
-            "index": g.first,
-            "last": g.last,
-            "amplitude": g.amplitude,
-            "levels": _levels_read(g, inst.depth),
-            "exact_level": exact,
-        })
+        rows.append(
+            {
+                "head": g.spec,
+                "count": g.count,
+                "family": g.family,
+                "index": g.first,
+                "last": g.last,
+                "amplitude": g.amplitude,
+                "levels": _levels_read(g, inst.depth),
+                "exact_level": exact,
+            }
+        )
     return rows
 
 
@@ -85,9 +87,13 @@ def info(spec, budget, fmt):
         advance()
     note = f"orthogonal: {'yes' if orthogonal else 'no'}"
     if worst is not None:
-        note += (f" (largest off-diagonal Gram entry {format_number(max_off)}, between {format_head(inst.heads[worst[0]].spec)} "
-                 f"and {format_head(inst.heads[worst[1]].spec)})")
-    emit(Report(payload, HEAD_COLUMNS, payload["heads"], title=f"instance: {instance_summary(inst)}", notes=[note]), fmt)
+        note += (
+            f" (largest off-diagonal Gram entry {format_number(max_off)}, between {format_head(inst.heads[worst[0]].spec)} "
+            f"and {format_head(inst.heads[worst[1]].spec)})"
+        )
+    emit(
+        Report(payload, HEAD_COLUMNS, payload["heads"], title=f"instance: {instance_summary(inst)}", notes=[note]), fmt
+    )
 
 
 COMMANDS = [info]

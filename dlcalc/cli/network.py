@@ -61,7 +61,9 @@ def network_records(inst, eps: float, archs, budget: Budget, tables=None, advanc
     if tables is None:
         tables = true_tables(QuantizedClass(inst.depth, inst.heads, eps), inst.feature)
     per_head = separate_networks(quants, inst.feature, max_cells)
-    blocks = [(kind, [q.head.spec]) for q, (kind, _) in zip(quants, per_head)]  # the construction and heads of each block
+    blocks = [
+        (kind, [q.head.spec]) for q, (kind, _) in zip(quants, per_head)
+    ]  # the construction and heads of each block
     records, nets = {}, {}
     for arch in archs:
         bounds = coder_bounds(quants, inst.depth, arch)
@@ -114,9 +116,14 @@ def _construction_text(constructions: dict) -> str:
 
 def _layer_json(layer) -> dict:
     return {
-        "n_in": layer.n_in, "n_out": layer.n_out, "activation": "linear" if layer.linear else "heaviside",
-        "exponent": layer.exponent, "rows": layer.rows.tolist(), "cols": layer.cols.tolist(),
-        "values": layer.values.tolist(), "biases": layer.biases.tolist(),
+        "n_in": layer.n_in,
+        "n_out": layer.n_out,
+        "activation": "linear" if layer.linear else "heaviside",
+        "exponent": layer.exponent,
+        "rows": layer.rows.tolist(),
+        "cols": layer.cols.tolist(),
+        "values": layer.values.tolist(),
+        "biases": layer.biases.tolist(),
         "scales": None if layer.scales is None else layer.scales.tolist(),
     }
 
@@ -148,7 +155,8 @@ def export_onnx(path: str, net: HeavisideNetwork, inst, budget: Budget, force: b
 
     per_point = activation_cells(net)
     Cost(phases=[[onnx_step(net.grid_level, per_point, dense_entries(net), ONNX_ACTIVATIONS)]]).check(
-        budget, "checking the ONNX export")
+        budget, "checking the ONNX export"
+    )
     model = to_onnx(net, [h.spec for h in inst.heads], max_cells=budget.max_cells)
     mismatch = check_onnx(model, net, max_cells=max(ONNX_ACTIVATIONS, per_point))
     if mismatch is not None:
@@ -161,8 +169,16 @@ def _network_json(net: HeavisideNetwork, blocks) -> dict:
     out = []
     for block, (kind, heads) in zip(net.blocks, blocks):
         alone = HeavisideNetwork([block])
-        out.append({"kind": kind, "heads": heads, "outputs": block.n_outputs, "network_bits": alone.network_bits,
-                    "serialized_hex": alone.serialize().hex(), "layers": [_layer_json(layer) for layer in block.layers]})
+        out.append(
+            {
+                "kind": kind,
+                "heads": heads,
+                "outputs": block.n_outputs,
+                "network_bits": alone.network_bits,
+                "serialized_hex": alone.serialize().hex(),
+                "layers": [_layer_json(layer) for layer in block.layers],
+            }
+        )
     return {"network_bits": net.network_bits, "serialized_hex": net.serialize().hex(), "blocks": out}
 
 
@@ -172,18 +188,28 @@ def export_networks(path: str, nets: dict, eps: float, inst, budget: Budget, for
         # one model: the joint network unless only the separate ones were asked for
         export_onnx(path, nets["joint" if "joint" in nets else "separate"][0], inst, budget, force)
         return
-    doc = {"schema_version": 2, "eps": eps, "instance": inst.to_dict(),
-           "weight_rule": "weight = value * 2^-exponent; first layer: H(x - g 2^-exponent) with bias -g; last layer linear times scale",
-           "networks": {arch: _network_json(net, blocks) for arch, (net, blocks) in nets.items()}}
+    doc = {
+        "schema_version": 2,
+        "eps": eps,
+        "instance": inst.to_dict(),
+        "weight_rule": "weight = value * 2^-exponent; first layer: H(x - g 2^-exponent) with bias -g; last layer linear times scale",
+        "networks": {arch: _network_json(net, blocks) for arch, (net, blocks) in nets.items()},
+    }
     write_output(path, (dumps(doc) + "\n").encode(), force)
 
 
 NETWORK_COLUMNS = [
-    Column("arch", "arch", "left"), Column("neurons", "neurons", priority=2), Column("layers", "layers", priority=3),
-    Column("nonzero_weights", "weights", priority=2), Column("bits_per_weight", "bits / weight", priority=4),
-    Column("network_bits", "network bits"), Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
-    Column("ratio_to_payload", "÷ coder bits", priority=3), Column("ratio_to_lower_bound", "÷ lower bound", priority=1),
-    Column("max_error", "max error", render=format_error, priority=4), Column("verified", "verified", "left", priority=2),
+    Column("arch", "arch", "left"),
+    Column("neurons", "neurons", priority=2),
+    Column("layers", "layers", priority=3),
+    Column("nonzero_weights", "weights", priority=2),
+    Column("bits_per_weight", "bits / weight", priority=4),
+    Column("network_bits", "network bits"),
+    Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
+    Column("ratio_to_payload", "÷ coder bits", priority=3),
+    Column("ratio_to_lower_bound", "÷ lower bound", priority=1),
+    Column("max_error", "max error", render=format_error, priority=4),
+    Column("verified", "verified", "left", priority=2),
     Column("construction", "construction", "left", priority=1),
 ]
 
@@ -191,12 +217,22 @@ NETWORK_COLUMNS = [
 @click.command()
 @instance_options
 @click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0.")
-@click.option("--arch", type=click.Choice([*ARCHS, "both"]), default="both", show_default=True,
-              help="Which networks: joint (the shorter of one shared trunk for all heads and the separate networks "
-                   "side by side), separate (one network per head) or both.")
-@click.option("--export", "export_path", default=None, metavar="FILE.json|onnx",
-              help="Write the networks (layers, weights, serialized bytes) as JSON, or one network as ONNX "
-                   "(the joint one; the separate ones with --arch separate).")
+@click.option(
+    "--arch",
+    type=click.Choice([*ARCHS, "both"]),
+    default="both",
+    show_default=True,
+    help="Which networks: joint (the shorter of one shared trunk for all heads and the separate networks "
+    "side by side), separate (one network per head) or both.",
+)
+@click.option(
+    "--export",
+    "export_path",
+    default=None,
+    metavar="FILE.json|onnx",
+    help="Write the networks (layers, weights, serialized bytes) as JSON, or one network as ONNX "
+    "(the joint one; the separate ones with --arch separate).",
+)
 @force_option("--export file")
 @budget_options
 @format_option
@@ -220,20 +256,36 @@ def network(spec, eps, arch, export_path, force, budget, fmt):
     check_export(export_path, force, archs)
     inst = spec.load(budget)
     qclass = QuantizedClass(inst.depth, inst.heads, eps)
-    Cost([feature_step(inst.depth)], [network_steps(qclass, archs)]).check(budget, f"the networks at ε = {format_eps(eps)}")
+    Cost([feature_step(inst.depth)], [network_steps(qclass, archs)]).check(
+        budget, f"the networks at ε = {format_eps(eps)}"
+    )
     with progress(len(archs), "network") as advance:
         records, nets = network_records(inst, eps, archs, budget, advance=advance)
     if export_path:
         export_networks(export_path, nets, eps, inst, budget, force)
-    payload = {"instance": inst.to_dict(), "eps": eps, **records} if arch == "both" else {"instance": inst.to_dict(), "eps": eps, **records[arch]}
+    payload = (
+        {"instance": inst.to_dict(), "eps": eps, **records}
+        if arch == "both"
+        else {"instance": inst.to_dict(), "eps": eps, **records[arch]}
+    )
     notes = []
     if arch == "both" and records["joint"]["network_bits"]:
-        notes.append(f"separate ÷ joint network bits: {format_number(records['separate']['network_bits'] / records['joint']['network_bits'])}")
+        notes.append(
+            f"separate ÷ joint network bits: {format_number(records['separate']['network_bits'] / records['joint']['network_bits'])}"
+        )
     if export_path and export_path != "-":
         announce(f"wrote {export_path}")
     if export_path != "-":
-        emit(Report(payload, NETWORK_COLUMNS, list(records.values()), title=f"Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}",
-                    notes=notes), fmt)
+        emit(
+            Report(
+                payload,
+                NETWORK_COLUMNS,
+                list(records.values()),
+                title=f"Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}",
+                notes=notes,
+            ),
+            fmt,
+        )
     failed = [a for a, r in records.items() if not r["verified"]]
     if failed:
         raise VerificationFailed(f"network verification failed for {', '.join(failed)}")

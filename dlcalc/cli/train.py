@@ -30,7 +30,9 @@ def _library():
     try:
         _train.require_training()
     except ImportError as exc:
-        raise InputError(f"dlcalc train needs the train extra (JAX, optax, constriction; {exc.name} is missing): {INSTALL_HINT}") from None
+        raise InputError(
+            f"dlcalc train needs the train extra (JAX, optax, constriction; {exc.name} is missing): {INSTALL_HINT}"
+        ) from None
     return _train
 
 
@@ -68,10 +70,18 @@ def arch_record(result, inst, eps: float, max_cells: int, constructed: bool = Tr
         record["ratio_to_constructed"] = bits / built["entropy_coded_bits"] if built["entropy_coded_bits"] else None
     if result.arch == "separate":
         record["heads"] = [
-            {"head": spec, "reached": n.max_error <= eps, "max_error": n.max_error, "network_bits": n.network_bits,
-             "file_bits": n.file_bits,
-             "nonzero_weights": n.network.nonzero_weights, "width": n.width, "depth": n.network.depth,
-             "shape": n.shape if n.width else None, "layer_widths": n.network.widths}
+            {
+                "head": spec,
+                "reached": n.max_error <= eps,
+                "max_error": n.max_error,
+                "network_bits": n.network_bits,
+                "file_bits": n.file_bits,
+                "nonzero_weights": n.network.nonzero_weights,
+                "width": n.width,
+                "depth": n.network.depth,
+                "shape": n.shape if n.width else None,
+                "layer_widths": n.network.widths,
+            }
             for spec, n in zip(result.head_specs, nets)
         ]
     return record
@@ -82,13 +92,23 @@ def _network_json(trained, heads: list[str]) -> dict:
 
     net = trained.network
     return {
-        "heads": heads, "shape": trained.shape, "width": trained.width, "max_error": trained.max_error,
-        "network_bits": trained.network_bits, "file_bits": trained.file_bits,
+        "heads": heads,
+        "shape": trained.shape,
+        "width": trained.width,
+        "max_error": trained.max_error,
+        "network_bits": trained.network_bits,
+        "file_bits": trained.file_bits,
         "stream_hex": encode_network(net).to_bytes().hex(),
         "scales": [float(s) for s in net.scales],
-        "layers": [{"activation": "linear" if i == net.depth - 1 else "heaviside", "exponent": layer.exponent,
-                    "weights": layer.weights.tolist(), "biases": layer.biases.tolist()}
-                   for i, layer in enumerate(net.layers)],
+        "layers": [
+            {
+                "activation": "linear" if i == net.depth - 1 else "heaviside",
+                "exponent": layer.exponent,
+                "weights": layer.weights.tolist(),
+                "biases": layer.biases.tolist(),
+            }
+            for i, layer in enumerate(net.layers)
+        ],
     }
 
 
@@ -102,12 +122,18 @@ def export_trained(path: str, results: dict, inst, eps: float, budget: Budget, f
         export_onnx(path, to_heaviside(results["joint"].networks[0].network), inst, budget, force)
         return
     doc = {
-        "schema_version": SCHEMA_VERSION, "eps": eps, "instance": inst.to_dict(),
+        "schema_version": SCHEMA_VERSION,
+        "eps": eps,
+        "instance": inst.to_dict(),
         "weight_rule": "weight = value * 2^-exponent; first layer H(w x + b) on the scalar x; "
-                       "hidden layers H(W u + b) with H(t) = 1 for t >= 0; last layer linear times its scale",
-        "networks": {arch: [_network_json(n, [spec] if arch == "separate" else [h.spec for h in inst.heads])
-                            for spec, n in zip(r.head_specs, r.networks)]
-                     for arch, r in results.items()},
+        "hidden layers H(W u + b) with H(t) = 1 for t >= 0; last layer linear times its scale",
+        "networks": {
+            arch: [
+                _network_json(n, [spec] if arch == "separate" else [h.spec for h in inst.heads])
+                for spec, n in zip(r.head_specs, r.networks)
+            ]
+            for arch, r in results.items()
+        },
     }
     write_output(path, (dumps(doc) + "\n").encode(), force)
 
@@ -122,24 +148,41 @@ def check_trained_export(path: str | None, force: bool, archs: list[str]) -> Non
 
 
 TRAIN_COLUMNS = [
-    Column("arch", "arch", "left"), Column("reached", "reached", "left"),
-    Column("max_error", "max error", render=format_error, priority=2), Column("shape", "shape", "left", priority=3),
-    Column("width", "width", priority=3), Column("depth", "depth", priority=4),
-    Column("nonzero_weights", "weights", priority=2), Column("network_bits", "network bits"),
+    Column("arch", "arch", "left"),
+    Column("reached", "reached", "left"),
+    Column("max_error", "max error", render=format_error, priority=2),
+    Column("shape", "shape", "left", priority=3),
+    Column("width", "width", priority=3),
+    Column("depth", "depth", priority=4),
+    Column("nonzero_weights", "weights", priority=2),
+    Column("network_bits", "network bits"),
     Column("file_bits", "network file bits", priority=2, short="file bits"),
     Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
     Column("ratio_to_payload", "÷ coder bits", priority=3),
-    Column(("constructed.entropy_coded_bits", "constructed.network_bits"), "constructed: network bits, file bits",
-           render=lambda pair: ", ".join(format_number(v) for v in pair), priority=1, short="constructed"),
-    Column("ratio_to_constructed", "÷ constructed", priority=3), Column("seconds", "seconds", priority=4),
+    Column(
+        ("constructed.entropy_coded_bits", "constructed.network_bits"),
+        "constructed: network bits, file bits",
+        render=lambda pair: ", ".join(format_number(v) for v in pair),
+        priority=1,
+        short="constructed",
+    ),
+    Column("ratio_to_constructed", "÷ constructed", priority=3),
+    Column("seconds", "seconds", priority=4),
 ]
 
 
 def training_config(steps, restarts, max_width, patience, train_seed, learning_rate, deep_widths):
     _train = _library()
     try:
-        return _train.TrainConfig(steps=steps, restarts=restarts, max_width=max_width, patience=patience,
-                                  seed=train_seed, learning_rate=learning_rate, deep_widths=deep_widths)
+        return _train.TrainConfig(
+            steps=steps,
+            restarts=restarts,
+            max_width=max_width,
+            patience=patience,
+            seed=train_seed,
+            learning_rate=learning_rate,
+            deep_widths=deep_widths,
+        )
     except DlcalcError as exc:
         raise InputError(str(exc)) from None
 
@@ -162,7 +205,9 @@ def run_training(inst, eps: float, archs, shapes, config, advance=None) -> dict:
     for arch in archs:
         if advance is None:
             with progress(len(ladder), f"train {arch}") as step:
-                results[arch] = _train.train_architecture(inst, eps, arch, shapes, config, progress=lambda width: step())
+                results[arch] = _train.train_architecture(
+                    inst, eps, arch, shapes, config, progress=lambda width: step()
+                )
         else:
             results[arch] = _train.train_architecture(inst, eps, arch, shapes, config, progress=lambda width: advance())
             for _ in range(len(ladder) - len(results[arch].widths_tried)):
@@ -187,8 +232,10 @@ def trained_progress_steps() -> int:
 def trained_row(inst, eps: float, budget: Budget, advance=None) -> dict:
     """``compare --trained``: both architectures with the default settings, the fields a sweep row carries."""
     results = run_training(inst, eps, ARCHS, SHAPES, DEFAULTS, advance)
-    return {arch: {k: arch_record(r, inst, eps, budget.max_cells, constructed=False)[k] for k in TRAINED_FIELDS}
-            for arch, r in results.items()}
+    return {
+        arch: {k: arch_record(r, inst, eps, budget.max_cells, constructed=False)[k] for k in TRAINED_FIELDS}
+        for arch, r in results.items()
+    }
 
 
 TRAINED_FIELDS = ("reached", "network_bits", "max_error", "nonzero_weights", "shape", "width")
@@ -198,36 +245,101 @@ def trained_columns(csv: bool) -> list[Column]:
     """``compare --trained`` columns: bits for people, every field for CSV."""
     if csv:
         return [Column(f"trained.{a}.{k}", "") for a in ARCHS for k in TRAINED_FIELDS]
-    return [Column("trained.joint.network_bits", "joint trained bits"), Column("trained.separate.network_bits", "sep. trained bits")]
+    return [
+        Column("trained.joint.network_bits", "joint trained bits"),
+        Column("trained.separate.network_bits", "sep. trained bits"),
+    ]
 
 
 @click.command()
 @instance_options
 @click.option("--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (sup norm).")
-@click.option("--arch", type=click.Choice([*ARCHS, "both"]), default="both", show_default=True,
-              help="One network for all heads (joint), one per head (separate), or both.")
-@click.option("--shape", type=click.Choice([*SHAPES, "both"]), default="both", show_default=True,
-              help="shallow: one hidden layer; deep: a trunk and per-head layers; both: the smaller in bits.")
-@click.option("--steps", type=click.IntRange(min=1), default=DEFAULTS.steps, show_default=True,
-              help="Optimizer steps per training phase.")
-@click.option("--restarts", type=click.IntRange(min=1), default=DEFAULTS.restarts, show_default=True,
-              help="Random restarts trained side by side.")
-@click.option("--max-width", type=click.IntRange(min=1), default=DEFAULTS.max_width, show_default=True,
-              help="Budget: the widest first layer the search tries.")
-@click.option("--patience", type=click.IntRange(min=0), default=DEFAULTS.patience, show_default=True,
-              help="Widths tried after the first that reaches ε (the smallest in bits is kept).")
-@click.option("--deep-widths", type=click.IntRange(min=1), default=DEFAULTS.deep_widths, show_default=True,
-              help="Widths the deep shape is trained at, from the first at which the shallow networks fit the grid within ε.")
-@click.option("--train-seed", type=click.IntRange(min=0), default=DEFAULTS.seed, show_default=True,
-              help="Seed of the initializations.")
-@click.option("--learning-rate", type=NumberType(), default=DEFAULTS.learning_rate, show_default=True, help="Adam step size.")
-@click.option("--export", "export_path", default=None, metavar="FILE.json|onnx",
-              help="Write the trained networks as JSON (layers and entropy-coded streams), or the joint one as ONNX.")
+@click.option(
+    "--arch",
+    type=click.Choice([*ARCHS, "both"]),
+    default="both",
+    show_default=True,
+    help="One network for all heads (joint), one per head (separate), or both.",
+)
+@click.option(
+    "--shape",
+    type=click.Choice([*SHAPES, "both"]),
+    default="both",
+    show_default=True,
+    help="shallow: one hidden layer; deep: a trunk and per-head layers; both: the smaller in bits.",
+)
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=DEFAULTS.steps,
+    show_default=True,
+    help="Optimizer steps per training phase.",
+)
+@click.option(
+    "--restarts",
+    type=click.IntRange(min=1),
+    default=DEFAULTS.restarts,
+    show_default=True,
+    help="Random restarts trained side by side.",
+)
+@click.option(
+    "--max-width",
+    type=click.IntRange(min=1),
+    default=DEFAULTS.max_width,
+    show_default=True,
+    help="Budget: the widest first layer the search tries.",
+)
+@click.option(
+    "--patience",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.patience,
+    show_default=True,
+    help="Widths tried after the first that reaches ε (the smallest in bits is kept).",
+)
+@click.option(
+    "--deep-widths",
+    type=click.IntRange(min=1),
+    default=DEFAULTS.deep_widths,
+    show_default=True,
+    help="Widths the deep shape is trained at, from the first at which the shallow networks fit the grid within ε.",
+)
+@click.option(
+    "--train-seed",
+    type=click.IntRange(min=0),
+    default=DEFAULTS.seed,
+    show_default=True,
+    help="Seed of the initializations.",
+)
+@click.option(
+    "--learning-rate", type=NumberType(), default=DEFAULTS.learning_rate, show_default=True, help="Adam step size."
+)
+@click.option(
+    "--export",
+    "export_path",
+    default=None,
+    metavar="FILE.json|onnx",
+    help="Write the trained networks as JSON (layers and entropy-coded streams), or the joint one as ONNX.",
+)
 @force_option("--export file")
 @budget_options
 @format_option
-def train(spec, eps, arch, shape, steps, restarts, max_width, patience, deep_widths, train_seed, learning_rate, export_path,
-          force, budget, fmt):
+def train(
+    spec,
+    eps,
+    arch,
+    shape,
+    steps,
+    restarts,
+    max_width,
+    patience,
+    deep_widths,
+    train_seed,
+    learning_rate,
+    export_path,
+    force,
+    budget,
+    fmt,
+):
     """Train Heaviside networks by gradient descent; certify their sup error exactly; count their bits.
 
     Each architecture's width grows until a network, rounded to the coarsest
@@ -252,7 +364,8 @@ def train(spec, eps, arch, shape, steps, restarts, max_width, patience, deep_wid
     shapes = SHAPES if shape == "both" else (shape,)
     qclass = QuantizedClass(inst.depth, inst.heads, eps)
     Cost([feature_step(inst.depth)], [weigh_training(qclass, archs, shapes, config)]).check(
-        budget, f"training at ε = {format_eps(eps)}")
+        budget, f"training at ε = {format_eps(eps)}"
+    )
     results = run_training(inst, eps, archs, shapes, config)
     records = {a: arch_record(r, inst, eps, budget.max_cells) for a, r in results.items()}
     if export_path:
@@ -261,19 +374,39 @@ def train(spec, eps, arch, shape, steps, restarts, max_width, patience, deep_wid
             announce(f"wrote {export_path}")
     for a, r in records.items():
         if not r["reached"]:
-            announce(f"{a}: no network within ε = {format_eps(eps)} up to width {max_width} "
-                     f"(smallest certified error {format_error(r['max_error'])})")
-    config_record = {"steps": steps, "restarts": restarts, "max_width": max_width, "patience": patience, "deep_widths": deep_widths,
-                     "train_seed": train_seed, "learning_rate": learning_rate, "shapes": list(shapes)}
+            announce(
+                f"{a}: no network within ε = {format_eps(eps)} up to width {max_width} "
+                f"(smallest certified error {format_error(r['max_error'])})"
+            )
+    config_record = {
+        "steps": steps,
+        "restarts": restarts,
+        "max_width": max_width,
+        "patience": patience,
+        "deep_widths": deep_widths,
+        "train_seed": train_seed,
+        "learning_rate": learning_rate,
+        "shapes": list(shapes),
+    }
     head = {"instance": inst.to_dict(), "eps": eps, "config": config_record}
     payload = {**head, **records} if arch == "both" else {**head, **records[arch]}
     notes = []
     if arch == "both" and records["joint"]["network_bits"]:
-        notes.append("separate ÷ joint trained network bits: "
-                     f"{format_number(records['separate']['network_bits'] / records['joint']['network_bits'])}")
+        notes.append(
+            "separate ÷ joint trained network bits: "
+            f"{format_number(records['separate']['network_bits'] / records['joint']['network_bits'])}"
+        )
     if export_path != "-":
-        emit(Report(payload, TRAIN_COLUMNS, list(records.values()),
-                    title=f"trained Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}", notes=notes), fmt)
+        emit(
+            Report(
+                payload,
+                TRAIN_COLUMNS,
+                list(records.values()),
+                title=f"trained Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}",
+                notes=notes,
+            ),
+            fmt,
+        )
     bad = [a for a, r in records.items() if not r["decoded_equal"]]
     if bad:
         raise VerificationFailed(f"the entropy-coded stream did not decode to the network for {', '.join(bad)}")

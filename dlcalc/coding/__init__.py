@@ -18,18 +18,62 @@ Export of decoded functions
     :func:`write_csv_export`, :func:`write_npz_export`
 """
 
-from ._container import FORMAT_VERSION, MAGIC, Container, header_dict, peek_class, read_container, read_stream, split_containers, write_container
+from ._container import (
+    FORMAT_VERSION,
+    MAGIC,
+    Container,
+    header_dict,
+    peek_class,
+    read_container,
+    read_stream,
+    split_containers,
+    write_container,
+)
 from ._export import export_entries, write_csv_export, write_npz_export
 from ._payload import decode_flips, encode_payload, payload_layout
 from ._pipeline import (
-    CODER_NAMES, CoderResult, Decoded, Verification, coder_bounds, decode, encode, instance_reference, run_coder, verify,
+    CODER_NAMES,
+    CoderResult,
+    Decoded,
+    Verification,
+    coder_bounds,
+    decode,
+    encode,
+    instance_reference,
+    run_coder,
+    verify,
 )
 from ._sections import Sections, decode_joint, decode_separate, joint_section, separate_sections
 
 __all__ = [
-    "CODER_NAMES", "CoderResult", "Container", "Decoded", "FORMAT_VERSION", "MAGIC", "Sections", "Verification",
-    "coder_bounds", "decode", "decode_flips", "decode_joint", "decode_separate", "encode", "encode_payload",
-    "export_entries", "header_dict", "instance_reference", "joint_section", "payload_layout", "peek_class",
-    "read_container", "read_stream", "run_coder", "separate_sections", "split_containers", "verify",
-    "write_container", "write_csv_export", "write_npz_export",
+    "CODER_NAMES",
+    "CoderResult",
+    "Container",
+    "Decoded",
+    "FORMAT_VERSION",
+    "MAGIC",
+    "Sections",
+    "Verification",
+    "coder_bounds",
+    "decode",
+    "decode_flips",
+    "decode_joint",
+    "decode_separate",
+    "encode",
+    "encode_payload",
+    "export_entries",
+    "header_dict",
+    "instance_reference",
+    "joint_section",
+    "payload_layout",
+    "peek_class",
+    "read_container",
+    "read_stream",
+    "run_coder",
+    "separate_sections",
+    "split_containers",
+    "verify",
+    "write_container",
+    "write_csv_export",
+    "write_npz_export",
 ]

@@ -116,10 +116,15 @@ def header_dict(depth: int, eps: float, heads: HeadSet) -> dict:
 
 def write_container(coder: str, qclass: QuantizedClass, sections: Sections) -> bytes:
     """Serialize packed sections with their class into ``.dlc`` bytes (format version 2)."""
-    header = json.dumps(header_dict(qclass.depth, qclass.eps, qclass.heads), sort_keys=True, allow_nan=False,
-                        separators=(",", ":")).encode()
-    parts = [_FIXED.pack(MAGIC, FORMAT_VERSION, CODERS[coder], 0, len(header)), header,
-             struct.pack(">I", sections.bits.size), sections.bits.astype(">u8").tobytes()]
+    header = json.dumps(
+        header_dict(qclass.depth, qclass.eps, qclass.heads), sort_keys=True, allow_nan=False, separators=(",", ":")
+    ).encode()
+    parts = [
+        _FIXED.pack(MAGIC, FORMAT_VERSION, CODERS[coder], 0, len(header)),
+        header,
+        struct.pack(">I", sections.bits.size),
+        sections.bits.astype(">u8").tobytes(),
+    ]
     parts += [chunk.tobytes() for chunk in sections.data]
     body = b"".join(parts)
     return body + struct.pack(">I", zlib.crc32(body))
@@ -177,7 +182,9 @@ def _check_fixed(data: bytes) -> tuple[int, str, int]:
     if magic != MAGIC:
         raise FormatError("not a .dlc file (bad magic)")
     if version not in READ_VERSIONS:
-        raise FormatError(f".dlc format version {version} is not supported (this dlcalc reads versions 1 and {FORMAT_VERSION})")
+        raise FormatError(
+            f".dlc format version {version} is not supported (this dlcalc reads versions 1 and {FORMAT_VERSION})"
+        )
     if reserved != 0:
         raise FormatError(f"the reserved byte of the .dlc file is {reserved}, not 0")
     if coder_id not in _CODER_NAMES:
@@ -210,7 +217,10 @@ def _front(data: bytes, max_cells: int) -> tuple[int, str, tuple[int, float, Hea
 
 
 def read_stream(
-    read: Callable[[int], bytes], max_cells: int | None = None, budget: Budget | None = None, limit: int = MAX_FILE_BYTES
+    read: Callable[[int], bytes],
+    max_cells: int | None = None,
+    budget: Budget | None = None,
+    limit: int = MAX_FILE_BYTES,
 ) -> list[bytes]:
     """The ``.dlc`` files of a stream (one, or several back to back), read incrementally.
 
@@ -330,7 +340,9 @@ def _check_header(header, max_cells: int, version: int) -> tuple[int, float, Hea
         raise FormatError("the .dlc header is not a JSON object")
     extra = sorted(set(header) - HEADER_KEYS, key=str)
     if extra:
-        raise FormatError(f"unknown key {short_text(extra[0])} in the .dlc header (it holds depth, eps, heads and family)")
+        raise FormatError(
+            f"unknown key {short_text(extra[0])} in the .dlc header (it holds depth, eps, heads and family)"
+        )
     depth, eps = header.get("depth"), header.get("eps")
     if type(depth) is not int or depth < 0:
         raise FormatError(f"header depth must be a non-negative integer, got {short_text(depth)}")

@@ -34,16 +34,36 @@ def export_entries(decoded) -> Iterator[tuple[dict, int, Callable[[int, int], np
         q = block.quant
         g = q.group
         if q.zero:
-            info = {"head": g.spec, "family": g.family, "index": g.first, "last": g.last, "amplitude": g.amplitude,
-                    "count": g.count, "level": 0, "position": g.position}
+            info = {
+                "head": g.spec,
+                "family": g.family,
+                "index": g.first,
+                "last": g.last,
+                "amplitude": g.amplitude,
+                "count": g.count,
+                "level": 0,
+                "position": g.position,
+            }
             yield info, 1, lambda start, stop: np.zeros(stop - start)
             continue
         for i, hq in enumerate(q.head_quants()):
             table = block.head_table(i)
             level = hq.approximant_level(depth)
-            info = {"head": hq.head.spec, "family": g.family, "index": hq.head.index, "last": hq.head.index,
-                    "amplitude": g.amplitude, "count": 1, "level": level, "position": g.position + i}
-            yield info, 1 << level, (lambda start, stop, hq=hq, table=table: approximant_chunk(hq, table, depth, start, stop))
+            info = {
+                "head": hq.head.spec,
+                "family": g.family,
+                "index": hq.head.index,
+                "last": hq.head.index,
+                "amplitude": g.amplitude,
+                "count": 1,
+                "level": level,
+                "position": g.position + i,
+            }
+            yield (
+                info,
+                1 << level,
+                (lambda start, stop, hq=hq, table=table: approximant_chunk(hq, table, depth, start, stop)),
+            )
 
 
 def _chunks(cells: int, values) -> Iterator[tuple[int, np.ndarray]]:
@@ -72,7 +92,9 @@ def write_npz_export(out, decoded, on_entry: Callable[[], None] | None = None) -
             name = f"head{info.pop('position')}"
             meta["heads"].append(dict(info, array=name))
             with archive.open(f"{name}.npy", "w", force_zip64=True) as member:
-                np.lib.format.write_array_header_2_0(member, {"descr": "<f8", "fortran_order": False, "shape": (cells,)})
+                np.lib.format.write_array_header_2_0(
+                    member, {"descr": "<f8", "fortran_order": False, "shape": (cells,)}
+                )
                 for _, chunk in _chunks(cells, values):
                     member.write(chunk.astype("<f8").tobytes())
             if on_entry:

@@ -79,7 +79,9 @@ def encode(
     _check_coder(coder)
     budget = Budget.of(budget, max_bits=max_bits)
     qclass = qclass or quantize_instance(instance, eps)
-    Cost([feature_step(instance.depth)], [coder_steps(qclass, coder, decode=False)]).check(budget, f"the {coder} encoder")
+    Cost([feature_step(instance.depth)], [coder_steps(qclass, coder, decode=False)]).check(
+        budget, f"the {coder} encoder"
+    )
     if coder == "joint":
         sections = joint_section(qclass, instance.feature)
     else:
@@ -253,7 +255,9 @@ def run_coder(
     data = encode(instance, eps, coder, budget=budget, qclass=qclass)
     decoded = decode(data, budget=budget, known=qclass)
     verification = verify(instance, decoded, reference, budget=budget)
-    return CoderResult(coder, eps, data, decoded.container.payload_bits, qclass.bounds(coder), qclass, verification, decoded)
+    return CoderResult(
+        coder, eps, data, decoded.container.payload_bits, qclass.bounds(coder), qclass, verification, decoded
+    )
 
 
 __all__ += ["quantize_instance", "DEFAULT_MAX_CELLS"]

@@ -148,8 +148,13 @@ def orthogonality(heads) -> tuple[bool, Fraction, tuple[int, int] | None]:
         found = _Intervals([g for g in groups if g.family == family]).largest_overlap()
         if found:
             _, g1, g2, n = found
-            candidates.append((Fraction(g1.amplitude) * Fraction(g2.amplitude) * scale,
-                               g1.position + n - g1.first, g2.position + n - g2.first))
+            candidates.append(
+                (
+                    Fraction(g1.amplitude) * Fraction(g2.amplitude) * scale,
+                    g1.position + n - g1.first,
+                    g2.position + n - g2.first,
+                )
+            )
     walsh = _Intervals([g for g in groups if g.family == "walsh"])
     largest = max((g.last for g in groups if g.family == "walsh"), default=0)
     saws = _Intervals([g for g in groups if g.family == "sawtooth"])

@@ -20,8 +20,18 @@ from .._errors import BudgetError, SpecError
 from ._numbers import parse_integer, parse_number, positive_float, short_text
 from ._span import cell_parity, levels_of
 
-__all__ = ["Head", "HeadRun", "parse_heads", "parse_head_run", "parse_number", "check_index_limit", "FAMILIES", "MAX_HEADS",
-           "MAX_WALSH_TOP", "MAX_SAWTOOTH_INDEX"]
+__all__ = [
+    "Head",
+    "HeadRun",
+    "parse_heads",
+    "parse_head_run",
+    "parse_number",
+    "check_index_limit",
+    "FAMILIES",
+    "MAX_HEADS",
+    "MAX_WALSH_TOP",
+    "MAX_SAWTOOTH_INDEX",
+]
 
 FAMILIES = ("walsh", "sawtooth")
 #: Most heads one specification or instance may hold.
@@ -33,7 +43,8 @@ MAX_WALSH_TOP = 4096
 MAX_SAWTOOTH_INDEX = 1 << 16
 
 _SPEC = re.compile(
-    r"^\s*(?P<family>[A-Za-z_-]+)\s*:\s*(?P<lo>-?[0-9]+)(?:\s*-\s*(?P<hi>-?[0-9]+))?\s*(?:@\s*(?P<amp>\S+))?\s*$", re.ASCII
+    r"^\s*(?P<family>[A-Za-z_-]+)\s*:\s*(?P<lo>-?[0-9]+)(?:\s*-\s*(?P<hi>-?[0-9]+))?\s*(?:@\s*(?P<amp>\S+))?\s*$",
+    re.ASCII,
 )
 
 
@@ -217,10 +228,14 @@ def parse_head_run(text: str) -> HeadRun:
     """
     m = _SPEC.match(text)
     if not m:
-        raise SpecError(f"cannot parse head {short_text(text)}: expected family:index[-last][@amplitude], e.g. walsh:1-63@0.5")
+        raise SpecError(
+            f"cannot parse head {short_text(text)}: expected family:index[-last][@amplitude], e.g. walsh:1-63@0.5"
+        )
     family = m["family"].lower()
     if family not in FAMILIES:
-        raise SpecError(f"unknown head family {short_text(m['family'])} in {short_text(text)} (choose from {', '.join(FAMILIES)})")
+        raise SpecError(
+            f"unknown head family {short_text(m['family'])} in {short_text(text)} (choose from {', '.join(FAMILIES)})"
+        )
     lo = parse_integer(m["lo"], f"head index in {short_text(text)}")
     hi = parse_integer(m["hi"], f"head index in {short_text(text)}") if m["hi"] is not None else lo
     if hi < lo:
@@ -239,7 +254,9 @@ def check_index_limit(family: str, last: int) -> None:
     Read input only: the library itself takes heads of any index (budgets refuse their work).
     """
     if family == "walsh" and last.bit_length() > MAX_WALSH_TOP:
-        raise SpecError(f"walsh:{short_text(last)}: Walsh indices must be below 2^{MAX_WALSH_TOP} (levels up to {MAX_WALSH_TOP})")
+        raise SpecError(
+            f"walsh:{short_text(last)}: Walsh indices must be below 2^{MAX_WALSH_TOP} (levels up to {MAX_WALSH_TOP})"
+        )
     if family == "sawtooth" and last > MAX_SAWTOOTH_INDEX:
         raise SpecError(f"sawtooth:{short_text(last)}: sawtooth heads run up to sawtooth:{MAX_SAWTOOTH_INDEX}")
 

@@ -55,8 +55,10 @@ class Family:
         if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
             raise SpecError(f"depth must be a non-negative integer, got {self.depth!r}")
         if self.depth > 0 and self._deepest_amplitude() == 0:
-            raise SpecError(f"{self.name} with beta {self.beta!r} at depth {self.depth}: the amplitudes of the deepest "
-                            "level underflow to 0 (lower --beta or the depth)")
+            raise SpecError(
+                f"{self.name} with beta {self.beta!r} at depth {self.depth}: the amplitudes of the deepest "
+                "level underflow to 0 (lower --beta or the depth)"
+            )
 
     def _deepest_amplitude(self) -> float:
         try:

@@ -67,8 +67,10 @@ def family_heads(name: str, beta: float, depth: int) -> list[Head]:
     """
     family = Family(name, beta, depth)
     if family.count_exceeds(MAX_HEADS):
-        raise BudgetError(f"{name} at depth {depth} has {family.count_text} heads; list at most {MAX_HEADS} "
-                          "(use Family to keep them compact)")
+        raise BudgetError(
+            f"{name} at depth {depth} has {family.count_text} heads; list at most {MAX_HEADS} "
+            "(use Family to keep them compact)"
+        )
     return [family.head(i) for i in range(family.count)]
 
 
@@ -186,7 +188,9 @@ class Instance:
             raise FormatError('not a dlcalc instance file (expected a JSON object with "dlcalc": "instance")')
         unknown = sorted(set(data) - INSTANCE_KEYS, key=str)
         if unknown:
-            raise FormatError(f"instance has an unknown key {short_text(unknown[0])} (allowed: {', '.join(sorted(INSTANCE_KEYS))})")
+            raise FormatError(
+                f"instance has an unknown key {short_text(unknown[0])} (allowed: {', '.join(sorted(INSTANCE_KEYS))})"
+            )
         version = data.get("schema_version")
         if type(version) is not int or version not in (1, INSTANCE_SCHEMA_VERSION):  # 1.0 is not a version
             raise FormatError(
@@ -207,7 +211,9 @@ class Instance:
                 raise FormatError("instance flips are not valid hex")
             n = (1 << depth) - 1
             if len(flips_hex) != 2 * ((n + 7) // 8):
-                raise FormatError(f"instance flips hold {len(flips_hex) // 2} bytes; depth {depth} needs {(n + 7) // 8}")
+                raise FormatError(
+                    f"instance flips hold {len(flips_hex) // 2} bytes; depth {depth} needs {(n + 7) // 8}"
+                )
             try:
                 raw = bytes.fromhex(flips_hex)
             except ValueError:
@@ -217,7 +223,9 @@ class Instance:
                 raise FormatError("instance flips have nonzero padding bits")
             return cls.build(depth, heads, flips=bits[:n], max_cells=max_cells)
         if type(seed) is not int or not 0 <= seed <= MAX_SEED:
-            raise FormatError(f"instance seed must be an integer 0 <= seed < 2^128 (or give flips), got {short_text(seed)}")
+            raise FormatError(
+                f"instance seed must be an integer 0 <= seed < 2^128 (or give flips), got {short_text(seed)}"
+            )
         return cls.build(depth, heads, seed=seed, max_cells=max_cells)
 
     @classmethod
@@ -268,7 +276,9 @@ def run_from_dict(d) -> HeadRun:
         raise FormatError(f"instance head must be an object, got {type(d).__name__}")
     unknown = sorted(set(d) - HEAD_KEYS, key=str)
     if unknown:
-        raise FormatError(f"instance head has an unknown key {short_text(unknown[0])} (allowed: {', '.join(sorted(HEAD_KEYS))})")
+        raise FormatError(
+            f"instance head has an unknown key {short_text(unknown[0])} (allowed: {', '.join(sorted(HEAD_KEYS))})"
+        )
     family, index, amp = d.get("family"), d.get("index"), d.get("amplitude", 1.0)
     last = d.get("last", index)
     if not isinstance(family, str) or any(type(v) is not int for v in (index, last)):
@@ -280,7 +290,9 @@ def run_from_dict(d) -> HeadRun:
         check_index_limit(family, last)
         spec = d.get("head", run.spec)
         if not isinstance(spec, str) or len(spec) > 4000 or parse_head_run(spec) != run:
-            raise FormatError(f"instance head {short_text(spec)} does not match its family, index, last and amplitude ({run.spec})")
+            raise FormatError(
+                f"instance head {short_text(spec)} does not match its family, index, last and amplitude ({run.spec})"
+            )
     except FormatError:
         raise
     except SpecError as exc:

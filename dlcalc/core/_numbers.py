@@ -114,7 +114,9 @@ def parse_number(text: str, what: str = "number") -> float:
     negative = m["sign"] == "-"  # a leading minus applies to the power: -2^2 = -(2^2)
     base = Fraction(m["base"])
     exp_text = m["exp"].lstrip("+-").lstrip("0") or "0"
-    exp = (10**_MAX_EXP_DIGITS if len(exp_text) > _MAX_EXP_DIGITS else int(exp_text)) * (-1 if m["exp"].startswith("-") else 1)
+    exp = (10**_MAX_EXP_DIGITS if len(exp_text) > _MAX_EXP_DIGITS else int(exp_text)) * (
+        -1 if m["exp"].startswith("-") else 1
+    )
     if base == 0:
         if exp < 0:
             raise SpecError(f"{what} {short_text(text)} is not a number (0 to a negative power)")

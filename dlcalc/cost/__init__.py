@@ -11,11 +11,30 @@ Networks
     :func:`network_steps`, :func:`onnx_step`
 """
 
-from ._coding import baselines_step, coder_steps, decode_steps, export_step, feature_step, pipeline_phase, tables_step, verify_step
+from ._coding import (
+    baselines_step,
+    coder_steps,
+    decode_steps,
+    export_step,
+    feature_step,
+    pipeline_phase,
+    tables_step,
+    verify_step,
+)
 from ._cost import Cost, Step
 from ._networks import network_steps, onnx_step
 
 __all__ = [
-    "Cost", "Step", "baselines_step", "coder_steps", "decode_steps", "export_step", "feature_step", "network_steps",
-    "onnx_step", "pipeline_phase", "tables_step", "verify_step",
+    "Cost",
+    "Step",
+    "baselines_step",
+    "coder_steps",
+    "decode_steps",
+    "export_step",
+    "feature_step",
+    "network_steps",
+    "onnx_step",
+    "pipeline_phase",
+    "tables_step",
+    "verify_step",
 ]

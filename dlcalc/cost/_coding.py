@@ -8,7 +8,16 @@ from ..core._budget import pow2, scaled
 from ..quantize._groups import GroupQuantization, QuantizedClass
 from ._cost import Step, _uint_bytes
 
-__all__ = ["feature_step", "tables_step", "coder_steps", "decode_steps", "verify_step", "baselines_step", "export_step", "pipeline_phase"]
+__all__ = [
+    "feature_step",
+    "tables_step",
+    "coder_steps",
+    "decode_steps",
+    "verify_step",
+    "baselines_step",
+    "export_step",
+    "pipeline_phase",
+]
 
 #: Bytes per image cell (int32 up to level 30, int64 beyond) and the builder's temporaries.
 _IMAGE_BYTES = 12
@@ -113,15 +122,24 @@ def coder_steps(qclass: QuantizedClass, coder: str, decode: bool = True) -> list
     depth = qclass.depth
     if coder == "joint":
         basis_top = max((t for t in qclass.joint_basis()), default=0)
-        encode = Step(f"{coder} payload", payload_bits=bits, cells=bits, held_bytes=_container_bytes(bits, 1),
-                      transient_bytes=bits + 2 * pow2(max(basis_top - 1, 0)))
+        encode = Step(
+            f"{coder} payload",
+            payload_bits=bits,
+            cells=bits,
+            held_bytes=_container_bytes(bits, 1),
+            transient_bytes=bits + 2 * pow2(max(basis_top - 1, 0)),
+        )
     else:
         sections = _separate_sections(qclass)
         walsh = [q for q in qclass.groups if q.kind == "walsh" and q.group.top <= depth]
         planes = sum(scaled(q.group.top, q.group.top - 1) for q in walsh)
-        encode = Step(f"{coder} payload", payload_bits=bits, cells=bits + planes,
-                      held_bytes=2 * _container_bytes(bits, sections),
-                      transient_bytes=max((pow2(q.group.top) for q in walsh), default=0) + pow2(depth))
+        encode = Step(
+            f"{coder} payload",
+            payload_bits=bits,
+            cells=bits + planes,
+            held_bytes=2 * _container_bytes(bits, sections),
+            transient_bytes=max((pow2(q.group.top) for q in walsh), default=0) + pow2(depth),
+        )
     steps = [encode]
     if decode:
         steps += decode_steps(qclass, coder)
@@ -132,8 +150,10 @@ def decode_steps(qclass: QuantizedClass, coder: str, file_bytes: int | None = No
     """Reading a ``.dlc`` file (its section table) and decoding every head's table from it."""
     bits = qclass.bounds(coder).upper_bound_bits
     sections = 1 if coder == "joint" else _separate_sections(qclass)
-    read = Step(f"{coder} file", held_bytes=(file_bytes if file_bytes is not None else _container_bytes(bits, sections))
-                + 16 * sections)
+    read = Step(
+        f"{coder} file",
+        held_bytes=(file_bytes if file_bytes is not None else _container_bytes(bits, sections)) + 16 * sections,
+    )
     if coder == "joint":
         top = max((t for t in qclass.joint_basis()), default=0)
         decoded = tables_step(qclass, f"{coder} decoded tables", feature_depth=top)
@@ -142,8 +162,15 @@ def decode_steps(qclass: QuantizedClass, coder: str, file_bytes: int | None = No
     decoded = tables_step(qclass, f"{coder} decoded tables")
     # the spread sections and each head's representative while it is decoded
     spread = max((scaled(q.count, max(q.group.top - 3, 0)) for q in qclass.groups if q.kind == "walsh"), default=0)
-    rep = max((pow2(min(qclass.depth, t)) for q in qclass.groups if q.kind == "sawtooth"
-               for t in (q.group.last + q.precision,)), default=0)
+    rep = max(
+        (
+            pow2(min(qclass.depth, t))
+            for q in qclass.groups
+            if q.kind == "sawtooth"
+            for t in (q.group.last + q.precision,)
+        ),
+        default=0,
+    )
     return [read, decoded, Step(f"{coder} decoding", transient_bytes=2 * spread + rep)]
 
 
@@ -184,8 +211,12 @@ def verify_step(qclass: QuantizedClass) -> Step:
     images = sum(pow2(lv) for lv in levels)
     finest = max(levels, default=0)
     sawtooth_check = 48 * min(pow2(finest), pow2(_REFERENCE_BLOCK_LEVEL))
-    return Step("verification", cells=cells + images, held_bytes=held,
-                transient_bytes=_IMAGE_BYTES * pow2(finest) + max(_REFERENCE_TEMP * block, sawtooth_check) + (1 << 20))
+    return Step(
+        "verification",
+        cells=cells + images,
+        held_bytes=held,
+        transient_bytes=_IMAGE_BYTES * pow2(finest) + max(_REFERENCE_TEMP * block, sawtooth_check) + (1 << 20),
+    )
 
 
 def baselines_step(qclass: QuantizedClass) -> Step:

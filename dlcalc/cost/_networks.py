@@ -1,5 +1,4 @@
-"""The steps of the Heaviside networks and their ONNX check, from the class alone (THEORY §7, §8).
-"""
+"""The steps of the Heaviside networks and their ONNX check, from the class alone (THEORY §7, §8)."""
 
 from __future__ import annotations
 
@@ -50,7 +49,9 @@ def _head_units(q: GroupQuantization) -> tuple[int, int]:
         units = _popcount_prefix(g.last + 1) - _popcount_prefix(g.first)
         return scaled(units, g.top), scaled(g.count, g.top)
     p = q.precision
-    units = sum(_geometric(k + 1, k + p, 0) * (2 if k >= 1 else 1) for k in range(g.first, min(g.last, g.first + 64) + 1))
+    units = sum(
+        _geometric(k + 1, k + p, 0) * (2 if k >= 1 else 1) for k in range(g.first, min(g.last, g.first + 64) + 1)
+    )
     if g.last > g.first + 64:
         units += 2 * _geometric(g.first + 65 + 1, g.last + p, 0) * p
     return units, _geometric(g.first, g.last, p)
@@ -122,5 +123,9 @@ def onnx_step(grid_level: int, per_point: int, dense_entries: int, activations: 
     """Checking an exported ONNX network in onnxruntime on every point of its grid (``dlcalc.networks._onnx``):
     ``per_point`` activations a point, ``activations`` held at once; the dense weight matrices in the
     model, in its serialized bytes and in onnxruntime."""
-    return Step("ONNX check", cells=scaled(per_point, grid_level) + dense_entries,
-                held_bytes=3 * 8 * dense_entries, transient_bytes=3 * 8 * max(activations, per_point))
+    return Step(
+        "ONNX check",
+        cells=scaled(per_point, grid_level) + dense_entries,
+        held_bytes=3 * 8 * dense_entries,
+        transient_bytes=3 * 8 * max(activations, per_point),
+    )

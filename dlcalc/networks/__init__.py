@@ -19,16 +19,47 @@ ONNX (optional: ``pip install 'dlcalc[onnx]'``)
 
 from ._blocks import decode_blocks, encode_blocks, layer_bits, pack_file, unpack_file
 from ._construction import (
-    JOINT_CONSTRUCTIONS, NETWORK_VERSION, best_joint, digit_levels, head_network, joint_candidates, joint_network,
-    network_outputs_match, parallel_stack, separate_networks, shared_trunk_network, step_network,
+    JOINT_CONSTRUCTIONS,
+    NETWORK_VERSION,
+    best_joint,
+    digit_levels,
+    head_network,
+    joint_candidates,
+    joint_network,
+    network_outputs_match,
+    parallel_stack,
+    separate_networks,
+    shared_trunk_network,
+    step_network,
 )
 from ._format import Layer, make_layer
 from ._heaviside import HeavisideNetwork, NetworkBlock
 from ._onnx import activation_cells, check_onnx, dense_entries, to_onnx
 
 __all__ = [
-    "HeavisideNetwork", "JOINT_CONSTRUCTIONS", "Layer", "NETWORK_VERSION", "NetworkBlock", "activation_cells",
-    "best_joint", "check_onnx", "decode_blocks", "dense_entries", "digit_levels", "encode_blocks", "head_network",
-    "joint_candidates", "joint_network", "layer_bits", "make_layer", "network_outputs_match", "pack_file",
-    "parallel_stack", "separate_networks", "shared_trunk_network", "step_network", "to_onnx", "unpack_file",
+    "HeavisideNetwork",
+    "JOINT_CONSTRUCTIONS",
+    "Layer",
+    "NETWORK_VERSION",
+    "NetworkBlock",
+    "activation_cells",
+    "best_joint",
+    "check_onnx",
+    "decode_blocks",
+    "dense_entries",
+    "digit_levels",
+    "encode_blocks",
+    "head_network",
+    "joint_candidates",
+    "joint_network",
+    "layer_bits",
+    "make_layer",
+    "network_outputs_match",
+    "pack_file",
+    "parallel_stack",
+    "separate_networks",
+    "shared_trunk_network",
+    "step_network",
+    "to_onnx",
+    "unpack_file",
 ]

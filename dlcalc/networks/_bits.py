@@ -231,7 +231,9 @@ class BitReader:
         window = self.bits[self.pos : self.pos + MAX_CODE_BITS]
         zeros = int(np.argmax(window)) if window.size else 0
         if window.size == 0 or window[zeros] == 0:
-            self.fail("ends inside a code" if window.size < MAX_CODE_BITS else f"has a code of more than {MAX_CODE_BITS} bits")
+            self.fail(
+                "ends inside a code" if window.size < MAX_CODE_BITS else f"has a code of more than {MAX_CODE_BITS} bits"
+            )
         self.pos += zeros
         return self.uint(zeros + 1)
 

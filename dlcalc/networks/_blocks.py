@@ -157,7 +157,9 @@ def unpack_file(data: bytes) -> bytes:
         raise FormatError("not a dlcalc network file (bad magic or too short)")
     (version,) = struct.unpack_from(">H", data, len(NETWORK_MAGIC))
     if version != NETWORK_VERSION:
-        raise FormatError(f"network format version {version} is not supported (this dlcalc reads version {NETWORK_VERSION})")
+        raise FormatError(
+            f"network format version {version} is not supported (this dlcalc reads version {NETWORK_VERSION})"
+        )
     if zlib.crc32(data[:-4]) != struct.unpack(">I", data[-4:])[0]:
         raise FormatError("network file checksum mismatch")
     return data[len(NETWORK_MAGIC) + 2 : -4]

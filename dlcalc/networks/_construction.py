@@ -214,7 +214,9 @@ def _walsh_halves(circuit: _Circuit, digit: dict[int, int], walsh: list[tuple[in
     """Walsh outputs from shared half parities: one AND gate per head that needs both halves."""
     used = sorted({lv for _, levels in walsh for lv in levels})
     low = set(used[: (len(used) + 1) // 2])
-    halves = [(tuple(lv for lv in levels if lv in low), tuple(lv for lv in levels if lv not in low)) for _, levels in walsh]
+    halves = [
+        (tuple(lv for lv in levels if lv in low), tuple(lv for lv in levels if lv not in low)) for _, levels in walsh
+    ]
     parity: dict[tuple[int, ...], int] = {}
     for side in (0, 1):
         for subset in sorted({h[side] for h in halves if h[side]}, key=lambda s: sum(1 << (lv - 1) for lv in s)):
@@ -256,7 +258,9 @@ def _trunk(feature: Feature, levels: list[int], max_cells: int) -> tuple[Layer, 
     """Layers 1-2: breakpoint units and one toggle unit per digit (digits in increasing level)."""
     top = max(levels)
     if (1 << top) > max_cells:
-        raise BudgetError(f"the trunk reads digit {top}: 2^{top} cells, over the budget of {max_cells} (raise --max-cells)")
+        raise BudgetError(
+            f"the trunk reads digit {top}: 2^{top} cells, over the budget of {max_cells} (raise --max-cells)"
+        )
     grid, rows, deltas, biases = [], [], [], []
     images = _ImageCache(feature)
     images(min(top, feature.depth))  # one pass; the coarser digit levels are strided views of it
@@ -268,7 +272,9 @@ def _trunk(feature: Feature, levels: list[int], max_cells: int) -> tuple[Layer, 
         deltas.append(y[jumps] - y[jumps - 1])
         biases.append(2 * int(y[0]) - 1)  # y_l(0) - 1/2 on scale 2^-1
     points, unit_of = np.unique(np.concatenate(grid), return_inverse=True)
-    layer1 = make_layer(1, points.size, np.arange(points.size), np.zeros(points.size), np.full(points.size, 1 << top), -points, top)
+    layer1 = make_layer(
+        1, points.size, np.arange(points.size), np.zeros(points.size), np.full(points.size, 1 << top), -points, top
+    )
     layer2 = make_layer(points.size, len(levels), np.concatenate(rows), unit_of, 2 * np.concatenate(deltas), biases, 1)
     return layer1, layer2
 
@@ -321,12 +327,18 @@ def step_network(q: HeadQuantization, table: HeadTable, depth: int, max_cells: i
     jumps = np.flatnonzero(np.diff(v)) + 1
     if jumps.size == 0:
         return HeavisideNetwork.single([_output_layer(0, [([], [], int(v[0]))], scale)])
-    layer1 = make_layer(1, jumps.size, np.arange(jumps.size), np.zeros(jumps.size), np.full(jumps.size, 1 << level), -jumps, level)
-    out = make_layer(jumps.size, 1, np.zeros(jumps.size), np.arange(jumps.size), v[jumps] - v[jumps - 1], [int(v[0])], 0, True, scale)
+    layer1 = make_layer(
+        1, jumps.size, np.arange(jumps.size), np.zeros(jumps.size), np.full(jumps.size, 1 << level), -jumps, level
+    )
+    out = make_layer(
+        jumps.size, 1, np.zeros(jumps.size), np.arange(jumps.size), v[jumps] - v[jumps - 1], [int(v[0])], 0, True, scale
+    )
     return HeavisideNetwork.single([layer1, out])
 
 
-def separate_networks(quants: list[HeadQuantization], feature: Feature, max_cells: int = 1 << 26) -> list[tuple[str, HeavisideNetwork]]:
+def separate_networks(
+    quants: list[HeadQuantization], feature: Feature, max_cells: int = 1 << 26
+) -> list[tuple[str, HeavisideNetwork]]:
     """Per head, the shorter in bits of the restricted trunk network and the step network."""
     out = []
     for q in quants:
@@ -347,25 +359,38 @@ def parallel_stack(networks: list[HeavisideNetwork]) -> HeavisideNetwork:
     return HeavisideNetwork([block for net in networks for block in net.blocks])
 
 
-def shared_trunk_network(quants: list[HeadQuantization], feature: Feature, max_cells: int = 1 << 26) -> HeavisideNetwork:
+def shared_trunk_network(
+    quants: list[HeadQuantization], feature: Feature, max_cells: int = 1 << 26
+) -> HeavisideNetwork:
     """One trunk for every digit any head needs, the heads' gates on top (built from the joint ``σ'``)."""
     rep = representative(feature, RequirementSet.union_all(q.requirement for q in quants))
     return _trunk_network(quants, rep, max_cells)
 
 
-def joint_candidates(quants: list[HeadQuantization], feature: Feature, max_cells: int = 1 << 26,
-                     separate: list[tuple[str, HeavisideNetwork]] | None = None) -> dict[str, HeavisideNetwork]:
+def joint_candidates(
+    quants: list[HeadQuantization],
+    feature: Feature,
+    max_cells: int = 1 << 26,
+    separate: list[tuple[str, HeavisideNetwork]] | None = None,
+) -> dict[str, HeavisideNetwork]:
     """Both joint constructions: ``shared_trunk`` (one trunk for every needed digit) and ``parallel_stack``.
 
     ``separate`` are the separate networks when the caller has them already.
     """
     if separate is None:
         separate = separate_networks(quants, feature, max_cells)
-    return {"shared_trunk": shared_trunk_network(quants, feature, max_cells), "parallel_stack": parallel_stack([n for _, n in separate])}
+    return {
+        "shared_trunk": shared_trunk_network(quants, feature, max_cells),
+        "parallel_stack": parallel_stack([n for _, n in separate]),
+    }
 
 
-def joint_network(quants: list[HeadQuantization], feature: Feature, max_cells: int = 1 << 26,
-                  separate: list[tuple[str, HeavisideNetwork]] | None = None) -> HeavisideNetwork:
+def joint_network(
+    quants: list[HeadQuantization],
+    feature: Feature,
+    max_cells: int = 1 << 26,
+    separate: list[tuple[str, HeavisideNetwork]] | None = None,
+) -> HeavisideNetwork:
     """The joint network: the shorter of the shared trunk and the parallel stack (THEORY §7)."""
     return best_joint(joint_candidates(quants, feature, max_cells, separate))[1]
 
@@ -376,7 +401,9 @@ def best_joint(candidates: dict[str, HeavisideNetwork]) -> tuple[str, HeavisideN
     return name, candidates[name]
 
 
-def network_outputs_match(outputs: list[tuple[int, np.ndarray]], quants: list[HeadQuantization], tables: list[HeadTable], depth: int) -> list[bool]:
+def network_outputs_match(
+    outputs: list[tuple[int, np.ndarray]], quants: list[HeadQuantization], tables: list[HeadTable], depth: int
+) -> list[bool]:
     """Does each network output equal the quantized head ``f̂_t`` on every cell, bit for bit?"""
     result = []
     for (level, got), q, table in zip(outputs, quants, tables):

@@ -85,9 +85,17 @@ def make_layer(n_in, n_out, rows, cols, values, biases, exponent, linear=False, 
     keep = values != 0
     rows, cols, values = rows[keep], cols[keep], values[keep]
     order = np.lexsort((cols, rows))
-    return Layer(int(n_in), int(n_out), rows[order], cols[order], values[order],
-                 np.asarray(biases, dtype=np.int64).reshape(-1), int(exponent), bool(linear),
-                 None if scales is None else np.asarray(scales, dtype=np.float64).reshape(-1))
+    return Layer(
+        int(n_in),
+        int(n_out),
+        rows[order],
+        cols[order],
+        values[order],
+        np.asarray(biases, dtype=np.int64).reshape(-1),
+        int(exponent),
+        bool(linear),
+        None if scales is None else np.asarray(scales, dtype=np.float64).reshape(-1),
+    )
 
 
 def toggle_row(count: int, s: int) -> tuple[np.ndarray, int]:

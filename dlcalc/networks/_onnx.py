@@ -47,8 +47,10 @@ def to_onnx(net: HeavisideNetwork, output_names: list[str] | None = None, max_ce
     """Serialize ``net`` as an ONNX model (opset 17); raises ImportError without ``onnx``."""
     need = dense_entries(net)
     if need > max_cells:
-        raise BudgetError(f"ONNX export needs dense weight matrices of {need} entries, over the budget of {max_cells} "
-                          "(raise --max-cells)")
+        raise BudgetError(
+            f"ONNX export needs dense weight matrices of {need} entries, over the budget of {max_cells} "
+            "(raise --max-cells)"
+        )
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -60,18 +62,24 @@ def to_onnx(net: HeavisideNetwork, output_names: list[str] | None = None, max_ce
             p = f"B{bi}_{i}_"
             w, b = _dense(layer)
             inits += [numpy_helper.from_array(w, p + "W"), numpy_helper.from_array(b, p + "b")]
-            nodes += [helper.make_node("MatMul", [current, p + "W"], [p + "m"]), helper.make_node("Add", [p + "m", p + "b"], [p + "a"])]
+            nodes += [
+                helper.make_node("MatMul", [current, p + "W"], [p + "m"]),
+                helper.make_node("Add", [p + "m", p + "b"], [p + "a"]),
+            ]
             if layer.linear:
                 inits.append(numpy_helper.from_array(layer.scales.astype(np.float64), p + "scale"))
                 nodes.append(helper.make_node("Mul", [p + "a", p + "scale"], [y]))
             else:
                 inits.append(numpy_helper.from_array(np.zeros(1), p + "z"))
-                nodes += [helper.make_node("GreaterOrEqual", [p + "a", p + "z"], [p + "g"]),
-                          helper.make_node("Cast", [p + "g"], [p + "h"], to=TensorProto.DOUBLE)]
+                nodes += [
+                    helper.make_node("GreaterOrEqual", [p + "a", p + "z"], [p + "g"]),
+                    helper.make_node("Cast", [p + "g"], [p + "h"], to=TensorProto.DOUBLE),
+                ]
                 current = p + "h"
         outputs.append(helper.make_tensor_value_info(y, TensorProto.DOUBLE, ["N", block.n_outputs]))
     graph = helper.make_graph(
-        nodes, "dlcalc_heaviside_network",
+        nodes,
+        "dlcalc_heaviside_network",
         [helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["N", 1])],
         outputs,
         inits,
@@ -88,8 +96,10 @@ def check_onnx(model: bytes, net: HeavisideNetwork, max_cells: int = 1 << 26) ->
     exact evaluation, or None.  Raises ImportError without ``onnxruntime``."""
     per_point = activation_cells(net)
     if per_point > max_cells:
-        raise BudgetError(f"checking the ONNX model holds {per_point} activations per input point, "
-                          f"over the budget of {max_cells} (raise --max-cells)")
+        raise BudgetError(
+            f"checking the ONNX model holds {per_point} activations per input point, "
+            f"over the budget of {max_cells} (raise --max-cells)"
+        )
     import onnxruntime
 
     level = net.grid_level

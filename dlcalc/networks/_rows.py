@@ -190,8 +190,12 @@ def _step(a: _Row, b: _Row) -> _Row:
 
 
 def _same_step(a: _Row, b: _Row) -> bool:
-    return (np.array_equal(a.cols, b.cols) and np.array_equal(a.values, b.values)
-            and a.bias == b.bias and a.index == b.index)
+    return (
+        np.array_equal(a.cols, b.cols)
+        and np.array_equal(a.values, b.values)
+        and a.bias == b.bias
+        and a.index == b.index
+    )
 
 
 def _write_runs(w: BitWriter, rows: list[_Row], indexed: bool) -> None:
@@ -204,8 +208,12 @@ def _write_runs(w: BitWriter, rows: list[_Row], indexed: bool) -> None:
         if i + 1 < len(rows) and rows[i + 1].count == rows[i].count and kinds[i + 1] == kinds[i]:
             step = _step(rows[i], rows[i + 1])
             run = 2
-            while i + run < len(rows) and rows[i + run].count == rows[i].count and kinds[i + run] == kinds[i] \
-                    and _same_step(_step(rows[i + run - 1], rows[i + run]), step):
+            while (
+                i + run < len(rows)
+                and rows[i + run].count == rows[i].count
+                and kinds[i + run] == kinds[i]
+                and _same_step(_step(rows[i + run - 1], rows[i + run]), step)
+            ):
                 run += 1
         w.gamma(run)
         w.bit(kinds[i] is not None)
@@ -225,11 +233,15 @@ class _ReadBudget:
     def take(self, n: int, what: str) -> None:
         self.used += n
         if self.used > self.limit:
-            raise BudgetError(f"network file: its {what} take the network past {self.limit} units and weights, "
-                              "over the budget (raise --max-cells)")
+            raise BudgetError(
+                f"network file: its {what} take the network past {self.limit} units and weights, "
+                "over the budget (raise --max-cells)"
+            )
 
 
-def _read_runs(r: BitReader, n_out: int, n_in: int, n_indices: int, budget: _ReadBudget) -> list[tuple[_Row, _Row, int]]:
+def _read_runs(
+    r: BitReader, n_out: int, n_in: int, n_indices: int, budget: _ReadBudget
+) -> list[tuple[_Row, _Row, int]]:
     """The runs of a layer: ``(first row, step, length)``; each run checked at both ends before it is expanded."""
     runs, ctx, left = [], _Context(), n_out
     while left:
@@ -247,8 +259,12 @@ def _read_runs(r: BitReader, n_out: int, n_in: int, n_indices: int, budget: _Rea
             for a, d in ((first.cols, step.cols), (first.values, step.values)):
                 if n and int(np.abs(a).max()) + (run - 1) * int(np.abs(d).max()) >= MAX_ROW_SUM:
                     r.fail("has a run whose fields overflow")
-            last = _Row(first.cols + (run - 1) * step.cols, first.values + (run - 1) * step.values,
-                        first.bias + (run - 1) * step.bias, first.index + (run - 1) * step.index)
+            last = _Row(
+                first.cols + (run - 1) * step.cols,
+                first.values + (run - 1) * step.values,
+                first.bias + (run - 1) * step.bias,
+                first.index + (run - 1) * step.index,
+            )
             _check_row(last, n_in, n_indices, r)  # fields are linear along a run: both ends in range, all are
         runs.append((first, step, run))
         ctx.ended(last, step if run > 1 else None)
@@ -277,7 +293,9 @@ def _cat(parts) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
 
 
-def _scales(palette: list[float], index: np.ndarray, values: np.ndarray, biases: np.ndarray, r: BitReader) -> np.ndarray:
+def _scales(
+    palette: list[float], index: np.ndarray, values: np.ndarray, biases: np.ndarray, r: BitReader
+) -> np.ndarray:
     """Output scales from palette indices; a layer without a palette has only zero outputs (scale 1)."""
     if palette:
         return np.asarray(palette, dtype=np.float64)[index]
@@ -289,7 +307,9 @@ def _scales(palette: list[float], index: np.ndarray, values: np.ndarray, biases:
 # ----------------------------------------------------------------------------- step readers
 
 
-def _write_reader_row(w: BitWriter, positions: np.ndarray, row: _Row, grid: int, indexed: bool, prev_index: int) -> None:
+def _write_reader_row(
+    w: BitWriter, positions: np.ndarray, row: _Row, grid: int, indexed: bool, prev_index: int
+) -> None:
     toggle = _toggle_state(row.values, row.bias)
     w.bit(toggle is not None)
     n = positions.size
@@ -323,7 +343,9 @@ def _trailing_zeros(v: np.ndarray) -> np.ndarray:
     return np.frexp(low.astype(np.float64))[1].astype(np.int64) - 1
 
 
-def _read_reader_row(r: BitReader, grid: int, n_indices: int, prev_index: int, budget: _ReadBudget) -> tuple[np.ndarray, _Row]:
+def _read_reader_row(
+    r: BitReader, grid: int, n_indices: int, prev_index: int, budget: _ReadBudget
+) -> tuple[np.ndarray, _Row]:
     toggle = bool(r.bit())
     n = r.gamma0()
     budget.take(n, "breakpoints")  # consecutive points cost no bits each: the budget bounds them
@@ -355,8 +377,9 @@ def _read_reader_row(r: BitReader, grid: int, n_indices: int, prev_index: int, b
     return positions, row
 
 
-def _read_reader(r: BitReader, n_out: int, grid: int, exponent: int, linear: bool, palette: list[float],
-                 budget: _ReadBudget) -> tuple[Layer, Layer]:
+def _read_reader(
+    r: BitReader, n_out: int, grid: int, exponent: int, linear: bool, palette: list[float], budget: _ReadBudget
+) -> tuple[Layer, Layer]:
     """The step layer (the union of the breakpoints its reader names) and the reader layer."""
     rows, positions, prev_index = [], [], 0
     for _ in range(n_out):
@@ -366,12 +389,30 @@ def _read_reader(r: BitReader, n_out: int, grid: int, exponent: int, linear: boo
         positions.append(p)
     flat = _cat(positions)
     points = np.unique(flat)
-    steps = Layer(1, points.size, np.arange(points.size, dtype=np.int64), np.zeros(points.size, dtype=np.int64),
-                  np.full(points.size, 1 << grid, dtype=np.int64), -points, grid)
+    steps = Layer(
+        1,
+        points.size,
+        np.arange(points.size, dtype=np.int64),
+        np.zeros(points.size, dtype=np.int64),
+        np.full(points.size, 1 << grid, dtype=np.int64),
+        -points,
+        grid,
+    )
     row_ids = np.repeat(np.arange(n_out, dtype=np.int64), [p.size for p in positions])
     values = _cat([row.values for row in rows])
     biases = np.array([row.bias for row in rows], dtype=np.int64)
-    scales = _scales(palette, np.array([row.index for row in rows], dtype=np.int64), values, biases, r) if linear else None
-    reader = Layer(points.size, n_out, row_ids, np.searchsorted(points, flat).astype(np.int64), values, biases,
-                   exponent, linear, scales)
+    scales = (
+        _scales(palette, np.array([row.index for row in rows], dtype=np.int64), values, biases, r) if linear else None
+    )
+    reader = Layer(
+        points.size,
+        n_out,
+        row_ids,
+        np.searchsorted(points, flat).astype(np.int64),
+        values,
+        biases,
+        exponent,
+        linear,
+        scales,
+    )
     return steps, reader

@@ -21,8 +21,16 @@ from ._groups import QuantizedClass
 from ._quantize import check_eps, precision_for
 from ..core._span import interval_star_cost
 
-__all__ = ["FormulaBounds", "gain_ratio", "walsh_all_levels", "sawtooth_all_heads", "family_bounds", "heads_bounds", "fit_slope",
-           "theory_exponents"]
+__all__ = [
+    "FormulaBounds",
+    "gain_ratio",
+    "walsh_all_levels",
+    "sawtooth_all_heads",
+    "family_bounds",
+    "heads_bounds",
+    "fit_slope",
+    "theory_exponents",
+]
 
 #: Beyond this many surviving heads, sawtooth-all bounds are summed run by run (they are then
 #: at least ``2^EXACT_HEADS`` bits, so carried as log2 anyway).
@@ -207,6 +215,7 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
         joint_upper = as_bits(interval_star_cost(up, depth))
         joint_lower = as_bits(interval_star_cost([(k, q - 1) for k, q in up], depth))
     else:
+
         def joint(n: int, shift: int) -> int | Log2Bits:  # the interval [0, H] of the first n heads at p - shift
             if n == 0:
                 return 0
@@ -271,8 +280,13 @@ def heads_bounds(heads, eps: float, depth: int | None = None) -> FormulaBounds:
     qclass = QuantizedClass(depth, HeadSet.of(heads), eps)
     joint = qclass.bounds("joint")
     sep = qclass.bounds("separate")
-    return FormulaBounds(eps, *(as_bits(b) for b in (joint.lower_bound_bits, joint.upper_bound_bits,
-                                                      sep.lower_bound_bits, sep.upper_bound_bits)))
+    return FormulaBounds(
+        eps,
+        *(
+            as_bits(b)
+            for b in (joint.lower_bound_bits, joint.upper_bound_bits, sep.lower_bound_bits, sep.upper_bound_bits)
+        ),
+    )
 
 
 def fit_slope(eps: list[float], bits: list[int | Log2Bits]) -> float | None:

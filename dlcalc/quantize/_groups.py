@@ -181,7 +181,9 @@ class GroupQuantization:
             masked = np.arange(g.first, g.last + 1, dtype=np.int64) & ((1 << depth) - 1)
             lengths = _bit_lengths(masked)
             return np.where(lengths > 0, np.left_shift(1, np.maximum(lengths - 1, 0)), 0).astype(np.int64)
-        return np.array([sawtooth_star_cost(k, self.precision, depth) for k in range(g.first, g.last + 1)], dtype=np.int64)
+        return np.array(
+            [sawtooth_star_cost(k, self.precision, depth) for k in range(g.first, g.last + 1)], dtype=np.int64
+        )
 
 
 def quantize_group(group: HeadGroup, eps: float) -> GroupQuantization:
@@ -230,7 +232,7 @@ class QuantizedClass:
         return sum(g.count for g in self.groups if g.zero)
 
     def joint_requirement(self, lower: bool = False) -> RequirementSet:
-        key = ("lower" if lower else "upper")
+        key = "lower" if lower else "upper"
         if key not in self._joint:
             sets = (g.lower_requirement(self.depth) if lower else g.requirement(self.depth) for g in self.groups)
             self._joint[key] = RequirementSet.union_all(sets)
@@ -243,7 +245,10 @@ class QuantizedClass:
     def bounds(self, coder: str) -> Bounds:
         """``c(𝒜(q)) <= L <= c(𝒜(p))``, jointly or summed over heads (THEORY §5)."""
         if coder == "joint":
-            return Bounds(self.joint_requirement(lower=True).level_cost(self.depth), self.joint_requirement().level_cost(self.depth))
+            return Bounds(
+                self.joint_requirement(lower=True).level_cost(self.depth),
+                self.joint_requirement().level_cost(self.depth),
+            )
         if coder == "separate":
             return Bounds(
                 sum(g.separate_bits(self.depth, lower=True) for g in self.groups),

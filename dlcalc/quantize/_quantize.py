@@ -165,7 +165,11 @@ class HeadQuantization:
 
     def sweeping(self, depth: int) -> bool:
         """A sawtooth table cell covers whole quantization cells (``k + p > max(D, k)``)."""
-        return self.head.family == "sawtooth" and not self.zero and self.head.index + self.precision > max(depth, self.head.index)
+        return (
+            self.head.family == "sawtooth"
+            and not self.zero
+            and self.head.index + self.precision > max(depth, self.head.index)
+        )
 
 
 def _stars_set(k: int, p: int | None) -> RequirementSet:

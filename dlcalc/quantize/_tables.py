@@ -27,7 +27,15 @@ from ._quantize import (
     HeadQuantization,
 )
 
-__all__ = ["HeadTable", "table_cells", "head_table", "check_table_cells", "head_tables", "approximant_values", "approximant_chunk"]
+__all__ = [
+    "HeadTable",
+    "table_cells",
+    "head_table",
+    "check_table_cells",
+    "head_tables",
+    "approximant_values",
+    "approximant_chunk",
+]
 
 
 # ----------------------------------------------------------------------------- tables
@@ -137,7 +145,9 @@ def head_tables(quants: list[HeadQuantization], feature: Feature, max_cells: int
     return [head_table(q, cache) for q in quants]
 
 
-def approximant_values(q: HeadQuantization, table: HeadTable, depth: int, max_cells: int | None = None) -> tuple[int, np.ndarray]:
+def approximant_values(
+    q: HeadQuantization, table: HeadTable, depth: int, max_cells: int | None = None
+) -> tuple[int, np.ndarray]:
     """``(level, f̂ on every cell of that level)``: the quantized head as plain values.
 
     The level is the approximant's own resolution ``r̂`` (THEORY §8); a sweeping
@@ -147,7 +157,9 @@ def approximant_values(q: HeadQuantization, table: HeadTable, depth: int, max_ce
         return 0, np.zeros(1)
     level = q.approximant_level(depth)
     if max_cells is not None and (1 << level) > max_cells:
-        raise BudgetError(f"{q.head.spec}: the approximant has 2^{level} cells, over the budget of {max_cells} (raise --max-cells)")
+        raise BudgetError(
+            f"{q.head.spec}: the approximant has 2^{level} cells, over the budget of {max_cells} (raise --max-cells)"
+        )
     return level, approximant_chunk(q, table, depth, 0, 1 << level)
 
 

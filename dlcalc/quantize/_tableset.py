@@ -33,7 +33,16 @@ from ..core._feature import Feature
 from ._groups import GroupQuantization, QuantizedClass
 from ._tables import HeadTable, _ImageCache, head_table
 
-__all__ = ["packed_bytes", "subset_xor_rows", "digit_planes", "spread_bits", "walsh_level_fast", "TableBlock", "TableSet", "true_tables"]
+__all__ = [
+    "packed_bytes",
+    "subset_xor_rows",
+    "digit_planes",
+    "spread_bits",
+    "walsh_level_fast",
+    "TableBlock",
+    "TableSet",
+    "true_tables",
+]
 
 
 def packed_bytes(bits: int) -> int:
@@ -76,7 +85,9 @@ def subset_xor_rows(planes: np.ndarray, first: int, last: int) -> np.ndarray:
         words[at] = np.bitwise_xor.reduce(plane_words[bits], axis=0)
         half = 1
         while half < size:
-            np.bitwise_xor(words[at : at + half], plane_words[half.bit_length() - 1], out=words[at + half : at + 2 * half])
+            np.bitwise_xor(
+                words[at : at + half], plane_words[half.bit_length() - 1], out=words[at + half : at + 2 * half]
+            )
             half *= 2
         at += size
     return rows
@@ -89,14 +100,12 @@ def digit_planes(cells: np.ndarray, level: int) -> np.ndarray:
 
 def _flip_planes(feature: Feature, level: int) -> np.ndarray:
     """Planes over the ``2^(level-1)`` nodes ``c`` of level ``level - 1``: plane ``l-1`` is ``s_{l-1}`` at ``c``'s ancestor."""
-    return np.stack([
-        np.packbits(np.repeat(feature.level_flips(lv - 1), 1 << (level - lv))) for lv in range(1, level + 1)
-    ])
+    return np.stack(
+        [np.packbits(np.repeat(feature.level_flips(lv - 1), 1 << (level - lv))) for lv in range(1, level + 1)]
+    )
 
 
-_SPREAD = np.array(
-    [sum(((b >> i) & 1) * (3 << (2 * i)) for i in range(8)) for b in range(256)], dtype=">u2"
-)
+_SPREAD = np.array([sum(((b >> i) & 1) * (3 << (2 * i)) for i in range(8)) for b in range(256)], dtype=">u2")
 
 
 def spread_bits(rows: np.ndarray, out_bytes: int) -> np.ndarray:
@@ -160,9 +169,12 @@ class TableSet(Sequence[HeadTable]):
     @property
     def cells(self) -> int:
         """Table cells held (packed Walsh bits count one cell each)."""
-        return sum(block.rows.shape[0] << block.level if block.rows is not None
-                   else sum(0 if t.values is None else t.values.size for t in block.tables or ())
-                   for block in self.blocks)
+        return sum(
+            block.rows.shape[0] << block.level
+            if block.rows is not None
+            else sum(0 if t.values is None else t.values.size for t in block.tables or ())
+            for block in self.blocks
+        )
 
 
 class _Planes:

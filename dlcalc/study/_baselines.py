@@ -49,7 +49,9 @@ def _lzma_compress(data: bytes) -> bytes:
     # preset 9 with the dictionary sized to the input: the same output as a 64 MiB
     # dictionary for inputs that fit, without allocating 64 MiB per small table
     dict_size = max(4096, 1 << max(len(data) - 1, 1).bit_length())
-    return lzma.compress(data, format=lzma.FORMAT_XZ, filters=[{"id": lzma.FILTER_LZMA2, "preset": 9, "dict_size": dict_size}])
+    return lzma.compress(
+        data, format=lzma.FORMAT_XZ, filters=[{"id": lzma.FILTER_LZMA2, "preset": 9, "dict_size": dict_size}]
+    )
 
 
 def available_compressors() -> dict[str, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]]:

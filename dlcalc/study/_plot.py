@@ -16,8 +16,14 @@ def _log2(bits, floor: float | None = None) -> float | None:
     return floor
 
 
-def plot_rates(target, title: str, eps: list[float], series: dict[str, list], bands: dict[str, tuple[list, list]],
-               fmt: str | None = None) -> None:
+def plot_rates(
+    target,
+    title: str,
+    eps: list[float],
+    series: dict[str, list],
+    bands: dict[str, tuple[list, list]],
+    fmt: str | None = None,
+) -> None:
     """Write a PNG/SVG/PDF (to a path or a binary file object): bits against 1/ε, bound bands shaded.
 
     ``series`` named ``joint`` and ``separate`` are the coders (solid); ``joint network`` and
@@ -41,8 +47,14 @@ def plot_rates(target, title: str, eps: list[float], series: dict[str, list], ba
     for name, (lo, hi) in bands.items():
         pts = [(xi, _log2(a, -1.0), _log2(b)) for xi, a, b in zip(x, lo, hi) if _log2(b) is not None]
         if pts:
-            ax.fill_between([p[0] for p in pts], [p[1] for p in pts], [p[2] for p in pts],
-                            color=colours.get(name, "grey"), alpha=0.15, label=f"{name} bounds")
+            ax.fill_between(
+                [p[0] for p in pts],
+                [p[1] for p in pts],
+                [p[2] for p in pts],
+                color=colours.get(name, "grey"),
+                alpha=0.15,
+                label=f"{name} bounds",
+            )
     for name, ys in series.items():
         pts = [(xi, _log2(y)) for xi, y in zip(x, ys) if _log2(y) is not None]
         if not pts:

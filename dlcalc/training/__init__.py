@@ -19,16 +19,62 @@ Entropy coding (constriction)
     :func:`encode_network`, :func:`decode_network`, :func:`network_stream`, :class:`NetworkStream`
 """
 
-from ._certify import StepLayer, StepNetwork, evaluate_points, from_heaviside, head_pieces, is_step_layer, network_regions, sup_errors, to_heaviside
-from ._config import ARCHS, SHAPES, ArchResult, TrainConfig, TrainedNetwork, TrainingUnavailable, require_training, trunk_width, width_ladder
+from ._certify import (
+    StepLayer,
+    StepNetwork,
+    evaluate_points,
+    from_heaviside,
+    head_pieces,
+    is_step_layer,
+    network_regions,
+    sup_errors,
+    to_heaviside,
+)
+from ._config import (
+    ARCHS,
+    SHAPES,
+    ArchResult,
+    TrainConfig,
+    TrainedNetwork,
+    TrainingUnavailable,
+    require_training,
+    trunk_width,
+    width_ladder,
+)
 from ._entropy import NetworkStream, decode_network, encode_network, network_stream
 from ._rounding import FloatNetwork, Grid, RoundedNetwork, harden, round_network
 from ._train import constructed_bits, train_architecture, training_grid, training_steps
 
 __all__ = [
-    "ARCHS", "ArchResult", "FloatNetwork", "Grid", "NetworkStream", "RoundedNetwork", "SHAPES", "StepLayer",
-    "StepNetwork", "TrainConfig", "TrainedNetwork", "TrainingUnavailable", "constructed_bits", "decode_network",
-    "encode_network", "evaluate_points", "from_heaviside", "harden", "head_pieces", "is_step_layer",
-    "network_regions", "network_stream", "require_training", "round_network", "sup_errors", "to_heaviside",
-    "train_architecture", "training_grid", "training_steps", "trunk_width", "width_ladder",
+    "ARCHS",
+    "ArchResult",
+    "FloatNetwork",
+    "Grid",
+    "NetworkStream",
+    "RoundedNetwork",
+    "SHAPES",
+    "StepLayer",
+    "StepNetwork",
+    "TrainConfig",
+    "TrainedNetwork",
+    "TrainingUnavailable",
+    "constructed_bits",
+    "decode_network",
+    "encode_network",
+    "evaluate_points",
+    "from_heaviside",
+    "harden",
+    "head_pieces",
+    "is_step_layer",
+    "network_regions",
+    "network_stream",
+    "require_training",
+    "round_network",
+    "sup_errors",
+    "to_heaviside",
+    "train_architecture",
+    "training_grid",
+    "training_steps",
+    "trunk_width",
+    "width_ladder",
 ]

@@ -36,8 +36,15 @@ from ..core._feature import Feature
 from ..core._heads import Head
 
 __all__ = [
-    "StepLayer", "StepNetwork", "from_heaviside", "to_heaviside", "is_step_layer", "network_regions", "head_pieces",
-    "sup_errors", "evaluate_points",
+    "StepLayer",
+    "StepNetwork",
+    "from_heaviside",
+    "to_heaviside",
+    "is_step_layer",
+    "network_regions",
+    "head_pieces",
+    "sup_errors",
+    "evaluate_points",
 ]
 
 #: Largest absolute integer weight or bias a step network may hold.
@@ -71,9 +78,13 @@ class StepLayer:
         return int(self.weights.shape[1])
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, StepLayer) and self.exponent == other.exponent
-                and self.weights.shape == other.weights.shape
-                and np.array_equal(self.weights, other.weights) and np.array_equal(self.biases, other.biases))
+        return (
+            isinstance(other, StepLayer)
+            and self.exponent == other.exponent
+            and self.weights.shape == other.weights.shape
+            and np.array_equal(self.weights, other.weights)
+            and np.array_equal(self.biases, other.biases)
+        )
 
 
 @dataclass(eq=False)
@@ -128,8 +139,12 @@ class StepNetwork:
         return sum(int(np.count_nonzero(layer.weights)) for layer in self.layers)
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, StepNetwork) and len(self.layers) == len(other.layers)
-                and all(a == b for a, b in zip(self.layers, other.layers)) and self.scales == other.scales)
+        return (
+            isinstance(other, StepNetwork)
+            and len(self.layers) == len(other.layers)
+            and all(a == b for a, b in zip(self.layers, other.layers))
+            and self.scales == other.scales
+        )
 
 
 def _dense(layer) -> np.ndarray:
@@ -151,8 +166,15 @@ def from_heaviside(net) -> list[StepNetwork]:
         scales = [Fraction(float(s)) for s in layers[-1].scales]
         if len(layers) == 1:
             last = layers[0]
-            out.append(StepNetwork([StepLayer(np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), 0),
-                                    StepLayer(np.zeros((last.n_out, 0), dtype=np.int64), last.biases, last.exponent)], scales))
+            out.append(
+                StepNetwork(
+                    [
+                        StepLayer(np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), 0),
+                        StepLayer(np.zeros((last.n_out, 0), dtype=np.int64), last.biases, last.exponent),
+                    ],
+                    scales,
+                )
+            )
             continue
         out.append(StepNetwork([StepLayer(_dense(layer), layer.biases, layer.exponent) for layer in layers], scales))
     return out
@@ -161,8 +183,11 @@ def from_heaviside(net) -> list[StepNetwork]:
 def is_step_layer(layer: StepLayer) -> bool:
     """Increasing thresholds ``H(x - g 2^-e)``, ``0 < g < 2^e``: weight ``2^e`` (that is 1) each."""
     g = -layer.biases
-    return (layer.exponent >= 0 and bool(np.all(layer.weights[:, 0] == (1 << layer.exponent)))
-            and (g.size == 0 or (g[0] > 0 and g[-1] < (1 << layer.exponent) and bool(np.all(np.diff(g) > 0)))))
+    return (
+        layer.exponent >= 0
+        and bool(np.all(layer.weights[:, 0] == (1 << layer.exponent)))
+        and (g.size == 0 or (g[0] > 0 and g[-1] < (1 << layer.exponent) and bool(np.all(np.diff(g) > 0))))
+    )
 
 
 def to_heaviside(net: StepNetwork):
@@ -182,8 +207,19 @@ def to_heaviside(net: StepNetwork):
     for i, layer in enumerate(net.layers):
         rows, cols = np.nonzero(layer.weights)
         last = i == net.depth - 1
-        layers.append(make_layer(layer.n_in, layer.n_out, rows, cols, layer.weights[rows, cols], layer.biases, layer.exponent,
-                                 last, scales if last else None))
+        layers.append(
+            make_layer(
+                layer.n_in,
+                layer.n_out,
+                rows,
+                cols,
+                layer.weights[rows, cols],
+                layer.biases,
+                layer.exponent,
+                last,
+                scales if last else None,
+            )
+        )
     return HeavisideNetwork.single(layers)
 
 
@@ -217,7 +253,9 @@ def network_regions(net: StepNetwork) -> tuple[list[Fraction], np.ndarray, np.nd
     points = sorted({Fraction(0)} | {c for c in cuts if c is not None and 0 <= c < 1})
     m = len(points)
     index = {p: j for j, p in enumerate(points)}
-    rank = np.array([(-1 if c < 0 else m if c >= 1 else index[c]) if c is not None else 0 for c in cuts], dtype=np.int64)
+    rank = np.array(
+        [(-1 if c < 0 else m if c >= 1 else index[c]) if c is not None else 0 for c in cuts], dtype=np.int64
+    )
     sign = np.sign(np.array(w, dtype=np.int64))
     constant = np.array([bi >= 0 for bi in b], dtype=bool)
     j = np.arange(m)[:, None]
@@ -235,12 +273,20 @@ def evaluate_points(net: StepNetwork, x) -> np.ndarray:
     """
     first = net.layers[0]
     xs = [Fraction(v) for v in np.asarray(x, dtype=object).ravel()]
-    rows = np.array([[int(wi) * xi + int(bi) >= 0 for wi, bi in zip(first.weights[:, 0], first.biases)] for xi in xs], dtype=np.int64)
+    rows = np.array(
+        [[int(wi) * xi + int(bi) >= 0 for wi, bi in zip(first.weights[:, 0], first.biases)] for xi in xs],
+        dtype=np.int64,
+    )
     rows = rows.reshape(len(xs), first.n_out)
     ints = _propagate(net, rows)
     e = net.layers[-1].exponent
-    return np.array([[Fraction(int(v), 1 << e) * s if e >= 0 else Fraction(int(v) << -e) * s for v, s in zip(row, net.scales)]
-                     for row in ints], dtype=object).reshape(len(xs), net.n_outputs)
+    return np.array(
+        [
+            [Fraction(int(v), 1 << e) * s if e >= 0 else Fraction(int(v) << -e) * s for v, s in zip(row, net.scales)]
+            for row in ints
+        ],
+        dtype=object,
+    ).reshape(len(xs), net.n_outputs)
 
 
 # ----------------------------------------------------------------------------- the head side
@@ -256,7 +302,9 @@ def head_pieces(head: Head, feature: Feature, max_cells: int = 1 << 26) -> tuple
     """
     level = head.exact_level(feature.depth)
     if (1 << level) > max_cells:
-        raise BudgetError(f"{head.spec} is affine on 2^{level} cells, over the budget of {max_cells} (raise --max-cells)")
+        raise BudgetError(
+            f"{head.spec} is affine on 2^{level} cells, over the budget of {max_cells} (raise --max-cells)"
+        )
     left, _, right = head._scaled_values(level)
     image = feature.image_cells(level)
     return level, np.asarray(left, dtype=np.int64)[image], np.asarray(right, dtype=np.int64)[image]
@@ -270,8 +318,9 @@ def _dyadic(value: Fraction) -> tuple[int, int]:
     return value.numerator, den.bit_length() - 1
 
 
-def _head_sup(nums: list[int], big_q: int, at_point, on_interval, level: int, left, right, amp: Fraction,
-              out_scale: Fraction) -> Fraction:
+def _head_sup(
+    nums: list[int], big_q: int, at_point, on_interval, level: int, left, right, amp: Fraction, out_scale: Fraction
+) -> Fraction:
     """Sup of ``|a g∘h - s n|`` for one output: the integer core of :func:`sup_errors`.
 
     Points are ``X / q`` with ``q`` a common multiple of every breakpoint's

@@ -12,7 +12,15 @@ from .._errors import SpecError
 from ._certify import StepNetwork
 from ._rounding import RoundedNetwork
 
-__all__ = ["TrainingUnavailable", "require_training", "TrainConfig", "width_ladder", "trunk_width", "TrainedNetwork", "ArchResult"]
+__all__ = [
+    "TrainingUnavailable",
+    "require_training",
+    "TrainConfig",
+    "width_ladder",
+    "trunk_width",
+    "TrainedNetwork",
+    "ArchResult",
+]
 
 SHAPES = ("shallow", "deep")
 ARCHS = ("joint", "separate")
@@ -35,8 +43,9 @@ def require_training() -> None:
         import jax  # noqa: F401
         import optax  # noqa: F401
     except ImportError as exc:
-        raise TrainingUnavailable(f"training needs the train extra ({exc.name} is missing): pip install -e '.[train]'",
-                                  name=exc.name) from None
+        raise TrainingUnavailable(
+            f"training needs the train extra ({exc.name} is missing): pip install -e '.[train]'", name=exc.name
+        ) from None
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,9 @@ class _Codec:
             return np.zeros(0, dtype=np.int64)
         d = self.uint(None if not self.writing else alphabet.size - 1) + 1
         first = self.sint(None if not self.writing else int(alphabet[0]))
-        gaps = [self.uint(None if not self.writing else int(alphabet[i] - alphabet[i - 1]) - 1) + 1 for i in range(1, d)]
+        gaps = [
+            self.uint(None if not self.writing else int(alphabet[i] - alphabet[i - 1]) - 1) + 1 for i in range(1, d)
+        ]
         alphabet = np.cumsum([first] + gaps).astype(np.int64)
         counts = [self.uint(None if not self.writing else int(counts[i]) - 1) + 1 for i in range(d - 1)]
         counts.append(count - sum(counts))
@@ -186,7 +188,9 @@ class _Codec:
                     layers.append(StepLayer(np.full((n_out, 1), 1 << exponent, dtype=np.int64), -thresholds, exponent))
                     n_in = n_out
                     continue
-            both = self.matrix((n_out, n_in + 1), None if src is None else np.hstack([src.weights, src.biases[:, None]]))
+            both = self.matrix(
+                (n_out, n_in + 1), None if src is None else np.hstack([src.weights, src.biases[:, None]])
+            )
             layers.append(StepLayer(both[:, :n_in], both[:, n_in], exponent))
             n_in = n_out
         scales = self.scales(n_in, None if net is None else net.scales)

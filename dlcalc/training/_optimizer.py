@@ -71,7 +71,9 @@ def _tools(n_points: int, config: TrainConfig):
             updates, state = opt.update(jax.grad(loss)(params, i), state, params)
             params = optax.apply_updates(params, updates)
             if resample is not None:
-                params = jax.lax.cond((i % RESAMPLE_EVERY == RESAMPLE_EVERY - 1) & (i < soft), resample, lambda p, i: p, params, i)
+                params = jax.lax.cond(
+                    (i % RESAMPLE_EVERY == RESAMPLE_EVERY - 1) & (i < soft), resample, lambda p, i: p, params, i
+                )
             return params, state
 
         return jax.lax.fori_loop(0, steps, body, (params, opt.init(params)))[0]
@@ -149,12 +151,15 @@ def _deep_trainer(bucket: int, n_points: int, n_outputs: int, config: TrainConfi
             tau, hard = schedule(i, 1.0, 0.005)
             return jnp.mean(((fit(p, tau, hard) - y) / eps) ** 2)
 
-        p = optimize(loss_b, {
-            "w2": jax.random.normal(kb, (k2, k1), dtype=y.dtype) / jnp.sqrt(width.astype(y.dtype)),
-            "b2": jnp.zeros(k2, dtype=y.dtype),
-            "w3": jax.random.normal(kc, (n_outputs, k2, k2), dtype=y.dtype) / jnp.sqrt(trunk.astype(y.dtype)),
-            "b3": jnp.zeros((n_outputs, k2), dtype=y.dtype),
-        })
+        p = optimize(
+            loss_b,
+            {
+                "w2": jax.random.normal(kb, (k2, k1), dtype=y.dtype) / jnp.sqrt(width.astype(y.dtype)),
+                "b2": jnp.zeros(k2, dtype=y.dtype),
+                "w3": jax.random.normal(kc, (n_outputs, k2, k2), dtype=y.dtype) / jnp.sqrt(trunk.astype(y.dtype)),
+                "b3": jnp.zeros((n_outputs, k2), dtype=y.dtype),
+            },
+        )
         return {**p, "deep_error": jnp.max(jnp.abs(fit(p, 1.0, True) - y))}
 
     per_restart = jax.vmap(one, in_axes=(0, 0, None, None, None, None))

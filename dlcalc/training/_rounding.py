@@ -165,7 +165,9 @@ def harden(net: FloatNetwork, grid: Grid, exponents: list[int]) -> StepNetwork:
     features = _features(layers, grid.level)
     w_out, b_out = _fit_outputs(features, reads, grid.targets)
     e_out = exponents[-1]
-    layers.append(StepLayer(np.rint(w_out * 2.0**e_out).astype(np.int64), np.rint(b_out * 2.0**e_out).astype(np.int64), e_out))
+    layers.append(
+        StepLayer(np.rint(w_out * 2.0**e_out).astype(np.int64), np.rint(b_out * 2.0**e_out).astype(np.int64), e_out)
+    )
     return StepNetwork(_prune(layers))
 
 
@@ -192,8 +194,15 @@ def _grid_error(net: StepNetwork, grid: Grid, check: np.ndarray) -> float:
     return float(np.nanmax(np.abs(values - check)))
 
 
-def round_network(net: FloatNetwork, grid: Grid, feature: Feature, heads: list[Head | None], eps: float,
-             check: np.ndarray, max_exponent: int = MAX_EXPONENT) -> RoundedNetwork:
+def round_network(
+    net: FloatNetwork,
+    grid: Grid,
+    feature: Feature,
+    heads: list[Head | None],
+    eps: float,
+    check: np.ndarray,
+    max_exponent: int = MAX_EXPONENT,
+) -> RoundedNetwork:
     """The coarsest per-layer dyadic steps that keep the certified sup error ``<= ε`` (module docstring).
 
     ``check`` holds the targets at the midpoints one level finer than the grid
@@ -231,7 +240,7 @@ def round_network(net: FloatNetwork, grid: Grid, feature: Feature, heads: list[H
         lo, hi = 0, max_exponent  # ok at hi (holds from the previous choice)
         while lo < hi:
             mid = (lo + hi) // 2
-            if ok(exps[:layer] + [mid] + exps[layer + 1:]):
+            if ok(exps[:layer] + [mid] + exps[layer + 1 :]):
                 hi = mid
             else:
                 lo = mid + 1

@@ -93,7 +93,9 @@ def training_grid(instance: Instance, eps: float, heads: list[int] | None = None
     levels = [quants[t].approximant_level(instance.depth) for t in heads if not quants[t].zero]
     level = max(levels, default=0) + extra
     if level > MAX_GRID_LEVEL:
-        raise BudgetError(f"training data for these heads at ε = {eps:g} need 2^{level} points; the limit is 2^{MAX_GRID_LEVEL}")
+        raise BudgetError(
+            f"training data for these heads at ε = {eps:g} need 2^{level} points; the limit is 2^{MAX_GRID_LEVEL}"
+        )
     grid = Grid(level, np.zeros((1 << level, len(heads))))
     x = grid.x
     for col, t in enumerate(heads):
@@ -130,15 +132,21 @@ class _Task:
         return self.deep_from is not None and self.deep_from <= rung < self.deep_from + config.deep_widths
 
     def finished(self, rung: int, shapes, config: TrainConfig) -> bool:
-        shallow = "shallow" not in shapes or ("shallow" in self.reached_at and rung - self.reached_at["shallow"] >= config.patience)
+        shallow = "shallow" not in shapes or (
+            "shallow" in self.reached_at and rung - self.reached_at["shallow"] >= config.patience
+        )
         deep = "deep" not in shapes or (self.deep_from is not None and rung >= self.deep_from + config.deep_widths - 1)
         return shallow and deep
 
 
 def _zero_network(n_outputs: int) -> StepNetwork:
     """No hidden unit, every output 0: the network of heads with ``ε >= a``."""
-    return StepNetwork([StepLayer(np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), 0),
-                        StepLayer(np.zeros((n_outputs, 0), dtype=np.int64), np.zeros(n_outputs, dtype=np.int64), 0)])
+    return StepNetwork(
+        [
+            StepLayer(np.zeros((0, 1), dtype=np.int64), np.zeros(0, dtype=np.int64), 0),
+            StepLayer(np.zeros((n_outputs, 0), dtype=np.int64), np.zeros(n_outputs, dtype=np.int64), 0),
+        ]
+    )
 
 
 def _kept(shape: str, width: int, quantized: RoundedNetwork, grid_error: float) -> TrainedNetwork:
@@ -162,8 +170,9 @@ def _better(new: TrainedNetwork, old: TrainedNetwork | None, eps: Fraction) -> b
     return new.max_error < old.max_error
 
 
-def train_architecture(instance: Instance, eps: float, arch: str, shapes=SHAPES, config: TrainConfig = TrainConfig(),
-                       progress=None) -> ArchResult:
+def train_architecture(
+    instance: Instance, eps: float, arch: str, shapes=SHAPES, config: TrainConfig = TrainConfig(), progress=None
+) -> ArchResult:
     """Train, quantize, certify and count the bits of the smallest network found for one architecture.
 
     ``progress(width)`` is called before each width of the ladder.
@@ -235,7 +244,9 @@ def train_architecture(instance: Instance, eps: float, arch: str, shapes=SHAPES,
                 if not deep or not any(not task.done and task.deep_window(rung, config) for task in batch):
                     continue
                 run = _deep_trainer(_bucket(width), 1 << level, n_out, config)
-                layers = jax.device_get(run(keys, params["c"], targets, float(eps), np.int32(width), np.int32(trunk_width(width))))
+                layers = jax.device_get(
+                    run(keys, params["c"], targets, float(eps), np.int32(width), np.int32(trunk_width(width)))
+                )
                 layers["c"] = params["c"]
                 total_steps += config.steps * len(batch) * config.restarts
                 for i, task in enumerate(batch):
@@ -256,8 +267,18 @@ def train_architecture(instance: Instance, eps: float, arch: str, shapes=SHAPES,
     return ArchResult(arch, eps, networks, specs, total_steps, time.perf_counter() - start, widths_tried, by_shape)
 
 
-def _consider(task: _Task, shape: str, params: dict, i: int, width: int, instance: Instance, eps: float,
-              eps_exact: Fraction, n_out: int, rung: int) -> None:
+def _consider(
+    task: _Task,
+    shape: str,
+    params: dict,
+    i: int,
+    width: int,
+    instance: Instance,
+    eps: float,
+    eps_exact: Fraction,
+    n_out: int,
+    rung: int,
+) -> None:
     """Quantize and certify the restarts of one task at one width in one shape (best grid error first); keep the best."""
     heads = [instance.heads[t] for t in task.heads]
     n_total = len(task.heads)
@@ -291,11 +312,13 @@ def constructed_bits(instance: Instance, eps: float, arch: str, max_cells: int) 
 
     quants = quantize_heads(instance.heads, eps)
     separate = separate_networks(quants, instance.feature, max_cells)
-    nets = [joint_network(quants, instance.feature, max_cells, separate)] if arch == "joint" else [n for _, n in separate]
+    nets = (
+        [joint_network(quants, instance.feature, max_cells, separate)] if arch == "joint" else [n for _, n in separate]
+    )
     entropy_bits, offset = 0, 0
     for net in nets:
         for block, step in zip(net.blocks, from_heaviside(net)):
-            heads = quants[offset:offset + block.n_outputs]
+            heads = quants[offset : offset + block.n_outputs]
             offset += block.n_outputs
             if not all(q.zero for q in heads):  # heads that are all 0 at ε need no stream (as for the trained ones)
                 entropy_bits += encode_network(step).network_bits
@@ -346,6 +369,12 @@ def training_steps(qclass: QuantizedClass, archs, config: TrainConfig, shapes=SH
         if "deep" in shapes:
             per_point += config.deep_widths * (trunk * (widest + 1) + n_out * (trunk**2 + (trunk + 1) ** 2))
         work += scaled(config.steps * config.restarts * networks * per_point, level)
-    return [Step("training data and certificates", cells=targets + pieces, held_bytes=8 * (targets + pieces),
-                 transient_bytes=8 * 8 * batch),
-            Step("training search", cells=work)]
+    return [
+        Step(
+            "training data and certificates",
+            cells=targets + pieces,
+            held_bytes=8 * (targets + pieces),
+            transient_bytes=8 * 8 * batch,
+        ),
+        Step("training search", cells=work),
+    ]

@@ -12,10 +12,26 @@ The verdict
     :class:`GroupVerdict`
 """
 
-from ._evaluate import ReferenceGroup, ReferenceHead, feature_image, reference_cells, reference_groups, reference_heads, reference_point_values
+from ._evaluate import (
+    ReferenceGroup,
+    ReferenceHead,
+    feature_image,
+    reference_cells,
+    reference_groups,
+    reference_heads,
+    reference_point_values,
+)
 from ._reference import GroupVerdict, ReferenceTruth, reference_truth
 
 __all__ = [
-    "GroupVerdict", "ReferenceGroup", "ReferenceHead", "ReferenceTruth", "feature_image", "reference_cells",
-    "reference_groups", "reference_heads", "reference_point_values", "reference_truth",
+    "GroupVerdict",
+    "ReferenceGroup",
+    "ReferenceHead",
+    "ReferenceTruth",
+    "feature_image",
+    "reference_cells",
+    "reference_groups",
+    "reference_heads",
+    "reference_point_values",
+    "reference_truth",
 ]

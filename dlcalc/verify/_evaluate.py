@@ -14,7 +14,15 @@ import numpy as np
 
 from ..core._headset import HeadSet
 
-__all__ = ["ReferenceHead", "reference_heads", "reference_cells", "ReferenceGroup", "reference_groups", "feature_image", "reference_point_values"]
+__all__ = [
+    "ReferenceHead",
+    "reference_heads",
+    "reference_cells",
+    "ReferenceGroup",
+    "reference_groups",
+    "feature_image",
+    "reference_point_values",
+]
 
 
 # ----------------------------------------------------------------------------- the class
@@ -219,7 +227,9 @@ def _max_abs(hi: np.ndarray, lo: np.ndarray, shift: int) -> int:
     return abs(int(hi[cell]) * (1 << shift) + int(lo[cell]))
 
 
-def reference_point_values(flips: np.ndarray, depth: int, head, eps: float, level: int) -> tuple[np.ndarray, np.ndarray]:
+def reference_point_values(
+    flips: np.ndarray, depth: int, head, eps: float, level: int
+) -> tuple[np.ndarray, np.ndarray]:
     """``f_t`` and the true quantized ``f̂_t`` at the left ends ``c 2^-r`` of all level-``r`` cells.
 
     Float arrays (exact while ``r <= 52``), computed by the same digit evaluation

@@ -148,8 +148,12 @@ class ReferenceTruth:
 
     def matches(self, depth: int, flips: np.ndarray, heads, eps: float) -> bool:
         """This truth was evaluated for exactly this class and these flip bits."""
-        return (self.depth == depth and self.eps == eps and self.heads == HeadSet.of(heads)
-                and np.array_equal(self.flips, flips))
+        return (
+            self.depth == depth
+            and self.eps == eps
+            and self.heads == HeadSet.of(heads)
+            and np.array_equal(self.flips, flips)
+        )
 
     def check(self, tables) -> tuple[list[bool], list[Fraction | float]]:
         """``(equal, errors)`` per head: does the decoded table equal the true ``f̂_t``, and the exact
@@ -160,8 +164,10 @@ class ReferenceTruth:
         """
         if hasattr(tables, "blocks"):
             verdicts = self.check_groups(tables)
-            return ([bool(e) for v in verdicts for e in v.equal.tolist()],
-                    [e for v in verdicts for e in v.head_errors()])
+            return (
+                [bool(e) for v in verdicts for e in v.equal.tolist()],
+                [e for v in verdicts for e in v.head_errors()],
+            )
         if len(tables) != len(self.heads):
             raise ValueError(f"{len(tables)} tables for {len(self.heads)} heads")
         equal: list[bool] = []
@@ -205,7 +211,9 @@ class ReferenceTruth:
         packed, a block at a time; zero groups in closed form; sawtooth heads one by one."""
         if len(tables.blocks) != len(self.groups):
             raise ValueError(f"{len(tables.blocks)} table blocks for {len(self.groups)} head groups")
-        return [self._check_block(gi, group, block) for gi, (group, block) in enumerate(zip(self.groups, tables.blocks))]
+        return [
+            self._check_block(gi, group, block) for gi, (group, block) in enumerate(zip(self.groups, tables.blocks))
+        ]
 
     def _check_block(self, gi: int, group: ReferenceGroup, block) -> GroupVerdict:
         n = group.count
@@ -221,8 +229,11 @@ class ReferenceTruth:
             if n and (rows[:, -1] & _pad_mask(group.first.bit_length())).any():
                 return unreadable  # padding bits set: not a parity table of 2^top cells
             step = max(1, (_BLOCK_CELLS >> 3) // max(truth.shape[1], 1))
-            equal = np.concatenate([(rows[i : i + step] == truth[i : i + step]).all(axis=1) for i in range(0, n, step)]) \
-                if n else np.ones(0, dtype=bool)
+            equal = (
+                np.concatenate([(rows[i : i + step] == truth[i : i + step]).all(axis=1) for i in range(0, n, step)])
+                if n
+                else np.ones(0, dtype=bool)
+            )
             return GroupVerdict(group, equal, None, _ZERO if equal.all() else 2 * group.amplitude)
         tables = block.tables
         if tables is None or len(tables) != n:
