@@ -18,7 +18,7 @@ from .coding._pipeline import (
     verify,
 )
 from .coding._container import Container, read_container, write_container
-from ._errors import BudgetError, DlcalcError, FormatError, SpecError
+from ._errors import BudgetError, CheckError, DlcalcError, FormatError, SpecError
 from .core._feature import Feature
 from .core._heads import Head, parse_heads, parse_number
 from .core._gram import gram_matrix, orthogonality
@@ -38,6 +38,7 @@ __all__ = [
     "Bounds",
     "Budget",
     "BudgetError",
+    "CheckError",
     "CODER_NAMES",
     "CoderResult",
     "Container",

@@ -12,6 +12,7 @@ from dlcalc import Budget, BudgetError, Family, HeadRun, HeadSet, Instance, Quan
 from dlcalc.core._budget import SATURATION_LEVEL, pow2, readable, scaled
 from dlcalc.cost._cost import Cost
 from dlcalc.cost._coding import feature_step, pipeline_phase, tables_step
+from dlcalc.coding import reference_of, run_class
 from dlcalc.cost._networks import network_steps
 from dlcalc.cli import cli
 
@@ -96,7 +97,7 @@ def test_memory_estimate_bounds_the_traced_peak(heads, depth, eps):
     for coder in ("joint", "separate"):
         estimate = Cost([feature_step(depth)], [pipeline_phase(qclass, [coder])]).memory_bytes
         tracemalloc.start()
-        run_coder(inst, eps, coder, qclass=qclass)
+        run_class(inst, qclass, coder, reference_of(inst, qclass), Budget())  # the plan's worker: the class given
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak <= estimate, (coder, peak, estimate)

@@ -71,14 +71,16 @@ REFUSALS = [
     "args, says, missing", REFUSALS, ids=[" ".join(a[:1] + a[-2:-1]) + f" {s}" for a, s, _ in REFUSALS]
 )
 def test_refusals_come_before_the_work(depth14, monkeypatch, args, says, missing):
-    from dlcalc.cli import coding, compare, network
+    from dlcalc import study
+    from dlcalc.cli import coding
+    from dlcalc.study import _coding, _compare
 
-    for module, name in [
-        (compare, "compare_row"),
-        (compare, "family_bounds"),
-        (network, "network_records"),
+    for module, name in [  # the work itself, wherever a command reaches it
+        (_compare, "compare_row"),
+        (_compare, "family_bounds"),
+        (study, "network_records"),
         (coding, "decode"),
-        (coding, "run_coder"),
+        (_coding, "run_class"),
     ]:
         monkeypatch.setattr(module, name, _no_work)
     if missing:  # the optional extra is not installed

@@ -83,15 +83,17 @@ def test_json_export_streams_decode(tmp_path):
     from dlcalc.training._entropy import decode_network
     from dlcalc.training._rounding import RoundedNetwork
     from dlcalc.training._config import ArchResult, TrainedNetwork
-    from dlcalc.cli.train import export_trained
+    from dlcalc.cli._exports import write_json
+    from dlcalc.study import plan_training, trained_document
+    from dlcalc.training import TrainConfig
 
     inst = Instance.build(1, [Head("walsh", 1)], seed=0)
     net = StepNetwork([StepLayer([[2]], [-1], 1), StepLayer([[-2]], [1], 0)])
     kept = TrainedNetwork("shallow", 1, RoundedNetwork(net, [Fraction(0)], [1, 0]), 50, True, 0.0)
     path = tmp_path / "nets.json"
-    export_trained(
-        str(path), {"joint": ArchResult("joint", 0.5, [kept], ["joint"], 10, 0.1)}, inst, 0.5, Budget(), False
-    )
+    plan = plan_training(inst, 0.5, ["joint"], ["shallow"], TrainConfig(), Budget())
+    doc = trained_document({"joint": ArchResult("joint", 0.5, [kept], ["joint"], 10, 0.1)}, plan)
+    write_json(str(path), doc, False)  # as the command writes it
     doc = json.loads(path.read_text())
     (entry,) = doc["networks"]["joint"]
     words = np.frombuffer(bytes.fromhex(entry["stream_hex"]), dtype="<u4")

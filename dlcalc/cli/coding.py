@@ -11,21 +11,15 @@ import os
 
 import click
 
-from .. import CODER_NAMES, DlcalcError, decode, run_coder, verify
-from ..coding._container import peek_class, read_stream
-from ..coding._pipeline import CoderResult, Verification, instance_reference
-from ..quantize._bounds import gain_ratio
-from ..cost._cost import Cost
-from ..cost._coding import decode_steps, export_step, feature_step, pipeline_phase, verify_step
-from ..coding._export import write_csv_export, write_npz_export
-from ..quantize._groups import GroupQuantization, QuantizedClass
-from ..quantize._quantize import RequirementSet
-from ..core._span import levels_of
+from .. import CODER_NAMES, DlcalcError, QuantizedClass, decode, study
+from ..coding import peek_class, read_stream, write_csv_export, write_npz_export
+from ..cost import Cost, decode_steps, export_step, feature_step, verify_step
 from ._common import InputError, VerificationFailed
 from ._files import announce, atomic_output, check_output, force_option, open_input, write_outputs
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import (
     Column,
+    Report,
     emit,
     emit_all,
     format_bounds,
@@ -35,66 +29,12 @@ from ._output import (
     format_number,
     format_option,
     progress,
-    Report,
 )
 from ._params import IntType, NumberType
 
 eps_option = click.option(
     "--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7)."
 )
-
-
-def group_levels(q: GroupQuantization, depth: int) -> list[int]:
-    """The levels paid for by the heads of a group, each alone: the union of their basis tops (THEORY §5)."""
-    if q.zero:
-        return []
-    g = q.group
-    if q.kind == "walsh":
-        if g.top <= depth:
-            return [g.top]
-        period = 1 << depth
-        if g.count >= period:
-            return list(range(1, depth + 1))
-        lo, hi = g.first % period, g.last % period
-        pieces = [(lo, hi)] if lo <= hi else [(lo, period - 1), (0, hi)]
-        return sorted({t for a, b in pieces for t in range(max(a.bit_length(), 1), b.bit_length() + 1)})
-    levels: set[int] = set()
-    for k in range(g.first, min(g.last, depth) + 1):
-        levels.update(RequirementSet(stars=frozenset({(k, q.precision)})).levels(depth))
-    return sorted(levels)
-
-
-def requirement_text(q: GroupQuantization, depth: int) -> list[list[int]] | None:
-    """The requirement set ``𝒜_t(p)`` of a one-head group masked to the depth, as lists of levels."""
-    if q.count != 1:
-        return None
-    return [levels_of(v) for v in sorted(q.head_quant(0).requirement.masked_vectors(depth))]
-
-
-def table_levels(q: GroupQuantization, depth: int) -> tuple[int | None, int | None]:
-    """``(table level, approximant level)`` of the group's heads (the finest, for a sawtooth run); None for zero heads."""
-    if q.zero:
-        return None, None
-    if q.kind == "walsh":
-        return q.group.top, q.group.top
-    last = q.head_quant(q.count - 1)
-    return last.table_level(depth), last.approximant_level(depth)
-
-
-def group_record(q: GroupQuantization, depth: int) -> dict:
-    """What every command says about a group of heads: spec, count, quantization, levels, bits alone."""
-    table_level, approximant_level = table_levels(q, depth)
-    return {
-        "head": q.group.spec,
-        "count": q.count,
-        "precision": q.precision,
-        "zero": q.zero,
-        "levels": group_levels(q, depth),
-        "payload_bits": q.separate_bits(depth),
-        "lower_bound_bits": q.separate_bits(depth, lower=True),
-        "table_level": table_level,
-        "approximant_level": approximant_level,
-    }
 
 
 @click.command()
@@ -112,11 +52,7 @@ def quantize(spec, eps, budget, fmt):
       dlcalc quantize --depth 5 --head sawtooth:0-2 --head walsh:5 --eps 2^-4
     """
     inst = spec.load(budget)
-    qclass = QuantizedClass(inst.depth, inst.heads, eps)
-    records = [
-        dict(group_record(q, inst.depth), requirement_set=requirement_text(q, inst.depth), error=q.quantization_error)
-        for q in qclass.groups
-    ]
+    records = study.quantize_records(QuantizedClass(inst.depth, inst.heads, eps))
     columns = [
         Column("head", "heads", "left", render=format_head),
         Column("count", "count", priority=2),
@@ -140,41 +76,6 @@ def quantize(spec, eps, budget, fmt):
 # ----------------------------------------------------------------------------- encode
 
 
-def check_record(q: GroupQuantization, verdict, coder: str, depth: int) -> dict:
-    """A group's line in a coder record: its quantization, its bits, and how the reference judged it."""
-    rec = group_record(q, depth)
-    return {
-        "head": rec["head"],
-        "count": rec["count"],
-        "precision": rec["precision"],
-        "zero": rec["zero"],
-        "payload_bits": rec["payload_bits"] if coder == "separate" else None,
-        "levels": rec["levels"],
-        "error": verdict.max_error,
-        "table_equal": bool(verdict.equal.all()),
-        "unequal": int((~verdict.equal).sum()),
-    }
-
-
-def coder_record(result: CoderResult, depth: int) -> dict:
-    """The JSON record of one coder run (``docs/json.md``, "encode")."""
-    v = result.verification
-    return {
-        "coder": result.coder,
-        "eps": result.eps,
-        "payload_bits": result.payload_bits,
-        "file_bits": result.file_bits,
-        "lower_bound_bits": result.bounds.lower_bound_bits,
-        "upper_bound_bits": result.bounds.upper_bound_bits,
-        "max_error": v.max_error,
-        "verified": v.verified,
-        "zero_heads": result.qclass.zero_heads,
-        "heads": [
-            check_record(q, verdict, result.coder, depth) for q, verdict in zip(result.qclass.groups, v.verdicts)
-        ],
-    }
-
-
 CODER_COLUMNS = [
     Column("coder", "coder", "left"),
     Column("payload_bits", "payload bits"),
@@ -194,17 +95,6 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
         return {c: "-" for c in coders}  # both files back to back on stdout; `decode -` reads them all
     stem = output[:-4] if output.endswith(".dlc") else output
     return {c: f"{stem}.{c}.dlc" for c in coders}
-
-
-def run_pipeline(inst, qclass: QuantizedClass, coders, budget, advance) -> dict[str, CoderResult]:
-    """The reference once, then each coder: encode, decode from the bytes, verify (one progress step each)."""
-    reference = instance_reference(inst, qclass.eps, budget=budget, qclass=qclass)
-    advance()
-    results = {}
-    for c in coders:
-        results[c] = run_coder(inst, qclass.eps, c, reference=reference, budget=budget, qclass=qclass)
-        advance()
-    return results
 
 
 @click.command()
@@ -239,26 +129,22 @@ def encode(spec, eps, coder, output, force, budget, fmt):
     for path in targets.values():
         check_output(path, force, "-o")
     inst = spec.load(budget)
-    qclass = QuantizedClass(inst.depth, inst.heads, eps)
-    Cost([feature_step(inst.depth)], [pipeline_phase(qclass, coders)]).check(budget, f"encode at ε = {format_eps(eps)}")
+    plan = study.plan_encode(inst, eps, coders, budget, label=f"encode at ε = {format_eps(eps)}")
     with progress(1 + len(coders), "encode") as advance:
-        results = run_pipeline(inst, qclass, coders, budget, advance)
-    write_outputs([(path, results[c].data) for c, path in targets.items()], force)  # all or none
+        run = study.encode_run(plan, coders, advance)
+    write_outputs([(path, run.results[c].data) for c, path in targets.items()], force)  # all or none
     for path in targets.values():
         if path != "-":
             announce(f"wrote {path}")
-    records = {c: coder_record(r, inst.depth) for c, r in results.items()}
+    records, payload, qclass = run.records, run.payload, plan.qclass
+    notes = []
     if coder == "both":
-        gain = gain_ratio(records["separate"]["payload_bits"], records["joint"]["payload_bits"])
-        payload = {"instance": inst.to_dict(), "eps": eps, "gain": gain, **records}
+        gain = run.gain
         notes = [
             f"gain (separate ÷ joint payload bits): {format_number(gain)}"
             if gain is not None
             else "gain: undefined (joint needs 0 bits)"
         ]
-    else:
-        payload = {"instance": inst.to_dict(), **records[coder]}
-        notes = []
     if qclass.zero_heads:
         notes.append(
             "1 head has amplitude ≤ ε: it is 0, carries no bits and errs by its amplitude"
@@ -277,9 +163,8 @@ def encode(spec, eps, coder, output, force, budget, fmt):
             ),
             fmt,
         )
-    failed = [c for c, r in results.items() if not r.verification.verified]
-    if failed:
-        raise VerificationFailed(f"verification failed for the {', '.join(failed)} coder (max error above ε)")
+    if run.failed:
+        raise VerificationFailed(f"verification failed for the {', '.join(run.failed)} coder (max error above ε)")
 
 
 # ----------------------------------------------------------------------------- decode
@@ -398,24 +283,8 @@ def decode_cmd(dlc, output, index, force, budget, fmt):
 
 def _decode_report(decoded, data: bytes, output) -> Report:
     box = decoded.container
-    rows = []
-    for q in box.qclass.groups:
-        rec = group_record(q, box.depth)
-        rows.append(
-            {k: rec[k] for k in ("head", "count", "precision", "zero", "table_level", "approximant_level", "levels")}
-            | {"payload_bits": rec["payload_bits"] if box.coder == "separate" else None}
-        )
-    payload = {
-        "coder": box.coder,
-        "depth": box.depth,
-        "eps": box.eps,
-        "payload_bits": box.payload_bits,
-        "file_bits": 8 * len(data),
-        "zero_heads": box.qclass.zero_heads,
-        "heads": rows,
-        "output": output,
-        "format_version": box.version,
-    }
+    payload = study.decode_record(decoded, len(data), output)
+    rows = payload["heads"]
     cols = [
         Column("head", "heads", "left", render=format_head),
         Column("count", "count", priority=2),
@@ -461,28 +330,11 @@ def verify_cmd(instance, dlc, index, budget, fmt):
         for data in parts:
             decoded = _about(dlc, decode, data, budget=budget)
             advance()
-            v: Verification = verify(inst, decoded, budget=budget)
+            v = study.verify_decoded(inst, decoded)  # weighed above, with the file
             advance()
             box = decoded.container
-            rows = [
-                {
-                    "head": q.group.spec,
-                    "count": q.count,
-                    "table_equal": bool(c.equal.all()),
-                    "unequal": int((~c.equal).sum()),
-                    "error": c.max_error,
-                    "within_eps": c.max_error <= box.eps,
-                }
-                for q, c in zip(box.qclass.groups, v.verdicts)
-            ]
-            payload = {
-                "coder": box.coder,
-                "eps": box.eps,
-                "payload_bits": box.payload_bits,
-                "max_error": v.max_error,
-                "verified": v.verified,
-                "heads": rows,
-            }
+            payload = study.verify_record(decoded, v)
+            rows = payload["heads"]
             cols = [
                 Column("head", "heads", "left", render=format_head),
                 Column("count", "count", priority=2),

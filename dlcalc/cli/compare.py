@@ -7,22 +7,14 @@ import os
 
 import click
 
-from .. import CODER_NAMES, QuantizedClass, true_tables
-from ..study._baselines import available_compressors, baseline_sizes
-from ..quantize._bounds import family_bounds, fit_slope, gain_ratio, heads_bounds, theory_exponents
-from ..cost._cost import Cost
-from ..cost._coding import feature_step, pipeline_phase
-from ..cost._networks import network_steps
-from ..core._headset import FAMILY_NAMES, HeadSet
-from ..core._heads import parse_head_run
-from ..quantize._quantize import precision_for
-from .coding import coder_record, run_pipeline
-from .train import trained_columns, trained_progress_steps, trained_row, trained_steps
+from .. import CODER_NAMES, study
+from ..core import FAMILY_NAMES, HeadSet, parse_head_run
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import (
     Column,
+    Report,
     emit,
     format_bounds,
     format_eps,
@@ -30,14 +22,12 @@ from ._output import (
     format_number,
     format_option,
     progress,
-    Report,
     stream_row,
 )
-from ._params import IntType, eps_values, EpsListType, NumberType, SweepType
+from ._params import EpsListType, IntType, NumberType, SweepType, eps_values
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
-RECORD_KEYS = ("payload_bits", "file_bits", "lower_bound_bits", "upper_bound_bits", "max_error", "verified")
-NETWORK_KEYS = ("neurons", "nonzero_weights", "network_bits", "max_error", "verified", "construction")
+RECORD_KEYS, NETWORK_KEYS = study.RECORD_KEYS, study.NETWORK_KEYS
 
 eps_list_option = click.option(
     "--eps", "-e", "eps", type=EpsListType(), default=None, help="Accuracies: 0.5,0.1,2^-10."
@@ -75,27 +65,10 @@ def check_plot(path: str | None, force: bool) -> None:
 
 
 def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
-    from ..study._plot import plot_rates
-
     buf = io.BytesIO()
-    plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:])
+    study.plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:])
     write_output(path, buf.getvalue(), force)
     announce(f"wrote {path}")
-
-
-def _fit(eps, joint_bits, sep_bits, family, capped) -> dict:
-    """Log-log slopes over the rows whose bits the depth does not cap (``capped``: one flag per row)."""
-    free = [i for i, c in enumerate(capped) if not c]
-    pick = lambda values: [values[i] for i in free]  # noqa: E731
-    sj, ss = fit_slope(pick(eps), pick(joint_bits)), fit_slope(pick(eps), pick(sep_bits))
-    return {
-        "joint_slope": sj,
-        "separate_slope": ss,
-        "joint_exponent": 1 / sj if sj else None,
-        "separate_exponent": 1 / ss if ss else None,
-        "theory": theory_exponents(family),
-        "depth_capped_eps": [e for e, c in zip(eps, capped) if c],
-    }
 
 
 def _fit_notes(fit: dict, depth: int | None) -> list[str]:
@@ -125,54 +98,6 @@ def _fit_notes(fit: dict, depth: int | None) -> list[str]:
         )
     notes.append(text)
     return notes
-
-
-def depth_capped(family: dict | None, heads, eps: float, depth: int | None) -> bool:
-    """Whether the depth caps the bits at ε (THEORY §4, §8): with one more level the family would
-    have heads it lacks, or a sawtooth head's digits run past the depth (``k + p > D``).
-
-    Group by group: the last head of a sawtooth run has the largest ``k``."""
-    if depth is None:
-        return False
-    if family and family_bounds(family["name"], family["beta"], eps, depth + 1) != family_bounds(
-        family["name"], family["beta"], eps, depth
-    ):
-        return True
-    groups = HeadSet.of(heads).groups() if heads is not None else []
-    return any(
-        g.family == "sawtooth" and (p := precision_for(g.amplitude, eps)) is not None and g.last + p > depth
-        for g in groups
-    )
-
-
-# ----------------------------------------------------------------------------- compare
-
-
-def compare_row(inst, qclass, baselines: bool, budget, networks: bool = False, advance=lambda: None) -> dict:
-    """One ε: both coders encoded, decoded and verified, the gain, and the baselines."""
-    results = run_pipeline(inst, qclass, CODER_NAMES, budget, advance)
-    row = {"eps": qclass.eps}
-    for c, r in results.items():
-        rec = coder_record(r, inst.depth)
-        row[c] = {k: rec[k] for k in RECORD_KEYS}
-    row["gain"] = gain_ratio(row["separate"]["payload_bits"], row["joint"]["payload_bits"])
-    truth = true_tables(qclass, inst.feature) if networks or baselines else None
-    if networks:
-        from .network import network_records
-
-        records, _ = network_records(inst, qclass.eps, CODER_NAMES, budget, tables=truth)
-        row["networks"] = {a: {k: records[a][k] for k in NETWORK_KEYS} for a in CODER_NAMES}
-    if baselines:
-        sizes = baseline_sizes(truth)
-        row["baselines"] = sizes
-        best = min(sizes, key=lambda n: sizes[n]["joint_bits"])
-        jb = row["joint"]["payload_bits"]
-        row["best_baseline"] = {
-            "name": best,
-            "joint_bits": sizes[best]["joint_bits"],
-            "ratio_to_joint": sizes[best]["joint_bits"] / jb if jb else None,
-        }
-    return row
 
 
 COMPARE_COLUMNS = [
@@ -216,6 +141,16 @@ BASELINE_COLUMNS = [
 ]
 
 
+def trained_columns(csv: bool) -> list[Column]:
+    """``compare --trained`` columns: bits for people, every field for CSV."""
+    if csv:
+        return [Column(f"trained.{a}.{k}", "") for a in CODER_NAMES for k in study.TRAINED_FIELDS]
+    return [
+        Column("trained.joint.network_bits", "joint trained bits"),
+        Column("trained.separate.network_bits", "sep. trained bits"),
+    ]
+
+
 def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
     cols = [Column("eps", "eps")]
     for c in CODER_NAMES:
@@ -224,7 +159,7 @@ def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
     if networks:
         cols += [Column(f"networks.{c}.{k}", "") for c in CODER_NAMES for k in NETWORK_KEYS if k != "max_error"]
     if baselines:
-        for name in available_compressors():
+        for name in study.available_compressors():
             cols += [Column(f"baselines.{name}.joint_bits", ""), Column(f"baselines.{name}.separate_bits", "")]
     return cols
 
@@ -268,36 +203,16 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
     check_plot(plot_path, force)
     inst = spec.load(budget)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
-    qclasses = [QuantizedClass(inst.depth, inst.heads, e) for e in eps_list]
-    phases = [
-        pipeline_phase(qc, CODER_NAMES, truth=networks, baselines=baselines)
-        + (network_steps(qc, CODER_NAMES) if networks else [])
-        + (trained_steps(qc) if trained else [])
-        for qc in qclasses
-    ]
-    Cost([feature_step(inst.depth)], phases).check(
-        budget, f"compare over {len(eps_list)} value{'s' if len(eps_list) > 1 else ''} of ε"
+    n = len(eps_list)
+    plan = study.plan_compare(
+        inst, eps_list, budget, baselines, networks, trained, label=f"compare over {n} value{'s' if n > 1 else ''} of ε"
     )
     rows = []
-    per_row = 1 + len(CODER_NAMES) + (trained_progress_steps() if trained else 0)
-    with progress(len(eps_list) * per_row, "compare") as advance:
-        for qc in qclasses:
-            row = compare_row(inst, qc, baselines, budget, networks, advance)
-            row["verified"] = row["joint"]["verified"] and row["separate"]["verified"]
-            if networks:
-                row["verified"] = row["verified"] and all(n["verified"] for n in row["networks"].values())
-            if trained:  # a network that misses ε is a finding, not a failed verification
-                row["trained"] = trained_row(inst, qc.eps, budget, advance)
+    with progress(n * study.progress_steps(trained), "compare") as advance:
+        for row in study.compare_rows(plan, baselines, networks, trained, advance):
             rows.append(row)
             stream_row(fmt, row)
-    capped = [depth_capped(inst.family, inst.heads, e, inst.depth) for e in eps_list]
-    fit = _fit(
-        eps_list,
-        [r["joint"]["payload_bits"] for r in rows],
-        [r["separate"]["payload_bits"] for r in rows],
-        inst.family,
-        capped,
-    )
+    fit = study.compare_fit(plan, rows)
     if plot_path:
         series = {c: [r[c]["payload_bits"] for r in rows] for c in CODER_NAMES}
         if baselines:
@@ -400,12 +315,13 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
     rows = []
     with progress(len(eps_list), "bounds") as advance:
         for e in eps_list:
-            b = family_bounds(fam["name"], fam["beta"], e, depth) if fam else heads_bounds(head_list, e, depth)
-            rows.append(b.as_dict())
+            rows.append(study.bounds_row(e, fam, head_list, depth).as_dict())
             stream_row(fmt, rows[-1])
             advance()
-    capped = [depth_capped(fam, head_list, e, depth) for e in eps_list]
-    fit = _fit(eps_list, [r["joint_upper_bits"] for r in rows], [r["separate_upper_bits"] for r in rows], fam, capped)
+    capped = [study.depth_capped(fam, head_list, e, depth) for e in eps_list]
+    fit = study.fit_rates(
+        eps_list, [r["joint_upper_bits"] for r in rows], [r["separate_upper_bits"] for r in rows], fam, capped
+    )
     what = f"{fam['name']} β={format_number(fam['beta'])}" if fam else f"{len(head_list)} heads"
     what += f", depth {depth}" if depth is not None else ", depth large enough"
     if plot_path:
@@ -418,7 +334,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
         "depth": depth,
         "rows": rows,
         "fit": fit,
-        "theory": theory_exponents(fam),
+        "theory": study.theory_exponents(fam),
     }
     if fmt != "ndjson":
         emit(

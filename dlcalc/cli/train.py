@@ -2,148 +2,24 @@
 
 from __future__ import annotations
 
-import os
-
 import click
 
-from .. import Budget, DlcalcError, QuantizedClass, coder_bounds, quantize_heads
-from ..cost._cost import Cost
-from ..cost._coding import feature_step
-from ..cost._networks import network_steps
-from ..training._config import TrainConfig
-from ._common import SCHEMA_VERSION, InputError, VerificationFailed
-from ._files import announce, force_option, write_output
+from .. import study
+from ..training import ARCHS, SHAPES, TrainConfig, width_ladder
+from ._common import InputError, VerificationFailed
+from ._exports import check_export, is_onnx, write_json, write_onnx
+from ._files import announce, force_option
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import Column, Report, dumps, emit, format_eps, format_error, format_number, format_option, progress
+from ._output import Column, Report, emit, format_eps, format_error, format_number, format_option, progress
 from ._params import NumberType
 
-ARCHS = ("joint", "separate")
-SHAPES = ("shallow", "deep")
 DEFAULTS = TrainConfig()
-INSTALL_HINT = "pip install -e '.[train]'"
-
-
-def _library():
-    """The training modules, or a one-line error naming the extra."""
-    from .. import training as _train
-
-    try:
-        _train.require_training()
-    except ImportError as exc:
-        raise InputError(
-            f"dlcalc train needs the train extra (JAX, optax, constriction; {exc.name} is missing): {INSTALL_HINT}"
-        ) from None
-    return _train
-
-
-def arch_record(result, inst, eps: float, max_cells: int, constructed: bool = True) -> dict:
-    """One architecture's record: the trained network(s), the coder and the constructed networks beside them."""
-    from .. import training as _train
-
-    nets = result.networks
-    bounds = coder_bounds(quantize_heads(inst.heads, eps), inst.depth, result.arch)
-    bits = result.network_bits
-    shapes = sorted({n.shape for n in nets if n.width})
-    record = {
-        "arch": result.arch,
-        "reached": result.reached,
-        "max_error": result.max_error,
-        "eps": eps,
-        "nonzero_weights": result.nonzero_weights,
-        "network_bits": bits,
-        "file_bits": result.file_bits,
-        "width": max(n.width for n in nets),
-        "depth": max(n.network.depth for n in nets),
-        "shape": shapes[0] if len(shapes) == 1 else ("+".join(shapes) or None),
-        "layer_widths": nets[0].network.widths if len(nets) == 1 else None,
-        "steps": result.steps,
-        "seconds": round(result.seconds, 3),
-        "widths_tried": result.widths_tried,
-        "decoded_equal": all(n.decoded_equal for n in nets),
-        "payload_bits": bounds.upper_bound_bits,
-        "lower_bound_bits": bounds.lower_bound_bits,
-        "ratio_to_payload": bits / bounds.upper_bound_bits if bounds.upper_bound_bits else None,
-    }
-    if constructed:
-        built = _train.constructed_bits(inst, eps, result.arch, max_cells)
-        record["constructed"] = built
-        record["ratio_to_constructed"] = bits / built["entropy_coded_bits"] if built["entropy_coded_bits"] else None
-    if result.arch == "separate":
-        record["heads"] = [
-            {
-                "head": spec,
-                "reached": n.max_error <= eps,
-                "max_error": n.max_error,
-                "network_bits": n.network_bits,
-                "file_bits": n.file_bits,
-                "nonzero_weights": n.network.nonzero_weights,
-                "width": n.width,
-                "depth": n.network.depth,
-                "shape": n.shape if n.width else None,
-                "layer_widths": n.network.widths,
-            }
-            for spec, n in zip(result.head_specs, nets)
-        ]
-    return record
-
-
-def _network_json(trained, heads: list[str]) -> dict:
-    from ..training._entropy import encode_network
-
-    net = trained.network
-    return {
-        "heads": heads,
-        "shape": trained.shape,
-        "width": trained.width,
-        "max_error": trained.max_error,
-        "network_bits": trained.network_bits,
-        "file_bits": trained.file_bits,
-        "stream_hex": encode_network(net).to_bytes().hex(),
-        "scales": [float(s) for s in net.scales],
-        "layers": [
-            {
-                "activation": "linear" if i == net.depth - 1 else "heaviside",
-                "exponent": layer.exponent,
-                "weights": layer.weights.tolist(),
-                "biases": layer.biases.tolist(),
-            }
-            for i, layer in enumerate(net.layers)
-        ],
-    }
-
-
-def export_trained(path: str, results: dict, inst, eps: float, budget: Budget, force: bool) -> None:
-    """JSON: every trained network's integer layers and its entropy-coded stream; ONNX: the joint network
-    (as ``dlcalc network`` writes and checks one)."""
-    if os.path.splitext(path)[1].lower() == ".onnx":
-        from ..training._certify import to_heaviside
-        from .network import export_onnx
-
-        export_onnx(path, to_heaviside(results["joint"].networks[0].network), inst, budget, force)
-        return
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "eps": eps,
-        "instance": inst.to_dict(),
-        "weight_rule": "weight = value * 2^-exponent; first layer H(w x + b) on the scalar x; "
-        "hidden layers H(W u + b) with H(t) = 1 for t >= 0; last layer linear times its scale",
-        "networks": {
-            arch: [
-                _network_json(n, [spec] if arch == "separate" else [h.spec for h in inst.heads])
-                for spec, n in zip(r.head_specs, r.networks)
-            ]
-            for arch, r in results.items()
-        },
-    }
-    write_output(path, (dumps(doc) + "\n").encode(), force)
 
 
 def check_trained_export(path: str | None, force: bool, archs: list[str]) -> None:
     """``--export`` checked before any training: the file, its type, and ONNX only for the joint network."""
-    from .network import check_export
-
-    check_export(path, force, archs)
-    if path is not None and os.path.splitext(path)[1].lower() == ".onnx" and "joint" not in archs:
+    check_export(path, force)
+    if path is not None and is_onnx(path) and "joint" not in archs:
         raise InputError("ONNX export writes the joint trained network: use --arch joint or both")
 
 
@@ -169,86 +45,6 @@ TRAIN_COLUMNS = [
     Column("ratio_to_constructed", "÷ constructed", priority=3),
     Column("seconds", "seconds", priority=4),
 ]
-
-
-def training_config(steps, restarts, max_width, patience, train_seed, learning_rate, deep_widths):
-    _train = _library()
-    try:
-        return _train.TrainConfig(
-            steps=steps,
-            restarts=restarts,
-            max_width=max_width,
-            patience=patience,
-            seed=train_seed,
-            learning_rate=learning_rate,
-            deep_widths=deep_widths,
-        )
-    except DlcalcError as exc:
-        raise InputError(str(exc)) from None
-
-
-def weigh_training(qclass, archs, shapes, config) -> list:
-    """What training one class materializes, the search's work included (``dlcalc.training._train.training_steps``)."""
-    from ..training._train import training_steps
-
-    return training_steps(qclass, archs, config, shapes) + network_steps(qclass, archs)
-
-
-def run_training(inst, eps: float, archs, shapes, config, advance=None) -> dict:
-    """Search each architecture, with a progress bar on a terminal (or ``advance`` once per width of its
-    ladder, the whole ladder counted when the search stops early); the results by arch.
-
-    The caller has weighed the cost (:func:`weigh_training`) before."""
-    _train = _library()
-    results = {}
-    ladder = _train.width_ladder(config.max_width)
-    for arch in archs:
-        if advance is None:
-            with progress(len(ladder), f"train {arch}") as step:
-                results[arch] = _train.train_architecture(
-                    inst, eps, arch, shapes, config, progress=lambda width: step()
-                )
-        else:
-            results[arch] = _train.train_architecture(inst, eps, arch, shapes, config, progress=lambda width: advance())
-            for _ in range(len(ladder) - len(results[arch].widths_tried)):
-                advance()
-    return results
-
-
-def trained_steps(qclass) -> list:
-    """``compare --trained``: what training with the default settings materializes at one ε (weighed up front)."""
-    from ..training._train import training_steps
-
-    return training_steps(qclass, ARCHS, DEFAULTS, SHAPES)
-
-
-def trained_progress_steps() -> int:
-    """``compare --trained``: progress steps of one ε, a width of each architecture's ladder each."""
-    from ..training._config import width_ladder
-
-    return len(ARCHS) * len(width_ladder(DEFAULTS.max_width))
-
-
-def trained_row(inst, eps: float, budget: Budget, advance=None) -> dict:
-    """``compare --trained``: both architectures with the default settings, the fields a sweep row carries."""
-    results = run_training(inst, eps, ARCHS, SHAPES, DEFAULTS, advance)
-    return {
-        arch: {k: arch_record(r, inst, eps, budget.max_cells, constructed=False)[k] for k in TRAINED_FIELDS}
-        for arch, r in results.items()
-    }
-
-
-TRAINED_FIELDS = ("reached", "network_bits", "max_error", "nonzero_weights", "shape", "width")
-
-
-def trained_columns(csv: bool) -> list[Column]:
-    """``compare --trained`` columns: bits for people, every field for CSV."""
-    if csv:
-        return [Column(f"trained.{a}.{k}", "") for a in ARCHS for k in TRAINED_FIELDS]
-    return [
-        Column("trained.joint.network_bits", "joint trained bits"),
-        Column("trained.separate.network_bits", "sep. trained bits"),
-    ]
 
 
 @click.command()
@@ -357,19 +153,31 @@ def train(
       dlcalc train --family sawtooth-all --depth 3 --eps 0.1875 --shape shallow --format json
       dlcalc train inst.json --eps 2^-4 --arch joint --export joint.onnx   # needs dlcalc[onnx]
     """
-    config = training_config(steps, restarts, max_width, patience, train_seed, learning_rate, deep_widths)
+    study.training_library()  # a missing extra is named before anything else
+    config = study.training_config(
+        steps=steps,
+        restarts=restarts,
+        max_width=max_width,
+        patience=patience,
+        seed=train_seed,
+        learning_rate=learning_rate,
+        deep_widths=deep_widths,
+    )
     archs = list(ARCHS) if arch == "both" else [arch]
     check_trained_export(export_path, force, archs)
     inst = spec.load(budget)
     shapes = SHAPES if shape == "both" else (shape,)
-    qclass = QuantizedClass(inst.depth, inst.heads, eps)
-    Cost([feature_step(inst.depth)], [weigh_training(qclass, archs, shapes, config)]).check(
-        budget, f"training at ε = {format_eps(eps)}"
-    )
-    results = run_training(inst, eps, archs, shapes, config)
-    records = {a: arch_record(r, inst, eps, budget.max_cells) for a, r in results.items()}
+    plan = study.plan_training(inst, eps, archs, shapes, config, budget, label=f"training at ε = {format_eps(eps)}")
+    results = {}
+    for a in archs:  # one bar per architecture, a step per width of its ladder
+        with progress(len(width_ladder(config.max_width)), f"train {a}") as step:
+            results.update(study.run_training(plan, [a], shapes, config, lambda _arch, step=step: step))
+    records = {a: study.arch_record(r, plan) for a, r in results.items()}
     if export_path:
-        export_trained(export_path, results, inst, eps, budget, force)
+        if is_onnx(export_path):
+            write_onnx(export_path, study.trained_heaviside(results), [h.spec for h in inst.heads], budget, force)
+        else:
+            write_json(export_path, study.trained_document(results, plan), force)
         if export_path != "-":
             announce(f"wrote {export_path}")
     for a, r in records.items():

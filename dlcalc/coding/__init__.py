@@ -12,7 +12,8 @@ The ``.dlc`` container (§6)
     :func:`split_containers`, :func:`peek_class`
 The pipeline (§5-§6)
     :func:`encode`, :func:`decode`, :func:`verify`, :func:`run_coder` (encode, decode from the
-    bytes, verify), :func:`coder_bounds`, :func:`instance_reference`; records
+    bytes, verify), :func:`coder_bounds`, :func:`instance_reference`; the workers of a weighed
+    plan :func:`encode_class`, :func:`reference_of`, :func:`run_class`; records
     :class:`CoderResult`, :class:`Decoded`, :class:`Verification`
 Export of decoded functions
     :func:`write_csv_export`, :func:`write_npz_export`
@@ -36,16 +37,21 @@ from ._pipeline import (
     CoderResult,
     Decoded,
     Verification,
+    class_mismatch,
     coder_bounds,
     decode,
     encode,
+    encode_class,
     instance_reference,
+    reference_of,
+    run_class,
     run_coder,
     verify,
 )
 from ._sections import Sections, decode_joint, decode_separate, joint_section, separate_sections
 
 __all__ = [
+    "class_mismatch",
     "CODER_NAMES",
     "CoderResult",
     "Container",
@@ -60,6 +66,7 @@ __all__ = [
     "decode_joint",
     "decode_separate",
     "encode",
+    "encode_class",
     "encode_payload",
     "export_entries",
     "header_dict",
@@ -69,6 +76,8 @@ __all__ = [
     "peek_class",
     "read_container",
     "read_stream",
+    "reference_of",
+    "run_class",
     "run_coder",
     "separate_sections",
     "split_containers",

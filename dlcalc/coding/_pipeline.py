@@ -40,6 +40,10 @@ __all__ = [
     "CoderResult",
     "Verification",
     "instance_reference",
+    "encode_class",
+    "reference_of",
+    "run_class",
+    "class_mismatch",
     "DEFAULT_MAX_BITS",
 ]
 
@@ -73,15 +77,22 @@ def encode(
     coder: str,
     max_bits: int | None = None,
     budget: Budget | None = None,
-    qclass: QuantizedClass | None = None,
 ) -> bytes:
-    """Encode an instance at accuracy ε into ``.dlc`` bytes (THEORY §6), within the budget."""
+    """Encode an instance at accuracy ε into ``.dlc`` bytes (THEORY §6): quantized and weighed once."""
     _check_coder(coder)
     budget = Budget.of(budget, max_bits=max_bits)
-    qclass = qclass or quantize_instance(instance, eps)
+    qclass = quantize_instance(instance, eps)
     Cost([feature_step(instance.depth)], [coder_steps(qclass, coder, decode=False)]).check(
         budget, f"the {coder} encoder"
     )
+    return encode_class(instance, qclass, coder)
+
+
+def encode_class(instance: Instance, qclass: QuantizedClass, coder: str) -> bytes:
+    """The ``.dlc`` bytes of the instance's class ``qclass`` (its quantization at the file's ε).
+
+    A worker of a weighed plan: it neither quantizes nor weighs again (:func:`encode` does both).
+    """
     if coder == "joint":
         sections = joint_section(qclass, instance.feature)
     else:
@@ -164,13 +175,17 @@ def instance_reference(
     eps: float,
     max_cells: int | None = None,
     budget: Budget | None = None,
-    qclass: QuantizedClass | None = None,
 ) -> ReferenceTruth:
     """The reference truth of an instance at ε, to share between the coders' verifications (weighed first)."""
     budget = Budget.of(budget, max_cells=max_cells)
-    qclass = qclass or quantize_instance(instance, eps)
+    qclass = quantize_instance(instance, eps)
     Cost([feature_step(instance.depth)], [[verify_step(qclass)]]).check(budget, "verification")
-    return reference_truth(instance.depth, instance.feature.flips, instance.heads, eps)
+    return reference_of(instance, qclass)
+
+
+def reference_of(instance: Instance, qclass: QuantizedClass) -> ReferenceTruth:
+    """The reference truth of the instance at the class's ε: a worker of a weighed plan (nothing weighed here)."""
+    return reference_truth(instance.depth, instance.feature.flips, instance.heads, qclass.eps)
 
 
 def verify(
@@ -186,16 +201,22 @@ def verify(
     evaluating the instance again; it is built here otherwise, within the budget.
     """
     box = decoded.container
-    if box.depth != instance.depth or box.heads != instance.heads:
-        raise _class_mismatch(instance, box)
+    mismatch = class_mismatch(instance, box)
+    if mismatch is not None:
+        raise mismatch
     if reference is None:
-        reference = instance_reference(instance, box.eps, max_cells, budget, qclass=box.qclass)
+        budget = Budget.of(budget, max_cells=max_cells)
+        Cost([feature_step(instance.depth)], [[verify_step(box.qclass)]]).check(budget, "verification")
+        reference = reference_of(instance, box.qclass)
     elif not reference.matches(instance.depth, instance.feature.flips, instance.heads, box.eps):
         raise ValueError("the reference truth belongs to another instance or ε")
     return Verification(reference.check_groups(decoded.tables), box.eps)
 
 
-def _class_mismatch(instance: Instance, box: Container) -> DlcalcError:
+def class_mismatch(instance: Instance, box: Container) -> DlcalcError | None:
+    """The error to raise when a ``.dlc`` file's class is not the instance's (None when it is)."""
+    if box.depth == instance.depth and box.heads == instance.heads:
+        return None
     return DlcalcError(
         f"the .dlc file encodes depth {box.depth} with {len(box.heads)} heads ({box.heads.describe()}); "
         f"the instance has depth {instance.depth} with {len(instance.heads)} heads ({instance.heads.describe()})"
@@ -240,23 +261,35 @@ def run_coder(
     max_cells: int | None = None,
     reference: ReferenceTruth | None = None,
     budget: Budget | None = None,
-    qclass: QuantizedClass | None = None,
 ) -> CoderResult:
-    """Encode, decode from the bytes alone, and verify (the ``dlcalc encode`` pipeline).
+    """Encode, decode from the bytes alone, and verify (the ``dlcalc encode`` pipeline for one coder).
 
-    ``qclass`` (the instance quantized at ε) and ``reference`` (:func:`instance_reference`)
-    are shared when the caller runs several coders on one class.
+    The class is quantized once and the whole run weighed once (verification too, unless
+    ``reference``, from :func:`instance_reference` at the same ε, is given); :func:`run_class`
+    is the worker a plan that runs several coders on one class calls.
     """
     _check_coder(coder)
     budget = Budget.of(budget, max_cells=max_cells, max_bits=max_bits)
-    qclass = qclass or quantize_instance(instance, eps)
+    qclass = quantize_instance(instance, eps)
     steps = coder_steps(qclass, coder) + ([] if reference is not None else [verify_step(qclass)])
     Cost([feature_step(instance.depth)], [steps]).check(budget, f"the {coder} coder")
-    data = encode(instance, eps, coder, budget=budget, qclass=qclass)
+    return run_class(instance, qclass, coder, reference or reference_of(instance, qclass), budget)
+
+
+def run_class(
+    instance: Instance, qclass: QuantizedClass, coder: str, reference: ReferenceTruth, budget: Budget
+) -> CoderResult:
+    """Encode the class, read the bytes back and decode them, and verify against ``reference``.
+
+    A worker of a weighed plan: the class is the plan's and nothing is weighed again, except the
+    file read back, which its reader weighs like any file (it recognizes the class and does not
+    quantize it again).
+    """
+    data = encode_class(instance, qclass, coder)
     decoded = decode(data, budget=budget, known=qclass)
     verification = verify(instance, decoded, reference, budget=budget)
     return CoderResult(
-        coder, eps, data, decoded.container.payload_bits, qclass.bounds(coder), qclass, verification, decoded
+        coder, qclass.eps, data, decoded.container.payload_bits, qclass.bounds(coder), qclass, verification, decoded
     )
 
 

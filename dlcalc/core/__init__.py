@@ -9,7 +9,8 @@ The shared feature (§2)
     :class:`Feature`: the Rademacher–Haar tree map ``h_σ`` of a depth and its flip bits
 Heads and head sets (§3)
     :class:`Head`, :class:`HeadRun`, :func:`parse_heads`, :func:`parse_head_run`;
-    :class:`Family`, :class:`HeadGroup`, :class:`HeadSet` (a family stays a family, a run a run)
+    :class:`Family`, :class:`HeadGroup`, :class:`HeadSet` (a family stays a family, a run a run);
+    :func:`digit_levels` (the digits of ``h(x)`` a run of heads reads)
 Instances (§2-§3)
     :class:`Instance` (a feature and its heads, and their JSON file), :func:`family_heads`
 Orthogonality (§3)
@@ -32,7 +33,7 @@ from ._budget import (
 from ._feature import MAX_DEPTH, Feature
 from ._gram import gram_matrix, inner, orthogonality
 from ._heads import MAX_HEADS, Head, HeadRun, check_index_limit, parse_head_run, parse_heads
-from ._headset import FAMILY_NAMES, Family, HeadGroup, HeadSet
+from ._headset import FAMILY_NAMES, Family, HeadGroup, HeadSet, digit_levels
 from ._instance import INSTANCE_SCHEMA_VERSION, MAX_INSTANCE_BYTES, MAX_SEED, Instance, check_depth_budget, family_heads
 from ._numbers import (
     EXACT_BITS_LIMIT,
@@ -87,6 +88,7 @@ __all__ = [
     "cell_parity",
     "check_depth_budget",
     "check_index_limit",
+    "digit_levels",
     "family_heads",
     "gram_matrix",
     "inner",

@@ -23,7 +23,7 @@ from .._errors import SpecError
 from ._heads import MAX_HEADS, Head, HeadRun
 from ._numbers import positive_float
 
-__all__ = ["FAMILY_NAMES", "Family", "HeadGroup", "HeadSet"]
+__all__ = ["FAMILY_NAMES", "Family", "HeadGroup", "HeadSet", "digit_levels"]
 
 FAMILY_NAMES = ("walsh-all", "sawtooth-all")
 
@@ -143,6 +143,45 @@ class HeadGroup:
 
     def positions(self) -> range:
         return range(self.position, self.position + self.count)
+
+    def digit_levels(self, precision: int | None = None, depth: int | None = None) -> list[int]:
+        """The digit levels ``l`` of ``y = h(x)`` read by some head of the group: see :func:`digit_levels`."""
+        return digit_levels(self.family, self.first, self.last, precision, depth)
+
+
+def digit_levels(
+    family: str, first: int, last: int, precision: int | None = None, depth: int | None = None
+) -> list[int]:
+    """The digits ``y_l`` of ``h(x)`` that some head ``family:first..last`` reads (THEORY §3-§4), in ``O(log)``.
+
+    - ``walsh:n`` reads ``A(n)``; over a run, a bit below ``2^j`` with ``2^j <= last - first``
+      takes both values, higher bits at most once;
+    - ``sawtooth:k`` at precision ``p`` reads ``y_k`` (``k >= 1``) and ``y_{k+1}, ..., y_{k+p}``
+      (the digits ``z_i``, THEORY §4), so a run reads ``max(first, 1) .. last + p``; the exact
+      head (``precision`` None) reads every level from ``max(first, 1)`` on, so ``depth`` is then needed.
+
+    With ``depth``, only the levels ``<= depth`` (the others carry no freedom).
+
+    Examples
+    --------
+    >>> digit_levels("walsh", 5, 5), digit_levels("walsh", 4, 7), digit_levels("sawtooth", 0, 2, precision=3)
+    ([1, 3], [1, 2, 3], [1, 2, 3, 4, 5])
+    >>> digit_levels("sawtooth", 2, 2, depth=4)
+    [2, 3, 4]
+    """
+    if family == "walsh":
+        span = last - first
+        bits = {j for j in range(span.bit_length()) if 1 << j <= span}
+        bits |= {j for j in range(last.bit_length()) if (first >> j) & 1 or (last >> j) & 1}
+        levels = sorted(j + 1 for j in bits)
+        return levels if depth is None else [lv for lv in levels if lv <= depth]
+    if precision is None:
+        if depth is None:
+            raise ValueError("an exact sawtooth head reads every level from its own on: give a depth")
+        end = depth
+    else:
+        end = last + precision if depth is None else min(last + precision, depth)
+    return list(range(max(first, 1), end + 1))
 
 
 def _merge_runs(runs) -> tuple[HeadRun, ...]:

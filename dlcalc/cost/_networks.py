@@ -28,18 +28,7 @@ def _popcount_prefix(x: int) -> int:
 
 def _digit_levels(q: GroupQuantization) -> set[int]:
     """Digits ``y_l`` the heads of a group read (THEORY §4, as the networks build them)."""
-    g = q.group
-    if q.kind == "walsh":
-        span = g.last - g.first
-        bits = {j for j in range(span.bit_length()) if 1 << j <= span}
-        bits |= {j for j in range(g.last.bit_length()) if (g.first >> j) & 1 or (g.last >> j) & 1}
-        return {j + 1 for j in bits}
-    out: set[int] = set()
-    for k in range(g.first, min(g.last, g.first + 64) + 1):  # a long run reads every level from its first k on
-        out |= ({k} if k >= 1 else set()) | set(range(k + 1, k + q.precision + 1))
-    if g.last > g.first + 64:
-        out |= set(range(g.first + 65, g.last + q.precision + 1))
-    return out
+    return set(q.group.digit_levels(q.precision))
 
 
 def _head_units(q: GroupQuantization) -> tuple[int, int]:

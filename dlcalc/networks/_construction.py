@@ -45,6 +45,7 @@ from ._heaviside import HeavisideNetwork, NetworkBlock
 from ._format import MAX_SCALE_EXP, MIN_SCALE_EXP, NETWORK_VERSION, Layer, make_layer, toggle_row
 from ..quantize._quantize import HeadQuantization, RequirementSet
 from ..quantize._tables import HeadTable, _ImageCache, approximant_values, head_tables
+from ..core._headset import digit_levels as read_levels
 from ..core._span import levels_of
 
 __all__ = [
@@ -75,10 +76,7 @@ def digit_levels(q: HeadQuantization) -> list[int]:
     """Digits ``y_l`` of ``h(x)`` the quantized head reads (THEORY §4)."""
     if q.zero:
         return []
-    if q.head.family == "walsh":
-        return levels_of(q.head.index)
-    k, p = q.head.index, q.precision
-    return ([k] if k >= 1 else []) + list(range(k + 1, k + p + 1))
+    return read_levels(q.head.family, q.head.index, q.head.index, q.precision)
 
 
 def representative(feature: Feature, requirement: RequirementSet) -> Feature:

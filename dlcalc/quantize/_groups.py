@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 
 from ..core._headset import HeadGroup, HeadSet
-from ..core._span import interval_star_cost
+from ..core._span import interval_star_cost, levels_of
 from ._quantize import (
     HeadQuantization,
     RequirementSet,
@@ -184,6 +184,41 @@ class GroupQuantization:
         return np.array(
             [sawtooth_star_cost(k, self.precision, depth) for k in range(g.first, g.last + 1)], dtype=np.int64
         )
+
+    def levels_paid(self, depth: int) -> list[int]:
+        """The levels paid for by the heads of the group, each alone: the union of their basis tops (THEORY §5)."""
+        if self.zero:
+            return []
+        g = self.group
+        if self.kind == "walsh":
+            if g.top <= depth:
+                return [g.top]
+            period = 1 << depth
+            if g.count >= period:
+                return list(range(1, depth + 1))
+            lo, hi = g.first % period, g.last % period
+            pieces = [(lo, hi)] if lo <= hi else [(lo, period - 1), (0, hi)]
+            return sorted({t for a, b in pieces for t in range(max(a.bit_length(), 1), b.bit_length() + 1)})
+        levels: set[int] = set()
+        for k in range(g.first, min(g.last, depth) + 1):
+            levels.update(RequirementSet(stars=frozenset({(k, self.precision)})).levels(depth))
+        return sorted(levels)
+
+    def requirement_levels(self, depth: int) -> list[list[int]] | None:
+        """The requirement set ``𝒜_t(p)`` of a one-head group masked to the depth, as lists of levels."""
+        if self.count != 1:
+            return None
+        return [levels_of(v) for v in sorted(self.head_quant(0).requirement.masked_vectors(depth))]
+
+    def table_levels(self, depth: int) -> tuple[int | None, int | None]:
+        """``(table level, approximant level)`` of the group's heads (the finest, for a sawtooth run);
+        None for zero heads."""
+        if self.zero:
+            return None, None
+        if self.kind == "walsh":
+            return self.group.top, self.group.top
+        last = self.head_quant(self.count - 1)
+        return last.table_level(depth), last.approximant_level(depth)
 
 
 def quantize_group(group: HeadGroup, eps: float) -> GroupQuantization:

@@ -1,0 +1,218 @@
+"""The Heaviside networks of a class, built, serialized, read back and verified, as records (THEORY §7).
+
+The work behind ``dlcalc network`` and ``dlcalc compare --networks``: :func:`plan_networks`
+weighs it once, :func:`network_records` does it and returns the records the JSON output prints,
+:func:`networks_document` and :func:`onnx_model` give what ``--export`` writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from .._errors import CheckError
+from ..core import Budget, Instance
+from ..cost import Cost, network_steps, onnx_step
+from ..networks import (
+    JOINT_CONSTRUCTIONS,
+    HeavisideNetwork,
+    best_joint,
+    joint_candidates,
+    network_outputs_match,
+    parallel_stack,
+    separate_networks,
+)
+from ..quantize import QuantizedClass, TableSet, approximant_values, sup_error, true_tables
+from ._plan import Plan, weigh
+
+__all__ = [
+    "ARCHS",
+    "NETWORK_DOCUMENT_VERSION",
+    "ONNX_ACTIVATIONS",
+    "NetworkRun",
+    "network_records",
+    "networks_document",
+    "onnx_model",
+    "plan_networks",
+]
+
+ARCHS = ("joint", "separate")
+#: ``schema_version`` of the JSON file ``dlcalc network --export`` writes.
+NETWORK_DOCUMENT_VERSION = 2
+#: Activations (input points × units) onnxruntime holds at once while an export is checked.
+ONNX_ACTIVATIONS = 1 << 22
+
+
+def plan_networks(
+    instance: Instance, eps: float, archs: Sequence[str], budget: Budget, label: str | None = None
+) -> Plan:
+    """The instance quantized at ε and the networks' cost weighed, once (``label`` names the work in a refusal)."""
+    return weigh(instance, eps, budget, lambda qc: network_steps(qc, archs), label or f"the networks at ε = {eps:g}")
+
+
+def _net_error(outputs, quants, tables, depth) -> tuple[bool, Fraction]:
+    """Bit-exact match with f̂ on every cell; the sup error is then the quantization error, exactly."""
+    match = network_outputs_match(outputs, quants, tables, depth)
+    errors = []
+    for ok, q, table, (level, got) in zip(match, quants, tables, outputs, strict=True):
+        err = sup_error(q, table, table)
+        if not ok:  # an upper bound: quantization error plus the largest deviation from f̂
+            ref_level, ref = approximant_values(q, table, depth)
+            common = max(level, ref_level)
+            a = np.repeat(got, 1 << (common - level))
+            b = np.repeat(ref, 1 << (common - ref_level))
+            err += Fraction(float(np.max(np.abs(a - b))))
+        errors.append(err)
+    return all(match), max(errors, default=Fraction(0))
+
+
+class NetworkRun:
+    """The records of one run by architecture, and each network with the construction and heads of its blocks."""
+
+    def __init__(self, records: dict[str, dict], nets: dict[str, tuple[HeavisideNetwork, list]]) -> None:
+        self.records = records
+        self.nets = nets
+
+
+def network_records(
+    plan: Plan,
+    archs: Sequence[str],
+    qclass: QuantizedClass | None = None,
+    tables: TableSet | None = None,
+    advance: Callable[[], None] = lambda: None,
+) -> NetworkRun:
+    """Build, serialize, read back and verify the networks of the plan's class (or ``qclass``, one of
+    its classes); ``tables`` are the true quantized tables when the caller has them already.
+
+    The separate networks are built once: the joint network's parallel stack is made of them.
+    """
+    inst, max_cells = plan.instance, plan.budget.max_cells
+    qclass = qclass or plan.qclass
+    quants = qclass.quants()
+    if tables is None:
+        tables = true_tables(qclass, inst.feature)
+    per_head = separate_networks(quants, inst.feature, max_cells)
+    blocks = [(kind, [q.head.spec]) for q, (kind, _) in zip(quants, per_head, strict=True)]
+    records, nets = {}, {}
+    for arch in archs:
+        bounds = qclass.bounds(arch)
+        constructions: dict[str, Any]
+        if arch == "joint":
+            candidates = joint_candidates(quants, inst.feature, max_cells, separate=per_head)
+            chosen, net = best_joint(candidates)
+            nets[arch] = (net, [("trunk", [h.spec for h in inst.heads])] if chosen == "shared_trunk" else blocks)
+            kinds = {"trunk": 1, "step": 0} if chosen == "shared_trunk" else _kinds(per_head)
+            sizes = {f"{name}_bits": candidates[name].network_bits for name in JOINT_CONSTRUCTIONS}
+            constructions = {**kinds, "chosen": chosen, **sizes}
+        else:
+            net = parallel_stack([n for _, n in per_head])
+            nets[arch] = (net, blocks)
+            constructions = _kinds(per_head)
+        back = HeavisideNetwork.deserialize(net.serialize(), max_cells=max_cells)
+        verified, err = _net_error(back.evaluate(max_cells), quants, tables, inst.depth)
+        bits = net.network_bits  # for the separate networks side by side: the sum of their own files
+        weights = net.nonzero_weights
+        records[arch] = {
+            "arch": arch,
+            "neurons": net.neurons,
+            "layers": net.depth,
+            "nonzero_weights": weights,
+            "network_bits": bits,
+            "bits_per_weight": bits / weights if weights else None,
+            "payload_bits": bounds.upper_bound_bits,
+            "lower_bound_bits": bounds.lower_bound_bits,
+            "ratio_to_payload": bits / bounds.upper_bound_bits if bounds.upper_bound_bits else None,
+            "ratio_to_lower_bound": bits / bounds.lower_bound_bits if bounds.lower_bound_bits else None,
+            "max_error": err,
+            "verified": verified and err <= Fraction(qclass.eps),
+            "constructions": constructions,
+            "construction": _construction_text(constructions),
+        }
+        advance()
+    return NetworkRun(records, nets)
+
+
+def _kinds(per_head) -> dict[str, Any]:
+    """How many of the per-head networks are restricted trunks and how many step networks."""
+    return {kind: sum(1 for k, _ in per_head if k == kind) for kind in ("trunk", "step")}
+
+
+def _construction_text(constructions: dict) -> str:
+    """``shared trunk`` or ``parallel stack`` for the joint network; how many heads use each construction."""
+    if "chosen" in constructions:
+        return str(constructions["chosen"]).replace("_", " ")
+    return ", ".join(f"{constructions[kind]} {kind}" for kind in ("trunk", "step") if constructions[kind])
+
+
+def _layer_json(layer) -> dict:
+    return {
+        "n_in": layer.n_in,
+        "n_out": layer.n_out,
+        "activation": "linear" if layer.linear else "heaviside",
+        "exponent": layer.exponent,
+        "rows": layer.rows.tolist(),
+        "cols": layer.cols.tolist(),
+        "values": layer.values.tolist(),
+        "biases": layer.biases.tolist(),
+        "scales": None if layer.scales is None else layer.scales.tolist(),
+    }
+
+
+def _network_json(net: HeavisideNetwork, blocks) -> dict:
+    """The network's file and bits, and each block's construction, heads, own file and bits, and layers."""
+    out = []
+    for block, (kind, heads) in zip(net.blocks, blocks, strict=True):
+        alone = HeavisideNetwork([block])
+        out.append(
+            {
+                "kind": kind,
+                "heads": heads,
+                "outputs": block.n_outputs,
+                "network_bits": alone.network_bits,
+                "serialized_hex": alone.serialize().hex(),
+                "layers": [_layer_json(layer) for layer in block.layers],
+            }
+        )
+    return {"network_bits": net.network_bits, "serialized_hex": net.serialize().hex(), "blocks": out}
+
+
+def networks_document(run: NetworkRun, plan: Plan) -> dict:
+    """What ``--export FILE.json`` writes: each network's file and every block's layers (sizes, integer
+    weights, scale exponent)."""
+    return {
+        "schema_version": NETWORK_DOCUMENT_VERSION,
+        "eps": plan.eps,
+        "instance": plan.instance.to_dict(),
+        "weight_rule": "weight = value * 2^-exponent; first layer: H(x - g 2^-exponent) with bias -g; "
+        "last layer linear times scale",
+        "networks": {arch: _network_json(net, blocks) for arch, (net, blocks) in run.nets.items()},
+    }
+
+
+def weigh_onnx(net: HeavisideNetwork, budget: Budget) -> None:
+    """The ONNX model's dense matrices and its check, weighed (``dlcalc.cost.onnx_step``)."""
+    from ..networks import activation_cells, dense_entries
+
+    per_point = activation_cells(net)
+    Cost(phases=[[onnx_step(net.grid_level, per_point, dense_entries(net), ONNX_ACTIVATIONS)]]).check(
+        budget, "checking the ONNX export"
+    )
+
+
+def onnx_model(net: HeavisideNetwork, head_specs: list[str], budget: Budget) -> bytes:
+    """A network as one ONNX model (its blocks side by side), checked in onnxruntime against the exact
+    evaluation a batch of grid points at a time; weighed first.  Needs ``dlcalc[onnx]``.
+
+    Raises :class:`~dlcalc.CheckError` when onnxruntime disagrees with the exact evaluation.
+    """
+    from ..networks import activation_cells, check_onnx, to_onnx
+
+    weigh_onnx(net, budget)
+    model = to_onnx(net, head_specs, max_cells=budget.max_cells)
+    mismatch = check_onnx(model, net, max_cells=max(ONNX_ACTIVATIONS, activation_cells(net)))
+    if mismatch is not None:
+        raise CheckError(f"onnxruntime disagrees with the exact evaluation on output {mismatch}")
+    return model
