@@ -37,8 +37,8 @@ from dlcalc import (
 )
 from dlcalc.coding._pipeline import instance_reference
 from dlcalc.quantize._tables import HeadTable, approximant_values
-from dlcalc.verify._evaluate import feature_image, reference_point_values
-from dlcalc.verify._reference import reference_truth
+from dlcalc.reference._evaluate import feature_image, reference_point_values
+from dlcalc.reference._reference import reference_truth
 from dlcalc.cli import cli
 
 from .helpers import precision
@@ -296,7 +296,7 @@ def test_one_wrong_position_without_orientation():
 @example(cells=[(1, -1), (0, 1)], shift=3)
 @example(cells=[(-2, 1), (2, -1), (0, 0)], shift=2)
 def test_max_abs_is_exact(cells, shift):
-    from dlcalc.verify._evaluate import _max_abs
+    from dlcalc.reference._evaluate import _max_abs
 
     hi, lo = (np.array(col, dtype=np.int64) for col in zip(*cells))
     assert _max_abs(hi, lo, shift) == max(abs(h * 2**shift + w) for h, w in cells)
@@ -304,7 +304,7 @@ def test_max_abs_is_exact(cells, shift):
 
 def test_blocks_do_not_change_the_verdict(monkeypatch):
     """Evaluated a few cells at a time, perturbed tables still err by the closed form."""
-    from dlcalc.verify import _reference as reference_module
+    from dlcalc.reference import _reference as reference_module
 
     monkeypatch.setattr(reference_module, "_BLOCK_CELLS", 4)
     heads = parse_heads("walsh:1-40") + parse_heads("sawtooth:0-4@0.5")
@@ -345,7 +345,7 @@ def test_unreadable_tables_fail():
 def test_reference_needs_no_more_cells_than_the_coders(depth, heads, eps):
     """The budget the coders pass is the budget the reference needs: the same count, derived twice."""
     from dlcalc.quantize._tables import table_cells
-    from dlcalc.verify._evaluate import reference_cells, reference_heads
+    from dlcalc.reference._evaluate import reference_cells, reference_heads
 
     assert reference_cells(reference_heads(heads, depth, eps)) == table_cells(quantize_heads(heads, eps), depth)
 

@@ -24,7 +24,7 @@ from .._errors import DlcalcError
 from ..core._instance import Instance
 from ..quantize._groups import Bounds, QuantizedClass
 from ..quantize._quantize import HeadQuantization, RequirementSet
-from ..verify._reference import GroupVerdict, ReferenceTruth, reference_truth
+from ..reference._reference import GroupVerdict, ReferenceTruth, reference_truth
 from ..quantize._tableset import TableSet
 from ._sections import decode_joint, decode_separate, joint_section, separate_sections
 
@@ -141,7 +141,7 @@ def decode(
 class Verification:
     """Decoded tables judged against the instance (THEORY §3-§4), group by group.
 
-    The verdicts come from the reference evaluator (:mod:`dlcalc.verify._reference`), which
+    The verdicts come from the reference evaluator (:mod:`dlcalc.reference._reference`), which
     evaluates the definitions from the flip bits and shares no code with the
     coders' table builders.
     """

@@ -180,7 +180,7 @@ _REFERENCE_TEMP = 8
 
 
 def verify_step(qclass: QuantizedClass) -> Step:
-    """The reference evaluation that judges decoded tables (``dlcalc.verify._reference``): the feature's image on
+    """The reference evaluation that judges decoded tables (``dlcalc.reference._reference``): the feature's image on
     every table level, the true tables (Walsh rows packed, sawtooth codes and orientations as int64), and
     the comparison in blocks; zero heads in closed form."""
     depth = qclass.depth

@@ -13,7 +13,7 @@ Cell tables (§4, §8)
     :func:`approximant_chunk`; a whole class's tables, Walsh levels packed: :class:`TableSet`,
     :func:`true_tables`
 Sup errors (§4)
-    :func:`sup_error`: the coders' closed form (the verdict comes from :mod:`dlcalc.verify`)
+    :func:`sup_error`: the coders' closed form (the verdict comes from :mod:`dlcalc.reference`)
 Formula bounds without an instance (§5)
     :func:`family_bounds`, :func:`heads_bounds`, :class:`FormulaBounds`, :func:`gain_ratio`,
     :func:`fit_slope`, :func:`theory_exponents`

@@ -1,7 +1,7 @@
 """Exact sup errors of quantized heads against their true tables (THEORY §4, §8).
 
 The coders' own closed form, used by ``quantize`` and by the networks; the verdict of
-verification comes from the independent evaluator of :mod:`dlcalc.verify`, and the tests
+verification comes from the independent evaluator of :mod:`dlcalc.reference`, and the tests
 require the two to agree.
 """
 
@@ -38,7 +38,7 @@ def sup_error(q: HeadQuantization, table: HeadTable, truth: HeadTable) -> Fracti
 
     A right table gives ``a 2^-p``, the quantization error.  The tests check all
     cases against direct evaluation of ``a g(h(x))`` at sample points, and against
-    the reference evaluator (:mod:`dlcalc.verify._reference`), which alone decides
+    the reference evaluator (:mod:`dlcalc.reference._reference`), which alone decides
     :func:`dlcalc.verify`: this closed form trusts ``truth``, built by the same
     table code as the coders.
     """

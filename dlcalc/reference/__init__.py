@@ -1,4 +1,6 @@
-"""The independent evaluator that decides verification (``docs/theory.md`` §2-§4, §8; ``docs/testing.md``).
+"""The reference evaluator: an independent reading of the definitions, which decides verification.
+
+``docs/theory.md`` §2-§4 and §8; why it is separate in ``docs/testing.md``.
 
 It imports only :mod:`dlcalc.core` and the errors: it shares no table code with the coders
 (an import contract in ``pyproject.toml`` holds it to that).
