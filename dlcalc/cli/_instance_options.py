@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import click
 
 from .. import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, DEFAULT_MAX_MEMORY, Budget, DlcalcError, Instance
-from .._errors import FormatError
-from ..core._headset import FAMILY_NAMES, Family, HeadSet
-from ..core._heads import parse_head_run
-from ..core._instance import MAX_INSTANCE_BYTES, MAX_SEED, check_depth_budget
-from ..core._numbers import strict_json_loads
+from .. import FormatError
+from ..core import FAMILY_NAMES, Family, HeadSet
+from ..core import parse_head_run
+from ..core import MAX_INSTANCE_BYTES, MAX_SEED, check_depth_budget
+from ..core import strict_json_loads
 from ._common import InputError
 from ._files import read_input
 from ._output import format_head, format_number

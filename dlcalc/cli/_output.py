@@ -19,7 +19,7 @@ from fractions import Fraction
 
 import click
 
-from ..core._numbers import EXACT_BITS_LIMIT, Log2Bits, Log2Value, log2_of
+from ..core import EXACT_BITS_LIMIT, Log2Bits, Log2Value, log2_of
 from ._common import FORMATS, SCHEMA_VERSION
 
 

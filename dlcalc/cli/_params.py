@@ -11,7 +11,7 @@ import math
 import click
 
 from .. import DlcalcError, parse_number
-from ..core._numbers import parse_integer, short_text
+from ..core import parse_integer, short_text
 
 
 class IntType(click.ParamType):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import gram_matrix, orthogonality
-from ..core._headset import HeadGroup
+from ..core import HeadGroup
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import Column, emit, format_eps, format_head, format_number, format_option, progress, Report
 
