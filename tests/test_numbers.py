@@ -158,7 +158,8 @@ def test_counts_beyond_the_exact_limit_are_carried_by_their_log2():
 
 
 def test_json_and_csv_forms_of_large_numbers():
-    from dlcalc.cli._output import _csv_value, dumps, format_cell
+    from dlcalc.cli._output import _csv_value, dumps
+    from dlcalc.cli._style import format_cell
 
     limit = EXACT_BITS_LIMIT
     doc = json.loads(

@@ -10,17 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlcalc.cli._output import (
-    Column,
-    Report,
-    _table,
-    format_bounds,
-    format_eps,
-    format_error,
-    format_number,
-    layout,
-    wrap_phrases,
-)
+from dlcalc.cli._tables import Column, Report, _table, layout, wrap_phrases
+from dlcalc.cli._style import format_bounds, format_eps, format_error, format_number
 
 from .terminal import render, tables
 

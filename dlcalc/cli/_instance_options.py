@@ -14,16 +14,21 @@ from dataclasses import dataclass
 
 import click
 
-from .. import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, DEFAULT_MAX_MEMORY, Budget, DlcalcError, Instance
-from .. import FormatError
-from ..core import FAMILY_NAMES, Family, HeadSet
-from ..core import parse_head_run
-from ..core import MAX_INSTANCE_BYTES, MAX_SEED, check_depth_budget
-from ..core import strict_json_loads
+from .. import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, DEFAULT_MAX_MEMORY, Budget, DlcalcError, FormatError, Instance
+from ..core import (
+    FAMILY_NAMES,
+    MAX_INSTANCE_BYTES,
+    MAX_SEED,
+    Family,
+    HeadSet,
+    check_depth_budget,
+    parse_head_run,
+    strict_json_loads,
+)
 from ._common import InputError
 from ._files import read_input
-from ._output import format_head, format_number
 from ._params import ByteSizeType, CountType, IntType, NumberType
+from ._style import format_head, format_number
 
 DEFAULT_INSTANCE = {"family": "walsh-all", "beta": 1.0, "depth": 10, "seed": 0}
 

@@ -6,7 +6,8 @@ import click
 
 from ._files import check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import emit, format_option, Report
+from ._output import emit, format_option
+from ._tables import Report
 from .info import HEAD_COLUMNS, group_rows
 
 

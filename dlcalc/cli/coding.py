@@ -17,20 +17,10 @@ from ..cost import Cost, decode_steps, export_step, feature_step, verify_step
 from ._common import InputError, VerificationFailed
 from ._files import announce, atomic_output, check_output, force_option, open_input, write_outputs
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import (
-    Column,
-    Report,
-    emit,
-    emit_all,
-    format_bounds,
-    format_eps,
-    format_error,
-    format_head,
-    format_number,
-    format_option,
-    progress,
-)
+from ._output import emit, emit_all, format_option, progress
 from ._params import IntType, NumberType
+from ._style import format_bounds, format_eps, format_error, format_head, format_number
+from ._tables import Column, Report
 
 eps_option = click.option(
     "--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7)."

@@ -12,19 +12,10 @@ from ..core import FAMILY_NAMES, HeadSet, parse_head_run
 from ._common import InputError, VerificationFailed
 from ._files import announce, check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import (
-    Column,
-    Report,
-    emit,
-    format_bounds,
-    format_eps,
-    format_error,
-    format_number,
-    format_option,
-    progress,
-    stream_row,
-)
+from ._output import emit, format_option, progress, stream_row
 from ._params import EpsListType, IntType, NumberType, SweepType, eps_values
+from ._style import format_bounds, format_eps, format_error, format_number
+from ._tables import Column, Report
 
 DEFAULT_SWEEP = [2.0**-e for e in range(1, 11)]
 RECORD_KEYS, NETWORK_KEYS = study.RECORD_KEYS, study.NETWORK_KEYS

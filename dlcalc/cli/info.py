@@ -7,7 +7,9 @@ import click
 from .. import gram_matrix, orthogonality
 from ..core import HeadGroup
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import Column, emit, format_eps, format_head, format_number, format_option, progress, Report
+from ._output import emit, format_option, progress
+from ._style import format_eps, format_head, format_number
+from ._tables import Column, Report
 
 HEAD_COLUMNS = [
     Column("head", "heads", "left", render=format_head),

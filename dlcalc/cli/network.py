@@ -9,8 +9,10 @@ from ._common import VerificationFailed
 from ._exports import check_export, is_onnx, write_json, write_onnx
 from ._files import announce, force_option
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import Column, Report, emit, format_eps, format_error, format_number, format_option, progress
+from ._output import emit, format_option, progress
 from ._params import NumberType
+from ._style import format_eps, format_error, format_number
+from ._tables import Column, Report
 
 ARCHS = ("joint", "separate")
 

@@ -1,0 +1,206 @@
+"""Tables for people: columns with priorities, laid out to the terminal's width.
+
+A column that does not fit is dropped by priority and named under the table; a table is never
+a machine format (``--format json|ndjson|csv`` is).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ._style import (
+    format_cell,
+)
+
+#: Rows a table shows; the machine formats always hold every row.
+TABLE_ROWS = 200
+_PHRASE_END = re.compile(r"(?<=[;:,]) +")
+
+__all__ = ["Column", "Report", "pipe_width", "stderr_console", "wrap_phrases", "layout", "table_width"]
+
+
+@dataclass
+class Column:
+    """A table column.
+
+    ``key`` is a dotted path into a row (``joint.payload_bits``), or a tuple of paths whose
+    values ``render`` shows in one cell (CSV writes each path as its own column).
+    When the terminal is narrow, columns with the largest ``priority`` are dropped first
+    (0: always shown) and headers give way to ``short``; a cell is never wrapped. ``note``
+    explains the column under the table when it is shown (``{header}``: the header used).
+    """
+
+    key: str | tuple[str, ...]
+    header: str
+    justify: str = "right"
+    render: Callable | None = None
+    priority: int = 0
+    short: str | None = None
+    note: str | None = None
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return self.key if isinstance(self.key, tuple) else (self.key,)
+
+
+@dataclass
+class Report:
+    """What a command prints: a JSON document, and rows for table/ndjson/csv."""
+
+    payload: dict
+    columns: list[Column]
+    rows: list[dict] = field(default_factory=list)
+    title: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _row_value(row: dict, key: str | tuple[str, ...]):
+    if isinstance(key, tuple):
+        return tuple(_row_value(row, k) for k in key)
+    value = row
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+# ----------------------------------------------------------------------------- tables for people
+
+
+def _stdout_console():
+    from rich.console import Console
+
+    class PipeConsole(Console):
+        def on_broken_pipe(self) -> None:  # rich would exit 1; a closed pipe ends the command quietly
+            raise BrokenPipeError
+
+    return PipeConsole(markup=False, highlight=False, soft_wrap=False, emoji=False, width=pipe_width())
+
+
+def pipe_width() -> int | None:
+    """Columns for a table: the terminal's (None: rich asks it), else ``COLUMNS`` when set, else 160.
+
+    Tables are for people; piped, they keep a readable width rather than rich's default 80,
+    unless the environment names one.
+    """
+    if sys.stdout.isatty():
+        return None
+    columns = os.environ.get("COLUMNS", "").strip()
+    return int(columns) if columns.isdigit() and 0 < int(columns) <= 10_000 else 160
+
+
+def stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True, markup=False, highlight=False, emoji=False)
+
+
+def wrap_phrases(text: str, width: int) -> list[str]:
+    """Lines of at most ``width`` columns, broken after ``;``, ``:`` or ``,`` where possible,
+    else between words; a single word wider than ``width`` stands alone on its line.
+
+    >>> wrap_phrases("fitted slopes: joint 1.079 (γ = 0.927), separate 2.027 (γ = 0.493)", 40)
+    ['fitted slopes: joint 1.079 (γ = 0.927),', 'separate 2.027 (γ = 0.493)']
+    """
+    from rich.cells import cell_len
+
+    lines: list[str] = []
+    for phrase in _PHRASE_END.split(text.strip()):
+        for piece in [phrase] if cell_len(phrase) <= width else phrase.split():
+            if lines and cell_len(lines[-1]) + 1 + cell_len(piece) <= width:
+                lines[-1] += " " + piece
+            else:
+                lines.append(piece)
+    return lines or [""]
+
+
+def _header_lines(header: str, width: int) -> int:
+    """How many lines a header takes at ``width``, broken greedily between words (as rich does)."""
+    from rich.cells import cell_len
+
+    lines, used = 1, 0
+    for word in header.split():
+        if used and used + 1 + cell_len(word) > width:
+            lines, used = lines + 1, cell_len(word)
+        else:
+            used += (1 if used else 0) + cell_len(word)
+    return lines
+
+
+def layout(columns: list[Column], cells: list[list[str]], width: int) -> tuple[list[int], list[str], list[int]]:
+    """Which columns fit in ``width`` terminal columns, with which headers and widths.
+
+    Cells are never wrapped and headers break only between words. Tried in order: every column
+    with its full header, every column with its short header, then without the column of
+    largest priority (the rightmost first among equals), and so on; the first that fits wins,
+    so a wider terminal never shows fewer columns. Returns the kept column indices, their
+    headers and their widths (without padding). Columns of priority 0 always stay: when even
+    they do not fit, the table is wider than ``width`` rather than split a number.
+    """
+    from rich.cells import cell_len
+
+    def word_width(header: str) -> int:
+        return max((cell_len(w) for w in header.split()), default=0)
+
+    cell_width = [max((cell_len(row[i]) for row in cells), default=0) for i in range(len(columns))]
+    order = sorted(range(len(columns)), key=lambda i: (columns[i].priority, i))
+    full = [c.header for c in columns]
+    short = [c.short if c.short and word_width(c.short) < word_width(c.header) else c.header for c in columns]
+
+    def need(kept, headers) -> int:
+        return table_width([max(cell_width[i], word_width(headers[i])) for i in kept])
+
+    kept = list(range(len(columns)))
+    headers = full
+    if need(kept, headers) > width:
+        headers = short
+        while len(order) > 1 and need(kept, headers) > width and columns[order[-1]].priority > 0:
+            kept.remove(order.pop())
+    widths = {i: max(cell_width[i], word_width(headers[i])) for i in kept}
+    # spend what is left on headers: widen the tallest header until its height drops
+    spare = width - need(kept, headers)
+    while spare > 0:
+        tallest = max(kept, key=lambda i: (_header_lines(headers[i], widths[i]), -columns[i].priority, -i))
+        lines = _header_lines(headers[tallest], widths[tallest])
+        if lines == 1:
+            break
+        grow = next(
+            (g for g in range(1, spare + 1) if _header_lines(headers[tallest], widths[tallest] + g) < lines), None
+        )
+        if grow is None:
+            break
+        widths[tallest] += grow
+        spare -= grow
+    return kept, [headers[i] for i in kept], [widths[i] for i in kept]
+
+
+def table_width(widths: list[int]) -> int:
+    """Terminal columns a table with these column widths takes: one space of padding on each
+    side of a cell, one rule between cells and one at each edge (rich's default box)."""
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def _table(report: Report, width: int):
+    """The rich table for ``report`` at ``width``, its width, the headers of the columns left
+    out, and the notes of the columns shown."""
+    from rich.table import Table
+
+    rows = report.rows[:TABLE_ROWS]
+    cells = [[(c.render or format_cell)(_row_value(row, c.key)) for c in report.columns] for row in rows]
+    kept, headers, widths = layout(report.columns, cells, width)
+    table = Table(show_lines=False)
+    for i, header, w in zip(kept, headers, widths):
+        table.add_column(header, justify=report.columns[i].justify, width=w, overflow="fold")
+    for row in cells:
+        table.add_row(*(row[i] for i in kept))
+    left_out = [c.header for i, c in enumerate(report.columns) if i not in kept]
+    notes = [report.columns[i].note.format(header=h) for i, h in zip(kept, headers) if report.columns[i].note]
+    return table, table_width(widths), left_out, notes
+
+
+def _print_text(console, text: str, width: int) -> None:
+    for line in wrap_phrases(text, width):
+        console.out(line, highlight=False)
