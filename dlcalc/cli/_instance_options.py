@@ -28,9 +28,21 @@ from ..core import (
 from ._common import InputError
 from ._files import read_input
 from ._params import ByteSizeType, CountType, IntType, NumberType
-from ._style import format_head, format_number
+from ._style import format_eps, format_head, format_number
+from ._tables import Column
 
 DEFAULT_INSTANCE = {"family": "walsh-all", "beta": 1.0, "depth": 10, "seed": 0}
+
+
+#: The columns of an instance's head groups (``info``; ``build`` shows the first four).
+HEAD_COLUMNS = [
+    Column("head", "heads", "left", render=format_head),
+    Column("count", "count", priority=2),
+    Column("family", "family", "left", priority=3),
+    Column("amplitude", "amplitude", render=format_eps, priority=2),
+    Column("levels", "levels read (≤ D)", "left", priority=1),
+    Column("exact_level", "exact on level", priority=1),
+]
 
 
 def budget_options(f: Callable) -> Callable:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+from .. import study
 from ._files import check_output, force_option, write_output
-from ._instance_options import budget_options, instance_options, instance_summary
+from ._instance_options import HEAD_COLUMNS, budget_options, instance_options, instance_summary
 from ._output import emit, format_option
 from ._tables import Report
-from .info import HEAD_COLUMNS, group_rows
 
 
 @click.command()
@@ -37,7 +37,7 @@ def build(spec, budget, output, force, fmt):
     report = Report(
         payload={"instance": inst.to_dict(), "output": output},
         columns=HEAD_COLUMNS[:4],
-        rows=group_rows(inst),
+        rows=study.head_rows(inst),
         title=f"instance: {instance_summary(inst)}" + (f" → {output}" if output else ""),
     )
     emit(report, fmt)

@@ -5,6 +5,8 @@ cost weighed once), then run; it returns the records the command's JSON output p
 
 Plans
     :class:`Plan`, :func:`weigh`
+Instances (``dlcalc info``, ``build``)
+    :func:`describe_instance`, :func:`head_rows`
 The coders (``dlcalc quantize``, ``encode``, ``decode``, ``verify``)
     :func:`quantize_records`, :func:`plan_encode`, :func:`encode_run`, :func:`run_pipeline`,
     :func:`coder_record`, :func:`decode_record`, :func:`verify_decoded`, :func:`verify_record`
@@ -20,6 +22,8 @@ Baselines and plots
     :func:`baseline_sizes`, :func:`available_compressors`, :func:`plot_rates` (needs ``dlcalc[plot]``)
 """
 
+from ..quantize import theory_exponents
+from ._baselines import available_compressors, baseline_sizes, table_blobs, table_bytes
 from ._coding import (
     EncodeRun,
     check_record,
@@ -45,7 +49,7 @@ from ._compare import (
     plan_compare,
     progress_steps,
 )
-from ._baselines import available_compressors, baseline_sizes, table_blobs, table_bytes
+from ._instance import GRAM_LIMIT, describe_instance, head_rows
 from ._networks import (
     NETWORK_DOCUMENT_VERSION,
     NetworkRun,
@@ -56,7 +60,6 @@ from ._networks import (
     weigh_onnx,
 )
 from ._plan import Plan, weigh
-from ..quantize import theory_exponents
 from ._plot import plot_rates
 from ._trained import (
     TRAIN_INSTALL_HINT,
@@ -75,6 +78,9 @@ from ._trained import (
 )
 
 __all__ = [
+    "GRAM_LIMIT",
+    "describe_instance",
+    "head_rows",
     "theory_exponents",
     "NETWORK_KEYS",
     "RECORD_KEYS",
