@@ -1,0 +1,90 @@
+"""Weigh once: a command builds one plan (the instance, each class quantized once, the cost weighed once);
+the workers below it trust the plan and neither quantize nor weigh again.  Only a file that is read (the
+coders' own output, read back as any file would be) is weighed again, once, where it is read."""
+
+import pytest
+from click.testing import CliRunner
+
+from dlcalc import QuantizedClass, study
+from dlcalc.cli import cli
+from dlcalc.cost import Cost
+
+
+@pytest.fixture
+def counts(monkeypatch):
+    seen = {"weighed": 0, "quantized": 0}
+    real_check, real_init = Cost.check, QuantizedClass.__init__
+
+    def check(self, *args, **kwargs):
+        seen["weighed"] += 1
+        return real_check(self, *args, **kwargs)
+
+    def init(self, *args, **kwargs):
+        seen["quantized"] += 1
+        return real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(Cost, "check", check)
+    monkeypatch.setattr(QuantizedClass, "__init__", init)
+    return seen
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, [*args, "--format", "json"])
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_encode_both_weighs_once_plus_once_per_file_read(counts):
+    invoke(
+        "encode", "--depth", "6", "--head", "walsh:1-63", "--head", "sawtooth:0-3", "--eps", "2^-5", "--coder", "both"
+    )
+    assert counts == {"weighed": 1 + 2, "quantized": 1}  # the plan; each of the two files read back
+
+
+def test_encode_one_coder(counts):
+    invoke("encode", "--depth", "5", "--eps", "2^-3", "--coder", "separate")
+    assert counts == {"weighed": 1 + 1, "quantized": 1}
+
+
+def test_a_compare_sweep_quantizes_each_class_once(counts):
+    invoke("compare", "--depth", "5", "--eps", "0.5,2^-3,2^-5", "--no-baselines")
+    assert counts == {"weighed": 1 + 3 * 2, "quantized": 3}
+
+
+def test_networks_weigh_once(counts):
+    invoke("network", "--depth", "4", "--eps", "2^-3")
+    assert counts == {"weighed": 1, "quantized": 1}
+
+
+def test_quantize_and_info_quantize_once_and_weigh_nothing_sized(counts):
+    invoke("quantize", "--depth", "6", "--eps", "2^-4")
+    assert counts["quantized"] == 1
+
+
+def test_a_plan_hands_its_class_to_every_worker(counts):
+    from dlcalc import Budget, Family, HeadSet, Instance
+
+    inst = Instance.build(5, HeadSet(Family("walsh-all", 1.0, 5)), seed=3)
+    plan = study.plan_encode(inst, 2**-3, ["joint", "separate"], Budget())
+    assert counts == {"weighed": 1, "quantized": 1}
+    run = study.encode_run(plan, ["joint", "separate"])
+    assert {id(r.qclass) for r in run.results.values()} == {id(plan.qclass)}
+    assert counts == {"weighed": 1 + 2, "quantized": 1}
+
+
+def test_the_python_api_returns_what_the_json_output_prints():
+    import json
+
+    from dlcalc import Budget, Family, HeadSet, Instance
+    from dlcalc.cli._output import dumps
+
+    inst = Instance.build(5, HeadSet(Family("walsh-all", 1.0, 5)), seed=3)
+    run = study.encode_run(study.plan_encode(inst, 2**-3, ["joint", "separate"], Budget()), ["joint", "separate"])
+    printed = json.loads(invoke("encode", "--depth", "5", "--seed", "3", "--eps", "2^-3").stdout)
+    printed.pop("schema_version")
+    assert json.loads(dumps(run.payload)) == printed
+    plan = study.plan_compare(inst, [0.5, 2**-3], Budget(), baselines=False)
+    rows = list(study.compare_rows(plan, baselines=False))
+    printed = json.loads(invoke("compare", "--depth", "5", "--seed", "3", "--eps", "0.5,2^-3", "--no-baselines").stdout)
+    assert json.loads(dumps(rows)) == printed["rows"]
+    assert json.loads(dumps(study.compare_fit(plan, rows))) == printed["fit"]
