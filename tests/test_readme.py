@@ -24,3 +24,12 @@ def test_readme_library_example_runs(tmp_path, monkeypatch, capsys):
     assert printed[0] == "63 1365"
     assert printed[1] == "True 0.015625"
     assert (tmp_path / "inst.dlc").read_bytes().startswith(b"\x89DLC")
+
+
+def test_readme_study_example_runs(capsys):
+    readme = (ROOT / "README.md").read_text()
+    code = re.findall(r"```python\n(.*?)```", readme, re.S)[1]
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == "[1, 3, 7, 15, 31, 63]"
+    assert printed[1] == "1.17 2.07"
