@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
 
 import click
 
@@ -91,7 +92,8 @@ def read_input(path: str, limit: int, what: str, starts_with: bytes | None = Non
         size = src.size()
         if size is not None and size > limit:
             raise InputError(f"{what} {src.name}: {size} bytes is larger than the limit of {limit}")
-        chunks, total = [], 0
+        chunks: list[bytes] = []
+        total = 0
         while True:
             chunk = src.read(min(_CHUNK, limit + 1 - total))
             if starts_with is not None and not chunks:
@@ -234,7 +236,7 @@ def _undone_on_signal(tx: _Transaction) -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = {}
+    previous: dict[signal.Signals, Any] = {}
 
     def handler(signum, frame):
         with _blocked_signals():  # a second signal waits until the files are gone
@@ -259,7 +261,7 @@ def _undone_on_signal(tx: _Transaction) -> Iterator[None]:
 def write_outputs(files: list[tuple[str, bytes]], force: bool) -> None:
     """Write every ``(path, data)`` or none of them (module docstring); ``-`` writes to stdout."""
     with atomic_outputs([path for path, _ in files], force) as handles:
-        for fh, (_, data) in zip(handles, files):
+        for fh, (_, data) in zip(handles, files, strict=True):
             fh.write(data)
 
 
@@ -290,7 +292,7 @@ def atomic_outputs(paths: list[str], force: bool) -> Iterator[list]:
     for path in files:
         check_output(path, force)  # again: the file system may have changed since the command began
     tx = _Transaction()
-    handles: dict[str, object] = {}
+    handles: dict[str, BinaryIO] = {}
     current = files[0] if files else "-"
     try:
         with _undone_on_signal(tx):
@@ -303,7 +305,7 @@ def atomic_outputs(paths: list[str], force: bool) -> Iterator[list]:
                     tx.temps.append(tmp)
                 handles[path] = os.fdopen(fd, "wb")
             yield [_stdout_buffer() if path == "-" else handles[path] for path in paths]
-            for path, tmp in zip(files, list(tx.temps)):
+            for path, tmp in zip(files, list(tx.temps), strict=True):
                 current = path
                 fh = handles.pop(path)
                 with fh:
@@ -312,7 +314,7 @@ def atomic_outputs(paths: list[str], force: bool) -> Iterator[list]:
                 os.chmod(tmp, _file_mode(path))
             with _blocked_signals():
                 try:
-                    for path, tmp in zip(files, list(tx.temps)):
+                    for path, tmp in zip(files, list(tx.temps), strict=True):
                         current = path
                         _commit(tx, tmp, path, keep_old=len(files) > 1)
                 except BaseException:

@@ -31,7 +31,8 @@ from ._params import ByteSizeType, CountType, IntType, NumberType
 from ._style import format_eps, format_head, format_number
 from ._tables import Column
 
-DEFAULT_INSTANCE = {"family": "walsh-all", "beta": 1.0, "depth": 10, "seed": 0}
+#: The built-in default instance: walsh-all, β = 1, depth 10, seed 0.
+DEFAULT_FAMILY, DEFAULT_BETA, DEFAULT_DEPTH, DEFAULT_SEED = "walsh-all", 1.0, 10, 0
 
 
 #: The columns of an instance's head groups (``info``; ``build`` shows the first four).
@@ -111,12 +112,12 @@ class InstanceSpec:
                 return Instance.from_dict(parsed, max_cells=max_cells)
             except DlcalcError as exc:
                 raise type(exc)(f"instance {name}: {exc}") from None
-        depth = DEFAULT_INSTANCE["depth"] if self.depth is None else self.depth
+        depth = DEFAULT_DEPTH if self.depth is None else self.depth
         check_depth_budget(depth, max_cells)  # before a family is made for that depth
         return Instance.build(
             depth,
             self.head_set(depth),
-            seed=DEFAULT_INSTANCE["seed"] if self.seed is None else self.seed,
+            seed=DEFAULT_SEED if self.seed is None else self.seed,
             max_cells=max_cells,
         )
 
@@ -128,7 +129,7 @@ class InstanceSpec:
         if self.family is not None:
             family = Family(self.family, 1.0 if self.beta is None else self.beta, depth)
         elif not runs:
-            family = Family(DEFAULT_INSTANCE["family"], DEFAULT_INSTANCE["beta"], depth)
+            family = Family(DEFAULT_FAMILY, DEFAULT_BETA, depth)
         else:
             family = None
         return HeadSet(family, runs)

@@ -12,6 +12,8 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rich.console import JustifyMethod
+
 from ._style import (
     format_cell,
 )
@@ -36,7 +38,7 @@ class Column:
 
     key: str | tuple[str, ...]
     header: str
-    justify: str = "right"
+    justify: JustifyMethod = "right"
     render: Callable | None = None
     priority: int = 0
     short: str | None = None
@@ -61,7 +63,7 @@ class Report:
 def _row_value(row: dict, key: str | tuple[str, ...]):
     if isinstance(key, tuple):
         return tuple(_row_value(row, k) for k in key)
-    value = row
+    value: object = row
     for part in key.split("."):
         value = value.get(part) if isinstance(value, dict) else None
     return value
@@ -192,12 +194,12 @@ def _table(report: Report, width: int):
     cells = [[(c.render or format_cell)(_row_value(row, c.key)) for c in report.columns] for row in rows]
     kept, headers, widths = layout(report.columns, cells, width)
     table = Table(show_lines=False)
-    for i, header, w in zip(kept, headers, widths):
+    for i, header, w in zip(kept, headers, widths, strict=True):
         table.add_column(header, justify=report.columns[i].justify, width=w, overflow="fold")
     for row in cells:
         table.add_row(*(row[i] for i in kept))
     left_out = [c.header for i, c in enumerate(report.columns) if i not in kept]
-    notes = [report.columns[i].note.format(header=h) for i, h in zip(kept, headers) if report.columns[i].note]
+    notes = [note.format(header=h) for i, h in zip(kept, headers, strict=True) if (note := report.columns[i].note)]
     return table, table_width(widths), left_out, notes
 
 

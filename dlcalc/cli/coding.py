@@ -82,7 +82,7 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     if len(coders) == 1:
         return {coders[0]: output}
     if output == "-":
-        return {c: "-" for c in coders}  # both files back to back on stdout; `decode -` reads them all
+        return dict.fromkeys(coders, "-")  # both files back to back on stdout; `decode -` reads them all
     stem = output[:-4] if output.endswith(".dlc") else output
     return {c: f"{stem}.{c}.dlc" for c in coders}
 

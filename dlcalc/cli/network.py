@@ -91,9 +91,8 @@ def network(spec, eps, arch, export_path, force, budget, fmt):
     )
     notes = []
     if arch == "both" and records["joint"]["network_bits"]:
-        notes.append(
-            f"separate ÷ joint network bits: {format_number(records['separate']['network_bits'] / records['joint']['network_bits'])}"
-        )
+        ratio = records["separate"]["network_bits"] / records["joint"]["network_bits"]
+        notes.append(f"separate ÷ joint network bits: {format_number(ratio)}")
     if export_path and export_path != "-":
         announce(f"wrote {export_path}")
     if export_path != "-":

@@ -45,12 +45,13 @@ def describe_instance(
     most :data:`GRAM_LIMIT` heads) and the positions of the two heads of that largest entry."""
     orthogonal, max_off, worst = orthogonality(instance.heads)
     advance()
-    gram = None
+    gram: list[list[Any]] | None = None
     if len(instance.heads) <= GRAM_LIMIT:
         n = len(instance.heads)
-        gram = [[0.0] * n for _ in range(n)]
+        matrix: list[list[Any]] = [[0.0] * n for _ in range(n)]
         for (s, t), v in gram_matrix(instance.heads).items():
-            gram[s][t] = gram[t][s] = v  # exact; a plain number on output
+            matrix[s][t] = matrix[t][s] = v  # exact; a plain number on output
+        gram = matrix
     record = {
         "instance": instance.to_dict(),
         "orthogonal": orthogonal,

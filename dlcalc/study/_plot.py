@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from ..core._numbers import Log2Bits, bits_log2
 
@@ -45,7 +46,11 @@ def plot_rates(
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=120)
     colours = {"joint": "tab:blue", "separate": "tab:red"}
     for name, (lo, hi) in bands.items():
-        pts = [(xi, _log2(a, -1.0), _log2(b)) for xi, a, b in zip(x, lo, hi) if _log2(b) is not None]
+        pts = [
+            (xi, low, high)
+            for xi, a, b in zip(x, lo, hi, strict=True)
+            if (high := _log2(b)) is not None and (low := _log2(a, -1.0)) is not None
+        ]
         if pts:
             ax.fill_between(
                 [p[0] for p in pts],
@@ -56,17 +61,18 @@ def plot_rates(
                 label=f"{name} bounds",
             )
     for name, ys in series.items():
-        pts = [(xi, _log2(y)) for xi, y in zip(x, ys) if _log2(y) is not None]
-        if not pts:
+        line = [(xi, v) for xi, y in zip(x, ys, strict=True) if (v := _log2(y)) is not None]
+        if not line:
             continue
         base = name.removesuffix(" network")
+        style: dict[str, Any]
         if name in colours:
             style = {"lw": 2, "marker": "o", "color": colours[name]}
         elif base in colours:  # a network beside its coder: same colour, dashed
             style = {"lw": 1.5, "ls": "--", "marker": "s", "ms": 4, "color": colours[base]}
         else:
             style = {"lw": 1, "ls": ":", "marker": "."}
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], label=name, **style)
+        ax.plot([p[0] for p in line], [p[1] for p in line], label=name, **style)
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(MaxNLocator(integer=True))
         axis.set_major_formatter(FuncFormatter(lambda v, _: f"$2^{{{v:g}}}$"))

@@ -101,7 +101,7 @@ def run_training(
     for arch in archs:
         advance = step(arch)
         results[arch] = training.train_architecture(
-            plan.instance, plan.eps, arch, shapes, config, progress=lambda width: advance()
+            plan.instance, plan.eps, arch, shapes, config, progress=lambda width, advance=advance: advance()
         )
         for _ in range(len(ladder) - len(results[arch].widths_tried)):
             advance()
@@ -227,7 +227,7 @@ def trained_progress_steps() -> int:
 def trained_row(plan: Plan, advance: Callable[[], None]) -> dict:
     """``compare --trained``: both architectures with the default settings at the plan's ε (a one-ε plan
     drawn from the sweep's), the fields a sweep row carries."""
-    results = run_training(plan, ARCHS, SHAPES, DEFAULTS, lambda arch: advance)
+    results = run_training(plan, ARCHS, SHAPES, DEFAULTS, lambda _arch: advance)
     return {
         arch: {k: arch_record(r, plan, constructed=False)[k] for k in TRAINED_FIELDS} for arch, r in results.items()
     }
