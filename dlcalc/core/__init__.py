@@ -21,6 +21,7 @@ Numbers and sizes (§8)
 """
 
 from ._budget import (
+    BLOCK_LEVEL,
     DEFAULT_MAX_BITS,
     DEFAULT_MAX_CELLS,
     DEFAULT_MAX_MEMORY,
@@ -62,6 +63,7 @@ from ._span import (
 )
 
 __all__ = [
+    "BLOCK_LEVEL",
     "Budget",
     "DEFAULT_MAX_BITS",
     "DEFAULT_MAX_CELLS",

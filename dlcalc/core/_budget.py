@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 
 __all__ = [
+    "BLOCK_LEVEL",
     "Budget",
     "DEFAULT_MAX_CELLS",
     "DEFAULT_MAX_BITS",
@@ -36,6 +37,9 @@ DEFAULT_MAX_CELLS = 1 << 34
 DEFAULT_MAX_BITS = 1 << 32
 #: Default budget on the bytes a command holds at once: 4 GiB.
 DEFAULT_MAX_MEMORY = 4 << 30
+#: Level of the blocks of cells the reference evaluator works in (``2^22`` cells at a time), so that
+#: its temporaries are bounded; the cost model counts the same blocks.
+BLOCK_LEVEL = 22
 #: Exponent at which figures saturate (far above any budget).
 SATURATION_LEVEL = 4096
 _SATURATED = 1 << SATURATION_LEVEL

@@ -4,7 +4,7 @@ verification, baselines and export (THEORY §6, §8; ``docs/cost.md``).
 
 from __future__ import annotations
 
-from ..core._budget import pow2, scaled
+from ..core._budget import BLOCK_LEVEL, pow2, scaled
 from ..quantize._groups import GroupQuantization, QuantizedClass
 from ._cost import Step, _uint_bytes
 
@@ -174,8 +174,7 @@ def decode_steps(qclass: QuantizedClass, coder: str, file_bytes: int | None = No
     return [read, decoded, Step(f"{coder} decoding", transient_bytes=2 * spread + rep)]
 
 
-#: Cells of one block of Walsh rows the reference evaluates at once, and the bytes of temporaries per cell.
-_REFERENCE_BLOCK_LEVEL = 22
+#: Bytes of temporaries per cell of a block the reference evaluates at once (blocks of 2^BLOCK_LEVEL cells).
 _REFERENCE_TEMP = 8
 
 
@@ -194,7 +193,7 @@ def verify_step(qclass: QuantizedClass) -> Step:
             levels.add(t)
             cells += scaled(q.count, t)
             held += scaled(q.count, max(t - 3, 0))
-            block = max(block, pow2(t), min(pow2(_REFERENCE_BLOCK_LEVEL), scaled(q.count, t)))
+            block = max(block, pow2(t), min(pow2(BLOCK_LEVEL), scaled(q.count, t)))
             continue
         for kind, lo, hi in _sawtooth_levels(q, depth):
             if kind == "code":
@@ -210,7 +209,7 @@ def verify_step(qclass: QuantizedClass) -> Step:
             held += 16 * piece
     images = sum(pow2(lv) for lv in levels)
     finest = max(levels, default=0)
-    sawtooth_check = 48 * min(pow2(finest), pow2(_REFERENCE_BLOCK_LEVEL))
+    sawtooth_check = 48 * min(pow2(finest), pow2(BLOCK_LEVEL))
     return Step(
         "verification",
         cells=cells + images,

@@ -83,6 +83,7 @@ from fractions import Fraction
 import numpy as np
 
 from .._errors import BudgetError
+from ..core._budget import BLOCK_LEVEL
 from ..core._headset import HeadSet
 from ._evaluate import (
     ReferenceGroup,
@@ -99,7 +100,7 @@ from ._evaluate import (
 __all__ = ["GroupVerdict", "ReferenceTruth", "reference_truth"]
 
 #: Cells of one Walsh block evaluated at once (bounds the temporaries).
-_BLOCK_CELLS = 1 << 22
+_BLOCK_CELLS = 1 << BLOCK_LEVEL
 _ZERO = Fraction(0)
 
 
