@@ -297,3 +297,24 @@ def test_help_says_what_options_are_for():
     network_help = run("network", "--help").stdout
     arch = network_help.split("Options:", 1)[1].split("--arch", 1)[1].split("\n  -", 1)[0]
     assert "joint" in arch and "separate" in arch and "network" in arch
+
+
+@pytest.mark.parametrize(
+    "args, advice",
+    [
+        (
+            ["compare", "--depth", "16", "--eps-sweep", "2^-1:2^-16"],
+            "(leave the compressors out with --no-baselines, or raise --max-cells",
+        ),
+        (["compare", "--trained"], "(train at fewer values of ε, as --eps-sweep 2^-1:2^-3 does, or raise --max-cells"),
+        (
+            ["compare", "--depth", "16", "--eps-sweep", "2^-1:2^-16", "--no-baselines", "--max-cells", "1e9"],
+            "(give fewer or larger values of ε (--eps, --eps-sweep), or raise --max-cells",
+        ),
+        (["compare", "--depth", "16", "--eps", "2^-16", "--no-baselines", "--max-cells", "1e9"], "(raise --max-cells"),
+    ],
+)
+def test_a_refused_sweep_names_what_would_fit(args, advice):
+    """A refusal names the smaller request that fits, by the largest step, before the budget option."""
+    result = run(*args, code=2)
+    assert advice in result.stderr and result.stderr.count("\n") == 1, result.stderr

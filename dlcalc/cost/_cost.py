@@ -8,6 +8,7 @@ once); a :class:`Cost` is the steps of a command, phase by phase, checked agains
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .._errors import BudgetError
@@ -54,8 +55,12 @@ class Cost:
 
         return held(self.base) + max((held(p) for p in self.phases), default=0)
 
-    def check(self, budget: Budget, what: str) -> None:
-        """Refuse (:class:`BudgetError`, one line) a command over any budget, naming its largest step."""
+    def check(self, budget: Budget, what: str, advice: Callable[[Step], str | None] | None = None) -> None:
+        """Refuse (:class:`BudgetError`, one line) a command over any budget, naming its largest step.
+
+        ``advice(step)``, given the largest step, may name a smaller request that would fit (a shorter
+        sweep, an option that leaves that step out); it comes before the budget option in the message.
+        """
         for figure, limit, option, unit in (
             ("cells", budget.max_cells, "--max-cells", "cells"),
             ("payload_bits", budget.max_bits, "--max-bits", "payload bits"),
@@ -65,7 +70,8 @@ class Cost:
                 worst = max(self.steps(), key=lambda s: getattr(s, figure))
                 raise BudgetError(
                     f"{what} needs {readable(total)} {unit} ({worst.name}: {readable(getattr(worst, figure))}), "
-                    f"over the budget of {readable(limit)} (raise {option}, or use `dlcalc bounds` for the formula values)"
+                    f"over the budget of {readable(limit)} ({_advice(advice, worst)}raise {option}, "
+                    "or use `dlcalc bounds` for the formula values)"
                 )
         memory = self.memory_bytes
         if memory > budget.max_memory:
@@ -73,8 +79,15 @@ class Cost:
             raise BudgetError(
                 f"{what} needs about {readable_bytes(memory)} of memory ({worst.name}: "
                 f"{readable_bytes(worst.held_bytes + worst.transient_bytes)}), over the budget of "
-                f"{readable_bytes(budget.max_memory)} (raise --max-memory, or use `dlcalc bounds` for the formula values)"
+                f"{readable_bytes(budget.max_memory)} ({_advice(advice, worst)}raise --max-memory, "
+                "or use `dlcalc bounds` for the formula values)"
             )
+
+
+def _advice(advice: Callable[[Step], str | None] | None, worst: Step) -> str:
+    """The advice for the largest step, as the start of the parenthesis of a refusal ("" when none)."""
+    text = advice(worst) if advice is not None else None
+    return f"{text}, or " if text else ""
 
 
 def _packed(level: int) -> int:

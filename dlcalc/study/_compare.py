@@ -13,7 +13,7 @@ from typing import Any
 
 from ..coding import CODER_NAMES
 from ..core import Budget, HeadSet, Instance
-from ..cost import network_steps, pipeline_phase
+from ..cost import Step, network_steps, pipeline_phase
 from ..quantize import (
     FormulaBounds,
     QuantizedClass,
@@ -65,7 +65,19 @@ def plan_compare(
         return steps + (trained_steps(qc) if trained else [])
 
     n = len(eps_list)
-    return weigh(instance, eps_list, budget, phase, label or f"compare over {n} value{'s' if n > 1 else ''} of ε")
+
+    def advice(worst: Step) -> str | None:  # what would make the sweep fit, by its largest step
+        if worst.name == "baselines":
+            return "leave the compressors out with --no-baselines"
+        if worst.name.startswith("training"):
+            return "train at fewer values of ε, as --eps-sweep 2^-1:2^-3 does" if n > 1 else "train a smaller class"
+        if "network" in worst.name:
+            return "leave the networks out, or give fewer values of ε" if n > 1 else "leave the networks out"
+        return "give fewer or larger values of ε (--eps, --eps-sweep)" if n > 1 else None
+
+    return weigh(
+        instance, eps_list, budget, phase, label or f"compare over {n} value{'s' if n > 1 else ''} of ε", advice
+    )
 
 
 def progress_steps(trained: bool = False) -> int:
