@@ -23,8 +23,8 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -44,7 +44,7 @@ MODULES = (
     "quantize._bounds",
     "networks._construction",
 )
-TARGETS = {m: 0.97 for m in MODULES} | {"networks._construction": 0.90}
+TARGETS = dict.fromkeys(MODULES, 0.97) | {"networks._construction": 0.90}
 EQUIVALENT_DOC = ROOT / "docs" / "testing.md"  # its ```text block under "### Equivalent mutants"
 REPORT_FILE = ROOT / "mutants" / "mutation-report.json"
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}

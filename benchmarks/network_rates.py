@@ -18,9 +18,9 @@ import math
 import time
 
 from dlcalc import Instance, coder_bounds, family_heads, quantize_heads
-from dlcalc.quantize._bounds import fit_slope
-from dlcalc.networks._construction import best_joint, joint_candidates, separate_networks, shared_trunk_network
 from dlcalc.networks._blocks import layer_bits
+from dlcalc.networks._construction import best_joint, joint_candidates, separate_networks, shared_trunk_network
+from dlcalc.quantize._bounds import fit_slope
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ that share a Rademacher–Haar feature (arXiv:2606.16028; see ``docs/theory.md``
 The library never touches the terminal; ``dlcalc.cli`` is the command line.
 """
 
-from .core._budget import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, DEFAULT_MAX_MEMORY, Budget
+from ._errors import BudgetError, DlcalcError, FormatError, SpecError
+from .coding._container import Container, read_container, write_container
 from .coding._pipeline import (
     CODER_NAMES,
     Bounds,
@@ -17,20 +18,18 @@ from .coding._pipeline import (
     run_coder,
     verify,
 )
-from .coding._container import Container, read_container, write_container
-from ._errors import BudgetError, DlcalcError, FormatError, SpecError
+from .core._budget import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, DEFAULT_MAX_MEMORY, Budget
 from .core._feature import Feature
-from .core._heads import Head, parse_heads, parse_number
 from .core._gram import gram_matrix, orthogonality
+from .core._heads import Head, HeadRun, parse_head_run, parse_heads, parse_number
 from .core._headset import Family, HeadGroup, HeadSet
-from .core._heads import HeadRun, parse_head_run
 from .core._instance import Instance, family_heads
+from .core._span import interval_star_cost, level_cost, level_vector, levels_of, reduce_basis, top
 from .quantize._groups import GroupQuantization, QuantizedClass
 from .quantize._quantize import HeadQuantization, RequirementSet, precision_for, quantize_head, quantize_heads
-from .quantize._tables import HeadTable, head_tables
 from .quantize._sup_error import sup_error
+from .quantize._tables import HeadTable, head_tables
 from .quantize._tableset import TableSet, true_tables
-from .core._span import interval_star_cost, level_cost, level_vector, levels_of, reduce_basis, top
 
 __version__ = "0.1.0"
 

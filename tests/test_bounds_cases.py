@@ -16,7 +16,6 @@ from dlcalc.quantize._bounds import (
     walsh_all_levels,
 )
 
-
 from .helpers import precision
 from .oracles import span_cost, star_vectors
 

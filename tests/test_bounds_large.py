@@ -13,10 +13,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dlcalc import Head, RequirementSet, precision_for, quantize_heads, reduce_basis
-from dlcalc.quantize import _bounds
-from dlcalc.quantize._bounds import family_bounds, sawtooth_all_heads, walsh_all_levels
 from dlcalc.core._numbers import Log2Bits, Log2Value, bits_log2
 from dlcalc.core._span import interval_star_cost
+from dlcalc.quantize import _bounds
+from dlcalc.quantize._bounds import family_bounds, sawtooth_all_heads, walsh_all_levels
 
 
 def listed_cost(req: RequirementSet, depth) -> int:

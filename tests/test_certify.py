@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlcalc import Feature, Head, Instance, family_heads, quantize_heads
+from dlcalc.networks._construction import separate_networks, shared_trunk_network
 from dlcalc.training._certify import StepLayer, StepNetwork, evaluate_points, from_heaviside, sup_errors
 from dlcalc.training._rounding import FloatNetwork, Grid, harden, round_network
-from dlcalc.networks._construction import separate_networks, shared_trunk_network
 
 IDENTITY = Feature(0, [])
 
@@ -192,8 +192,8 @@ def test_certificate_equals_dense_evaluation(data, depth, seed):
 @settings(max_examples=30)
 @given(data=st.data())
 def test_step_networks_in_the_file_format_evaluate_alike(data):
-    from dlcalc.training._certify import to_heaviside
     from dlcalc.networks._heaviside import HeavisideNetwork
+    from dlcalc.training._certify import to_heaviside
 
     net = data.draw(canonical_networks(data.draw(st.integers(1, 3))))
     back = HeavisideNetwork.deserialize(to_heaviside(net).serialize())

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from dlcalc import BudgetError, DlcalcError, Feature, Head, Instance, decode, encode, quantize_heads, run_coder, verify
-from dlcalc.coding._pipeline import coder_bounds
-from dlcalc.coding._payload import decode_flips, encode_payload, payload_layout
 from dlcalc.coding._container import read_container
+from dlcalc.coding._payload import decode_flips, encode_payload, payload_layout
+from dlcalc.coding._pipeline import coder_bounds
 
 from .test_quantize_cases import oracle_table
 
@@ -264,8 +264,8 @@ def test_a_given_budget_reaches_every_step(tiny_default_budget, coder):
 
 
 def test_max_cells_and_max_bits_override_a_given_budget():
-    from dlcalc.core._budget import Budget
     from dlcalc.coding._pipeline import instance_reference
+    from dlcalc.core._budget import Budget
 
     inst = Instance.build(5, [Head("walsh", k) for k in range(1, 12)], seed=2)
     roomy = Budget()
@@ -283,8 +283,8 @@ def test_max_cells_and_max_bits_override_a_given_budget():
 
 
 def test_the_coder_weighs_verification_only_when_it_builds_the_reference():
-    from dlcalc.core._budget import Budget
     from dlcalc.coding._pipeline import instance_reference
+    from dlcalc.core._budget import Budget
 
     inst = Instance.build(6, [Head("walsh", k) for k in range(1, 64)], seed=5)
     eps = 0.5

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, family_heads, parse_heads, run_coder
-from dlcalc.study._baselines import available_compressors, baseline_sizes
-from dlcalc.quantize._bounds import family_bounds, fit_slope, heads_bounds
 from dlcalc.cli import cli
+from dlcalc.quantize._bounds import family_bounds, fit_slope, heads_bounds
+from dlcalc.study._baselines import available_compressors, baseline_sizes
 
 from .helpers import bounds_by_span
 

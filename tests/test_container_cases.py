@@ -9,8 +9,8 @@ import pytest
 
 from dlcalc import BudgetError, FormatError, Head, family_heads
 from dlcalc.coding import _container
-from dlcalc.core._budget import Budget
 from dlcalc.coding._container import peek_class, read_container, read_stream, split_containers
+from dlcalc.core._budget import Budget
 
 MAGIC = bytes([0x89, 0x44, 0x4C, 0x43, 0x0D, 0x0A, 0x1A, 0x0A])
 
@@ -420,8 +420,8 @@ def test_reader_messages_fixed_part_and_lengths():
 
 
 def test_reader_uses_a_known_class_only_when_it_is_the_same():
-    from dlcalc.quantize._groups import QuantizedClass
     from dlcalc.core._headset import HeadSet
+    from dlcalc.quantize._groups import QuantizedClass
 
     data = container(GOOD_HEADER, [[1, 0]])
     same = QuantizedClass(2, HeadSet.of([Head("walsh", 3)]), 0.5)

@@ -10,9 +10,9 @@ import struct
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
 
 from dlcalc import BudgetError, DlcalcError, FormatError, Instance, decode, encode, family_heads, parse_heads
 from dlcalc.cli import cli

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, decode, encode, quantize_heads, verify
+from dlcalc.cli import cli
 from dlcalc.coding._container import FORMAT_VERSION
 from dlcalc.networks._construction import (
     NETWORK_VERSION,
@@ -26,7 +27,6 @@ from dlcalc.networks._construction import (
     joint_candidates,
     separate_networks,
 )
-from dlcalc.cli import cli
 
 from .helpers import approximant_level, count_distinct, head_codes, precision, value_of_code
 

@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, encode, parse_heads
-from dlcalc.coding._container import MAGIC
 from dlcalc.cli import cli
+from dlcalc.coding._container import MAGIC
 
 from .dlc_edits import reseal, with_header
 

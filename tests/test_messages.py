@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import dlcalc
-from dlcalc.coding._pipeline import encode as encode_bytes
 from dlcalc.cli import cli
+from dlcalc.coding._pipeline import encode as encode_bytes
 
 from .terminal import render, tables
 

@@ -23,7 +23,7 @@ from dlcalc import (
     quantize_heads,
     sup_error,
 )
-from dlcalc.quantize._bounds import fit_slope
+from dlcalc.cli import cli
 from dlcalc.networks._construction import (
     HeavisideNetwork,
     best_joint,
@@ -35,8 +35,9 @@ from dlcalc.networks._construction import (
     shared_trunk_network,
     step_network,
 )
+from dlcalc.quantize._bounds import fit_slope
 from dlcalc.quantize._tables import approximant_values
-from dlcalc.cli import cli
+
 from .helpers import all_flips, head_codes, value_of_code
 
 head_strategy = st.one_of(

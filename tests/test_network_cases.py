@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from dlcalc import BudgetError, Head, Instance, head_tables, quantize_heads
-from dlcalc.networks._heaviside import HeavisideNetwork
 from dlcalc.networks._construction import (
     digit_levels,
     head_network,
@@ -18,6 +17,7 @@ from dlcalc.networks._construction import (
     shared_trunk_network,
     step_network,
 )
+from dlcalc.networks._heaviside import HeavisideNetwork
 
 from . import oracles
 

@@ -14,6 +14,9 @@ import pytest
 
 from dlcalc import BudgetError, Feature, Head, SpecError
 from dlcalc.core._headset import HeadSet
+from dlcalc.quantize._groups import QuantizedClass
+from dlcalc.quantize._quantize import RequirementSet, check_eps, precision_for, quantize_head, quantize_heads
+from dlcalc.quantize._sup_error import sup_error
 from dlcalc.quantize._tables import (
     HeadTable,
     _ImageCache,
@@ -23,9 +26,6 @@ from dlcalc.quantize._tables import (
     head_tables,
     table_cells,
 )
-from dlcalc.quantize._groups import QuantizedClass
-from dlcalc.quantize._quantize import RequirementSet, check_eps, precision_for, quantize_head, quantize_heads
-from dlcalc.quantize._sup_error import sup_error
 
 from . import oracles
 from .helpers import precision

@@ -35,11 +35,11 @@ from dlcalc import (
     sup_error,
     verify,
 )
+from dlcalc.cli import cli
 from dlcalc.coding._pipeline import instance_reference
 from dlcalc.quantize._tables import HeadTable, approximant_values
 from dlcalc.verify._evaluate import feature_image, reference_point_values
 from dlcalc.verify._reference import reference_truth
-from dlcalc.cli import cli
 
 from .helpers import precision
 

@@ -29,10 +29,10 @@ from dlcalc import (
     run_coder,
     true_tables,
 )
-from dlcalc.coding._payload import decode_flips, encode_payload
 from dlcalc.coding._container import write_container
-from dlcalc.quantize._groups import _walsh_range_cost, range_span
+from dlcalc.coding._payload import decode_flips, encode_payload
 from dlcalc.coding._sections import decode_joint, decode_separate, joint_section, separate_sections
+from dlcalc.quantize._groups import _walsh_range_cost, range_span
 from dlcalc.quantize._tableset import spread_bits, subset_xor_rows
 
 runs = st.one_of(

@@ -79,11 +79,11 @@ def test_onnx_export_stays_within_the_reported_error(trained):
 
 
 def test_json_export_streams_decode(tmp_path):
+    from dlcalc.cli.train import export_trained
     from dlcalc.training._certify import StepLayer, StepNetwork
+    from dlcalc.training._config import ArchResult, TrainedNetwork
     from dlcalc.training._entropy import decode_network
     from dlcalc.training._rounding import RoundedNetwork
-    from dlcalc.training._config import ArchResult, TrainedNetwork
-    from dlcalc.cli.train import export_trained
 
     inst = Instance.build(1, [Head("walsh", 1)], seed=0)
     net = StepNetwork([StepLayer([[2]], [-1], 1), StepLayer([[-2]], [1], 0)])

@@ -34,14 +34,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core._budget import Budget
-from ..cost._cost import Cost
-from ..cost._coding import decode_steps
 from .._errors import DlcalcError, FormatError
-from ..core._headset import Family, HeadSet
+from ..core._budget import Budget
 from ..core._heads import MAX_HEADS, parse_head_run
+from ..core._headset import Family, HeadSet
 from ..core._instance import check_depth_budget
 from ..core._numbers import positive_float, short_text, strict_json_loads
+from ..cost._coding import decode_steps
+from ..cost._cost import Cost
 from ..quantize._groups import QuantizedClass
 from ._sections import Sections
 

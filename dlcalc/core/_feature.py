@@ -63,14 +63,14 @@ class Feature:
         self.flips = flips
 
     @classmethod
-    def _trusted(cls, depth: int, flips: np.ndarray) -> "Feature":
+    def _trusted(cls, depth: int, flips: np.ndarray) -> Feature:
         """Wrap flip bits known to be a valid uint8 0/1 array of the right length (no checks)."""
         self = cls.__new__(cls)
         self.depth, self.flips = depth, flips
         return self
 
     @classmethod
-    def from_seed(cls, depth: int, seed: int) -> "Feature":
+    def from_seed(cls, depth: int, seed: int) -> Feature:
         """The seeded instance of THEORY §2 (part of the file format).
 
         ``Generator(PCG64(seed)).integers(0, 2, size=2**depth - 1, dtype=uint8)``.

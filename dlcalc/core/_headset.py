@@ -94,7 +94,7 @@ class Family:
             return Head("walsh", n, self.level_amplitude(n.bit_length()))
         return Head("sawtooth", i, self.level_amplitude(i))
 
-    def groups(self, position: int = 0) -> list["HeadGroup"]:
+    def groups(self, position: int = 0) -> list[HeadGroup]:
         """One group per level: ``walsh:2^(t-1)..2^t-1`` for ``t = 1..D``, or ``sawtooth:k`` for ``k = 0..D``."""
         if self.name == "walsh-all":
             return [
@@ -184,14 +184,14 @@ class HeadSet(Sequence[Head]):
         self._count = at
 
     @classmethod
-    def of(cls, heads) -> "HeadSet":
+    def of(cls, heads) -> HeadSet:
         """A head set from a HeadSet (returned as is) or any iterable of heads (merged into runs)."""
         if isinstance(heads, HeadSet):
             return heads
         return cls(None, [HeadRun(h.family, h.index, h.index, h.amplitude) for h in heads])
 
     @classmethod
-    def compacted(cls, family: "Family", heads) -> "HeadSet":
+    def compacted(cls, family: Family, heads) -> HeadSet:
         """``heads`` with the family's heads, when they start the list, kept as the family; else ``heads`` as they are."""
         heads = cls.of(heads)
         if heads.family is None and family.count <= len(heads):

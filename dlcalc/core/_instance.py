@@ -20,11 +20,11 @@ import re
 
 import numpy as np
 
-from ._budget import DEFAULT_MAX_CELLS, pow2, readable
 from .._errors import BudgetError, FormatError, SpecError
+from ._budget import DEFAULT_MAX_CELLS, pow2, readable
 from ._feature import Feature
-from ._headset import FAMILY_NAMES, Family, HeadSet
 from ._heads import MAX_HEADS, Head, HeadRun, check_index_limit, parse_head_run
+from ._headset import FAMILY_NAMES, Family, HeadSet
 from ._numbers import positive_float, short_text, strict_json_loads
 
 __all__ = [
@@ -135,7 +135,7 @@ class Instance:
         flips=None,
         family: dict | None = None,
         max_cells: int = DEFAULT_MAX_CELLS,
-    ) -> "Instance":
+    ) -> Instance:
         """An instance from a seed (THEORY §2) or explicit flip bits, refusing depths over the budget.
 
         ``heads`` is a :class:`HeadSet` or a list of heads; ``family`` (``{"name", "beta"}``)
@@ -182,7 +182,7 @@ class Instance:
         return json.dumps(self.to_dict(), sort_keys=True, allow_nan=False, indent=1) + "\n"
 
     @classmethod
-    def from_dict(cls, data, max_cells: int = DEFAULT_MAX_CELLS) -> "Instance":
+    def from_dict(cls, data, max_cells: int = DEFAULT_MAX_CELLS) -> Instance:
         """Validate and load an instance object; every problem is a one-line :class:`FormatError`."""
         if not isinstance(data, dict) or data.get("dlcalc") != "instance":
             raise FormatError('not a dlcalc instance file (expected a JSON object with "dlcalc": "instance")')
@@ -229,7 +229,7 @@ class Instance:
         return cls.build(depth, heads, seed=seed, max_cells=max_cells)
 
     @classmethod
-    def loads(cls, text: str | bytes, max_cells: int = DEFAULT_MAX_CELLS) -> "Instance":
+    def loads(cls, text: str | bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Instance:
         if len(text) > MAX_INSTANCE_BYTES:
             raise FormatError(f"instance file is larger than {MAX_INSTANCE_BYTES} bytes")
         return cls.from_dict(strict_json_loads(text, "instance file"), max_cells=max_cells)

@@ -24,11 +24,11 @@ from ._format import (
     _write_scale,
 )
 from ._rows import (
-    _ReadBudget,
     _materialize,
     _palette,
     _read_reader,
     _read_runs,
+    _ReadBudget,
     _rows_of,
     _write_reader_row,
     _write_runs,

@@ -38,14 +38,14 @@ import math
 
 import numpy as np
 
-from ..coding._payload import decode_flips, encode_payload
 from .._errors import BudgetError
+from ..coding._payload import decode_flips, encode_payload
 from ..core._feature import Feature
-from ._heaviside import HeavisideNetwork, NetworkBlock
-from ._format import MAX_SCALE_EXP, MIN_SCALE_EXP, NETWORK_VERSION, Layer, make_layer, toggle_row
+from ..core._span import levels_of
 from ..quantize._quantize import HeadQuantization, RequirementSet
 from ..quantize._tables import HeadTable, _ImageCache, approximant_values, head_tables
-from ..core._span import levels_of
+from ._format import MAX_SCALE_EXP, MIN_SCALE_EXP, NETWORK_VERSION, Layer, make_layer, toggle_row
+from ._heaviside import HeavisideNetwork, NetworkBlock
 
 __all__ = [
     "NETWORK_VERSION",

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import BudgetError, FormatError
-from ._format import Layer
 from ._blocks import decode_blocks, encode_blocks, pack_file, unpack_file
+from ._format import Layer
 
 __all__ = ["NetworkBlock", "HeavisideNetwork"]
 
@@ -148,7 +148,7 @@ class HeavisideNetwork:
         self._body: tuple[bytes, int] | None = None
 
     @classmethod
-    def single(cls, layers: list[Layer]) -> "HeavisideNetwork":
+    def single(cls, layers: list[Layer]) -> HeavisideNetwork:
         return cls([NetworkBlock(layers)])
 
     @property
@@ -198,7 +198,7 @@ class HeavisideNetwork:
         return pack_file(self.body()[0])
 
     @classmethod
-    def deserialize(cls, data: bytes, max_cells: int = 1 << 26) -> "HeavisideNetwork":
+    def deserialize(cls, data: bytes, max_cells: int = 1 << 26) -> HeavisideNetwork:
         """Parse and validate; every defect is a one-line :class:`FormatError` (or a :class:`BudgetError`
         for a network of more than ``max_cells`` units and weights), found before anything sized by the file
         is allocated."""

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from .._errors import SpecError
 from ..core._headset import HeadSet
 from ..core._numbers import EXACT_BITS_LIMIT, Log2Bits, Log2Value, as_bits, bits_log2, positive_float, ratio
+from ..core._span import interval_star_cost
 from ._groups import QuantizedClass
 from ._quantize import check_eps, precision_for
-from ..core._span import interval_star_cost
 
 __all__ = [
     "FormulaBounds",

@@ -68,11 +68,11 @@ class RequirementSet:
     vectors: frozenset[int] = frozenset()
     stars: frozenset[tuple[int, int]] = frozenset()
 
-    def union(self, other: "RequirementSet") -> "RequirementSet":
+    def union(self, other: RequirementSet) -> RequirementSet:
         return RequirementSet(self.vectors | other.vectors, self.stars | other.stars)
 
     @staticmethod
-    def union_all(sets) -> "RequirementSet":
+    def union_all(sets) -> RequirementSet:
         vectors: set[int] = set()
         stars: set[tuple[int, int]] = set()
         for s in sets:

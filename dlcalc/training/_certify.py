@@ -193,8 +193,8 @@ def is_step_layer(layer: StepLayer) -> bool:
 def to_heaviside(net: StepNetwork):
     """A step network whose first layer is increasing thresholds, as a one-block
     :class:`~dlcalc.networks._heaviside.HeavisideNetwork` (for its ONNX export and exact grid evaluation)."""
-    from ..networks._heaviside import HeavisideNetwork
     from ..networks._format import make_layer
+    from ..networks._heaviside import HeavisideNetwork
 
     if not is_step_layer(net.layers[0]):
         raise ValueError("the first layer is not increasing thresholds H(x - g 2^-e)")

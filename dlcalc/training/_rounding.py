@@ -28,9 +28,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._certify import StepLayer, StepNetwork, sup_errors
 from ..core._feature import Feature
 from ..core._heads import Head
+from ._certify import StepLayer, StepNetwork, sup_errors
 
 __all__ = ["FloatNetwork", "Grid", "harden", "round_network", "RoundedNetwork", "MAX_EXPONENT"]
 
