@@ -3,7 +3,8 @@
     python benchmarks/mutation.py                     # every mutant of the seven core modules
     python benchmarks/mutation.py --sample 3          # 1 mutant in 3, for a quicker look
     python benchmarks/mutation.py --modules core._span,coding._payload
-    python benchmarks/mutation.py --survivors         # re-test the last run's survivors (not those listed as equivalent)
+    python benchmarks/mutation.py --survivors         # re-test the last run's survivors
+                                                      # (not those listed as equivalent)
     python benchmarks/mutation.py --report            # the last run's scores again, without running
 
 Needs ``pip install -e '.[mutation]'``.  mutmut copies the package to ``mutants/``, runs the

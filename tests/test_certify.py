@@ -81,7 +81,7 @@ def test_output_fixed_at_zero_and_amplitude():
 def certified_blocks(net, inst, heads):
     """Each block of a constructed network certified against the heads of its outputs."""
     errors, offset = [], 0
-    for block, step in zip(net.blocks, from_heaviside(net)):
+    for block, step in zip(net.blocks, from_heaviside(net), strict=False):
         errors += sup_errors(step, inst.feature, heads[offset : offset + block.n_outputs])
         offset += block.n_outputs
     return errors
@@ -100,7 +100,7 @@ def test_constructed_networks_err_by_the_quantization_error(depth, seed, family,
     quants = quantize_heads(heads, eps)
     want = [q.quantization_error for q in quants]
     assert certified_blocks(shared_trunk_network(quants, inst.feature), inst, heads) == want
-    for q, (_, net) in zip(quants, separate_networks(quants, inst.feature)):
+    for q, (_, net) in zip(quants, separate_networks(quants, inst.feature), strict=False):
         assert certified_blocks(net, inst, [q.head]) == [q.quantization_error]
 
 

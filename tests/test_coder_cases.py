@@ -92,7 +92,7 @@ def test_decoded_tables_are_the_oracle_tables(coder):
             inst = Instance.build(depth, heads, flips=flips)
             decoded = decode(encode(inst, eps, coder))
             assert decoded.coder == coder
-            for q, table in zip(decoded.quants, decoded.tables):
+            for q, table in zip(decoded.quants, decoded.tables, strict=False):
                 level, values = oracle_table(q, flips, depth)
                 assert table.level == level
                 assert (table.values is None) if values is None else table.values.tolist() == values.tolist()
@@ -149,7 +149,8 @@ def test_encode_budget_and_coder_name():
     assert len(read_container(encode(inst, 0.5, "joint", max_bits=8)).section(0)) == 8
     with pytest.raises(
         BudgetError,
-        match=r"^the joint encoder needs 8 payload bits \(joint payload: 8\), over the budget of 7 \(raise --max-bits, or use `dlcalc bounds`",
+        match=r"^the joint encoder needs 8 payload bits \(joint payload: 8\), over the budget of 7 "
+        r"\(raise --max-bits, or use `dlcalc bounds`",
     ):
         encode(inst, 0.5, "joint", max_bits=7)
     with pytest.raises(BudgetError, match="needs 16 payload bits"):
@@ -164,7 +165,8 @@ def test_verify_refuses_another_class():
     other = Instance.build(4, [Head("walsh", 3), Head("walsh", 1)], seed=1)
     with pytest.raises(
         DlcalcError,
-        match=r"^the \.dlc file encodes depth 3 with 1 heads \(walsh:3\); the instance has depth 4 with 2 heads \(walsh:3, walsh:1\)$",
+        match=r"^the \.dlc file encodes depth 3 with 1 heads \(walsh:3\); "
+        r"the instance has depth 4 with 2 heads \(walsh:3, walsh:1\)$",
     ):
         verify(other, decoded)
     with pytest.raises(DlcalcError, match="encodes depth 3"):

@@ -119,7 +119,8 @@ def test_reader_depth_budget():
     with pytest.raises(BudgetError) as info:
         read_container(container({}, [[1]], raw_header=raw), max_cells=4095)
     assert str(info.value) == (
-        "header depth 12 needs 2^12 cells, over the budget of 4095 (raise --max-cells, or use `dlcalc bounds` for the formula values)"
+        "header depth 12 needs 2^12 cells, over the budget of 4095 "
+        "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
     )
     assert read_container(container({}, [[1]], raw_header=raw), max_cells=4096).depth == 12
 
@@ -232,7 +233,10 @@ def test_read_stream_returns_each_file_whole():
 
 def test_read_stream_budgets():
     deep = container({}, [[1]], raw_header=b'{"depth":12,"eps":0.5,"heads":["walsh:1"]}')
-    want = "header depth 12 needs 2^12 cells, over the budget of 4095 (raise --max-cells, or use `dlcalc bounds` for the formula values)"
+    want = (
+        "header depth 12 needs 2^12 cells, over the budget of 4095 "
+        "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
+    )
     for kw in (
         {"max_cells": 4095},
         {"budget": Budget(max_cells=4095)},

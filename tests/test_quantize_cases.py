@@ -223,7 +223,7 @@ def check_tables(flips, depth, eps):
     heads = [Head.parse(s) for s in HEADS]
     quants = quantize_heads(heads, eps)
     tables = head_tables(quants, Feature(depth, flips))
-    for q, table in zip(quants, tables):
+    for q, table in zip(quants, tables, strict=False):
         level, values = oracle_table(q, flips, depth)
         assert table.level == level, (q.head, depth, eps)
         if values is None:
@@ -292,7 +292,7 @@ def test_sup_error_of_any_table_is_the_exact_sup(depth):
             heads = [Head.parse(s) for s in HEADS]
             quants = quantize_heads(heads, eps)
             truths = head_tables(quants, feature)
-            for q, truth in zip(quants, truths):
+            for q, truth in zip(quants, truths, strict=False):
                 if q.zero:
                     assert sup_error(q, HeadTable(0, None), truth) == Fraction(q.head.amplitude)
                     continue
@@ -361,7 +361,7 @@ def test_approximant_values_from_the_codes():
         for eps in (0.3, 2.0**-3, 2.0**-6):
             heads = [Head.parse(s) for s in HEADS]
             quants = quantize_heads(heads, eps)
-            for q, table in zip(quants, head_tables(quants, Feature(depth, flips))):
+            for q, table in zip(quants, head_tables(quants, Feature(depth, flips)), strict=False):
                 level, values = approximant_values(q, table, depth)
                 a = Fraction(q.head.amplitude)
                 if q.zero:

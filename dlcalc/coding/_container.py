@@ -255,7 +255,7 @@ def read_stream(
                 raise FormatError(f"{coder} file lists {n_sections} sections, its class needs {want.size}")
             table = _read_exactly(read, 8 * n_sections, "section table")
             got = np.frombuffer(table, dtype=">u8").astype(object)
-            for i, (g, w) in enumerate(zip(got, want)):
+            for i, (g, w) in enumerate(zip(got, want, strict=True)):
                 if g != w:
                     raise FormatError(f"section {i} holds {g} bits, the class's level cost is {int(w)}")
             size = _FIXED.size + len(header_raw) + len(table) + sum((int(b) + 7) // 8 for b in want) + 4

@@ -92,7 +92,8 @@ def _unpack(raw: np.ndarray, bits: int) -> np.ndarray:
 
 
 def decode_joint(qclass: QuantizedClass, section: np.ndarray) -> TableSet:
-    """Tables from the joint payload (packed bytes of exactly ``c(𝒜)`` bits): the representative ``σ'``, then its tables."""
+    """Tables from the joint payload (packed bytes of exactly ``c(𝒜)`` bits): the representative ``σ'``, then its
+    tables."""
     basis = qclass.joint_basis()
     top = max(basis, default=0)
     feature = decode_flips(top, basis, _unpack(section, sum(1 << (t - 1) for t in basis)))

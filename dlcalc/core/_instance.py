@@ -194,7 +194,8 @@ class Instance:
         version = data.get("schema_version")
         if type(version) is not int or version not in (1, INSTANCE_SCHEMA_VERSION):  # 1.0 is not a version
             raise FormatError(
-                f"instance schema_version {short_text(version)} is not supported (this dlcalc reads the integers 1 and {INSTANCE_SCHEMA_VERSION})"
+                f"instance schema_version {short_text(version)} is not supported "
+                f"(this dlcalc reads the integers 1 and {INSTANCE_SCHEMA_VERSION})"
             )
         depth = data.get("depth")
         if type(depth) is not int or depth < 0:

@@ -238,7 +238,7 @@ def export_step(qclass: QuantizedClass) -> Step:
             cells += scaled(q.count, q.group.top)
             largest = max(largest, q.group.top)
             continue
-        for kind, lo, hi in _sawtooth_levels(q, qclass.depth):
+        for _kind, lo, hi in _sawtooth_levels(q, qclass.depth):
             cells += _geometric(lo, hi, q.precision)  # the approximant's level k + p
             largest = max(largest, hi + q.precision)
     return Step("export", cells=cells, transient_bytes=24 * pow2(min(largest, 22)))

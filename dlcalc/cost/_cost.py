@@ -65,7 +65,8 @@ class Cost:
                 worst = max(self.steps(), key=lambda s: getattr(s, figure))
                 raise BudgetError(
                     f"{what} needs {readable(total)} {unit} ({worst.name}: {readable(getattr(worst, figure))}), "
-                    f"over the budget of {readable(limit)} (raise {option}, or use `dlcalc bounds` for the formula values)"
+                    f"over the budget of {readable(limit)} "
+                    f"(raise {option}, or use `dlcalc bounds` for the formula values)"
                 )
         memory = self.memory_bytes
         if memory > budget.max_memory:
@@ -73,7 +74,8 @@ class Cost:
             raise BudgetError(
                 f"{what} needs about {readable_bytes(memory)} of memory ({worst.name}: "
                 f"{readable_bytes(worst.held_bytes + worst.transient_bytes)}), over the budget of "
-                f"{readable_bytes(budget.max_memory)} (raise --max-memory, or use `dlcalc bounds` for the formula values)"
+                f"{readable_bytes(budget.max_memory)} "
+                "(raise --max-memory, or use `dlcalc bounds` for the formula values)"
             )
 
 

@@ -57,7 +57,8 @@ def _head_units(q: GroupQuantization) -> tuple[int, int]:
     return units, _geometric(g.first, g.last, p)
 
 
-#: Bytes per breakpoint of a trunk while its network is built, serialized, read back (``dlcalc.networks._construction``).
+#: Bytes per breakpoint of a trunk while its network is built, serialized, read back
+#: (``dlcalc.networks._construction``).
 _NETWORK_BUILD = 128
 #: Bytes per breakpoint of a built network kept for export.
 _NETWORK_HELD = 64

@@ -109,7 +109,7 @@ def _output_layer(n_in: int, outputs: list[tuple[list[int], list[int], int]], sc
     """
     live = [bool(cols) or bias != 0 for cols, _, bias in outputs]
     fixed = list(scales)
-    known = [s for s, ok in zip(scales, live) if ok]
+    known = [s for s, ok in zip(scales, live, strict=False) if ok]
     current = known[0] if known else 1.0
     for t, ok in enumerate(live):
         if ok:
@@ -188,7 +188,7 @@ class _Circuit:
         last = position[top]
         mapped = []
         for cols, vals, bias in outputs:
-            pairs = sorted((last[c], v) for c, v in zip(cols, vals))
+            pairs = sorted((last[c], v) for c, v in zip(cols, vals, strict=False))
             mapped.append(([c for c, _ in pairs], [v for _, v in pairs], bias))
         layers.append(_output_layer(len(last), mapped, scales))
         return layers
@@ -224,7 +224,7 @@ def _walsh_halves(circuit: _Circuit, digit: dict[int, int], walsh: list[tuple[in
             # a singleton is copied, which keeps the half parities of a side together and in order
             parity[subset] = circuit.toggle(inputs if len(subset) == 1 else _parity_sums(circuit, inputs))
     out = {}
-    for (t, _), (lo, hi) in zip(walsh, halves):
+    for (t, _), (lo, hi) in zip(walsh, halves, strict=True):
         if lo and hi:
             p_lo, p_hi = parity[lo], parity[hi]
             both = circuit.gate([p_lo, p_hi], [2, 2], -3)
@@ -406,7 +406,7 @@ def network_outputs_match(
 ) -> list[bool]:
     """Does each network output equal the quantized head ``f̂_t`` on every cell, bit for bit?"""
     result = []
-    for (level, got), q, table in zip(outputs, quants, tables):
+    for (level, got), q, table in zip(outputs, quants, tables, strict=False):
         ref_level, ref = approximant_values(q, table, depth)
         common = max(level, ref_level)
         a = np.repeat(got, 1 << (common - level)) if level < common else got

@@ -33,7 +33,7 @@ class NetworkBlock:
     def __init__(self, layers: list[Layer]) -> None:
         if not layers or not layers[-1].linear or any(layer.linear for layer in layers[:-1]):
             raise ValueError("a network block is Heaviside layers followed by one linear output layer")
-        for a, b in zip(layers, layers[1:]):
+        for a, b in zip(layers, layers[1:], strict=False):
             if b.n_in != a.n_out:
                 raise ValueError("network layers do not chain (inputs != previous outputs)")
         self.layers = layers
@@ -84,7 +84,7 @@ class NetworkBlock:
         levels, inputs = self._breakpoints()
         for i, layer in enumerate(self.layers[1:]):
             levels, inputs = self._next(layer, levels, inputs, first=i == 0)
-        return list(zip(levels, inputs))
+        return list(zip(levels, inputs, strict=True))
 
     def _breakpoints(self) -> tuple[np.ndarray, np.ndarray]:
         """First-layer thresholds ``g`` (grid ``2^-e``) and the dyadic level of each breakpoint."""
@@ -110,7 +110,7 @@ class NetworkBlock:
                 pre = np.cumsum(pre) + layer.biases[u]
             else:
                 pre = np.full(1 << level, layer.biases[u], dtype=np.int64)
-                for c, w in zip(cols.tolist(), vals.tolist()):
+                for c, w in zip(cols.tolist(), vals.tolist(), strict=False):
                     src, lv = inputs[c], int(levels[c])
                     pre += w * (np.repeat(src, 1 << (level - lv)) if lv < level else src)
             if layer.linear:

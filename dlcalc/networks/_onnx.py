@@ -56,7 +56,7 @@ def to_onnx(net: HeavisideNetwork, output_names: list[str] | None = None, max_ce
 
     nodes, inits, outputs = [], [], []
     names = ["y"] if len(net.blocks) == 1 else [f"y{i}" for i in range(len(net.blocks))]
-    for bi, (block, y) in enumerate(zip(net.blocks, names)):
+    for bi, (block, y) in enumerate(zip(net.blocks, names, strict=True)):
         current = "x"  # a block without hidden layers reads x through zero weights: constant outputs
         for i, layer in enumerate(block.layers):
             p = f"B{bi}_{i}_"

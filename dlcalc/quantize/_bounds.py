@@ -106,7 +106,8 @@ def _count_above(beta: float, threshold: float, limit: int | None, what: str) ->
 
 
 def _last_true(pred, upper: int, guess: int) -> int:
-    """The largest ``c`` in ``[0, upper]`` with ``pred(c)`` (true at 0, then false for good), galloping from ``guess``."""
+    """The largest ``c`` in ``[0, upper]`` with ``pred(c)`` (true at 0, then false for good), galloping from
+    ``guess``."""
     g = min(max(guess, 0), upper)
     step = 1
     if pred(g):
@@ -297,7 +298,7 @@ def fit_slope(eps: list[float], bits: list[int | Log2Bits]) -> float | None:
     >>> fit_slope([2.0**-i for i in range(1, 8)], [2**i - 1 for i in range(1, 8)]) > 0.9
     True
     """
-    pts = [(-math.log2(e), bits_log2(b)) for e, b in zip(eps, bits) if isinstance(b, Log2Bits) or b > 0]
+    pts = [(-math.log2(e), bits_log2(b)) for e, b in zip(eps, bits, strict=False) if isinstance(b, Log2Bits) or b > 0]
     if len(pts) < 2:
         return None
     mx = sum(x for x, _ in pts) / len(pts)

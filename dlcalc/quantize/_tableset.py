@@ -99,7 +99,8 @@ def digit_planes(cells: np.ndarray, level: int) -> np.ndarray:
 
 
 def _flip_planes(feature: Feature, level: int) -> np.ndarray:
-    """Planes over the ``2^(level-1)`` nodes ``c`` of level ``level - 1``: plane ``l-1`` is ``s_{l-1}`` at ``c``'s ancestor."""
+    """Planes over the ``2^(level-1)`` nodes ``c`` of level ``level - 1``: plane ``l-1`` is ``s_{l-1}`` at ``c``'s
+    ancestor."""
     return np.stack(
         [np.packbits(np.repeat(feature.level_flips(lv - 1), 1 << (level - lv))) for lv in range(1, level + 1)]
     )

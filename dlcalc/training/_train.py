@@ -79,6 +79,9 @@ from ._rounding import FloatNetwork, Grid, RoundedNetwork, round_network
 
 __all__ = ["training_grid", "train_architecture", "constructed_bits", "training_steps"]
 
+#: The default settings of :func:`train_architecture` (a frozen dataclass, shared safely).
+_DEFAULT_CONFIG = TrainConfig()
+
 
 # ----------------------------------------------------------------------------- data
 
@@ -171,7 +174,7 @@ def _better(new: TrainedNetwork, old: TrainedNetwork | None, eps: Fraction) -> b
 
 
 def train_architecture(
-    instance: Instance, eps: float, arch: str, shapes=SHAPES, config: TrainConfig = TrainConfig(), progress=None
+    instance: Instance, eps: float, arch: str, shapes=SHAPES, config: TrainConfig = _DEFAULT_CONFIG, progress=None
 ) -> ArchResult:
     """Train, quantize, certify and count the bits of the smallest network found for one architecture.
 
@@ -279,7 +282,8 @@ def _consider(
     n_out: int,
     rung: int,
 ) -> None:
-    """Quantize and certify the restarts of one task at one width in one shape (best grid error first); keep the best."""
+    """Quantize and certify the restarts of one task at one width in one shape (best grid error first); keep the
+    best."""
     heads = [instance.heads[t] for t in task.heads]
     n_total = len(task.heads)
     errors = np.asarray(params[f"{shape}_error"][i])
@@ -317,7 +321,7 @@ def constructed_bits(instance: Instance, eps: float, arch: str, max_cells: int) 
     )
     entropy_bits, offset = 0, 0
     for net in nets:
-        for block, step in zip(net.blocks, from_heaviside(net)):
+        for block, step in zip(net.blocks, from_heaviside(net), strict=False):
             heads = quants[offset : offset + block.n_outputs]
             offset += block.n_outputs
             if not all(q.zero for q in heads):  # heads that are all 0 at ε need no stream (as for the trained ones)

@@ -207,7 +207,8 @@ def _packed_parity(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
 
 
 def _oriented(image: np.ndarray, k: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(Σ_{i<=w} z_i 2^(w-i), y_k)`` on cells of level ``k + w``: ``z_i = y_{k+i} XOR y_k`` (``y_i``, ``y_0 = 0`` for ``k = 0``)."""
+    """``(Σ_{i<=w} z_i 2^(w-i), y_k)`` on cells of level ``k + w``: ``z_i = y_{k+i} XOR y_k`` (``y_i``, ``y_0 = 0`` for
+    ``k = 0``)."""
     low = (1 << width) - 1
     yk = (image >> width) & 1 if k >= 1 else np.zeros_like(image)
     return (image & low) ^ (yk * low), yk

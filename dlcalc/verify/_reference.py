@@ -212,7 +212,8 @@ class ReferenceTruth:
         if len(tables.blocks) != len(self.groups):
             raise ValueError(f"{len(tables.blocks)} table blocks for {len(self.groups)} head groups")
         return [
-            self._check_block(gi, group, block) for gi, (group, block) in enumerate(zip(self.groups, tables.blocks))
+            self._check_block(gi, group, block)
+            for gi, (group, block) in enumerate(zip(self.groups, tables.blocks, strict=True))
         ]
 
     def _check_block(self, gi: int, group: ReferenceGroup, block) -> GroupVerdict:
