@@ -36,9 +36,9 @@ def _digit_levels(q: GroupQuantization) -> set[int]:
         return {j + 1 for j in bits}
     out: set[int] = set()
     for k in range(g.first, min(g.last, g.first + 64) + 1):  # a long run reads every level from its first k on
-        out |= ({k} if k >= 1 else set()) | set(range(k + 1, k + q.precision + 1))
+        out |= ({k} if k >= 1 else set()) | set(range(k + 1, k + q.sawtooth_precision + 1))
     if g.last > g.first + 64:
-        out |= set(range(g.first + 65, g.last + q.precision + 1))
+        out |= set(range(g.first + 65, g.last + q.sawtooth_precision + 1))
     return out
 
 
@@ -48,7 +48,7 @@ def _head_units(q: GroupQuantization) -> tuple[int, int]:
     if q.kind == "walsh":
         units = _popcount_prefix(g.last + 1) - _popcount_prefix(g.first)
         return scaled(units, g.top), scaled(g.count, g.top)
-    p = q.precision
+    p = q.sawtooth_precision
     units = sum(
         _geometric(k + 1, k + p, 0) * (2 if k >= 1 else 1) for k in range(g.first, min(g.last, g.first + 64) + 1)
     )
@@ -98,8 +98,8 @@ def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
             head_cells = scaled(g.count, t)
             _, _, tr = _trunk(set(range(1, t + 1)), scaled(t, t), pow2(t))
         else:  # sawtooth:k reads k .. k+p; the last head of the run is the largest
-            top = g.last + q.precision
-            head_cells = _geometric(g.first, g.last, q.precision)
+            top = g.last + q.sawtooth_precision
+            head_cells = _geometric(g.first, g.last, q.sawtooth_precision)
             _, _, tr = _trunk(set(range(max(g.last, 1), top + 1)), 2 * pow2(top + 1), pow2(top))
         cells += 2 * (2 * head_cells) + units + 4 * out
         held += _NETWORK_KEPT * head_cells

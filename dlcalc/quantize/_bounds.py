@@ -203,6 +203,7 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
     if count == 0:
         return FormulaBounds(eps, 0, 0, 0, 0)
     p0 = precision_for(1.0, eps)
+    assert p0 is not None  # count > 0: the first head, of amplitude 1, is not zero
     ell = -math.log2(eps)
     ends = [count]  # ends[q-1]: how many heads have precision >= q
     for q in range(2, p0 + 1):
@@ -220,7 +221,9 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
         def joint(n: int, shift: int) -> int | Log2Bits:  # the interval [0, H] of the first n heads at p - shift
             if n == 0:
                 return 0
-            top = max(p0, n - 1 + precision_for(_amplitude(beta, n - 1), eps)) - shift
+            p_last = precision_for(_amplitude(beta, n - 1), eps)
+            assert p_last is not None  # the first n heads are not zero
+            top = max(p0, n - 1 + p_last) - shift
             return _all_ones(top if depth is None else min(top, depth))
 
         joint_upper, joint_lower = joint(count, 0), joint(ends[1], 1)
@@ -243,7 +246,7 @@ def _run_terms(a: int, b: int, p: int, depth: int | None) -> list[tuple[int, int
     """
     if p <= 0 or a > b:
         return []
-    terms = []
+    terms: list[tuple[int, int]] = []
     if a == 0:
         terms += [(1, p if depth is None else min(p, depth)), (-1, 0)]
         a = 1
@@ -252,6 +255,7 @@ def _run_terms(a: int, b: int, p: int, depth: int | None) -> list[tuple[int, int
         terms += [((1 << p) - 1, last_full + 1), (1 - (1 << p), a)]
     first_clipped = max(a, last_full + 1)
     if first_clipped <= b:  # Σ (2^D - 2^(k-1)); only with a depth: without one, last_full = b
+        assert depth is not None
         terms += [(b - first_clipped + 1, depth), (-1, b), (1, first_clipped - 1)]
     return terms
 
