@@ -77,7 +77,7 @@ def digit_levels(q: HeadQuantization) -> list[int]:
         return []
     if q.head.family == "walsh":
         return levels_of(q.head.index)
-    k, p = q.head.index, q.precision
+    k, p = q.head.index, q.sawtooth_precision
     return ([k] if k >= 1 else []) + list(range(k + 1, k + p + 1))
 
 
@@ -95,7 +95,7 @@ def _output_scale(q: HeadQuantization) -> float:
     for a zero head (``ε >= a``, output 0 whatever its scale) ``a`` where the format holds it, else 1."""
     if q.zero:
         return q.head.amplitude if 2.0**MIN_SCALE_EXP <= q.head.amplitude < 2.0**MAX_SCALE_EXP else 1.0
-    scale = q.head.amplitude if q.head.family == "walsh" else math.ldexp(q.head.amplitude, -q.precision)
+    scale = q.head.amplitude if q.head.family == "walsh" else math.ldexp(q.head.amplitude, -q.sawtooth_precision)
     if not 2.0**MIN_SCALE_EXP <= scale < 2.0**MAX_SCALE_EXP:
         raise BudgetError(f"{q.head.spec}: output scale {scale:g} is outside the network format's range")
     return scale
@@ -187,8 +187,8 @@ class _Circuit:
             layers.append(make_layer(len(below), len(here), rows, cols, values, biases, 1))
         last = position[top]
         mapped = []
-        for cols, vals, bias in outputs:
-            pairs = sorted((last[c], v) for c, v in zip(cols, vals, strict=False))
+        for out_cols, out_vals, bias in outputs:
+            pairs = sorted((last[c], v) for c, v in zip(out_cols, out_vals, strict=False))
             mapped.append(([c for c, _ in pairs], [v for _, v in pairs], bias))
         layers.append(_output_layer(len(last), mapped, scales))
         return layers
@@ -240,7 +240,7 @@ WALSH_LAYOUTS = {"flat": _walsh_flat, "halves": _walsh_halves}
 
 def _sawtooth_output(circuit: _Circuit, digit: dict[int, int], q: HeadQuantization) -> tuple:
     """``f̂/a = 1 - 2^-p - Σ_i 2^(1-i) z_i`` with ``z_i = y_{k+i} XOR y_k``, a toggle over ``[y_k + y_{k+i} >= j]``."""
-    k, p = q.head.index, q.precision
+    k, p = q.head.index, q.sawtooth_precision
     if p > MAX_NETWORK_PRECISION:
         raise BudgetError(f"{q.head.spec}: precision {p} needs output weights beyond {MAX_NETWORK_PRECISION + 1} bits")
     units, values = [], []
@@ -283,7 +283,7 @@ def _trunk_network(quants: list[HeadQuantization], feature: Feature, max_cells: 
     """The trunk and its gates; with several Walsh heads of two or more levels, the shorter of the Walsh layouts."""
     levels = sorted({lv for q in quants for lv in digit_levels(q)})
     scales = [_output_scale(q) for q in quants]
-    empty = ([], [], 0)
+    empty: tuple[list[int], list[int], int] = ([], [], 0)
     if not levels:
         return HeavisideNetwork.single([_output_layer(0, [empty] * len(quants), scales)])
     digit = {lv: i for i, lv in enumerate(levels)}
@@ -303,6 +303,7 @@ def _trunk_network(quants: list[HeadQuantization], feature: Feature, max_cells: 
         net = HeavisideNetwork.single([layer1, layer2, *circuit.layers(outputs, scales)])
         if best is None or net.network_bits < best.network_bits:
             best = net
+    assert best is not None  # there is always at least the flat layout
     return best
 
 
@@ -321,9 +322,10 @@ def step_network(q: HeadQuantization, table: HeadTable, depth: int, max_cells: i
         return HeavisideNetwork.single([_output_layer(0, [([], [], 0)], scale)])
     level, values = approximant_values(q, table, depth, max_cells)
     if q.head.family == "walsh":
+        assert table.values is not None  # a Walsh head's table has values
         v = 1 - 2 * table.values.astype(np.int64)
     else:
-        v = np.rint(values / q.head.amplitude * 2.0**q.precision).astype(np.int64)  # 2^p - 2Q - 1, exact
+        v = np.rint(values / q.head.amplitude * 2.0**q.sawtooth_precision).astype(np.int64)  # 2^p - 2Q - 1, exact
     jumps = np.flatnonzero(np.diff(v)) + 1
     if jumps.size == 0:
         return HeavisideNetwork.single([_output_layer(0, [([], [], int(v[0]))], scale)])

@@ -80,7 +80,9 @@ class NetworkBlock:
             raise BudgetError(f"the network's grid has 2^{self.grid_level} cells, over the budget of {max_cells}")
         if len(self.layers) == 1:  # no hidden layer: constant outputs (such a layer has no weights)
             out = self.layers[0]
-            return [(0, np.full(1, out.scales[u] * (out.biases[u] * 2.0**-out.exponent))) for u in range(out.n_out)]
+            return [
+                (0, np.full(1, out.output_scales[u] * (out.biases[u] * 2.0**-out.exponent))) for u in range(out.n_out)
+            ]
         levels, inputs = self._breakpoints()
         for i, layer in enumerate(self.layers[1:]):
             levels, inputs = self._next(layer, levels, inputs, first=i == 0)
@@ -114,7 +116,7 @@ class NetworkBlock:
                     src, lv = inputs[c], int(levels[c])
                     pre += w * (np.repeat(src, 1 << (level - lv)) if lv < level else src)
             if layer.linear:
-                out_values.append(layer.scales[u] * (pre.astype(np.float64) * 2.0**-layer.exponent))
+                out_values.append(layer.output_scales[u] * (pre.astype(np.float64) * 2.0**-layer.exponent))
             else:
                 out_values.append((pre >= 0).astype(np.int64))
             out_levels.append(level)
@@ -134,7 +136,11 @@ class NetworkBlock:
             w = np.zeros((layer.n_in, layer.n_out), dtype=np.int64)
             w[layer.cols, layer.rows] = layer.values
             pre = act @ w + layer.biases[None, :]
-            act = pre * 2.0**-layer.exponent * layer.scales[None, :] if layer.linear else (pre >= 0).astype(np.int64)
+            act = (
+                pre * 2.0**-layer.exponent * layer.output_scales[None, :]
+                if layer.linear
+                else (pre >= 0).astype(np.int64)
+            )
         return act
 
 

@@ -67,7 +67,7 @@ def to_onnx(net: HeavisideNetwork, output_names: list[str] | None = None, max_ce
                 helper.make_node("Add", [p + "m", p + "b"], [p + "a"]),
             ]
             if layer.linear:
-                inits.append(numpy_helper.from_array(layer.scales.astype(np.float64), p + "scale"))
+                inits.append(numpy_helper.from_array(layer.output_scales.astype(np.float64), p + "scale"))
                 nodes.append(helper.make_node("Mul", [p + "a", p + "scale"], [y]))
             else:
                 inits.append(numpy_helper.from_array(np.zeros(1), p + "z"))
