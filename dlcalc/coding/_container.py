@@ -146,7 +146,8 @@ def split_containers(data: bytes) -> list[bytes]:
     that does not split cleanly is returned whole, for :func:`read_container`
     to report what is wrong with it.
     """
-    parts, pos = [], 0
+    parts: list[bytes] = []
+    pos = 0
     while pos < len(data):
         end = _container_end(data, pos)
         if end is None:

@@ -101,7 +101,7 @@ class Feature:
         digits of the image index are ``b_i(x) XOR s_{i-1, k_{i-1}(x)}`` (THEORY §2).
         Work ``O(2^L)``; for ``L > D`` the map is a translation on level-``D`` cells.
         """
-        dtype = np.int32 if level <= 30 else np.int64
+        dtype: type[np.signedinteger] = np.int32 if level <= 30 else np.int64
         top = min(level, self.depth)
         cells = np.zeros(1, dtype=dtype)
         for lv in range(1, top + 1):

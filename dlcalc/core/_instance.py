@@ -105,7 +105,7 @@ class Instance:
             return False
         return self.seed is not None or self.feature == other.feature
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose (mutable, equal by value); mypy wants a method
 
     def __repr__(self) -> str:
         where = f"seed={self.seed}" if self.seed is not None else "explicit flips"
@@ -118,6 +118,7 @@ class Instance:
             if self._flips is not None:
                 self._feature = Feature(self.depth, self._flips)
             else:
+                assert self.seed is not None  # an instance has a seed or explicit flips
                 self._feature = Feature.from_seed(self.depth, self.seed)
         return self._feature
 
@@ -282,7 +283,7 @@ def run_from_dict(d) -> HeadRun:
         )
     family, index, amp = d.get("family"), d.get("index"), d.get("amplitude", 1.0)
     last = d.get("last", index)
-    if not isinstance(family, str) or any(type(v) is not int for v in (index, last)):
+    if not isinstance(family, str) or type(index) is not int or type(last) is not int:
         raise FormatError(f"instance head {short_text(d)} needs a string family and integer index and last")
     if last - index + 1 > MAX_HEADS:
         raise FormatError(f"instance head run {short_text(index)}-{short_text(last)} names more than {MAX_HEADS} heads")

@@ -26,6 +26,7 @@ over samples.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -368,7 +369,9 @@ def _head_sup(
     return Fraction(int(worst), (1 << (level + 1 + ae + se)) * q)
 
 
-def sup_errors(net: StepNetwork, feature: Feature, heads: list[Head], max_cells: int = 1 << 26) -> list[Fraction]:
+def sup_errors(
+    net: StepNetwork, feature: Feature, heads: Sequence[Head | None], max_cells: int = 1 << 26
+) -> list[Fraction]:
     """Exact ``sup_{x∈[0,1)} |f_t(x) - N_t(x)|`` for every output ``t`` (THEORY §4 norm), as Fractions.
 
     ``heads[t]`` is the head output ``t`` approximates; ``None`` marks an output

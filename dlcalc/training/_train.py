@@ -265,6 +265,7 @@ def train_architecture(
         for shape in shapes:
             if shape in task.best and _better(task.best[shape], best, eps_exact):
                 best = task.best[shape]
+        assert best is not None  # zero tasks start with a network, the others keep one from their first width
         networks.append(best)
     specs = [instance.heads[t].spec for t in range(n_heads)] if arch == "separate" else ["joint"]
     return ArchResult(arch, eps, networks, specs, total_steps, time.perf_counter() - start, widths_tried, by_shape)
@@ -358,7 +359,7 @@ def training_steps(qclass: QuantizedClass, archs, config: TrainConfig, shapes=SH
     if not live:
         return [Step("training data")]
     depth = qclass.depth
-    levels = [q.group.top if q.kind == "walsh" else q.group.last + q.precision for q in live]
+    levels = [q.group.top if q.kind == "walsh" else q.group.last + q.sawtooth_precision for q in live]
     level = max(levels) + DATA_LEVELS
     outputs = sum(q.count for q in live)
     pieces = sum(scaled(q.count, q.group.top if q.kind == "walsh" else max(depth, q.group.last)) for q in live)
