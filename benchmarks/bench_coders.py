@@ -63,13 +63,13 @@ def main() -> None:
     t, m, reference = measure(lambda: instance_reference(inst, eps), args.repeat)
     rows.append(("reference truth", "", t, m, "the verifier's own evaluation of the instance"))
     for coder in ("joint", "separate"):
-        t, m, data = measure(lambda: encode(inst, eps, coder), args.repeat)
+        t, m, data = measure(lambda coder=coder: encode(inst, eps, coder), args.repeat)
         rows.append(("encode", coder, t, m, f"{len(data) * 8} file bits"))
-        t, m, dec = measure(lambda: decode(data), args.repeat)
+        t, m, dec = measure(lambda data=data: decode(data), args.repeat)
         rows.append(("decode", coder, t, m, f"{dec.container.payload_bits} payload bits"))
-        t, m, ver = measure(lambda: verify(inst, dec, reference), args.repeat)
+        t, m, ver = measure(lambda dec=dec: verify(inst, dec, reference), args.repeat)
         rows.append(("verify (reference given)", coder, t, m, f"verified={ver.verified}"))
-        t, m, ver = measure(lambda: verify(inst, dec), args.repeat)
+        t, m, ver = measure(lambda dec=dec: verify(inst, dec), args.repeat)
         rows.append(("verify (own reference)", coder, t, m, f"max error {float(ver.max_error):.3g}"))
     if args.json:
         print(

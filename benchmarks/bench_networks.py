@@ -71,7 +71,8 @@ def main() -> None:
     print(f"separate ser+read+verify {t:7.2f} s  exact: {ok} (one file, the blocks side by side)")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
     print(
-        f"total {total:.2f} s, peak RSS {peak:.0f} MiB (target: 30 s, 2048 MiB): {'ok' if total < 30 and peak < 2048 else 'MISSED'}"
+        f"total {total:.2f} s, peak RSS {peak:.0f} MiB (target: 30 s, 2048 MiB): "
+        f"{'ok' if total < 30 and peak < 2048 else 'MISSED'}"
     )
 
     small = Instance.build(12, parse_heads("walsh:1-255") + parse_heads("sawtooth:0-4"), seed=0)
@@ -81,8 +82,8 @@ def main() -> None:
     td, dense = timed(snet.evaluate_dense)
     same = all(np.array_equal(np.repeat(v, 1 << (snet.grid_level - lv)), dense[:, i]) for i, (lv, v) in enumerate(outs))
     print(
-        f"anchor (depth 12, {snet.neurons} neurons, grid 2^{snet.grid_level}): prefix-sum {tp:.3f} s, dense {td:.3f} s, "
-        f"equal: {same}"
+        f"anchor (depth 12, {snet.neurons} neurons, grid 2^{snet.grid_level}): "
+        f"prefix-sum {tp:.3f} s, dense {td:.3f} s, equal: {same}"
     )
 
 

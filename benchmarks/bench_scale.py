@@ -76,7 +76,7 @@ def row_versus_floor(depth: int, repeat: int) -> dict:
     from dlcalc.cli.compare import compare_row
 
     inst = Instance.build(depth, HeadSet(Family("walsh-all", 1.0, depth)), seed=0)
-    inst.feature  # drawn once, outside both timings
+    _ = inst.feature  # drawn once, outside both timings
     eps = 2.0**-depth
     floor = row = float("inf")
     for _ in range(repeat):

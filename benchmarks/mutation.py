@@ -3,7 +3,8 @@
     python benchmarks/mutation.py                     # every mutant of the seven core modules
     python benchmarks/mutation.py --sample 3          # 1 mutant in 3, for a quicker look
     python benchmarks/mutation.py --modules core._span,coding._payload
-    python benchmarks/mutation.py --survivors         # re-test the last run's survivors (not those listed as equivalent)
+    python benchmarks/mutation.py --survivors         # re-test the last run's survivors
+                                                      # (not those listed as equivalent)
     python benchmarks/mutation.py --report            # the last run's scores again, without running
 
 Needs ``pip install -e '.[mutation]'``.  mutmut copies the package to ``mutants/``, runs the
@@ -23,8 +24,8 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -44,7 +45,7 @@ MODULES = (
     "quantize._bounds",
     "networks._construction",
 )
-TARGETS = {m: 0.97 for m in MODULES} | {"networks._construction": 0.90}
+TARGETS = dict.fromkeys(MODULES, 0.97) | {"networks._construction": 0.90}
 EQUIVALENT_DOC = ROOT / "docs" / "testing.md"  # its ```text block under "### Equivalent mutants"
 REPORT_FILE = ROOT / "mutants" / "mutation-report.json"
 KILLED = {"killed", "timeout", "segfault", "caught by type check"}

@@ -18,9 +18,9 @@ import math
 import time
 
 from dlcalc import Instance, coder_bounds, family_heads, quantize_heads
-from dlcalc.quantize._bounds import fit_slope
-from dlcalc.networks._construction import best_joint, joint_candidates, separate_networks, shared_trunk_network
 from dlcalc.networks._blocks import layer_bits
+from dlcalc.networks._construction import best_joint, joint_candidates, separate_networks, shared_trunk_network
+from dlcalc.quantize._bounds import fit_slope
 
 
 def main() -> None:
@@ -79,7 +79,8 @@ def main() -> None:
     print(
         f"default instance (walsh-all, depth 10, ε = 2^-10): joint {bits} bits, {bits / weights:.3f} bits per nonzero "
         f"weight (goal <= 8), {bits / payload:.2f} × the payload of {payload} bits (goal <= 30); zero-information "
-        f"network {zero[1.0]} bits at ε = 1, {zero[0.5]} bits at ε = 0.5 (goal < 1000): {'ok' if all(goals) else 'MISSED'}"
+        f"network {zero[1.0]} bits at ε = 1, {zero[0.5]} bits at ε = 0.5 (goal < 1000): "
+        f"{'ok' if all(goals) else 'MISSED'}"
     )
 
 

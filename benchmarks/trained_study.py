@@ -7,7 +7,8 @@ certified exactly and counted in entropy-coded bits, beside the coders' payloads
 constructed networks coded by the same entropy coder.  Prints the markdown tables of
 docs/trained.md; --json writes every run.
 
-    python benchmarks/trained_study.py [--max-m 6] [--seeds 3] [--deep-max-m 6] [--deep-widths 2] [--workers 2] [--json runs.jsonl]
+    python benchmarks/trained_study.py [--max-m 6] [--seeds 3] [--deep-max-m 6] [--deep-widths 2]
+        [--workers 2] [--json runs.jsonl]
 """
 
 from __future__ import annotations
@@ -41,10 +42,10 @@ def run_group(job: tuple) -> list[dict]:
     """
     family, m, arch, shapes, seeds, config_kw = job
     from dlcalc import Instance, family_heads
-    from dlcalc.training._config import TrainConfig
-    from dlcalc.training._train import constructed_bits, train_architecture
     from dlcalc.coding._pipeline import coder_bounds
     from dlcalc.quantize._quantize import quantize_heads
+    from dlcalc.training._config import TrainConfig
+    from dlcalc.training._train import constructed_bits, train_architecture
 
     config = TrainConfig(max_width=2 ** (m + 1), patience=0, **config_kw)
     eps = eps_for(m)
@@ -96,7 +97,7 @@ def _fmt(x, ratio: bool = False) -> str:
 
 
 def _slope(ms, bits) -> float | None:
-    pts = [(m, math.log2(b)) for m, b in zip(ms, bits) if b]
+    pts = [(m, math.log2(b)) for m, b in zip(ms, bits, strict=False) if b]
     if len(pts) < 2:
         return None
     mx = sum(p[0] for p in pts) / len(pts)
@@ -143,8 +144,10 @@ def tables(rows: list[dict]) -> str:
                     else "—"
                 )
                 out.append(
-                    f"| {m} | {shape} | {len(ok['joint'])}/{len(cell['joint'])} | {_pair(ok['joint'], 'network_bits', 'file_bits')} | "
-                    f"{_fmt(_median([r['width'] for r in ok['joint']]))} | {len(ok['separate'])}/{len(cell['separate'])} | "
+                    f"| {m} | {shape} | {len(ok['joint'])}/{len(cell['joint'])} | "
+                    f"{_pair(ok['joint'], 'network_bits', 'file_bits')} | "
+                    f"{_fmt(_median([r['width'] for r in ok['joint']]))} | "
+                    f"{len(ok['separate'])}/{len(cell['separate'])} | "
                     f"{_pair(ok['separate'], 'network_bits', 'file_bits')} | {ratio} | "
                     f"{cell['joint'][0]['payload_bits']} | {cell['separate'][0]['payload_bits']} | "
                     f"{_pair(cell['joint'], 'constructed_bits', 'constructed_file_bits')} | "

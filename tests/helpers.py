@@ -145,7 +145,8 @@ def requirement_vectors(head: Head, eps: float, depth: int | None, lower: bool =
 
 
 def level_cost_by_span(vectors) -> int:
-    """``Σ 2^(m-1)`` over the tops ``m`` of the nonzero elements of the GF(2) span, listed element by element (THEORY §5)."""
+    """``Σ 2^(m-1)`` over the tops ``m`` of the nonzero elements of the GF(2) span, listed element by element (THEORY
+    §5)."""
     span = {0}
     for v in vectors:
         span |= {s ^ v for s in span}
@@ -153,7 +154,8 @@ def level_cost_by_span(vectors) -> int:
 
 
 def bounds_by_span(heads, eps: float, depth: int | None) -> dict:
-    """Joint and separate lower and upper bounds of THEORY §5 from :func:`requirement_vectors` and :func:`level_cost_by_span`."""
+    """Joint and separate lower and upper bounds of THEORY §5 from :func:`requirement_vectors` and
+    :func:`level_cost_by_span`."""
 
     def joint(lower):
         return level_cost_by_span(v for h in heads for v in requirement_vectors(h, eps, depth, lower))

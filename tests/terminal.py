@@ -226,7 +226,7 @@ def _child_runs_dlcalc(args: list[str], columns: int, rows: int, cwd) -> None:
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         sys.stdout.flush()
         sys.stderr.flush()
-    except BaseException:  # noqa: BLE001 - whatever happens, the child must not return into the test runner
+    except BaseException:
         import traceback
 
         traceback.print_exc()

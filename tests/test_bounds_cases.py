@@ -16,7 +16,6 @@ from dlcalc.quantize._bounds import (
     walsh_all_levels,
 )
 
-
 from .helpers import precision
 from .oracles import span_cost, star_vectors
 
@@ -150,7 +149,7 @@ def test_fit_slope():
 def _least_squares(xs, ys):
     n = len(xs)
     mx, my = sum(xs) / n, sum(ys) / n
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=False)) / sum((x - mx) ** 2 for x in xs)
 
 
 def test_theory_exponents():

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dlcalc import Feature, Head, Instance, family_heads, quantize_heads
+from dlcalc.networks._construction import separate_networks, shared_trunk_network
 from dlcalc.training._certify import StepLayer, StepNetwork, evaluate_points, from_heaviside, sup_errors
 from dlcalc.training._rounding import FloatNetwork, Grid, harden, round_network
-from dlcalc.networks._construction import separate_networks, shared_trunk_network
 
 IDENTITY = Feature(0, [])
 
@@ -81,7 +81,7 @@ def test_output_fixed_at_zero_and_amplitude():
 def certified_blocks(net, inst, heads):
     """Each block of a constructed network certified against the heads of its outputs."""
     errors, offset = [], 0
-    for block, step in zip(net.blocks, from_heaviside(net)):
+    for block, step in zip(net.blocks, from_heaviside(net), strict=False):
         errors += sup_errors(step, inst.feature, heads[offset : offset + block.n_outputs])
         offset += block.n_outputs
     return errors
@@ -100,7 +100,7 @@ def test_constructed_networks_err_by_the_quantization_error(depth, seed, family,
     quants = quantize_heads(heads, eps)
     want = [q.quantization_error for q in quants]
     assert certified_blocks(shared_trunk_network(quants, inst.feature), inst, heads) == want
-    for q, (_, net) in zip(quants, separate_networks(quants, inst.feature)):
+    for q, (_, net) in zip(quants, separate_networks(quants, inst.feature), strict=False):
         assert certified_blocks(net, inst, [q.head]) == [q.quantization_error]
 
 
@@ -192,8 +192,8 @@ def test_certificate_equals_dense_evaluation(data, depth, seed):
 @settings(max_examples=30)
 @given(data=st.data())
 def test_step_networks_in_the_file_format_evaluate_alike(data):
-    from dlcalc.training._certify import to_heaviside
     from dlcalc.networks._heaviside import HeavisideNetwork
+    from dlcalc.training._certify import to_heaviside
 
     net = data.draw(canonical_networks(data.draw(st.integers(1, 3))))
     back = HeavisideNetwork.deserialize(to_heaviside(net).serialize())

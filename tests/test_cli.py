@@ -105,10 +105,14 @@ def test_bad_input_is_one_line_exit_2(args):
         "{not json",
         "[]",
         '{"dlcalc": "instance", "schema_version": 9, "depth": 2, "seed": 0, "heads": []}',
-        '{"dlcalc": "instance", "schema_version": 1, "depth": 2, "seed": 0, "heads": [{"family": "walsh", "index": 0}]}',
-        '{"dlcalc": "instance", "schema_version": 1, "depth": 2, "seed": -1, "heads": [{"family": "walsh", "index": 1}]}',
-        '{"dlcalc": "instance", "schema_version": 1, "depth": 99, "seed": 0, "heads": [{"family": "walsh", "index": 1}]}',
-        '{"dlcalc": "instance", "schema_version": 1, "depth": 2, "flips": "zz", "heads": [{"family": "walsh", "index": 1}]}',
+        '{"dlcalc": "instance", "schema_version": 1, "depth": 2, "seed": 0, '
+        '"heads": [{"family": "walsh", "index": 0}]}',
+        '{"dlcalc": "instance", "schema_version": 1, "depth": 2, "seed": -1, '
+        '"heads": [{"family": "walsh", "index": 1}]}',
+        '{"dlcalc": "instance", "schema_version": 1, "depth": 99, "seed": 0, '
+        '"heads": [{"family": "walsh", "index": 1}]}',
+        '{"dlcalc": "instance", "schema_version": 1, "depth": 2, "flips": "zz", '
+        '"heads": [{"family": "walsh", "index": 1}]}',
     ],
 )
 def test_bad_instance_files(tmp_path, content):
@@ -331,7 +335,8 @@ ENCODE_ARGS = ["encode", "--depth", "5", "--head", "walsh:1-7", "--head", "sawto
 
 @pytest.mark.parametrize("coder,payload_bits", [("joint", 31), ("separate", 83)])
 def test_max_bits_accepts_the_exact_payload_and_refuses_one_less(coder, payload_bits):
-    """The payloads are 31 and 83 bits (test_encode_json_contract): exactly the budget passes, one bit less is refused."""
+    """The payloads are 31 and 83 bits (test_encode_json_contract): exactly the budget passes, one bit less is
+    refused."""
     out = run_json(*ENCODE_ARGS, "--coder", coder, "--max-bits", str(payload_bits))
     assert out["payload_bits"] == payload_bits and out["verified"]
     refused = run(*ENCODE_ARGS, "--coder", coder, "--max-bits", str(payload_bits - 1), code=2)

@@ -78,7 +78,7 @@ def test_round_trip_property(depth, seed, heads, eps, coder):
     # independent check: decoded values against the direct composition a·g(h(x)) at sample points
     decoded = decode(result.data)
     x = (np.arange(512) + 0.5) / 512
-    for t, (q, table) in enumerate(zip(decoded.quants, decoded.tables)):
+    for t, (q, table) in enumerate(zip(decoded.quants, decoded.tables, strict=False)):
         level, values = approximant_values(q, table, depth, max_cells=1 << 22)
         fhat = values[np.floor(x * (1 << level)).astype(np.int64)]
         assert np.max(np.abs(inst.evaluate(t, x) - fhat)) <= eps * (1 + 1e-12)
@@ -87,11 +87,11 @@ def test_round_trip_property(depth, seed, heads, eps, coder):
 def test_sup_error_is_attained_and_exact():
     inst = Instance.build(5, heads_of("sawtooth:0-3@0.75"), seed=3)
     result = run_coder(inst, 0.01, "joint")
-    for q, err in zip(result.quants, result.verification.errors):
+    for q, err in zip(result.quants, result.verification.errors, strict=False):
         assert err == Fraction(q.head.amplitude) / 2**q.precision
     # sampled at the left ends of the quantization cells the error is attained
     decoded = result.decoded
-    for t, (q, table) in enumerate(zip(decoded.quants, decoded.tables)):
+    for t, (q, table) in enumerate(zip(decoded.quants, decoded.tables, strict=False)):
         level, values = approximant_values(q, table, inst.depth)
         x = np.arange(1 << level) / (1 << level)
         assert np.max(np.abs(inst.evaluate(t, x) - values)) == pytest.approx(float(q.quantization_error))
@@ -242,7 +242,7 @@ def test_decoded_functions_equal_the_definition(depth, seed, heads, eps, coder):
     assume(all(approximant_level(h, eps) <= (13 if depth >= 9 else 9) for h in heads))
     inst = Instance.build(depth, heads, seed=seed)
     decoded = decode(encode(inst, eps, coder))
-    for head, q, table in zip(heads, decoded.quants, decoded.tables):
+    for head, q, table in zip(heads, decoded.quants, decoded.tables, strict=False):
         level, values = approximant_values(q, table, depth)
         ref_level, codes = head_codes(inst.feature.flips, depth, head, eps)
         want = np.array([float(value_of_code(head, eps, c)) for c in codes.tolist()])

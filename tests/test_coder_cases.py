@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from dlcalc import BudgetError, DlcalcError, Feature, Head, Instance, decode, encode, quantize_heads, run_coder, verify
-from dlcalc.coding._pipeline import coder_bounds
-from dlcalc.coding._payload import decode_flips, encode_payload, payload_layout
 from dlcalc.coding._container import read_container
+from dlcalc.coding._payload import decode_flips, encode_payload, payload_layout
+from dlcalc.coding._pipeline import coder_bounds
 
 from .test_quantize_cases import oracle_table
 
@@ -92,7 +92,7 @@ def test_decoded_tables_are_the_oracle_tables(coder):
             inst = Instance.build(depth, heads, flips=flips)
             decoded = decode(encode(inst, eps, coder))
             assert decoded.coder == coder
-            for q, table in zip(decoded.quants, decoded.tables):
+            for q, table in zip(decoded.quants, decoded.tables, strict=False):
                 level, values = oracle_table(q, flips, depth)
                 assert table.level == level
                 assert (table.values is None) if values is None else table.values.tolist() == values.tolist()
@@ -149,7 +149,8 @@ def test_encode_budget_and_coder_name():
     assert len(read_container(encode(inst, 0.5, "joint", max_bits=8)).section(0)) == 8
     with pytest.raises(
         BudgetError,
-        match=r"^the joint encoder needs 8 payload bits \(joint payload: 8\), over the budget of 7 \(raise --max-bits, or use `dlcalc bounds`",
+        match=r"^the joint encoder needs 8 payload bits \(joint payload: 8\), over the budget of 7 "
+        r"\(raise --max-bits, or use `dlcalc bounds`",
     ):
         encode(inst, 0.5, "joint", max_bits=7)
     with pytest.raises(BudgetError, match="needs 16 payload bits"):
@@ -164,7 +165,8 @@ def test_verify_refuses_another_class():
     other = Instance.build(4, [Head("walsh", 3), Head("walsh", 1)], seed=1)
     with pytest.raises(
         DlcalcError,
-        match=r"^the \.dlc file encodes depth 3 with 1 heads \(walsh:3\); the instance has depth 4 with 2 heads \(walsh:3, walsh:1\)$",
+        match=r"^the \.dlc file encodes depth 3 with 1 heads \(walsh:3\); "
+        r"the instance has depth 4 with 2 heads \(walsh:3, walsh:1\)$",
     ):
         verify(other, decoded)
     with pytest.raises(DlcalcError, match="encodes depth 3"):
@@ -264,8 +266,8 @@ def test_a_given_budget_reaches_every_step(tiny_default_budget, coder):
 
 
 def test_max_cells_and_max_bits_override_a_given_budget():
-    from dlcalc.core._budget import Budget
     from dlcalc.coding._pipeline import instance_reference
+    from dlcalc.core._budget import Budget
 
     inst = Instance.build(5, [Head("walsh", k) for k in range(1, 12)], seed=2)
     roomy = Budget()
@@ -283,8 +285,8 @@ def test_max_cells_and_max_bits_override_a_given_budget():
 
 
 def test_the_coder_weighs_verification_only_when_it_builds_the_reference():
-    from dlcalc.core._budget import Budget
     from dlcalc.coding._pipeline import instance_reference
+    from dlcalc.core._budget import Budget
 
     inst = Instance.build(6, [Head("walsh", k) for k in range(1, 64)], seed=5)
     eps = 0.5

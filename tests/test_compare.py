@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, family_heads, parse_heads, run_coder
-from dlcalc.study._baselines import available_compressors, baseline_sizes
-from dlcalc.quantize._bounds import family_bounds, fit_slope, heads_bounds
 from dlcalc.cli import cli
+from dlcalc.quantize._bounds import family_bounds, fit_slope, heads_bounds
+from dlcalc.study._baselines import available_compressors, baseline_sizes
 
 from .helpers import bounds_by_span
 
@@ -132,7 +132,8 @@ def test_fit_slope_recovers_exponents():
 
 
 def test_baselines_round_trip_and_sizes(monkeypatch):
-    """Each baseline is the compressed size of the serialized tables, and a compressor that does not round-trip is refused."""
+    """Each baseline is the compressed size of the serialized tables, and a compressor that does not round-trip is
+    refused."""
     import bz2
     import zlib
 
@@ -152,7 +153,7 @@ def test_baselines_round_trip_and_sizes(monkeypatch):
             "joint_bits": 8 * len(compress(b"".join(blobs))),
             "separate_bits": sum(8 * len(compress(b)) for b in blobs),
         }
-    for name, s in sizes.items():
+    for s in sizes.values():
         assert s["raw_bits"] == 8 * 343 and 0 < s["joint_bits"] < s["separate_bits"]
     broken = dict(available_compressors())
     broken["zlib"] = (broken["zlib"][0], lambda b: zlib.decompress(b)[:-1])

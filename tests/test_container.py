@@ -149,7 +149,8 @@ def test_bad_headers(joint_bytes, patch, message):
 
 
 def test_family_header():
-    """An instance whose heads are exactly a family's is stored as the family (THEORY §6: the class, never the signs)."""
+    """An instance whose heads are exactly a family's is stored as the family (THEORY §6: the class, never the
+    signs)."""
     family = {"name": "walsh-all", "beta": 2.0}
     inst = Instance.build(3, family_heads("walsh-all", 2.0, 3), seed=1, family=family)
     data = encode(inst, 2**-3, "separate")

@@ -9,8 +9,8 @@ import pytest
 
 from dlcalc import BudgetError, FormatError, Head, family_heads
 from dlcalc.coding import _container
-from dlcalc.core._budget import Budget
 from dlcalc.coding._container import peek_class, read_container, read_stream, split_containers
+from dlcalc.core._budget import Budget
 
 MAGIC = bytes([0x89, 0x44, 0x4C, 0x43, 0x0D, 0x0A, 0x1A, 0x0A])
 
@@ -119,7 +119,8 @@ def test_reader_depth_budget():
     with pytest.raises(BudgetError) as info:
         read_container(container({}, [[1]], raw_header=raw), max_cells=4095)
     assert str(info.value) == (
-        "header depth 12 needs 2^12 cells, over the budget of 4095 (raise --max-cells, or use `dlcalc bounds` for the formula values)"
+        "header depth 12 needs 2^12 cells, over the budget of 4095 "
+        "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
     )
     assert read_container(container({}, [[1]], raw_header=raw), max_cells=4096).depth == 12
 
@@ -232,7 +233,10 @@ def test_read_stream_returns_each_file_whole():
 
 def test_read_stream_budgets():
     deep = container({}, [[1]], raw_header=b'{"depth":12,"eps":0.5,"heads":["walsh:1"]}')
-    want = "header depth 12 needs 2^12 cells, over the budget of 4095 (raise --max-cells, or use `dlcalc bounds` for the formula values)"
+    want = (
+        "header depth 12 needs 2^12 cells, over the budget of 4095 "
+        "(raise --max-cells, or use `dlcalc bounds` for the formula values)"
+    )
     for kw in (
         {"max_cells": 4095},
         {"budget": Budget(max_cells=4095)},
@@ -420,8 +424,8 @@ def test_reader_messages_fixed_part_and_lengths():
 
 
 def test_reader_uses_a_known_class_only_when_it_is_the_same():
-    from dlcalc.quantize._groups import QuantizedClass
     from dlcalc.core._headset import HeadSet
+    from dlcalc.quantize._groups import QuantizedClass
 
     data = container(GOOD_HEADER, [[1, 0]])
     same = QuantizedClass(2, HeadSet.of([Head("walsh", 3)]), 0.5)

@@ -8,13 +8,13 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc import Budget, BudgetError, Family, HeadRun, HeadSet, Instance, QuantizedClass, run_coder, true_tables
-from dlcalc.core._budget import SATURATION_LEVEL, pow2, readable, scaled
-from dlcalc.cost._cost import Cost
-from dlcalc.cost._coding import feature_step, pipeline_phase, tables_step
-from dlcalc.coding import reference_of, run_class
-from dlcalc.cost._networks import network_steps
+from dlcalc import Budget, BudgetError, Family, HeadRun, HeadSet, Instance, QuantizedClass, true_tables
 from dlcalc.cli import cli
+from dlcalc.coding import reference_of, run_class
+from dlcalc.core._budget import SATURATION_LEVEL, pow2, readable, scaled
+from dlcalc.cost._coding import feature_step, pipeline_phase, tables_step
+from dlcalc.cost._cost import Cost
+from dlcalc.cost._networks import network_steps
 
 
 def run(*args, code=0):

@@ -10,9 +10,9 @@ import struct
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from click.testing import CliRunner
 
 from dlcalc import BudgetError, DlcalcError, FormatError, Instance, decode, encode, family_heads, parse_heads
 from dlcalc.cli import cli
@@ -142,7 +142,8 @@ def edit_text(text: str, edits) -> str:
     st.one_of(st.text(max_size=200), st.lists(edit, min_size=1, max_size=3).map(lambda e: edit_text(INSTANCE_TEXT, e)))
 )
 def test_random_instance_text(text):
-    """Random text and edited instance files: a one-line FormatError (or a budget refusal), or an instance that writes back to itself."""
+    """Random text and edited instance files: a one-line FormatError (or a budget refusal), or an instance that writes
+    back to itself."""
     try:
         inst = Instance.loads(text, max_cells=SMALL_BUDGET)
     except FormatError as exc:

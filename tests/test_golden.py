@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, decode, encode, quantize_heads, verify
+from dlcalc.cli import cli
 from dlcalc.coding._container import FORMAT_VERSION
 from dlcalc.networks._construction import (
     NETWORK_VERSION,
@@ -26,7 +27,6 @@ from dlcalc.networks._construction import (
     joint_candidates,
     separate_networks,
 )
-from dlcalc.cli import cli
 
 from .helpers import approximant_level, count_distinct, head_codes, precision, value_of_code
 
@@ -171,7 +171,7 @@ def test_dlc_decodes_to_the_stored_tables_and_bit_counts(case, coder):
     assert (box.payload_bits, list(box.section_bits)) == (rec["payload_bits"], rec["section_bits"])
     assert 8 * len(data) == rec["file_bits"] == 8 * rec["file_bytes"]
     assert [q.head.spec for q in decoded.quants] == [h["head"] for h in doc["heads"]]
-    for q, table, h in zip(decoded.quants, decoded.tables, doc["heads"]):
+    for q, table, h in zip(decoded.quants, decoded.tables, doc["heads"], strict=False):
         assert (q.precision, q.zero, table.level) == (h["precision"], h["zero"], h["table_level"]), h["head"]
         got = None if table.values is None else table.values.tolist()
         assert got == ints(h["table"]), h["head"]
@@ -242,7 +242,7 @@ def test_golden_tables_follow_the_definitions(case):
     doc = expected(DLC_DIR, case)
     inst = load_instance(DLC_DIR, case)
     eps = doc["eps"]
-    for head, h in zip(inst.heads, doc["heads"]):
+    for head, h in zip(inst.heads, doc["heads"], strict=False):
         p = precision(head.amplitude, eps)
         a = Fraction(head.amplitude)
         if p is None:
@@ -284,9 +284,9 @@ def test_version_1_files_still_decode_to_their_tables(case, coder):
     box = decoded.container
     assert box.version == 1 and box.payload_bits == rec["payload_bits"]
     assert box.section_bits.tolist() == [b for b in rec["section_bits"] if b or coder == "joint"]
-    assert [(q.head.spec, q.precision, q.zero, t.level) for q, t in zip(decoded.quants, decoded.tables)] == [
-        (h["head"], h["precision"], h["zero"], h["table_level"]) for h in doc["heads"]
-    ]
+    assert [
+        (q.head.spec, q.precision, q.zero, t.level) for q, t in zip(decoded.quants, decoded.tables, strict=False)
+    ] == [(h["head"], h["precision"], h["zero"], h["table_level"]) for h in doc["heads"]]
     assert [None if t.values is None else t.values.tolist() for t in decoded.tables] == [
         ints(h["table"]) for h in doc["heads"]
     ]
@@ -342,10 +342,10 @@ def test_instance_builds_the_golden_networks(case):
     separate = separate_networks(quants, inst.feature)
     chosen, net = best_joint(joint_candidates(quants, inst.feature, separate=separate))
     assert (chosen, net.serialize()) == (joint["kind"], (NETWORK_DIR / case / joint["file"]).read_bytes())
-    assert [(kind, q.head.spec) for q, (kind, _) in zip(quants, separate)] == [
+    assert [(kind, q.head.spec) for q, (kind, _) in zip(quants, separate, strict=False)] == [
         (n["kind"], n["head"]) for n in doc["networks"]["separate"]
     ]
-    for (_, net), entry in zip(separate, doc["networks"]["separate"]):
+    for (_, net), entry in zip(separate, doc["networks"]["separate"], strict=False):
         assert net.serialize() == (NETWORK_DIR / case / entry["file"]).read_bytes(), entry["head"]
 
 

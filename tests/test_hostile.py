@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner
 
 from dlcalc import Instance, encode, parse_heads
-from dlcalc.coding._container import MAGIC
 from dlcalc.cli import cli
+from dlcalc.coding._container import MAGIC
 
 from .dlc_edits import reseal, with_header
 
@@ -189,7 +189,7 @@ def test_tiny_beta_answers(family):
     assert row["joint_upper_bits"]["log2_bits"] == pytest.approx(2e300, rel=1e-15)
 
 
-# ----------------------------------------------------------------------------- whole inputs read before the cheap checks
+# ------------------------------------------------------------------------- whole inputs read before the cheap checks
 
 
 def test_decode_dev_zero_is_named_and_refused_at_once():

@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 import dlcalc
-from dlcalc.coding._pipeline import encode as encode_bytes
 from dlcalc.cli import cli
+from dlcalc.coding._pipeline import encode as encode_bytes
 
 from .terminal import render, tables
 
@@ -161,7 +161,7 @@ def test_errors_are_never_shown_below_their_value():
     records = json.loads(run("quantize", *args, "--format", "json").stdout)["heads"]
     shown = table_of(run("quantize", *args))
     col = shown.headers.index("sup error")
-    for record, row in zip(records, shown.rows):
+    for record, row in zip(records, shown.rows, strict=False):
         assert Fraction(row[col]) >= Fraction(record["error"])
     assert "0.0009766" in run("quantize", *args).stdout  # 2^-10 = 0.0009765625, rounded up
     encoded = run("encode", *args)
@@ -194,7 +194,7 @@ def test_compare_shows_lower_and_upper_bounds_in_payload_bits():
         "separate bounds (bits)",
         "gain (sep ÷ joint)",
     ]
-    for row, line in zip(rows, table.rows):
+    for row, line in zip(rows, table.rows, strict=False):
         for coder, col in (("joint", 2), ("separate", 4)):
             lo, up = row[coder]["lower_bound_bits"], row[coder]["upper_bound_bits"]
             assert lo < up and line[col] == f"{lo}–{up}"
@@ -225,7 +225,7 @@ def test_a_depth_that_caps_the_bits_is_said_and_left_out_of_the_fit():
     deeper = json.loads(run(*args[:4], "6", *args[5:], "--format", "json").stdout)
     capped = [
         r["eps"]
-        for r, d in zip(doc["rows"], deeper["rows"])
+        for r, d in zip(doc["rows"], deeper["rows"], strict=False)
         if r["separate"]["payload_bits"] != d["separate"]["payload_bits"]
     ]
     assert capped and doc["fit"]["depth_capped_eps"] == capped

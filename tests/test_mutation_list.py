@@ -56,7 +56,10 @@ def test_every_equivalent_entry_names_a_line_of_a_function():
 
 def test_the_list_is_read_from_its_block_only():
     script = mutation_script()
-    text = "# t\n\n### Equivalent mutants\n\nprose `a` -> `b`\n\n```text\n# a comment\ndlcalc.core._span.x_f: `a = 1` -> `a = 2` | the value is never read again\n```\n"
+    text = (
+        "# t\n\n### Equivalent mutants\n\nprose `a` -> `b`\n\n```text\n# a comment\n"
+        "dlcalc.core._span.x_f: `a = 1` -> `a = 2` | the value is never read again\n```\n"
+    )
     assert script.load_equivalents(text) == [
         {
             "function": "dlcalc.core._span.x_f",

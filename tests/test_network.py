@@ -23,7 +23,7 @@ from dlcalc import (
     quantize_heads,
     sup_error,
 )
-from dlcalc.quantize._bounds import fit_slope
+from dlcalc.cli import cli
 from dlcalc.networks._construction import (
     HeavisideNetwork,
     best_joint,
@@ -35,8 +35,9 @@ from dlcalc.networks._construction import (
     shared_trunk_network,
     step_network,
 )
+from dlcalc.quantize._bounds import fit_slope
 from dlcalc.quantize._tables import approximant_values
-from dlcalc.cli import cli
+
 from .helpers import all_flips, head_codes, value_of_code
 
 head_strategy = st.one_of(
@@ -127,14 +128,14 @@ def test_joint_never_costs_more_and_every_network_is_exact(depth, seed, heads, e
     assert joint.network_bits >= bounds["joint"].lower_bound_bits
     assert separate_bits >= bounds["separate"].lower_bound_bits
     # the quantized heads are within ε of the true ones (exactly, from the §4 closed forms)
-    assert all(sup_error(q, t, t) <= eps for q, t in zip(quants, tables))
+    assert all(sup_error(q, t, t) <= eps for q, t in zip(quants, tables, strict=False))
     for net in (*candidates.values(), *(n for _, n in separate)):
         back = HeavisideNetwork.deserialize(net.serialize())
         assert back.serialize() == net.serialize() and back.network_bits == net.network_bits
     for net in candidates.values():
         back = HeavisideNetwork.deserialize(net.serialize())
         assert all(network_outputs_match(back.evaluate(), quants, tables, depth))
-    for q, table, (_, n) in zip(quants, tables, separate):
+    for q, table, (_, n) in zip(quants, tables, separate, strict=False):
         back = HeavisideNetwork.deserialize(n.serialize())
         assert network_outputs_match(back.evaluate(), [q], [table], depth) == [True]
 
@@ -182,7 +183,7 @@ def test_serialized_networks_are_a_code_for_a_small_class():
     longest = 0
     for i, row in enumerate(flips):
         net = shared_trunk_network(quants, Feature(3, row))
-        for (level, got), h, (code_level, code) in zip(net.evaluate(), heads, codes):
+        for (level, got), h, (code_level, code) in zip(net.evaluate(), heads, codes, strict=False):
             cells = np.arange(1 << max(level, code_level))
             want = [float(value_of_code(h, eps, c)) for c in code[i][cells >> (max(level, code_level) - code_level)]]
             assert got[cells >> (max(level, code_level) - level)].tolist() == want
@@ -436,7 +437,7 @@ def test_onnx_export_matches_exact_evaluation(tmp_path, arch):
     got = _onnx_outputs(path.read_bytes(), x)
     assert got.shape == (x.shape[0], 10)
     tables = head_tables(quants, inst.feature)
-    for t, (q, table) in enumerate(zip(quants, tables)):  # against f̂ itself, on every cell
+    for t, (q, table) in enumerate(zip(quants, tables, strict=False)):  # against f̂ itself, on every cell
         lv, ref = approximant_values(q, table, 5)
         assert np.array_equal(got[:, t], ref[np.arange(x.shape[0]) >> (level - lv)])
 
@@ -505,7 +506,8 @@ def test_onnx_check_runs_in_batches_and_can_fail():
 
 
 def test_ratio_to_payload_falls_as_the_payload_grows():
-    """The shared trunk's bits per coder bit fall with M (walsh-all): its gates grow like 2^(M/2), the trunk like 2^M."""
+    """The shared trunk's bits per coder bit fall with M (walsh-all): its gates grow like 2^(M/2), the trunk like
+    2^M."""
     ratios = []
     for m in (6, 8, 10):
         inst = Instance.build(m, family_heads("walsh-all", 1.0, m), seed=1)

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from dlcalc import BudgetError, Head, Instance, head_tables, quantize_heads
-from dlcalc.networks._heaviside import HeavisideNetwork
 from dlcalc.networks._construction import (
     digit_levels,
     head_network,
@@ -18,6 +17,7 @@ from dlcalc.networks._construction import (
     shared_trunk_network,
     step_network,
 )
+from dlcalc.networks._heaviside import HeavisideNetwork
 
 from . import oracles
 
@@ -73,7 +73,7 @@ def test_separate_networks_against_the_oracle(depth, eps):
     heads = [Head.parse(s) for s in SPECS]
     quants = quantize_heads(heads, eps)
     inst = Instance.build(depth, heads, flips=flips)
-    for q, (kind, net) in zip(quants, separate_networks(quants, inst.feature)):
+    for q, (kind, net) in zip(quants, separate_networks(quants, inst.feature), strict=False):
         level = max(depth, q.approximant_level(depth))
         assert outputs_on(net, level) == [[float(v) for v in oracle_fhat(q, flips, depth, level)]], (q.head, kind)
         rep = representative(inst.feature, q.requirement)
@@ -252,6 +252,6 @@ def test_every_hidden_unit_is_read():
             nets = list(joint_candidates(quants, feature).values()) + [n for _, n in separate_networks(quants, feature)]
             for net in nets:
                 for block in net.blocks:
-                    for layer, above in zip(block.layers, block.layers[1:]):
+                    for layer, above in zip(block.layers, block.layers[1:], strict=False):
                         unread = set(range(layer.n_out)) - set(above.cols.tolist())
-                        assert not unread, (depth, eps, [l.n_out for l in block.layers], sorted(unread))
+                        assert not unread, (depth, eps, [lay.n_out for lay in block.layers], sorted(unread))

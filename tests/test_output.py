@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlcalc.cli._tables import Column, Report, _table, layout, wrap_phrases
 from dlcalc.cli._style import format_bounds, format_eps, format_error, format_number
+from dlcalc.cli._tables import Column, Report, _table, layout, wrap_phrases
 
 from .terminal import render, tables
 
@@ -124,7 +124,7 @@ def test_tables_fit_their_width_and_never_split_a_cell(specs, data, width):
         assert max(len(line) for line in shown.lines) <= width
     assert shown.headers == headers  # headers read back whole: broken between words only
     assert len(shown.rows) == n_rows  # one line per row: nothing wrapped
-    for row, line in zip(rows, shown.rows):
+    for row, line in zip(rows, shown.rows, strict=False):
         assert line == [row[columns[i].key] for i in kept]
     assert left_out == [c.header for i, c in enumerate(columns) if i not in kept]
     # a wider table never shows fewer columns

@@ -14,6 +14,9 @@ import pytest
 
 from dlcalc import BudgetError, Feature, Head, SpecError
 from dlcalc.core._headset import HeadSet
+from dlcalc.quantize._groups import QuantizedClass
+from dlcalc.quantize._quantize import RequirementSet, check_eps, precision_for, quantize_head, quantize_heads
+from dlcalc.quantize._sup_error import sup_error
 from dlcalc.quantize._tables import (
     HeadTable,
     _ImageCache,
@@ -23,9 +26,6 @@ from dlcalc.quantize._tables import (
     head_tables,
     table_cells,
 )
-from dlcalc.quantize._groups import QuantizedClass
-from dlcalc.quantize._quantize import RequirementSet, check_eps, precision_for, quantize_head, quantize_heads
-from dlcalc.quantize._sup_error import sup_error
 
 from . import oracles
 from .helpers import precision
@@ -223,7 +223,7 @@ def check_tables(flips, depth, eps):
     heads = [Head.parse(s) for s in HEADS]
     quants = quantize_heads(heads, eps)
     tables = head_tables(quants, Feature(depth, flips))
-    for q, table in zip(quants, tables):
+    for q, table in zip(quants, tables, strict=False):
         level, values = oracle_table(q, flips, depth)
         assert table.level == level, (q.head, depth, eps)
         if values is None:
@@ -292,7 +292,7 @@ def test_sup_error_of_any_table_is_the_exact_sup(depth):
             heads = [Head.parse(s) for s in HEADS]
             quants = quantize_heads(heads, eps)
             truths = head_tables(quants, feature)
-            for q, truth in zip(quants, truths):
+            for q, truth in zip(quants, truths, strict=False):
                 if q.zero:
                     assert sup_error(q, HeadTable(0, None), truth) == Fraction(q.head.amplitude)
                     continue
@@ -361,7 +361,7 @@ def test_approximant_values_from_the_codes():
         for eps in (0.3, 2.0**-3, 2.0**-6):
             heads = [Head.parse(s) for s in HEADS]
             quants = quantize_heads(heads, eps)
-            for q, table in zip(quants, head_tables(quants, Feature(depth, flips))):
+            for q, table in zip(quants, head_tables(quants, Feature(depth, flips)), strict=False):
                 level, values = approximant_values(q, table, depth)
                 a = Fraction(q.head.amplitude)
                 if q.zero:

@@ -35,11 +35,11 @@ from dlcalc import (
     sup_error,
     verify,
 )
+from dlcalc.cli import cli
 from dlcalc.coding._pipeline import instance_reference
 from dlcalc.quantize._tables import HeadTable, approximant_values
 from dlcalc.reference._evaluate import feature_image, reference_point_values
 from dlcalc.reference._reference import reference_truth
-from dlcalc.cli import cli
 
 from .helpers import precision
 
@@ -298,7 +298,7 @@ def test_one_wrong_position_without_orientation():
 def test_max_abs_is_exact(cells, shift):
     from dlcalc.reference._evaluate import _max_abs
 
-    hi, lo = (np.array(col, dtype=np.int64) for col in zip(*cells))
+    hi, lo = (np.array(col, dtype=np.int64) for col in zip(*cells, strict=False))
     assert _max_abs(hi, lo, shift) == max(abs(h * 2**shift + w) for h, w in cells)
 
 
@@ -312,10 +312,10 @@ def test_blocks_do_not_change_the_verdict(monkeypatch):
     for eps in (2**-4, 2**-9):
         quants = quantize_heads(heads, eps)
         right = head_tables(quants, inst.feature)
-        tables = [perturb(t, value_bound(q, 5), i, 0.2) for i, (q, t) in enumerate(zip(quants, right))]
+        tables = [perturb(t, value_bound(q, 5), i, 0.2) for i, (q, t) in enumerate(zip(quants, right, strict=False))]
         equal, errors = reference_truth(5, inst.feature.flips, heads, eps).check(tables)
-        assert errors == [sup_error(q, got, want) for q, got, want in zip(quants, tables, right)]
-        assert equal == [got == want for got, want in zip(tables, right)]
+        assert errors == [sup_error(q, got, want) for q, got, want in zip(quants, tables, right, strict=False)]
+        assert equal == [got == want for got, want in zip(tables, right, strict=False)]
         assert not all(equal)
 
 
@@ -456,9 +456,9 @@ def test_faulty_table_builder_fails_verification(monkeypatch, depth, fault):
     )  # the same faulty code
     assert list(result.decoded.tables) == mirror
     if fault != "table on the wrong level":
-        assert max(sup_error(q, got, want) for q, got, want in zip(quants, result.decoded.tables, mirror)) <= Fraction(
-            eps
-        )
+        assert max(
+            sup_error(q, got, want) for q, got, want in zip(quants, result.decoded.tables, mirror, strict=False)
+        ) <= Fraction(eps)
     v = result.verification
     assert not v.verified and not all(v.tables_equal)
     assert v.max_error > Fraction(eps)

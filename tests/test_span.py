@@ -3,7 +3,6 @@
 import itertools
 
 import pytest
-
 from hypothesis import example, given
 from hypothesis import strategies as st
 

@@ -22,8 +22,6 @@ from dlcalc.core._span import (
 )
 
 from . import oracles
-
-
 from .oracles import span_cost as brute_cost
 from .oracles import span_of
 

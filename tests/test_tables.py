@@ -29,10 +29,10 @@ from dlcalc import (
     run_coder,
     true_tables,
 )
-from dlcalc.coding._payload import decode_flips, encode_payload
 from dlcalc.coding._container import write_container
-from dlcalc.quantize._groups import _walsh_range_cost, range_span
+from dlcalc.coding._payload import decode_flips, encode_payload
 from dlcalc.coding._sections import decode_joint, decode_separate, joint_section, separate_sections
+from dlcalc.quantize._groups import _walsh_range_cost, range_span
 from dlcalc.quantize._tableset import spread_bits, subset_xor_rows
 
 runs = st.one_of(
@@ -131,7 +131,7 @@ def test_group_paths_equal_per_head_paths(depth, seed, family, run_list, eps):
     # the separate decoder: head t from its section, as decode_flips and head_tables do it one head at a time
     decoded = decode_separate(qclass, data, sections.bits)
     it = iter(want_sections)
-    for q, b, table in zip(quants, bases, decoded):
+    for q, b, table in zip(quants, bases, decoded, strict=False):
         rep = decode_flips(depth, b, next(it) if b else np.zeros(0, dtype=np.uint8))
         assert table == head_tables([q], rep)[0]
     # the joint decoder: the representative's tables equal the truth
@@ -166,7 +166,7 @@ def test_packed_walsh_level_at_depth_12_equals_per_head():
     truth = true_tables(qclass, inst.feature)
     last = truth.blocks[-1]
     assert last.rows.shape == (2048, 512)
-    per_head = head_tables([q for q in qclass.groups[-1].head_quants()], inst.feature)
+    per_head = head_tables(list(qclass.groups[-1].head_quants()), inst.feature)
     assert np.array_equal(last.rows, np.stack([np.packbits(t.values) for t in per_head]))
     data = encode(inst, 2**-12, "separate")
     assert np.array_equal(decode(data).tables.blocks[-1].rows, last.rows)
@@ -183,7 +183,7 @@ def test_encode_of_a_large_family_follows_the_heads_that_carry_bits():
     from dlcalc.cli import cli
 
     inst = Instance.build(18, HeadSet(Family("walsh-all", 1.0, 18)), seed=3)
-    inst.feature
+    _ = inst.feature  # drawn before the timing starts
     tracemalloc.start()
     start = time.perf_counter()
     for coder in ("joint", "separate"):

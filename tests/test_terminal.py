@@ -38,7 +38,7 @@ def tour(tmp_path_factory):
 @pytest.mark.parametrize("width", WIDTHS)
 def test_tour_fits_the_terminal(tour, width):
     commands, screens = tour
-    for args, screen in zip(commands, screens[width]):
+    for args, screen in zip(commands, screens[width], strict=False):
         what = f"dlcalc {' '.join(args)} at {width} columns"
         assert screen.exit_code == 0, (what, screen.text)
         assert screen.overflow == [], f"{what}: lines wider than the terminal: {screen.overflow}"
@@ -58,13 +58,13 @@ def test_tour_fits_the_terminal(tour, width):
 def test_wider_terminals_show_more_columns_never_fewer(tour):
     commands, screens = tour
     counts = {w: [[len(t.headers) for t in tables(s)] for s in screens[w]] for w in WIDTHS}
-    for narrow, wide in zip(WIDTHS, WIDTHS[1:]):
-        for args, a, b in zip(commands, counts[narrow], counts[wide]):
-            assert all(x <= y for x, y in zip(a, b)), (args, narrow, a, wide, b)
+    for narrow, wide in zip(WIDTHS, WIDTHS[1:], strict=False):
+        for args, a, b in zip(commands, counts[narrow], counts[wide], strict=False):
+            assert all(x <= y for x, y in zip(a, b, strict=False)), (args, narrow, a, wide, b)
     total = {w: sum(sum(c) for c in counts[w]) for w in WIDTHS}
     assert total[80] < total[120] <= total[200]
     # the bits and the gain stay at 80 columns
-    for args, screen in zip(commands, screens[80]):
+    for args, screen in zip(commands, screens[80], strict=False):
         if args[0] == "compare":
             headers = tables(screen)[0].headers
             assert {"ε", "joint payload bits", "gain"} <= set(headers), headers
@@ -125,12 +125,14 @@ def test_bash_completion_steps_work_in_a_fresh_home(tmp_path):
         os.write(fd, b"\x15")  # clear the line
         # and the completion function itself, as bash calls it
         reply = say(
-            'COMPREPLY=(); COMP_WORDS=(dlcalc enc); COMP_CWORD=1; _dlcalc_completion dlcalc; echo "reply=${COMPREPLY[*]}"',
+            "COMPREPLY=(); COMP_WORDS=(dlcalc enc); COMP_CWORD=1; "
+            '_dlcalc_completion dlcalc; echo "reply=${COMPREPLY[*]}"',
             "END-OF-FUNC",
         )
         assert "reply=encode" in reply
         reply = say(
-            'COMPREPLY=(); COMP_WORDS=(dlcalc compare --fam); COMP_CWORD=2; _dlcalc_completion dlcalc; echo "reply=${COMPREPLY[*]}"',
+            "COMPREPLY=(); COMP_WORDS=(dlcalc compare --fam); COMP_CWORD=2; "
+            '_dlcalc_completion dlcalc; echo "reply=${COMPREPLY[*]}"',
             "END-OF-OPT",
         )
         assert "reply=--family" in reply

@@ -54,7 +54,8 @@ def test_both_architectures_are_reported(trained):
         assert record["reached"] is True and record["max_error"] <= 0.25
         assert record["decoded_equal"] is True and record["network_bits"] > 0
         assert record["depth"] >= 2 and record["width"] >= 1 and record["steps"] > 0
-    # walsh-all at depth 3, ε = 1/4: walsh:1 and the two level-2 heads matter; the joint coder pays 3 bits, the separate 5
+    # walsh-all at depth 3, ε = 1/4: walsh:1 and the two level-2 heads matter;
+    # the joint coder pays 3 bits, the separate 5
     assert doc["joint"]["payload_bits"] == 3 and doc["separate"]["payload_bits"] == 5
     heads = doc["separate"]["heads"]
     assert [h["head"] for h in heads][:3] == ["walsh:1", "walsh:2@0.5", "walsh:3@0.5"]
@@ -79,13 +80,13 @@ def test_onnx_export_stays_within_the_reported_error(trained):
 
 
 def test_json_export_streams_decode(tmp_path):
-    from dlcalc.training._certify import StepLayer, StepNetwork
-    from dlcalc.training._entropy import decode_network
-    from dlcalc.training._rounding import RoundedNetwork
-    from dlcalc.training._config import ArchResult, TrainedNetwork
     from dlcalc.cli._exports import write_json
     from dlcalc.study import plan_training, trained_document
     from dlcalc.training import TrainConfig
+    from dlcalc.training._certify import StepLayer, StepNetwork
+    from dlcalc.training._config import ArchResult, TrainedNetwork
+    from dlcalc.training._entropy import decode_network
+    from dlcalc.training._rounding import RoundedNetwork
 
     inst = Instance.build(1, [Head("walsh", 1)], seed=0)
     net = StepNetwork([StepLayer([[2]], [-1], 1), StepLayer([[-2]], [1], 0)])

@@ -34,14 +34,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core._budget import Budget
-from ..cost._cost import Cost
-from ..cost._coding import decode_steps
 from .._errors import DlcalcError, FormatError
-from ..core._headset import Family, HeadSet
+from ..core._budget import Budget
 from ..core._heads import MAX_HEADS, parse_head_run
+from ..core._headset import Family, HeadSet
 from ..core._instance import check_depth_budget
 from ..core._numbers import positive_float, short_text, strict_json_loads
+from ..cost._coding import decode_steps
+from ..cost._cost import Cost
 from ..quantize._groups import QuantizedClass
 from ._sections import Sections
 
@@ -146,7 +146,8 @@ def split_containers(data: bytes) -> list[bytes]:
     that does not split cleanly is returned whole, for :func:`read_container`
     to report what is wrong with it.
     """
-    parts, pos = [], 0
+    parts: list[bytes] = []
+    pos = 0
     while pos < len(data):
         end = _container_end(data, pos)
         if end is None:
@@ -255,7 +256,7 @@ def read_stream(
                 raise FormatError(f"{coder} file lists {n_sections} sections, its class needs {want.size}")
             table = _read_exactly(read, 8 * n_sections, "section table")
             got = np.frombuffer(table, dtype=">u8").astype(object)
-            for i, (g, w) in enumerate(zip(got, want)):
+            for i, (g, w) in enumerate(zip(got, want, strict=True)):
                 if g != w:
                     raise FormatError(f"section {i} holds {g} bits, the class's level cost is {int(w)}")
             size = _FIXED.size + len(header_raw) + len(table) + sum((int(b) + 7) // 8 for b in want) + 4

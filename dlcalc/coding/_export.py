@@ -13,6 +13,7 @@ of cells, so an export never holds more than one chunk of one head.
 
 from __future__ import annotations
 
+import functools
 import json
 import zipfile
 from collections.abc import Callable, Iterator
@@ -62,7 +63,7 @@ def export_entries(decoded) -> Iterator[tuple[dict, int, Callable[[int, int], np
             yield (
                 info,
                 1 << level,
-                (lambda start, stop, hq=hq, table=table: approximant_chunk(hq, table, depth, start, stop)),
+                functools.partial(approximant_chunk, hq, table, depth),  # values(start, stop)
             )
 
 

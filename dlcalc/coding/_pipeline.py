@@ -15,17 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-
-from ..core._budget import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, Budget
-from ._container import Container, read_container, write_container
-from ..cost._cost import Cost
-from ..cost._coding import coder_steps, feature_step, verify_step
 from .._errors import DlcalcError
+from ..core._budget import DEFAULT_MAX_BITS, DEFAULT_MAX_CELLS, Budget
 from ..core._instance import Instance
+from ..cost._coding import coder_steps, feature_step, verify_step
+from ..cost._cost import Cost
 from ..quantize._groups import Bounds, QuantizedClass
 from ..quantize._quantize import HeadQuantization, RequirementSet
-from ..reference._reference import GroupVerdict, ReferenceTruth, reference_truth
 from ..quantize._tableset import TableSet
+from ..reference._reference import GroupVerdict, ReferenceTruth, reference_truth
+from ._container import Container, read_container, write_container
 from ._sections import decode_joint, decode_separate, joint_section, separate_sections
 
 __all__ = [

@@ -92,7 +92,8 @@ def _unpack(raw: np.ndarray, bits: int) -> np.ndarray:
 
 
 def decode_joint(qclass: QuantizedClass, section: np.ndarray) -> TableSet:
-    """Tables from the joint payload (packed bytes of exactly ``c(𝒜)`` bits): the representative ``σ'``, then its tables."""
+    """Tables from the joint payload (packed bytes of exactly ``c(𝒜)`` bits): the representative ``σ'``, then its
+    tables."""
     basis = qclass.joint_basis()
     top = max(basis, default=0)
     feature = decode_flips(top, basis, _unpack(section, sum(1 << (t - 1) for t in basis)))
@@ -146,11 +147,11 @@ def decode_separate(qclass: QuantizedClass, data: np.ndarray, bits: np.ndarray) 
                 tables.append(head_table(hq, _ImageCache(rep), depth))
         if q.kind == "walsh":
             level = q.group.top
-            rows = (
-                np.stack([np.packbits(tb.values) for tb in tables])
-                if tables
-                else np.zeros((0, packed_bytes(1 << level)), np.uint8)
-            )
+            packed = []
+            for tb in tables:
+                assert tb.values is not None  # a Walsh head's table has values
+                packed.append(np.packbits(tb.values))
+            rows = np.stack(packed) if packed else np.zeros((0, packed_bytes(1 << level)), np.uint8)
             blocks.append(TableBlock(q, rows=rows))
         else:
             blocks.append(TableBlock(q, tables=tables))

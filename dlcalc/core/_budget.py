@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-
 __all__ = [
     "BLOCK_LEVEL",
     "Budget",
@@ -105,7 +104,7 @@ class Budget:
     max_memory: int = DEFAULT_MAX_MEMORY
 
     @classmethod
-    def of(cls, budget: "Budget | None" = None, max_cells: int | None = None, max_bits: int | None = None) -> "Budget":
+    def of(cls, budget: Budget | None = None, max_cells: int | None = None, max_bits: int | None = None) -> Budget:
         """A budget, with ``max_cells``/``max_bits`` overriding the given (or default) one."""
         base = budget or cls()
         return cls(

@@ -63,14 +63,14 @@ class Feature:
         self.flips = flips
 
     @classmethod
-    def _trusted(cls, depth: int, flips: np.ndarray) -> "Feature":
+    def _trusted(cls, depth: int, flips: np.ndarray) -> Feature:
         """Wrap flip bits known to be a valid uint8 0/1 array of the right length (no checks)."""
         self = cls.__new__(cls)
         self.depth, self.flips = depth, flips
         return self
 
     @classmethod
-    def from_seed(cls, depth: int, seed: int) -> "Feature":
+    def from_seed(cls, depth: int, seed: int) -> Feature:
         """The seeded instance of THEORY §2 (part of the file format).
 
         ``Generator(PCG64(seed)).integers(0, 2, size=2**depth - 1, dtype=uint8)``.
@@ -101,7 +101,7 @@ class Feature:
         digits of the image index are ``b_i(x) XOR s_{i-1, k_{i-1}(x)}`` (THEORY §2).
         Work ``O(2^L)``; for ``L > D`` the map is a translation on level-``D`` cells.
         """
-        dtype = np.int32 if level <= 30 else np.int64
+        dtype: type[np.signedinteger] = np.int32 if level <= 30 else np.int64
         top = min(level, self.depth)
         cells = np.zeros(1, dtype=dtype)
         for lv in range(1, top + 1):

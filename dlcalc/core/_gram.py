@@ -25,8 +25,8 @@ import bisect
 import heapq
 from fractions import Fraction
 
-from ._headset import HeadGroup, HeadSet
 from ._heads import Head
+from ._headset import HeadGroup, HeadSet
 
 __all__ = ["inner", "gram_matrix", "orthogonality"]
 

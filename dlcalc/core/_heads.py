@@ -78,7 +78,7 @@ class Head:
         object.__setattr__(self, "amplitude", amplitude)
 
     @classmethod
-    def parse(cls, text: str) -> "Head":
+    def parse(cls, text: str) -> Head:
         """Parse one head ``family:index[@amplitude]``; ranges go through :func:`parse_heads`."""
         heads = parse_heads(text)
         if len(heads) != 1:
@@ -130,7 +130,7 @@ class Head:
             s = 1.0 - np.abs(2.0 * s - 1.0)
         return 1.0 - 2.0 * s
 
-    def inner(self, other: "Head") -> Fraction:
+    def inner(self, other: Head) -> Fraction:
         """Exact ``<a_s g_s, a_t g_t>`` on ``[0,1)`` (THEORY §3), as a Fraction.
 
         ``h_σ`` preserves measure, so this is also ``<f_s, f_t>``.  Walsh–Walsh pairs

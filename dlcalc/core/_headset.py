@@ -94,7 +94,7 @@ class Family:
             return Head("walsh", n, self.level_amplitude(n.bit_length()))
         return Head("sawtooth", i, self.level_amplitude(i))
 
-    def groups(self, position: int = 0) -> list["HeadGroup"]:
+    def groups(self, position: int = 0) -> list[HeadGroup]:
         """One group per level: ``walsh:2^(t-1)..2^t-1`` for ``t = 1..D``, or ``sawtooth:k`` for ``k = 0..D``."""
         if self.name == "walsh-all":
             return [
@@ -104,7 +104,8 @@ class Family:
         return [HeadGroup("sawtooth", k, k, self.level_amplitude(k), position + k) for k in range(self.depth + 1)]
 
     def as_dict(self) -> dict:
-        """``{"name", "beta"}``: the family as stored in instance files and ``.dlc`` headers (the depth is the class's)."""
+        """``{"name", "beta"}``: the family as stored in instance files and ``.dlc`` headers (the depth is the
+        class's)."""
         return {"name": self.name, "beta": self.beta}
 
 
@@ -223,15 +224,16 @@ class HeadSet(Sequence[Head]):
         self._count = at
 
     @classmethod
-    def of(cls, heads) -> "HeadSet":
+    def of(cls, heads) -> HeadSet:
         """A head set from a HeadSet (returned as is) or any iterable of heads (merged into runs)."""
         if isinstance(heads, HeadSet):
             return heads
         return cls(None, [HeadRun(h.family, h.index, h.index, h.amplitude) for h in heads])
 
     @classmethod
-    def compacted(cls, family: "Family", heads) -> "HeadSet":
-        """``heads`` with the family's heads, when they start the list, kept as the family; else ``heads`` as they are."""
+    def compacted(cls, family: Family, heads) -> HeadSet:
+        """``heads`` with the family's heads, when they start the list, kept as the family; else ``heads`` as they
+        are."""
         heads = cls.of(heads)
         if heads.family is None and family.count <= len(heads):
             if all(heads[i] == h for i, h in enumerate(cls(family))):
@@ -265,7 +267,7 @@ class HeadSet(Sequence[Head]):
         if isinstance(other, HeadSet):
             return self.family == other.family and self.runs == other.runs
         if isinstance(other, (list, tuple)):
-            return len(other) == len(self) and all(a == b for a, b in zip(self, other))
+            return len(other) == len(self) and all(a == b for a, b in zip(self, other, strict=True))
         return NotImplemented
 
     def __hash__(self) -> int:
@@ -285,7 +287,7 @@ class HeadSet(Sequence[Head]):
     def groups(self) -> list[HeadGroup]:
         """Groups in head order: the family's levels, then each run (Walsh runs split at top levels)."""
         out = self.family.groups() if self.family else []
-        for run, start in zip(self.runs, self._starts):
+        for run, start in zip(self.runs, self._starts, strict=True):
             if run.family == "sawtooth":
                 out.append(HeadGroup("sawtooth", run.first, run.last, run.amplitude, start))
                 continue

@@ -20,11 +20,11 @@ import re
 
 import numpy as np
 
-from ._budget import DEFAULT_MAX_CELLS, pow2, readable
 from .._errors import BudgetError, FormatError, SpecError
+from ._budget import DEFAULT_MAX_CELLS, pow2, readable
 from ._feature import Feature
-from ._headset import FAMILY_NAMES, Family, HeadSet
 from ._heads import MAX_HEADS, Head, HeadRun, check_index_limit, parse_head_run
+from ._headset import FAMILY_NAMES, Family, HeadSet
 from ._numbers import positive_float, short_text, strict_json_loads
 
 __all__ = [
@@ -105,7 +105,7 @@ class Instance:
             return False
         return self.seed is not None or self.feature == other.feature
 
-    __hash__ = None
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose (mutable, equal by value); mypy wants a method
 
     def __repr__(self) -> str:
         where = f"seed={self.seed}" if self.seed is not None else "explicit flips"
@@ -118,6 +118,7 @@ class Instance:
             if self._flips is not None:
                 self._feature = Feature(self.depth, self._flips)
             else:
+                assert self.seed is not None  # an instance has a seed or explicit flips
                 self._feature = Feature.from_seed(self.depth, self.seed)
         return self._feature
 
@@ -135,7 +136,7 @@ class Instance:
         flips=None,
         family: dict | None = None,
         max_cells: int = DEFAULT_MAX_CELLS,
-    ) -> "Instance":
+    ) -> Instance:
         """An instance from a seed (THEORY §2) or explicit flip bits, refusing depths over the budget.
 
         ``heads`` is a :class:`HeadSet` or a list of heads; ``family`` (``{"name", "beta"}``)
@@ -182,7 +183,7 @@ class Instance:
         return json.dumps(self.to_dict(), sort_keys=True, allow_nan=False, indent=1) + "\n"
 
     @classmethod
-    def from_dict(cls, data, max_cells: int = DEFAULT_MAX_CELLS) -> "Instance":
+    def from_dict(cls, data, max_cells: int = DEFAULT_MAX_CELLS) -> Instance:
         """Validate and load an instance object; every problem is a one-line :class:`FormatError`."""
         if not isinstance(data, dict) or data.get("dlcalc") != "instance":
             raise FormatError('not a dlcalc instance file (expected a JSON object with "dlcalc": "instance")')
@@ -194,7 +195,8 @@ class Instance:
         version = data.get("schema_version")
         if type(version) is not int or version not in (1, INSTANCE_SCHEMA_VERSION):  # 1.0 is not a version
             raise FormatError(
-                f"instance schema_version {short_text(version)} is not supported (this dlcalc reads the integers 1 and {INSTANCE_SCHEMA_VERSION})"
+                f"instance schema_version {short_text(version)} is not supported "
+                f"(this dlcalc reads the integers 1 and {INSTANCE_SCHEMA_VERSION})"
             )
         depth = data.get("depth")
         if type(depth) is not int or depth < 0:
@@ -229,7 +231,7 @@ class Instance:
         return cls.build(depth, heads, seed=seed, max_cells=max_cells)
 
     @classmethod
-    def loads(cls, text: str | bytes, max_cells: int = DEFAULT_MAX_CELLS) -> "Instance":
+    def loads(cls, text: str | bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Instance:
         if len(text) > MAX_INSTANCE_BYTES:
             raise FormatError(f"instance file is larger than {MAX_INSTANCE_BYTES} bytes")
         return cls.from_dict(strict_json_loads(text, "instance file"), max_cells=max_cells)
@@ -281,7 +283,7 @@ def run_from_dict(d) -> HeadRun:
         )
     family, index, amp = d.get("family"), d.get("index"), d.get("amplitude", 1.0)
     last = d.get("last", index)
-    if not isinstance(family, str) or any(type(v) is not int for v in (index, last)):
+    if not isinstance(family, str) or type(index) is not int or type(last) is not int:
         raise FormatError(f"instance head {short_text(d)} needs a string family and integer index and last")
     if last - index + 1 > MAX_HEADS:
         raise FormatError(f"instance head run {short_text(index)}-{short_text(last)} names more than {MAX_HEADS} heads")

@@ -171,7 +171,8 @@ def finite_float(value, what: str, error=FormatError) -> float:
 
 
 def positive_float(value, what: str, error=FormatError) -> float:
-    """A finite number ``> 0`` (int or float, not bool) as a float; an int too large for a float is named as overflowing."""
+    """A finite number ``> 0`` (int or float, not bool) as a float; an int too large for a float is named as
+    overflowing."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0) or value == math.inf:
         raise error(f"{what} must be a finite number > 0, got {short_text(value)}")
     return finite_float(value, what, error)

@@ -36,7 +36,7 @@ def _sawtooth_levels(q: GroupQuantization, depth: int):
     ``k <= D - p``: code tables on level ``k + p``; ``D - p < k <= D``: sweeping tables
     on level ``D``; ``k > D``: sweeping tables on level ``k`` (THEORY §8).
     """
-    g, p = q.group, q.precision
+    g, p = q.group, q.sawtooth_precision
     pieces = []
     lo, hi = g.first, min(g.last, depth - p)
     if lo <= hi:
@@ -63,7 +63,7 @@ def _group_tables(q: GroupQuantization, depth: int) -> tuple[int, int, int, int]
         t = q.group.top
         return scaled(q.count, t), scaled(q.count, max(t - 3, 0)), 0, t
     cells = held = transient = finest = 0
-    p = q.precision
+    p = q.sawtooth_precision
     for kind, lo, hi in _sawtooth_levels(q, depth):
         if kind == "code":
             piece, size, top = _geometric(lo, hi, p), _uint_bytes(p), hi + p
@@ -167,7 +167,7 @@ def decode_steps(qclass: QuantizedClass, coder: str, file_bytes: int | None = No
             pow2(min(qclass.depth, t))
             for q in qclass.groups
             if q.kind == "sawtooth"
-            for t in (q.group.last + q.precision,)
+            for t in (q.group.last + q.sawtooth_precision,)
         ),
         default=0,
     )
@@ -197,8 +197,8 @@ def verify_step(qclass: QuantizedClass) -> Step:
             continue
         for kind, lo, hi in _sawtooth_levels(q, depth):
             if kind == "code":
-                piece = _geometric(lo, hi, q.precision)
-                levels.update(range(lo + q.precision, hi + q.precision + 1))
+                piece = _geometric(lo, hi, q.sawtooth_precision)
+                levels.update(range(lo + q.sawtooth_precision, hi + q.sawtooth_precision + 1))
             elif kind == "sweep":
                 piece = scaled(hi - lo + 1, depth)
                 levels.add(depth)
@@ -237,9 +237,9 @@ def export_step(qclass: QuantizedClass) -> Step:
             cells += scaled(q.count, q.group.top)
             largest = max(largest, q.group.top)
             continue
-        for kind, lo, hi in _sawtooth_levels(q, qclass.depth):
-            cells += _geometric(lo, hi, q.precision)  # the approximant's level k + p
-            largest = max(largest, hi + q.precision)
+        for _kind, lo, hi in _sawtooth_levels(q, qclass.depth):
+            cells += _geometric(lo, hi, q.sawtooth_precision)  # the approximant's level k + p
+            largest = max(largest, hi + q.sawtooth_precision)
     return Step("export", cells=cells, transient_bytes=24 * pow2(min(largest, 22)))
 
 

@@ -37,7 +37,7 @@ def _head_units(q: GroupQuantization) -> tuple[int, int]:
     if q.kind == "walsh":
         units = _popcount_prefix(g.last + 1) - _popcount_prefix(g.first)
         return scaled(units, g.top), scaled(g.count, g.top)
-    p = q.precision
+    p = q.sawtooth_precision
     units = sum(
         _geometric(k + 1, k + p, 0) * (2 if k >= 1 else 1) for k in range(g.first, min(g.last, g.first + 64) + 1)
     )
@@ -46,7 +46,8 @@ def _head_units(q: GroupQuantization) -> tuple[int, int]:
     return units, _geometric(g.first, g.last, p)
 
 
-#: Bytes per breakpoint of a trunk while its network is built, serialized, read back (``dlcalc.networks._construction``).
+#: Bytes per breakpoint of a trunk while its network is built, serialized, read back
+#: (``dlcalc.networks._construction``).
 _NETWORK_BUILD = 128
 #: Bytes per breakpoint of a built network kept for export.
 _NETWORK_HELD = 64
@@ -86,8 +87,8 @@ def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
             head_cells = scaled(g.count, t)
             _, _, tr = _trunk(set(range(1, t + 1)), scaled(t, t), pow2(t))
         else:  # sawtooth:k reads k .. k+p; the last head of the run is the largest
-            top = g.last + q.precision
-            head_cells = _geometric(g.first, g.last, q.precision)
+            top = g.last + q.sawtooth_precision
+            head_cells = _geometric(g.first, g.last, q.sawtooth_precision)
             _, _, tr = _trunk(set(range(max(g.last, 1), top + 1)), 2 * pow2(top + 1), pow2(top))
         cells += 2 * (2 * head_cells) + units + 4 * out
         held += _NETWORK_KEPT * head_cells

@@ -86,7 +86,9 @@ def rice_parameter(values: np.ndarray) -> int:
 
 _BIT_OF = {"0": 0, "1": 1}
 _UNARY = [[0] * z + [1] for z in range(MAX_CODE_BITS + 1)]
-_GAMMA = [[]] + [[0] * (n.bit_length() - 1) + [_BIT_OF[c] for c in format(n, "b")] for n in range(1, 1 << 10)]
+_GAMMA: list[list[int]] = [[]] + [
+    [0] * (n.bit_length() - 1) + [_BIT_OF[c] for c in format(n, "b")] for n in range(1, 1 << 10)
+]
 
 
 class BitWriter:

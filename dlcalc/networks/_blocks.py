@@ -24,11 +24,11 @@ from ._format import (
     _write_scale,
 )
 from ._rows import (
-    _ReadBudget,
     _materialize,
     _palette,
     _read_reader,
     _read_runs,
+    _ReadBudget,
     _rows_of,
     _write_reader_row,
     _write_runs,
@@ -78,7 +78,7 @@ def layer_bits(layers: list[Layer]) -> list[int]:
     bit that follows every block: where a network's description length goes."""
     w, marks = BitWriter(), [0]
     _write_block(w, layers, marks)
-    return [b - a for a, b in zip(marks, marks[1:])]
+    return [b - a for a, b in zip(marks, marks[1:], strict=False)]
 
 
 def _read_block(r: BitReader, budget: _ReadBudget) -> list[Layer]:
@@ -112,7 +112,7 @@ def _read_block(r: BitReader, budget: _ReadBudget) -> list[Layer]:
 
 def _read_palette(r: BitReader) -> list[float]:
     palette = [_read_scale(r) for _ in range(r.count(r.gamma0(), "output scales"))]
-    if any(b <= a for a, b in zip(palette, palette[1:])):
+    if any(b <= a for a, b in zip(palette, palette[1:], strict=False)):
         r.fail("has an output scale palette that does not increase")
     return palette
 

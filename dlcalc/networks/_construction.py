@@ -38,15 +38,15 @@ import math
 
 import numpy as np
 
-from ..coding._payload import decode_flips, encode_payload
 from .._errors import BudgetError
+from ..coding._payload import decode_flips, encode_payload
 from ..core._feature import Feature
-from ._heaviside import HeavisideNetwork, NetworkBlock
-from ._format import MAX_SCALE_EXP, MIN_SCALE_EXP, NETWORK_VERSION, Layer, make_layer, toggle_row
-from ..quantize._quantize import HeadQuantization, RequirementSet
-from ..quantize._tables import HeadTable, _ImageCache, approximant_values, head_tables
 from ..core._headset import digit_levels as read_levels
 from ..core._span import levels_of
+from ..quantize._quantize import HeadQuantization, RequirementSet
+from ..quantize._tables import HeadTable, _ImageCache, approximant_values, head_tables
+from ._format import MAX_SCALE_EXP, MIN_SCALE_EXP, NETWORK_VERSION, Layer, make_layer, toggle_row
+from ._heaviside import HeavisideNetwork, NetworkBlock
 
 __all__ = [
     "NETWORK_VERSION",
@@ -77,6 +77,10 @@ def digit_levels(q: HeadQuantization) -> list[int]:
     if q.zero:
         return []
     return read_levels(q.head.family, q.head.index, q.head.index, q.precision)
+    if q.head.family == "walsh":
+        return levels_of(q.head.index)
+    k, p = q.head.index, q.sawtooth_precision
+    return ([k] if k >= 1 else []) + list(range(k + 1, k + p + 1))
 
 
 def representative(feature: Feature, requirement: RequirementSet) -> Feature:
@@ -93,7 +97,7 @@ def _output_scale(q: HeadQuantization) -> float:
     for a zero head (``ε >= a``, output 0 whatever its scale) ``a`` where the format holds it, else 1."""
     if q.zero:
         return q.head.amplitude if 2.0**MIN_SCALE_EXP <= q.head.amplitude < 2.0**MAX_SCALE_EXP else 1.0
-    scale = q.head.amplitude if q.head.family == "walsh" else math.ldexp(q.head.amplitude, -q.precision)
+    scale = q.head.amplitude if q.head.family == "walsh" else math.ldexp(q.head.amplitude, -q.sawtooth_precision)
     if not 2.0**MIN_SCALE_EXP <= scale < 2.0**MAX_SCALE_EXP:
         raise BudgetError(f"{q.head.spec}: output scale {scale:g} is outside the network format's range")
     return scale
@@ -107,7 +111,7 @@ def _output_layer(n_in: int, outputs: list[tuple[list[int], list[int], int]], sc
     """
     live = [bool(cols) or bias != 0 for cols, _, bias in outputs]
     fixed = list(scales)
-    known = [s for s, ok in zip(scales, live) if ok]
+    known = [s for s, ok in zip(scales, live, strict=False) if ok]
     current = known[0] if known else 1.0
     for t, ok in enumerate(live):
         if ok:
@@ -185,8 +189,8 @@ class _Circuit:
             layers.append(make_layer(len(below), len(here), rows, cols, values, biases, 1))
         last = position[top]
         mapped = []
-        for cols, vals, bias in outputs:
-            pairs = sorted((last[c], v) for c, v in zip(cols, vals))
+        for out_cols, out_vals, bias in outputs:
+            pairs = sorted((last[c], v) for c, v in zip(out_cols, out_vals, strict=False))
             mapped.append(([c for c, _ in pairs], [v for _, v in pairs], bias))
         layers.append(_output_layer(len(last), mapped, scales))
         return layers
@@ -222,7 +226,7 @@ def _walsh_halves(circuit: _Circuit, digit: dict[int, int], walsh: list[tuple[in
             # a singleton is copied, which keeps the half parities of a side together and in order
             parity[subset] = circuit.toggle(inputs if len(subset) == 1 else _parity_sums(circuit, inputs))
     out = {}
-    for (t, _), (lo, hi) in zip(walsh, halves):
+    for (t, _), (lo, hi) in zip(walsh, halves, strict=True):
         if lo and hi:
             p_lo, p_hi = parity[lo], parity[hi]
             both = circuit.gate([p_lo, p_hi], [2, 2], -3)
@@ -238,7 +242,7 @@ WALSH_LAYOUTS = {"flat": _walsh_flat, "halves": _walsh_halves}
 
 def _sawtooth_output(circuit: _Circuit, digit: dict[int, int], q: HeadQuantization) -> tuple:
     """``f̂/a = 1 - 2^-p - Σ_i 2^(1-i) z_i`` with ``z_i = y_{k+i} XOR y_k``, a toggle over ``[y_k + y_{k+i} >= j]``."""
-    k, p = q.head.index, q.precision
+    k, p = q.head.index, q.sawtooth_precision
     if p > MAX_NETWORK_PRECISION:
         raise BudgetError(f"{q.head.spec}: precision {p} needs output weights beyond {MAX_NETWORK_PRECISION + 1} bits")
     units, values = [], []
@@ -281,7 +285,7 @@ def _trunk_network(quants: list[HeadQuantization], feature: Feature, max_cells: 
     """The trunk and its gates; with several Walsh heads of two or more levels, the shorter of the Walsh layouts."""
     levels = sorted({lv for q in quants for lv in digit_levels(q)})
     scales = [_output_scale(q) for q in quants]
-    empty = ([], [], 0)
+    empty: tuple[list[int], list[int], int] = ([], [], 0)
     if not levels:
         return HeavisideNetwork.single([_output_layer(0, [empty] * len(quants), scales)])
     digit = {lv: i for i, lv in enumerate(levels)}
@@ -301,6 +305,7 @@ def _trunk_network(quants: list[HeadQuantization], feature: Feature, max_cells: 
         net = HeavisideNetwork.single([layer1, layer2, *circuit.layers(outputs, scales)])
         if best is None or net.network_bits < best.network_bits:
             best = net
+    assert best is not None  # there is always at least the flat layout
     return best
 
 
@@ -319,9 +324,10 @@ def step_network(q: HeadQuantization, table: HeadTable, depth: int, max_cells: i
         return HeavisideNetwork.single([_output_layer(0, [([], [], 0)], scale)])
     level, values = approximant_values(q, table, depth, max_cells)
     if q.head.family == "walsh":
+        assert table.values is not None  # a Walsh head's table has values
         v = 1 - 2 * table.values.astype(np.int64)
     else:
-        v = np.rint(values / q.head.amplitude * 2.0**q.precision).astype(np.int64)  # 2^p - 2Q - 1, exact
+        v = np.rint(values / q.head.amplitude * 2.0**q.sawtooth_precision).astype(np.int64)  # 2^p - 2Q - 1, exact
     jumps = np.flatnonzero(np.diff(v)) + 1
     if jumps.size == 0:
         return HeavisideNetwork.single([_output_layer(0, [([], [], int(v[0]))], scale)])
@@ -404,7 +410,7 @@ def network_outputs_match(
 ) -> list[bool]:
     """Does each network output equal the quantized head ``f̂_t`` on every cell, bit for bit?"""
     result = []
-    for (level, got), q, table in zip(outputs, quants, tables):
+    for (level, got), q, table in zip(outputs, quants, tables, strict=False):
         ref_level, ref = approximant_values(q, table, depth)
         common = max(level, ref_level)
         a = np.repeat(got, 1 << (common - level)) if level < common else got

@@ -69,6 +69,13 @@ class Layer:
     scales: np.ndarray | None = None
 
     @property
+    def output_scales(self) -> np.ndarray:
+        """``scales`` of a linear layer, for callers that have checked :attr:`linear`."""
+        if self.scales is None:
+            raise TypeError("a Heaviside layer has no output scales")
+        return self.scales
+
+    @property
     def nonzeros(self) -> int:
         return int(self.values.size)
 

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._errors import BudgetError, FormatError
-from ._format import Layer
 from ._blocks import decode_blocks, encode_blocks, pack_file, unpack_file
+from ._format import Layer
 
 __all__ = ["NetworkBlock", "HeavisideNetwork"]
 
@@ -33,7 +33,7 @@ class NetworkBlock:
     def __init__(self, layers: list[Layer]) -> None:
         if not layers or not layers[-1].linear or any(layer.linear for layer in layers[:-1]):
             raise ValueError("a network block is Heaviside layers followed by one linear output layer")
-        for a, b in zip(layers, layers[1:]):
+        for a, b in zip(layers, layers[1:], strict=False):
             if b.n_in != a.n_out:
                 raise ValueError("network layers do not chain (inputs != previous outputs)")
         self.layers = layers
@@ -80,11 +80,13 @@ class NetworkBlock:
             raise BudgetError(f"the network's grid has 2^{self.grid_level} cells, over the budget of {max_cells}")
         if len(self.layers) == 1:  # no hidden layer: constant outputs (such a layer has no weights)
             out = self.layers[0]
-            return [(0, np.full(1, out.scales[u] * (out.biases[u] * 2.0**-out.exponent))) for u in range(out.n_out)]
+            return [
+                (0, np.full(1, out.output_scales[u] * (out.biases[u] * 2.0**-out.exponent))) for u in range(out.n_out)
+            ]
         levels, inputs = self._breakpoints()
         for i, layer in enumerate(self.layers[1:]):
             levels, inputs = self._next(layer, levels, inputs, first=i == 0)
-        return list(zip(levels, inputs))
+        return list(zip(levels, inputs, strict=True))
 
     def _breakpoints(self) -> tuple[np.ndarray, np.ndarray]:
         """First-layer thresholds ``g`` (grid ``2^-e``) and the dyadic level of each breakpoint."""
@@ -110,11 +112,11 @@ class NetworkBlock:
                 pre = np.cumsum(pre) + layer.biases[u]
             else:
                 pre = np.full(1 << level, layer.biases[u], dtype=np.int64)
-                for c, w in zip(cols.tolist(), vals.tolist()):
+                for c, w in zip(cols.tolist(), vals.tolist(), strict=False):
                     src, lv = inputs[c], int(levels[c])
                     pre += w * (np.repeat(src, 1 << (level - lv)) if lv < level else src)
             if layer.linear:
-                out_values.append(layer.scales[u] * (pre.astype(np.float64) * 2.0**-layer.exponent))
+                out_values.append(layer.output_scales[u] * (pre.astype(np.float64) * 2.0**-layer.exponent))
             else:
                 out_values.append((pre >= 0).astype(np.int64))
             out_levels.append(level)
@@ -134,7 +136,11 @@ class NetworkBlock:
             w = np.zeros((layer.n_in, layer.n_out), dtype=np.int64)
             w[layer.cols, layer.rows] = layer.values
             pre = act @ w + layer.biases[None, :]
-            act = pre * 2.0**-layer.exponent * layer.scales[None, :] if layer.linear else (pre >= 0).astype(np.int64)
+            act = (
+                pre * 2.0**-layer.exponent * layer.output_scales[None, :]
+                if layer.linear
+                else (pre >= 0).astype(np.int64)
+            )
         return act
 
 
@@ -148,7 +154,7 @@ class HeavisideNetwork:
         self._body: tuple[bytes, int] | None = None
 
     @classmethod
-    def single(cls, layers: list[Layer]) -> "HeavisideNetwork":
+    def single(cls, layers: list[Layer]) -> HeavisideNetwork:
         return cls([NetworkBlock(layers)])
 
     @property
@@ -198,7 +204,7 @@ class HeavisideNetwork:
         return pack_file(self.body()[0])
 
     @classmethod
-    def deserialize(cls, data: bytes, max_cells: int = 1 << 26) -> "HeavisideNetwork":
+    def deserialize(cls, data: bytes, max_cells: int = 1 << 26) -> HeavisideNetwork:
         """Parse and validate; every defect is a one-line :class:`FormatError` (or a :class:`BudgetError`
         for a network of more than ``max_cells`` units and weights), found before anything sized by the file
         is allocated."""

@@ -56,7 +56,7 @@ def to_onnx(net: HeavisideNetwork, output_names: list[str] | None = None, max_ce
 
     nodes, inits, outputs = [], [], []
     names = ["y"] if len(net.blocks) == 1 else [f"y{i}" for i in range(len(net.blocks))]
-    for bi, (block, y) in enumerate(zip(net.blocks, names)):
+    for bi, (block, y) in enumerate(zip(net.blocks, names, strict=True)):
         current = "x"  # a block without hidden layers reads x through zero weights: constant outputs
         for i, layer in enumerate(block.layers):
             p = f"B{bi}_{i}_"
@@ -67,7 +67,7 @@ def to_onnx(net: HeavisideNetwork, output_names: list[str] | None = None, max_ce
                 helper.make_node("Add", [p + "m", p + "b"], [p + "a"]),
             ]
             if layer.linear:
-                inits.append(numpy_helper.from_array(layer.scales.astype(np.float64), p + "scale"))
+                inits.append(numpy_helper.from_array(layer.output_scales.astype(np.float64), p + "scale"))
                 nodes.append(helper.make_node("Mul", [p + "a", p + "scale"], [y]))
             else:
                 inits.append(numpy_helper.from_array(np.zeros(1), p + "z"))

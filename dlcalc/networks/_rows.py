@@ -49,7 +49,7 @@ def _rows_of(layer: Layer, palette: list[float]) -> list[_Row]:
     for u in range(layer.n_out):
         lo, hi = starts[u], starts[u + 1]
         if layer.linear and palette:
-            idx = lookup.get(float(layer.scales[u]), idx)
+            idx = lookup.get(float(layer.output_scales[u]), idx)
         out.append(_Row(layer.cols[lo:hi], layer.values[lo:hi], int(layer.biases[u]), idx))
     return out
 
@@ -59,7 +59,7 @@ def _palette(layer: Layer) -> list[float]:
     if not layer.linear:
         return []
     live = np.bincount(layer.rows, minlength=layer.n_out).astype(bool) | (layer.biases != 0)
-    return sorted(set(layer.scales[live].tolist()))
+    return sorted(set(layer.output_scales[live].tolist()))
 
 
 class _Context:
@@ -219,6 +219,7 @@ def _write_runs(w: BitWriter, rows: list[_Row], indexed: bool) -> None:
         w.bit(kinds[i] is not None)
         _write_row(w, rows[i], ctx, kinds[i], indexed)
         if run > 1:
+            assert step is not None  # a run of two or more rows has a step
             _write_step(w, step, ctx, kinds[i] is not None, indexed)
         ctx.ended(rows[i + run - 1], step)
         i += run
@@ -273,16 +274,16 @@ def _read_runs(
 
 
 def _materialize(runs, n_in: int, n_out: int, exponent: int, linear: bool, palette: list[float], r: BitReader) -> Layer:
-    counts, cols, values, biases, index = [], [], [], [], []
+    counts, cols, value_parts, bias_parts, index = [], [], [], [], []
     for first, step, run in runs:
         j = np.arange(run, dtype=np.int64)[:, None]
         cols.append((first.cols[None, :] + j * step.cols[None, :]).ravel())
-        values.append((first.values[None, :] + j * step.values[None, :]).ravel())
-        biases.append(first.bias + j[:, 0] * step.bias)
+        value_parts.append((first.values[None, :] + j * step.values[None, :]).ravel())
+        bias_parts.append(first.bias + j[:, 0] * step.bias)
         index.append(first.index + j[:, 0] * step.index)
         counts.append(np.full(run, first.count, dtype=np.int64))
     rows = np.repeat(np.arange(n_out, dtype=np.int64), _cat(counts))
-    values, biases = _cat(values), _cat(biases)
+    values, biases = _cat(value_parts), _cat(bias_parts)
     if np.any(values == 0):
         r.fail("has a zero weight (absent weights are not written)")
     scales = _scales(palette, _cat(index), values, biases, r) if linear else None

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from .._errors import SpecError
 from ..core._headset import HeadSet
 from ..core._numbers import EXACT_BITS_LIMIT, Log2Bits, Log2Value, as_bits, bits_log2, positive_float, ratio
+from ..core._span import interval_star_cost
 from ._groups import QuantizedClass
 from ._quantize import check_eps, precision_for
-from ..core._span import interval_star_cost
 
 __all__ = [
     "FormulaBounds",
@@ -106,7 +106,8 @@ def _count_above(beta: float, threshold: float, limit: int | None, what: str) ->
 
 
 def _last_true(pred, upper: int, guess: int) -> int:
-    """The largest ``c`` in ``[0, upper]`` with ``pred(c)`` (true at 0, then false for good), galloping from ``guess``."""
+    """The largest ``c`` in ``[0, upper]`` with ``pred(c)`` (true at 0, then false for good), galloping from
+    ``guess``."""
     g = min(max(guess, 0), upper)
     step = 1
     if pred(g):
@@ -202,6 +203,7 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
     if count == 0:
         return FormulaBounds(eps, 0, 0, 0, 0)
     p0 = precision_for(1.0, eps)
+    assert p0 is not None  # count > 0: the first head, of amplitude 1, is not zero
     ell = -math.log2(eps)
     ends = [count]  # ends[q-1]: how many heads have precision >= q
     for q in range(2, p0 + 1):
@@ -219,7 +221,9 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
         def joint(n: int, shift: int) -> int | Log2Bits:  # the interval [0, H] of the first n heads at p - shift
             if n == 0:
                 return 0
-            top = max(p0, n - 1 + precision_for(_amplitude(beta, n - 1), eps)) - shift
+            p_last = precision_for(_amplitude(beta, n - 1), eps)
+            assert p_last is not None  # the first n heads are not zero
+            top = max(p0, n - 1 + p_last) - shift
             return _all_ones(top if depth is None else min(top, depth))
 
         joint_upper, joint_lower = joint(count, 0), joint(ends[1], 1)
@@ -242,7 +246,7 @@ def _run_terms(a: int, b: int, p: int, depth: int | None) -> list[tuple[int, int
     """
     if p <= 0 or a > b:
         return []
-    terms = []
+    terms: list[tuple[int, int]] = []
     if a == 0:
         terms += [(1, p if depth is None else min(p, depth)), (-1, 0)]
         a = 1
@@ -251,6 +255,7 @@ def _run_terms(a: int, b: int, p: int, depth: int | None) -> list[tuple[int, int
         terms += [((1 << p) - 1, last_full + 1), (1 - (1 << p), a)]
     first_clipped = max(a, last_full + 1)
     if first_clipped <= b:  # Σ (2^D - 2^(k-1)); only with a depth: without one, last_full = b
+        assert depth is not None
         terms += [(b - first_clipped + 1, depth), (-1, b), (1, first_clipped - 1)]
     return terms
 
@@ -297,7 +302,7 @@ def fit_slope(eps: list[float], bits: list[int | Log2Bits]) -> float | None:
     >>> fit_slope([2.0**-i for i in range(1, 8)], [2**i - 1 for i in range(1, 8)]) > 0.9
     True
     """
-    pts = [(-math.log2(e), bits_log2(b)) for e, b in zip(eps, bits) if isinstance(b, Log2Bits) or b > 0]
+    pts = [(-math.log2(e), bits_log2(b)) for e, b in zip(eps, bits, strict=False) if isinstance(b, Log2Bits) or b > 0]
     if len(pts) < 2:
         return None
     mx = sum(x for x, _ in pts) / len(pts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -110,6 +111,13 @@ class GroupQuantization:
         return "zero" if self.zero else self.group.family
 
     @property
+    def sawtooth_precision(self) -> int:
+        """``p`` of a nonzero sawtooth group, for callers that have checked :attr:`kind`."""
+        if self.precision is None:
+            raise TypeError(f"{self.group.spec}: a {self.kind} group has no precision")
+        return self.precision
+
+    @property
     def count(self) -> int:
         return self.group.count
 
@@ -119,7 +127,10 @@ class GroupQuantization:
         a = Fraction(self.group.amplitude)
         if self.zero:
             return a
-        return Fraction(0) if self.group.family == "walsh" else a / (1 << self.precision)
+        if self.group.family == "walsh":
+            return Fraction(0)
+        assert self.precision is not None  # a nonzero sawtooth group has a precision
+        return a / (1 << self.precision)
 
     def head_quant(self, i: int = 0) -> HeadQuantization:
         """The quantization of the ``i``-th head of the group."""
@@ -130,6 +141,7 @@ class GroupQuantization:
             req = RequirementSet(vectors=frozenset({head.index}))
             return HeadQuantization(head, self.eps, None, False, req, req)
         p = self.precision
+        assert p is not None  # a nonzero sawtooth group has a precision
         return HeadQuantization(head, self.eps, p, False, _stars_set(head.index, p), _stars_set(head.index, p - 1))
 
     def head_quants(self):
@@ -150,12 +162,14 @@ class GroupQuantization:
             return RequirementSet()
         if self.group.family == "walsh":
             return RequirementSet(vectors=frozenset(range_span(self.group.first, self.group.last)))
+        assert self.precision is not None  # a nonzero sawtooth group has a precision
         return RequirementSet(stars=self._stars(self.precision, depth))
 
     def lower_requirement(self, depth: int | None) -> RequirementSet:
         """The packing set ``∪_t 𝒜_t(q)`` (``q = p - 1`` for sawtooth heads), THEORY §5."""
         if self.zero or self.group.family == "walsh":
             return self.requirement(depth)
+        assert self.precision is not None  # a nonzero sawtooth group has a precision
         return RequirementSet(stars=self._stars(self.precision - 1, depth)) if self.precision > 1 else RequirementSet()
 
     def separate_bits(self, depth: int | None, lower: bool = False) -> int:
@@ -165,6 +179,7 @@ class GroupQuantization:
         g = self.group
         if g.family == "walsh":
             return _walsh_range_cost(g.first, g.last, depth)
+        assert self.precision is not None  # a nonzero sawtooth group has a precision
         p = self.precision - 1 if lower else self.precision
         if depth is None:
             return ((1 << (g.last + 1)) - (1 << g.first)) * ((1 << p) - 1) if p else 0
@@ -201,7 +216,7 @@ class GroupQuantization:
             return sorted({t for a, b in pieces for t in range(max(a.bit_length(), 1), b.bit_length() + 1)})
         levels: set[int] = set()
         for k in range(g.first, min(g.last, depth) + 1):
-            levels.update(RequirementSet(stars=frozenset({(k, self.precision)})).levels(depth))
+            levels.update(RequirementSet(stars=frozenset({(k, self.sawtooth_precision)})).levels(depth))
         return sorted(levels)
 
     def requirement_levels(self, depth: int) -> list[list[int]] | None:
@@ -239,7 +254,11 @@ class Bounds:
     head_lower_bits: tuple[int, ...] = ()
 
 
-class QuantizedClass:
+#: ``QuantizedClass.depth``: an int for a class that is coded; None (no depth) for formula bounds only.
+DepthT = TypeVar("DepthT", int, int | None)
+
+
+class QuantizedClass(Generic[DepthT]):
     """A class (depth, heads) quantized at ε, group by group: what flows from build to verify (THEORY §4-§6).
 
     Quantizing is ``O(groups)``; the joint basis and the bounds are computed once
@@ -253,9 +272,9 @@ class QuantizedClass:
     (255, 21845, 1048320)
     """
 
-    def __init__(self, depth: int, heads: HeadSet, eps: float) -> None:
+    def __init__(self, depth: DepthT, heads: HeadSet, eps: float) -> None:
         check_eps(eps)
-        self.depth = depth
+        self.depth: DepthT = depth
         self.heads = heads
         self.eps = eps
         self.groups = [quantize_group(g, eps) for g in heads.groups()]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -68,11 +69,11 @@ class RequirementSet:
     vectors: frozenset[int] = frozenset()
     stars: frozenset[tuple[int, int]] = frozenset()
 
-    def union(self, other: "RequirementSet") -> "RequirementSet":
+    def union(self, other: RequirementSet) -> RequirementSet:
         return RequirementSet(self.vectors | other.vectors, self.stars | other.stars)
 
     @staticmethod
-    def union_all(sets) -> "RequirementSet":
+    def union_all(sets) -> RequirementSet:
         vectors: set[int] = set()
         stars: set[tuple[int, int]] = set()
         for s in sets:
@@ -134,6 +135,13 @@ class HeadQuantization:
     lower_requirement: RequirementSet = field(repr=False)
 
     @property
+    def sawtooth_precision(self) -> int:
+        """``p`` of a nonzero sawtooth head, for callers that have checked :attr:`zero` and the family."""
+        if self.precision is None:
+            raise TypeError(f"{self.head.spec}: a zero or Walsh head has no precision")
+        return self.precision
+
+    @property
     def quantization_error(self) -> Fraction:
         """The exact sup error of the approximant, from the §4 table (a formula)."""
         a = Fraction(self.head.amplitude)
@@ -141,6 +149,7 @@ class HeadQuantization:
             return a
         if self.head.family == "walsh":
             return Fraction(0)
+        assert self.precision is not None  # a nonzero sawtooth head has a precision
         return a / (1 << self.precision)
 
     def table_level(self, depth: int) -> int:
@@ -161,15 +170,15 @@ class HeadQuantization:
             return 0
         if self.head.family == "walsh":
             return self.head.index.bit_length()
+        assert self.precision is not None  # a nonzero sawtooth head has a precision
         return self.head.index + self.precision
 
     def sweeping(self, depth: int) -> bool:
         """A sawtooth table cell covers whole quantization cells (``k + p > max(D, k)``)."""
-        return (
-            self.head.family == "sawtooth"
-            and not self.zero
-            and self.head.index + self.precision > max(depth, self.head.index)
-        )
+        if self.head.family != "sawtooth" or self.zero:
+            return False
+        assert self.precision is not None  # a nonzero sawtooth head has a precision
+        return self.head.index + self.precision > max(depth, self.head.index)
 
 
 def _stars_set(k: int, p: int | None) -> RequirementSet:
@@ -197,7 +206,7 @@ def quantize_head(head: Head, eps: float) -> HeadQuantization:
     return HeadQuantization(head, eps, p, False, _stars_set(head.index, p), _stars_set(head.index, p - 1))
 
 
-def quantize_heads(heads: list[Head], eps: float) -> list[HeadQuantization]:
+def quantize_heads(heads: Sequence[Head], eps: float) -> list[HeadQuantization]:
     """:func:`quantize_head` for every head (repeated heads are quantized once)."""
     check_eps(eps)
     cache: dict[Head, HeadQuantization] = {}

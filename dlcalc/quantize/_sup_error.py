@@ -45,18 +45,19 @@ def sup_error(q: HeadQuantization, table: HeadTable, truth: HeadTable) -> Fracti
     head, a = q.head, Fraction(q.head.amplitude)
     if q.zero:
         return a
+    assert truth.values is not None  # the true table of a nonzero head has values
     if table.level != truth.level or table.values is None or table.values.shape != truth.values.shape:
         raise ValueError("decoded table does not match the head's table shape")
     if head.family == "walsh":
         return 2 * a if not np.array_equal(truth.values, table.values) else Fraction(0)
-    p = q.precision
+    p = q.sawtooth_precision
     got, want = table.values.astype(np.int64), truth.values.astype(np.int64)
     return a * Fraction(_scaled_error(q, table.level, got, want), 1 << p)
 
 
 def _scaled_error(q: HeadQuantization, level: int, got: np.ndarray, want: np.ndarray) -> int:
     """``2^p / a`` times the sup error of :func:`sup_error` (an exact integer)."""
-    k, p = q.head.index, q.precision
+    k, p = q.head.index, q.sawtooth_precision
     if level == k + p:  # code table
         return 2 * int(np.max(np.abs(got - want))) + 1
     m = k + p - level

@@ -114,7 +114,7 @@ def head_table(q: HeadQuantization, images, depth: int | None = None) -> HeadTab
     if head.family == "walsh":
         level = head.index.bit_length()
         return HeadTable(level, cell_parity(images(level), head.index, level))
-    k, p = head.index, q.precision
+    k, p = head.index, q.sawtooth_precision
     level = q.table_level(depth)
     v, o = _sawtooth_state(images(level), k, level)
     if not q.sweeping(depth):
@@ -168,9 +168,10 @@ def approximant_chunk(q: HeadQuantization, table: HeadTable, depth: int, start: 
     a = q.head.amplitude
     if q.zero:
         return np.zeros(stop - start)
+    assert table.values is not None  # only a zero head's table has no values
     if q.head.family == "walsh":
         return a * (1.0 - 2.0 * table.values[start:stop])
-    p = q.precision
+    p = q.sawtooth_precision
     if not q.sweeping(depth):
         codes = table.values[start:stop].astype(np.int64)
         return a * (1.0 - (2.0 * codes + 1.0) / 2.0**p)  # the table is at level k + p

@@ -99,7 +99,8 @@ def digit_planes(cells: np.ndarray, level: int) -> np.ndarray:
 
 
 def _flip_planes(feature: Feature, level: int) -> np.ndarray:
-    """Planes over the ``2^(level-1)`` nodes ``c`` of level ``level - 1``: plane ``l-1`` is ``s_{l-1}`` at ``c``'s ancestor."""
+    """Planes over the ``2^(level-1)`` nodes ``c`` of level ``level - 1``: plane ``l-1`` is ``s_{l-1}`` at ``c``'s
+    ancestor."""
     return np.stack(
         [np.packbits(np.repeat(feature.level_flips(lv - 1), 1 << (level - lv))) for lv in range(1, level + 1)]
     )
@@ -137,6 +138,7 @@ class TableBlock:
         if self.rows is not None:
             level = self.level
             return HeadTable(level, np.unpackbits(self.rows[i])[: 1 << level])
+        assert self.tables is not None  # a sawtooth block keeps its tables
         return self.tables[i]
 
 
@@ -198,6 +200,7 @@ def _sawtooth_tables(q: GroupQuantization, images, depth: int) -> list[HeadTable
 def true_tables(qclass: QuantizedClass, feature: Feature) -> TableSet:
     """The tables of every head under a feature (true, or a decoded representative of smaller depth)."""
     planes = _Planes(feature)
+    assert planes.images is not None  # built from a feature
     levels = [q.group.top for q in qclass.groups if q.kind == "walsh"]
     levels += [hq.table_level(qclass.depth) for q in qclass.groups if q.kind == "sawtooth" for hq in q.head_quants()]
     if levels:

@@ -51,6 +51,20 @@ class ReferenceHead:
     precision: int | None
     level: int | None
 
+    @property
+    def sawtooth_precision(self) -> int:
+        """``p`` of a sawtooth head, for callers that have checked :attr:`kind`."""
+        if self.precision is None:
+            raise TypeError(f"a {self.kind} head has no precision")
+        return self.precision
+
+    @property
+    def table_level(self) -> int:
+        """``level`` of a head that is not zero, for callers that have checked :attr:`kind`."""
+        if self.level is None:
+            raise TypeError(f"a {self.kind} head has no table level")
+        return self.level
+
 
 def _precision(amplitude: Fraction, eps: Fraction) -> int:
     """Smallest ``p >= 1`` with ``a 2^-p <= ε``: the smallest ``p`` with ``2^p >= ceil(a/ε)``."""
@@ -83,7 +97,7 @@ def reference_heads(heads, depth: int, eps: float) -> list[ReferenceHead]:
 
 def reference_cells(ref_heads: list[ReferenceHead]) -> int:
     """Cells the reference materializes: one image per distinct level plus one array per head."""
-    levels = [h.level for h in ref_heads if h.kind != "zero"]
+    levels = [h.table_level for h in ref_heads if h.kind != "zero"]
     return sum(1 << lv for lv in set(levels)) + sum(1 << lv for lv in levels)
 
 
@@ -115,6 +129,7 @@ class ReferenceGroup:
             return ReferenceHead(self.family, k, a, "zero", None, None)
         if self.kind == "walsh":
             return ReferenceHead(self.family, k, a, "walsh", None, k.bit_length())
+        assert p is not None  # a sawtooth group has a precision
         if k + p <= max(self.depth, k):
             return ReferenceHead(self.family, k, a, "code", p, k + p)
         return ReferenceHead(self.family, k, a, "sweep", p, max(self.depth, k))
@@ -125,7 +140,7 @@ class ReferenceGroup:
             return []
         if self.kind == "walsh":
             return [self.first.bit_length()]
-        return [self.head(i).level for i in range(self.count)]
+        return [self.head(i).table_level for i in range(self.count)]
 
     def cells(self) -> int:
         """Cells of the group's tables."""
@@ -172,7 +187,7 @@ def feature_image(flips: np.ndarray, depth: int, level: int) -> np.ndarray:
     ``2^(i-1) × 2^(r-i+1)`` view.  Each pass XORs ``s_{i-1, ancestor}`` into digit ``i``.
     int32 up to level 30, int64 beyond.
     """
-    dtype = np.int32 if level <= 30 else np.int64
+    dtype: type[np.signedinteger] = np.int32 if level <= 30 else np.int64
     image = np.arange(1 << level, dtype=dtype)
     for i in range(1, min(level, depth) + 1):
         s = _flips_of_level(flips, depth, i - 1).astype(dtype)
@@ -207,7 +222,8 @@ def _packed_parity(image: np.ndarray, masks: np.ndarray) -> np.ndarray:
 
 
 def _oriented(image: np.ndarray, k: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(Σ_{i<=w} z_i 2^(w-i), y_k)`` on cells of level ``k + w``: ``z_i = y_{k+i} XOR y_k`` (``y_i``, ``y_0 = 0`` for ``k = 0``)."""
+    """``(Σ_{i<=w} z_i 2^(w-i), y_k)`` on cells of level ``k + w``: ``z_i = y_{k+i} XOR y_k`` (``y_i``, ``y_0 = 0`` for
+    ``k = 0``)."""
     low = (1 << width) - 1
     yk = (image >> width) & 1 if k >= 1 else np.zeros_like(image)
     return (image & low) ^ (yk * low), yk

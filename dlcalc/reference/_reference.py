@@ -205,7 +205,7 @@ class ReferenceTruth:
             block = slice(start, start + _BLOCK_CELLS)
             w, ok = _sawtooth_block(ref, values[block].astype(np.int64), z[block], yk[block])
             worst, same = max(worst, w), same and ok
-        return same, ref.amplitude * Fraction(2 * worst + 1, 1 << ref.precision)
+        return same, ref.amplitude * Fraction(2 * worst + 1, 1 << ref.sawtooth_precision)
 
     def check_groups(self, tables) -> list[GroupVerdict]:
         """Judge the blocks of a decoded ``TableSet`` (``dlcalc.quantize._tableset``): packed Walsh rows compared
@@ -213,7 +213,8 @@ class ReferenceTruth:
         if len(tables.blocks) != len(self.groups):
             raise ValueError(f"{len(tables.blocks)} table blocks for {len(self.groups)} head groups")
         return [
-            self._check_block(gi, group, block) for gi, (group, block) in enumerate(zip(self.groups, tables.blocks))
+            self._check_block(gi, group, block)
+            for gi, (group, block) in enumerate(zip(self.groups, tables.blocks, strict=True))
         ]
 
     def _check_block(self, gi: int, group: ReferenceGroup, block) -> GroupVerdict:
@@ -261,7 +262,7 @@ def _sawtooth_block(ref: ReferenceHead, values: np.ndarray, z: np.ndarray, yk: n
     if ref.kind == "code":
         diff = values - z
         return int(np.abs(diff).max()), not diff.any()
-    m = ref.index + ref.precision - ref.level
+    m = ref.index + ref.sawtooth_precision - ref.table_level
     if ref.index == 0:
         v, o = values, np.zeros_like(values)
     else:
@@ -280,14 +281,20 @@ def _sawtooth_block(ref: ReferenceHead, values: np.ndarray, z: np.ndarray, yk: n
 def _shaped(ref: ReferenceHead, table) -> bool:
     """The table has the level and shape the format prescribes for this head."""
     values = table.values
-    return values is not None and table.level == ref.level and values.shape == (1 << ref.level,)
+    if values is None or ref.level is None:  # a zero head has no table level: no table matches it
+        return False
+    return table.level == ref.level and values.shape == (1 << ref.level,)
 
 
 def _readable(ref: ReferenceHead, table) -> bool:
     """Shaped, and integer values in the format's range: a code of ``p`` digits or a state ``2v + o``."""
     if not _shaped(ref, table) or not np.issubdtype(table.values.dtype, np.integer):
         return False
-    bound = 1 << ref.precision if ref.kind == "code" else 1 << (ref.level - ref.index + (1 if ref.index else 0))
+    bound = (
+        1 << ref.sawtooth_precision
+        if ref.kind == "code"
+        else 1 << (ref.table_level - ref.index + (1 if ref.index else 0))
+    )
     return int(table.values.min()) >= 0 and int(table.values.max()) < bound
 
 
@@ -313,7 +320,7 @@ def reference_truth(depth: int, flips: np.ndarray, heads, eps: float, max_cells:
             levels.setdefault(group.first.bit_length(), []).append((gi, -1))
         elif group.kind == "sawtooth":
             for i in range(group.count):
-                levels.setdefault(group.head(i).level, []).append((gi, i))
+                levels.setdefault(group.head(i).table_level, []).append((gi, i))
     for level in sorted(levels):
         image = feature_image(flips, depth, level)
         if level <= 32:

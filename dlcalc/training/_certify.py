@@ -26,6 +26,7 @@ over samples.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 
@@ -110,7 +111,7 @@ class StepNetwork:
             raise ValueError("a step network has at least its output layer")
         if self.layers[0].n_in != 1:
             raise ValueError("the first layer reads the scalar input")
-        for a, b in zip(self.layers, self.layers[1:]):
+        for a, b in zip(self.layers, self.layers[1:], strict=False):
             if b.n_in != a.n_out:
                 raise ValueError("step network layers do not chain")
         if not self.scales:
@@ -142,7 +143,7 @@ class StepNetwork:
         return (
             isinstance(other, StepNetwork)
             and len(self.layers) == len(other.layers)
-            and all(a == b for a, b in zip(self.layers, other.layers))
+            and all(a == b for a, b in zip(self.layers, other.layers, strict=True))
             and self.scales == other.scales
         )
 
@@ -193,8 +194,8 @@ def is_step_layer(layer: StepLayer) -> bool:
 def to_heaviside(net: StepNetwork):
     """A step network whose first layer is increasing thresholds, as a one-block
     :class:`~dlcalc.networks._heaviside.HeavisideNetwork` (for its ONNX export and exact grid evaluation)."""
-    from ..networks._heaviside import HeavisideNetwork
     from ..networks._format import make_layer
+    from ..networks._heaviside import HeavisideNetwork
 
     if not is_step_layer(net.layers[0]):
         raise ValueError("the first layer is not increasing thresholds H(x - g 2^-e)")
@@ -249,7 +250,7 @@ def network_regions(net: StepNetwork) -> tuple[list[Fraction], np.ndarray, np.nd
     first = net.layers[0]
     w = [int(v) for v in first.weights[:, 0]]
     b = [int(v) for v in first.biases]
-    cuts = [Fraction(-bi, wi) if wi else None for wi, bi in zip(w, b)]
+    cuts = [Fraction(-bi, wi) if wi else None for wi, bi in zip(w, b, strict=False)]
     points = sorted({Fraction(0)} | {c for c in cuts if c is not None and 0 <= c < 1})
     m = len(points)
     index = {p: j for j, p in enumerate(points)}
@@ -274,7 +275,7 @@ def evaluate_points(net: StepNetwork, x) -> np.ndarray:
     first = net.layers[0]
     xs = [Fraction(v) for v in np.asarray(x, dtype=object).ravel()]
     rows = np.array(
-        [[int(wi) * xi + int(bi) >= 0 for wi, bi in zip(first.weights[:, 0], first.biases)] for xi in xs],
+        [[int(wi) * xi + int(bi) >= 0 for wi, bi in zip(first.weights[:, 0], first.biases, strict=False)] for xi in xs],
         dtype=np.int64,
     )
     rows = rows.reshape(len(xs), first.n_out)
@@ -282,7 +283,10 @@ def evaluate_points(net: StepNetwork, x) -> np.ndarray:
     e = net.layers[-1].exponent
     return np.array(
         [
-            [Fraction(int(v), 1 << e) * s if e >= 0 else Fraction(int(v) << -e) * s for v, s in zip(row, net.scales)]
+            [
+                Fraction(int(v), 1 << e) * s if e >= 0 else Fraction(int(v) << -e) * s
+                for v, s in zip(row, net.scales, strict=False)
+            ]
             for row in ints
         ],
         dtype=object,
@@ -338,7 +342,7 @@ def _head_sup(
 
     def affine(cell: list[int], pos: list[int]) -> np.ndarray:
         c = np.array(cell, dtype=np.int64)
-        frac = np.array([(x << level) - kk * q for x, kk in zip(pos, cell)], dtype=object)
+        frac = np.array([(x << level) - kk * q for x, kk in zip(pos, cell, strict=True)], dtype=object)
         return lo[c] * q + (ro[c] - lo[c]) * frac
 
     f_at = affine(k, xs)  # f(p_j): f is right-continuous
@@ -347,7 +351,7 @@ def _head_sup(
     if cells > 1:  # boundary c (x = c/2^L) carries f = lo[c] and f(-) = ro[c-1]
         b_hi = np.maximum(lo[1:], ro[:-1]) * q
         b_lo = np.minimum(lo[1:], ro[:-1]) * q
-        for j, (a, b) in enumerate(zip(k, k_end)):
+        for j, (a, b) in enumerate(zip(k, k_end, strict=True)):
             if a < b:  # boundaries k_j + 1 .. k_end_j lie strictly inside (p_j, e_j)
                 f_hi[j] = max(f_hi[j], max(b_hi[a:b]))
                 f_lo[j] = min(f_lo[j], min(b_lo[a:b]))
@@ -365,7 +369,9 @@ def _head_sup(
     return Fraction(int(worst), (1 << (level + 1 + ae + se)) * q)
 
 
-def sup_errors(net: StepNetwork, feature: Feature, heads: list[Head], max_cells: int = 1 << 26) -> list[Fraction]:
+def sup_errors(
+    net: StepNetwork, feature: Feature, heads: Sequence[Head | None], max_cells: int = 1 << 26
+) -> list[Fraction]:
     """Exact ``sup_{x∈[0,1)} |f_t(x) - N_t(x)|`` for every output ``t`` (THEORY §4 norm), as Fractions.
 
     ``heads[t]`` is the head output ``t`` approximates; ``None`` marks an output

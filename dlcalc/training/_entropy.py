@@ -89,6 +89,7 @@ class _Codec:
         """Elias gamma of ``value + 1``: the bit length in unary, then the low bits in chunks."""
         n = None if value is None else int(value) + 1
         if self.writing:
+            assert n is not None  # a writer is given the value
             if n < 1:
                 raise ValueError("uint fields are >= 0")
             length = n.bit_length()
@@ -123,6 +124,7 @@ class _Codec:
             values = np.asarray(values, dtype=np.int64)
             count = values.size
             alphabet, symbols, counts = np.unique(values, return_inverse=True, return_counts=True)
+        assert count is not None  # a reader is given the count
         if count == 0:
             return np.zeros(0, dtype=np.int64)
         d = self.uint(None if not self.writing else alphabet.size - 1) + 1
@@ -131,13 +133,13 @@ class _Codec:
             self.uint(None if not self.writing else int(alphabet[i] - alphabet[i - 1]) - 1) + 1 for i in range(1, d)
         ]
         alphabet = np.cumsum([first] + gaps).astype(np.int64)
-        counts = [self.uint(None if not self.writing else int(counts[i]) - 1) + 1 for i in range(d - 1)]
-        counts.append(count - sum(counts))
-        if counts[-1] < 1:
+        sizes = [self.uint(None if not self.writing else int(counts[i]) - 1) + 1 for i in range(d - 1)]
+        sizes.append(count - sum(sizes))
+        if sizes[-1] < 1:
             raise ValueError("corrupt network stream (symbol counts exceed the list)")
         if d == 1:
             return np.full(count, alphabet[0], dtype=np.int64)
-        model = self.io.model.Categorical(np.asarray(counts, dtype=np.float64) / count, perfect=False)
+        model = self.io.model.Categorical(np.asarray(sizes, dtype=np.float64) / count, perfect=False)
         got = self._field(symbols if self.writing else None, count, model)
         return alphabet[got]
 
@@ -182,7 +184,7 @@ class _Codec:
             exponent = self.sint(None if src is None else src.exponent)
             if i == 0:
                 steps = None if src is None else is_step_layer(src)
-                if self.uint(None if src is None else int(steps)):
+                if self.uint(None if steps is None else int(steps)):
                     gaps = None if src is None else np.diff(-src.biases, prepend=0)
                     thresholds = np.cumsum(self.values(gaps, n_out))
                     layers.append(StepLayer(np.full((n_out, 1), 1 << exponent, dtype=np.int64), -thresholds, exponent))

@@ -83,7 +83,8 @@ def _tools(n_points: int, config: TrainConfig):
 
 @functools.lru_cache(maxsize=64)
 def _trainer(bucket: int, n_points: int, config: TrainConfig):
-    """A jitted ``(keys[tasks, restarts], targets[tasks, n, T], eps, width) -> trained thresholds``: the shallow networks.
+    """A jitted ``(keys[tasks, restarts], targets[tasks, n, T], eps, width) -> trained thresholds``: the shallow
+    networks.
 
     Compiled once per ``bucket`` of first-layer widths (:func:`_bucket`); the units
     beyond ``width`` are masked to 0, so every width of the bucket reuses the compiled program.

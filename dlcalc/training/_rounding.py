@@ -28,9 +28,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from ._certify import StepLayer, StepNetwork, sup_errors
 from ..core._feature import Feature
 from ..core._heads import Head
+from ._certify import StepLayer, StepNetwork, sup_errors
 
 __all__ = ["FloatNetwork", "Grid", "harden", "round_network", "RoundedNetwork", "MAX_EXPONENT"]
 
@@ -71,7 +71,8 @@ class Grid:
 
 
 def _first_layer(thresholds: np.ndarray, e1: int):
-    """Rounded thresholds: the distinct ``g`` in ``(0, 2^e1)`` and, per unit, its new index, -1 (always on) or -2 (never on)."""
+    """Rounded thresholds: the distinct ``g`` in ``(0, 2^e1)`` and, per unit, its new index, -1 (always on) or -2
+    (never on)."""
     g = np.rint(np.asarray(thresholds, dtype=np.float64) * 2.0**e1).astype(np.int64)
     kept = np.unique(g[(g > 0) & (g < (1 << e1))])
     where = np.searchsorted(kept, g)
@@ -159,7 +160,7 @@ def harden(net: FloatNetwork, grid: Grid, exponents: list[int]) -> StepNetwork:
             if new >= 0:
                 merged[:, new] |= reads[:, old]
         reads = merged
-    for (w, b), e in zip(hidden, exponents[1:-1]):
+    for (w, b), e in zip(hidden, exponents[1:-1], strict=False):
         qw, qb = _round_rows(w, b, e)
         layers.append(StepLayer(qw, qb, e))
     features = _features(layers, grid.level)

@@ -79,6 +79,9 @@ from ._rounding import FloatNetwork, Grid, RoundedNetwork, round_network
 
 __all__ = ["training_grid", "train_architecture", "constructed_bits", "training_steps"]
 
+#: The default settings of :func:`train_architecture` (a frozen dataclass, shared safely).
+_DEFAULT_CONFIG = TrainConfig()
+
 
 # ----------------------------------------------------------------------------- data
 
@@ -171,7 +174,7 @@ def _better(new: TrainedNetwork, old: TrainedNetwork | None, eps: Fraction) -> b
 
 
 def train_architecture(
-    instance: Instance, eps: float, arch: str, shapes=SHAPES, config: TrainConfig = TrainConfig(), progress=None
+    instance: Instance, eps: float, arch: str, shapes=SHAPES, config: TrainConfig = _DEFAULT_CONFIG, progress=None
 ) -> ArchResult:
     """Train, quantize, certify and count the bits of the smallest network found for one architecture.
 
@@ -262,6 +265,7 @@ def train_architecture(
         for shape in shapes:
             if shape in task.best and _better(task.best[shape], best, eps_exact):
                 best = task.best[shape]
+        assert best is not None  # zero tasks start with a network, the others keep one from their first width
         networks.append(best)
     specs = [instance.heads[t].spec for t in range(n_heads)] if arch == "separate" else ["joint"]
     return ArchResult(arch, eps, networks, specs, total_steps, time.perf_counter() - start, widths_tried, by_shape)
@@ -279,7 +283,8 @@ def _consider(
     n_out: int,
     rung: int,
 ) -> None:
-    """Quantize and certify the restarts of one task at one width in one shape (best grid error first); keep the best."""
+    """Quantize and certify the restarts of one task at one width in one shape (best grid error first); keep the
+    best."""
     heads = [instance.heads[t] for t in task.heads]
     n_total = len(task.heads)
     errors = np.asarray(params[f"{shape}_error"][i])
@@ -317,7 +322,7 @@ def constructed_bits(instance: Instance, eps: float, arch: str, max_cells: int) 
     )
     entropy_bits, offset = 0, 0
     for net in nets:
-        for block, step in zip(net.blocks, from_heaviside(net)):
+        for block, step in zip(net.blocks, from_heaviside(net), strict=False):
             heads = quants[offset : offset + block.n_outputs]
             offset += block.n_outputs
             if not all(q.zero for q in heads):  # heads that are all 0 at ε need no stream (as for the trained ones)
@@ -354,7 +359,7 @@ def training_steps(qclass: QuantizedClass, archs, config: TrainConfig, shapes=SH
     if not live:
         return [Step("training data")]
     depth = qclass.depth
-    levels = [q.group.top if q.kind == "walsh" else q.group.last + q.precision for q in live]
+    levels = [q.group.top if q.kind == "walsh" else q.group.last + q.sawtooth_precision for q in live]
     level = max(levels) + DATA_LEVELS
     outputs = sum(q.count for q in live)
     pieces = sum(scaled(q.count, q.group.top if q.kind == "walsh" else max(depth, q.group.last)) for q in live)
