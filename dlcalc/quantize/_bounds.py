@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from .._errors import SpecError
-from ..core._headset import HeadSet
 from ..core._exponent import beta_fraction, count_above, pow2_precision
+from ..core._headset import HeadSet
 from ..core._numbers import EXACT_BITS_LIMIT, Log2Bits, Log2Value, as_bits, bits_log2, positive_float, ratio
 from ._groups import QuantizedClass
 from ._quantize import check_eps, precision_for
