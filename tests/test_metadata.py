@@ -48,3 +48,20 @@ def test_license_citation_and_changelog():
         assert f"family-names: {name}" in citation
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert "## [Unreleased]" in changelog and f"## [{dlcalc.__version__}]" in changelog
+
+
+def test_the_readme_tour_outputs_are_ignored_at_the_top_level_only():
+    ignored = (ROOT / ".gitignore").read_text().splitlines()
+    for name in ("/rates.png", "/inst.json", "/inst.*.dlc", "/table.csv", "/nets.json"):
+        assert name in ignored
+
+
+def test_words_that_were_wrong():
+    theory = (ROOT / "docs" / "theory.md").read_text()
+    assert "halves the approximation exponent" not in theory
+    assert "doubles the optimal approximation exponent (`γ*_joint = β = 2 γ*_sep`)" in " ".join(theory.split())
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    head = readme[: readme.index("## A short tour")]
+    assert "only the paper's abstract is public" in head
+    assert "payloads equal it by construction" in head
+    assert "about two minutes" not in readme
