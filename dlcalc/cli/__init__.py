@@ -11,8 +11,8 @@ import sys
 import click
 
 from .. import DlcalcError, __version__
-from ..coding._container import FORMAT_VERSION
-from ..networks._format import NETWORK_VERSION
+from ..coding import FORMAT_VERSION
+from ..networks import NETWORK_VERSION
 from ._common import EXIT_INTERRUPTED, SCHEMA_VERSION, InputError
 
 __all__ = ["cli", "main"]
