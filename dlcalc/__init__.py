@@ -1,4 +1,4 @@
-"""dlcalc: description lengths of joint and separate coding of orthogonal task heads
+"""dlcalc: description lengths of joint versus separate coding of task heads (orthogonal within a family)
 that share a Rademacher–Haar feature (arXiv:2606.16028; see ``docs/theory.md``).
 
 The library never touches the terminal; ``dlcalc.cli`` is the command line.  Each concept of

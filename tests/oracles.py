@@ -6,6 +6,7 @@ tent map iterated on exact integers, and sup errors from the end points of the
 interval that ``S_k ∘ h`` sweeps on each cell.
 """
 
+import math
 from fractions import Fraction
 
 import numpy as np
@@ -108,3 +109,59 @@ def span_cost(vectors, depth=None) -> int:
 def star_vectors(k: int, p: int) -> list[int]:
     """The requirement set of ``sawtooth:k`` at precision ``p``: ``{k, k+i}`` (``{i}`` for ``k = 0``), ``i <= p``."""
     return [1 << (i - 1) if k == 0 else (1 << (k - 1)) | (1 << (k + i - 1)) for i in range(1, p + 1)]
+
+
+# ----------------------------------------------------------------------------- exact family amplitudes
+
+
+def _family_parts(beta: float, eps: float):
+    """β = P/Q, the decimal of ``repr(β)`` (THEORY §5), and ε = n/d."""
+    b, e = Fraction(repr(float(beta))), Fraction(eps)
+    return b.numerator, b.denominator, e.numerator, e.denominator
+
+
+_POWERS: dict = {}
+
+
+def family_at_most(beta: float, j: int, p: int, eps: float) -> bool:
+    """``2^(-βj) 2^-p <= ε`` decided on integers: for ε = 2^-m it is ``Pj + pQ >= mQ``; otherwise
+    ``2^(-(Pj + pQ)/Q) <= n/d`` raised to the power Q is ``d^Q <= n^Q 2^(Pj + pQ)``."""
+    P, Q, n, d = _family_parts(beta, eps)
+    if n == 1 and d & (d - 1) == 0:
+        m = d.bit_length() - 1
+        return P * j + p * Q >= m * Q
+    key = (n, d, Q)
+    if key not in _POWERS:
+        _POWERS[key] = (n**Q, d**Q)
+    nq, dq = _POWERS[key]
+    return dq <= nq << (P * j + p * Q)
+
+
+def family_precision(beta: float, j: int, eps: float) -> int | None:
+    """``p = ceil(log2(a/ε))`` of the family amplitude ``a = 2^(-βj)``, exactly; None when ``a <= ε``."""
+    if family_at_most(beta, j, 0, eps):
+        return None
+    # start a little below the float estimate when the step below the start is known to fail (only a shortcut)
+    start = max(1, math.floor(-beta * j - math.log2(eps)) - 2)
+    p = start if start > 1 and not family_at_most(beta, j, start - 1, eps) else 1
+    while not family_at_most(beta, j, p, eps):
+        p += 1
+    return p
+
+
+def family_count(beta: float, eps: float, limit: int | None = None) -> int:
+    """How many ``j = 0, 1, ...`` (at most ``limit``) have ``2^(-βj) > ε``: the first ``j`` with ``a_j <= ε``."""
+    hi = 1
+    while not family_at_most(beta, hi, 0, eps) and (limit is None or hi < limit):
+        hi *= 2
+    lo = 0  # a_0 = 1: at most ε only when ε >= 1
+    if family_at_most(beta, 0, 0, eps):
+        return 0
+    while hi - lo > 1:  # a_lo > ε; a_hi <= ε (or hi reached the limit)
+        mid = (lo + hi) // 2
+        if family_at_most(beta, mid, 0, eps):
+            hi = mid
+        else:
+            lo = mid
+    count = hi if family_at_most(beta, hi, 0, eps) else hi + 1
+    return count if limit is None else min(count, limit)

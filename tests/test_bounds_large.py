@@ -12,11 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dlcalc import Head, RequirementSet, precision_for, quantize_heads, reduce_basis
+from dlcalc import Head, RequirementSet, reduce_basis
 from dlcalc.core._numbers import Log2Bits, Log2Value, bits_log2
 from dlcalc.core._span import interval_star_cost
 from dlcalc.quantize import _bounds
 from dlcalc.quantize._bounds import family_bounds, sawtooth_all_heads, walsh_all_levels
+
+from .oracles import family_count, family_precision
 
 
 def listed_cost(req: RequirementSet, depth) -> int:
@@ -25,20 +27,20 @@ def listed_cost(req: RequirementSet, depth) -> int:
 
 
 def sawtooth_oracle(beta, eps, depth):
-    """(joint lower, joint upper, separate lower, separate upper) of the listed sawtooth-all heads."""
-    heads = []
+    """(joint lower, joint upper, separate lower, separate upper) of the listed sawtooth-all heads, with their
+    precisions decided exactly on ``2^(-βk)`` (:func:`oracles.family_precision`)."""
+    stars = []
     k = 0
-    while (depth is None or k <= depth) and 2.0 ** (-beta * k) > eps:
-        heads.append(Head("sawtooth", k, 2.0 ** (-beta * k)))
+    while (depth is None or k <= depth) and (p := family_precision(beta, k, eps)) is not None:
+        stars.append((k, p))
         k += 1
-    quants = quantize_heads(heads, eps)
-    joint_up = RequirementSet.union_all(q.requirement for q in quants)
-    joint_low = RequirementSet.union_all(q.lower_requirement for q in quants)
+    up = [RequirementSet(stars=frozenset({(k, p)})) for k, p in stars]
+    low = [RequirementSet(stars=frozenset({(k, p - 1)})) for k, p in stars]
     return (
-        listed_cost(joint_low, depth),
-        listed_cost(joint_up, depth),
-        sum(listed_cost(q.lower_requirement, depth) for q in quants),
-        sum(listed_cost(q.requirement, depth) for q in quants),
+        listed_cost(RequirementSet.union_all(low), depth),
+        listed_cost(RequirementSet.union_all(up), depth),
+        sum(listed_cost(q, depth) for q in low),
+        sum(listed_cost(q, depth) for q in up),
     )
 
 
@@ -72,7 +74,7 @@ def test_run_sums_and_log_forms_match_exact_sums(beta, depth, monkeypatch):
 def test_many_heads_against_a_per_head_sum():
     """10,000 heads (β = 0.01, ε = 2^-100): the run sums, exactly, against per-head integers."""
     beta, eps = 0.01, 2.0**-100
-    stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
+    stars = [(k, family_precision(beta, k, eps)) for k in range(sawtooth_all_heads(beta, eps))]
     assert len(stars) == 10_000
     separate = sum(((1 << p) - 1) << k for k, p in stars)  # THEORY §5: 2^k (2^p - 1) per head
     b = family_bounds("sawtooth-all", beta, eps)
@@ -106,13 +108,15 @@ def test_sawtooth_all_at_tiny_beta():
 
 
 def test_work_is_bounded_by_the_precisions_not_the_heads(monkeypatch):
+    """Exact counts: one per precision run (at most about 1,075 at ε = 5e-324), none per head."""
     calls = []
-    real = _bounds._amplitude
-    monkeypatch.setattr(_bounds, "_amplitude", lambda beta, j: calls.append(j) or real(beta, j))
+    real_count, real_precision = _bounds.count_above, _bounds.pow2_precision
+    monkeypatch.setattr(_bounds, "count_above", lambda x, beta: calls.append(x) or real_count(x, beta))
+    monkeypatch.setattr(_bounds, "pow2_precision", lambda e, eps: calls.append(e) or real_precision(e, eps))
     for name in ("walsh-all", "sawtooth-all"):
         for beta in (1e-300, 1e-3, 0.25):
             family_bounds(name, beta, 5e-324)
-    assert len(calls) < 200_000
+    assert len(calls) < 4 * 1076
 
 
 def test_beta_too_small_to_count_is_refused():
@@ -145,8 +149,9 @@ def test_bounds_of_huge_heads_mixed_with_walsh_stay_cheap():
     "beta,eps", [(0.1, 2.0**-200), (0.3, 2.0**-150), (0.01, 2.0**-100), (0.7, 2.0**-300), (0.1, 1e-300)]
 )
 def test_run_ends_against_listed_stars(beta, eps):
-    """Run ends where βk meets log2(1/ε) - q + 1 (float rounding at the edge): per-head sums and listed stars."""
-    stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
+    """Run ends where βk meets log2(1/ε) - q + 1, decided exactly: per-head sums and listed stars."""
+    assert sawtooth_all_heads(beta, eps) == family_count(beta, eps)
+    stars = [(k, family_precision(beta, k, eps)) for k in range(sawtooth_all_heads(beta, eps))]
     separate = [sum(((1 << (p - d)) - 1) << k for k, p in stars if p > d) for d in (1, 0)]  # 2^k (2^p - 1) per head
     b = family_bounds("sawtooth-all", beta, eps)
     assert as_tuple(b) == (interval_star_cost([(k, p - 1) for k, p in stars]), interval_star_cost(stars), *separate)
@@ -166,11 +171,12 @@ def test_the_largest_countable_family():
     from dlcalc import SpecError
 
     beta = math.ldexp(1076.5, -1020)
+    exact = Fraction(repr(beta))  # β is the decimal of its shortest repr (THEORY §5)
     m = walsh_all_levels(beta, 0.25)
-    assert 2.0 ** (-beta * (m - 1)) > 0.25 >= 2.0 ** (-beta * m)  # the largest surviving top (THEORY §5)
+    assert exact * (m - 1) < 2 <= exact * m  # the largest surviving top: 2^(-β(m-1)) > 1/4 >= 2^(-βm)
     assert m == pytest.approx(2 / beta, rel=1e-12)
     n = sawtooth_all_heads(beta, 0.25)
-    assert 2.0 ** (-beta * (n - 1)) > 0.25 >= 2.0 ** (-beta * n)  # the last surviving sawtooth:k is k = n - 1
+    assert n == m  # the last surviving sawtooth:k is k = n - 1
     big = math.ldexp(1076.0, -1020)
     with pytest.raises(SpecError, match="more than 2\\^1020 heads") as info:
         walsh_all_levels(big, 0.25)
@@ -193,7 +199,7 @@ def test_sawtooth_all_lower_bounds_at_the_exact_bits_limit():
     # β = 1/14000, ε = 1/4: p_k = 2 while βk < 1 (k < 14000), then 1 while βk < 2 (28000 heads): the lower
     # bounds, at p_k - 1, keep the stars (k, 1) of k < 14000, the chain {1}, {1,2}, ..., {13999,14000}
     beta, eps = 1 / 14000, 0.25
-    stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
+    stars = [(k, family_precision(beta, k, eps)) for k in range(sawtooth_all_heads(beta, eps))]
     assert len(stars) == 28000 and [p for _, p in stars].count(2) == 14000
     separate_lower = sum(((1 << (p - 1)) - 1) << k for k, p in stars)  # 2^k (2^(p-1) - 1) per head
     assert separate_lower == 2**14000 - 1
@@ -205,14 +211,14 @@ def test_sawtooth_all_lower_bounds_at_the_exact_bits_limit():
 def test_sawtooth_all_with_few_heads_above_precision_one():
     # β = 1e-4, ε = 1/2: the heads k < 10^4 all have p = 1: nothing is left at p - 1
     beta = 1e-4
-    stars = [(k, precision_for(2.0 ** (-beta * k), 0.5)) for k in range(sawtooth_all_heads(beta, 0.5))]
+    stars = [(k, family_precision(beta, k, 0.5)) for k in range(sawtooth_all_heads(beta, 0.5))]
     assert len(stars) == 10_000 and {p for _, p in stars} == {1}
     b = family_bounds("sawtooth-all", beta, 0.5)
     assert (b.joint_lower_bits, b.separate_lower_bits) == (0, 0)
     assert b.joint_upper_bits == b.separate_upper_bits == 2**10_000 - 1  # {1}, {1,2}, ..., {9999,10000}
     # ε = 0.49998: only sawtooth:0 has p = 2 (2^-β < 2ε = 0.99996), so the lower bounds are its star (0, 1): 1 bit
     eps = 0.49998
-    stars = [(k, precision_for(2.0 ** (-beta * k), eps)) for k in range(sawtooth_all_heads(beta, eps))]
+    stars = [(k, family_precision(beta, k, eps)) for k in range(sawtooth_all_heads(beta, eps))]
     assert len(stars) > 4096 and [p for _, p in stars].count(2) == 1 and stars[0] == (0, 2)
     b = family_bounds("sawtooth-all", beta, eps)
     assert (b.joint_lower_bits, b.separate_lower_bits) == (1, 1)

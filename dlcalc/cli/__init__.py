@@ -11,7 +11,9 @@ import sys
 import click
 
 from .. import DlcalcError, __version__
-from ._common import EXIT_INTERRUPTED, InputError
+from ..coding import FORMAT_VERSION
+from ..networks import NETWORK_VERSION
+from ._common import EXIT_INTERRUPTED, SCHEMA_VERSION, InputError
 
 __all__ = ["cli", "main"]
 
@@ -152,7 +154,14 @@ def _quiet_pipe() -> None:
 
 
 @click.group(cls=DlcalcGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(__version__, "--version", "-V", prog_name="dlcalc")
+@click.version_option(
+    __version__,
+    "--version",
+    "-V",
+    prog_name="dlcalc",
+    message=f"%(prog)s %(version)s (.dlc format {FORMAT_VERSION}, network format {NETWORK_VERSION}, "
+    f"JSON schema {SCHEMA_VERSION})",
+)
 def cli() -> None:
     """Description lengths of joint versus separate coding of task heads that share
     one Rademacher–Haar feature (arXiv:2606.16028).

@@ -11,7 +11,7 @@ coordinate is ``f_t = a_t · g_t ∘ h_σ``.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -58,11 +58,31 @@ class Head:
     [1, 3]
     >>> Head.parse("sawtooth:2@0.5")
     Head(family='sawtooth', index=2, amplitude=0.5)
+
+    A family head (:class:`~dlcalc.Family`) whose amplitude ``2^(-e)`` is irrational also
+    carries its ``exponent`` ``e``, a Fraction: its float ``amplitude`` is ``2^(-e)`` correctly
+    rounded and gives its values, while whether it is zero and its precision are decided on
+    ``2^(-e)`` exactly (:mod:`dlcalc.core._exponent`).  Such a head is not equal to a head
+    given by the same float amplitude, which denotes that float exactly.
     """
 
     family: str
     index: int
     amplitude: float = 1.0
+    exponent: Fraction | None = field(default=None, compare=False, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Head):
+            return NotImplemented
+        return (self.family, self.index, self.amplitude, self.exponent) == (
+            other.family,
+            other.index,
+            other.amplitude,
+            other.exponent,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.family, self.index, self.amplitude, self.exponent))
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -76,6 +96,8 @@ class Head:
             raise SpecError(f"{name}: sawtooth heads start at sawtooth:0")
         amplitude = positive_float(self.amplitude, f"{name}: amplitude", SpecError)
         object.__setattr__(self, "amplitude", amplitude)
+        if self.exponent is not None:
+            object.__setattr__(self, "exponent", Fraction(self.exponent))
 
     @classmethod
     def parse(cls, text: str) -> Head:

@@ -16,10 +16,13 @@ processed together.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from fractions import Fraction
 
 from .._errors import SpecError
+from ._exponent import beta_fraction, pow2_float
 from ._heads import MAX_HEADS, Head, HeadRun
 from ._numbers import positive_float
 
@@ -39,19 +42,28 @@ class Family:
     - ``walsh-all``: ``walsh:n`` for ``1 <= n < 2^D``, ``a_n = 2^(-β(top(n)-1))``;
     - ``sawtooth-all``: ``sawtooth:k`` for ``0 <= k <= D``, ``a_k = 2^(-βk)``.
 
+    β is held as a float and means the rational of its shortest decimal (:attr:`exact_beta`,
+    :func:`~dlcalc.core._exponent.beta_fraction`); the exponents ``βj`` are exact rationals,
+    the float amplitudes are ``2^(-βj)`` correctly rounded, and a head whose exponent is not
+    an integer carries it, so that every comparison with ε is exact (THEORY §5).
+
     >>> fam = Family("walsh-all", 1.0, 20)
     >>> fam.count, fam.head(2)
     (1048575, Head(family='walsh', index=3, amplitude=0.5))
+    >>> Family("walsh-all", 0.7, 100).level_exponent(91), Family("walsh-all", 0.7, 100).level_amplitude(91) == 2.0**-63
+    (Fraction(63, 1), True)
     """
 
     name: str
     beta: float
     depth: int
+    exact_beta: Fraction = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.name not in FAMILY_NAMES:
             raise SpecError(f"unknown family {self.name!r} (choose from {', '.join(FAMILY_NAMES)})")
         object.__setattr__(self, "beta", _check_beta(self.beta))
+        object.__setattr__(self, "exact_beta", beta_fraction(self.beta))
         if isinstance(self.depth, bool) or not isinstance(self.depth, int) or self.depth < 0:
             raise SpecError(f"depth must be a non-negative integer, got {self.depth!r}")
         if self.depth > 0 and self._deepest_amplitude() == 0:
@@ -61,10 +73,7 @@ class Family:
             )
 
     def _deepest_amplitude(self) -> float:
-        try:
-            return self.level_amplitude(self.depth)
-        except OverflowError:  # a depth beyond the float range
-            return 0.0
+        return self.level_amplitude(self.depth)
 
     @property
     def count(self) -> int:
@@ -81,27 +90,45 @@ class Family:
         """The number of heads for a message: ``2^D - 1`` written so for a large depth."""
         return f"2^{self.depth} - 1" if self.name == "walsh-all" and self.depth > 64 else str(self.count)
 
+    def level_exponent(self, level: int) -> Fraction:
+        """The exact ``e`` of the amplitude ``2^(-e)`` of a level: ``β(top(n)-1)`` (walsh-all) or ``βk``
+        (sawtooth-all)."""
+        return self.exact_beta * (level - 1 if self.name == "walsh-all" else level)
+
     def level_amplitude(self, level: int) -> float:
-        """Amplitude of the heads of a level: ``top(n) = level`` (walsh-all) or ``k = level`` (sawtooth-all)."""
-        if self.name == "walsh-all":
-            return 2.0 ** (-self.beta * (level - 1))
-        return 2.0 ** (-self.beta * level)
+        """Amplitude of the heads of a level: ``top(n) = level`` (walsh-all) or ``k = level`` (sawtooth-all),
+        ``2^(-e)`` correctly rounded."""
+        return _level_values(self.exact_beta, level - 1 if self.name == "walsh-all" else level)[0]
+
+    def _level_head_exponent(self, level: int) -> Fraction | None:
+        """The exponent a head of the level carries: None when it is an integer (the float is then exact)."""
+        return _level_values(self.exact_beta, level - 1 if self.name == "walsh-all" else level)[1]
 
     def head(self, i: int) -> Head:
         """The ``i``-th head (0-based) of the family."""
         if self.name == "walsh-all":
             n = i + 1
-            return Head("walsh", n, self.level_amplitude(n.bit_length()))
-        return Head("sawtooth", i, self.level_amplitude(i))
+            return Head("walsh", n, self.level_amplitude(n.bit_length()), self._level_head_exponent(n.bit_length()))
+        return Head("sawtooth", i, self.level_amplitude(i), self._level_head_exponent(i))
 
     def groups(self, position: int = 0) -> list[HeadGroup]:
         """One group per level: ``walsh:2^(t-1)..2^t-1`` for ``t = 1..D``, or ``sawtooth:k`` for ``k = 0..D``."""
         if self.name == "walsh-all":
             return [
-                HeadGroup("walsh", 1 << (t - 1), (1 << t) - 1, self.level_amplitude(t), position + (1 << (t - 1)) - 1)
+                HeadGroup(
+                    "walsh",
+                    1 << (t - 1),
+                    (1 << t) - 1,
+                    self.level_amplitude(t),
+                    position + (1 << (t - 1)) - 1,
+                    self._level_head_exponent(t),
+                )
                 for t in range(1, self.depth + 1)
             ]
-        return [HeadGroup("sawtooth", k, k, self.level_amplitude(k), position + k) for k in range(self.depth + 1)]
+        return [
+            HeadGroup("sawtooth", k, k, self.level_amplitude(k), position + k, self._level_head_exponent(k))
+            for k in range(self.depth + 1)
+        ]
 
     def as_dict(self) -> dict:
         """``{"name", "beta"}``: the family as stored in instance files and ``.dlc`` headers (the depth is the
@@ -121,6 +148,8 @@ class HeadGroup:
     last: int
     amplitude: float
     position: int
+    #: ``e`` with amplitude ``2^(-e)`` for a family level whose exponent is not an integer (:class:`Head`)
+    exponent: Fraction | None = None
 
     @property
     def count(self) -> int:
@@ -136,11 +165,11 @@ class HeadGroup:
         return HeadRun(self.family, self.first, self.last, self.amplitude).spec
 
     def head(self, i: int = 0) -> Head:
-        return Head(self.family, self.first + i, self.amplitude)
+        return Head(self.family, self.first + i, self.amplitude, self.exponent)
 
     def heads(self) -> Iterator[Head]:
         for index in range(self.first, self.last + 1):
-            yield Head(self.family, index, self.amplitude)
+            yield Head(self.family, index, self.amplitude, self.exponent)
 
     def positions(self) -> range:
         return range(self.position, self.position + self.count)
@@ -185,6 +214,17 @@ def digit_levels(
     return list(range(max(first, 1), end + 1))
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _level_values(beta: Fraction, j: int) -> tuple[float, Fraction | None]:
+    """``2^(-βj)`` correctly rounded, and ``βj`` when it is not an integer (else None)."""
+    e = beta * j
+    return pow2_float(e), (None if e.denominator == 1 else e)
+
+
+def _same_float_head(a: Head, b: Head) -> bool:
+    return (a.family, a.index, a.amplitude) == (b.family, b.index, b.amplitude)
+
+
 def _merge_runs(runs) -> tuple[HeadRun, ...]:
     out: list[HeadRun] = []
     for run in runs:
@@ -225,7 +265,11 @@ class HeadSet(Sequence[Head]):
 
     @classmethod
     def of(cls, heads) -> HeadSet:
-        """A head set from a HeadSet (returned as is) or any iterable of heads (merged into runs)."""
+        """A head set from a HeadSet (returned as is) or any iterable of heads (merged into runs).
+
+        Runs are explicit heads, as files store them: each amplitude is the float it is, so a
+        family head's exact exponent is not kept (give the :class:`Family`, or ``family=`` to
+        :meth:`~dlcalc.Instance.build`, to keep ``2^(-βj)`` exact)."""
         if isinstance(heads, HeadSet):
             return heads
         return cls(None, [HeadRun(h.family, h.index, h.index, h.amplitude) for h in heads])
@@ -236,7 +280,8 @@ class HeadSet(Sequence[Head]):
         are."""
         heads = cls.of(heads)
         if heads.family is None and family.count <= len(heads):
-            if all(heads[i] == h for i, h in enumerate(cls(family))):
+            # the listed heads name the family by their float amplitudes (version 1 instance files)
+            if all(_same_float_head(heads[i], h) for i, h in enumerate(cls(family))):
                 return cls(family, cls.of(heads[family.count :]).runs)
         return heads
 

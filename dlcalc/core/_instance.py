@@ -62,6 +62,10 @@ def family_heads(name: str, beta: float, depth: int) -> list[Head]:
     - ``walsh-all``: ``walsh:n`` for ``1 <= n < 2^D``, ``a_n = 2^(-β(top(n)-1))``.
     - ``sawtooth-all``: ``sawtooth:k`` for ``0 <= k <= D``, ``a_k = 2^(-βk)``.
 
+    The heads carry their exact exponents (:class:`Head`); a head set or instance made of the
+    list holds explicit runs, whose amplitudes are the floats, unless the family is named
+    (``Instance.build(..., family={"name", "beta"})``), which keeps it a family.
+
     >>> [h.spec for h in family_heads("walsh-all", 1.0, 2)]
     ['walsh:1', 'walsh:2@0.5', 'walsh:3@0.5']
     """

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from .._errors import SpecError
+from ..core._exponent import beta_fraction, count_above, pow2_precision
 from ..core._headset import HeadSet
 from ..core._numbers import EXACT_BITS_LIMIT, Log2Bits, Log2Value, as_bits, bits_log2, positive_float, ratio
 from ..core._span import interval_star_cost
@@ -35,7 +37,7 @@ __all__ = [
 #: Beyond this many surviving heads, sawtooth-all bounds are summed run by run (they are then
 #: at least ``2^EXACT_HEADS`` bits, so carried as log2 anyway).
 EXACT_HEADS = 4096
-#: Largest exponent ``j`` an amplitude ``2^(-βj)`` is computed for (a float must hold ``j``).
+#: Largest number of family heads dlcalc counts (a float must hold it).
 _MAX_EXPONENT = 1 << 1020
 
 
@@ -79,20 +81,16 @@ class FormulaBounds:
         }
 
 
-def _amplitude(beta: float, j: int) -> float:
-    return 2.0 ** (-beta * j)  # exactly as family_heads computes it
+def _count_above(beta: float, threshold: Fraction, limit: int | None, what: str) -> int:
+    """How many ``j = 0, 1, ...`` (at most ``limit``) have ``2^(-βj) > threshold``, decided exactly.
 
-
-def _count_above(beta: float, threshold: float, limit: int | None, what: str) -> int:
-    """How many ``j = 0, 1, ...`` (at most ``limit``) have ``2^(-βj) > threshold``.
-
-    The amplitude is non-increasing in ``j``: a search that gallops from the
-    real-number answer ``log2(1/threshold)/β`` and then bisects finds the count
-    in ``O(log)`` steps however many heads survive.
+    β is the rational of its decimal (:func:`~dlcalc.core._exponent.beta_fraction`) and the
+    count is ``ceil(log2(1/threshold)/β)`` computed exactly (:func:`~dlcalc.core._exponent.count_above`),
+    however many heads survive.
     """
-    if not 1.0 > threshold:
+    if not threshold < 1:
         return 0
-    reach = 1076 / beta  # 2^(-βj) rounds to 0 once βj >= 1076
+    reach = 1076 / beta  # 2^(-βj) is below every positive float once βj >= 1076
     upper = math.floor(reach) + 1 if reach < _MAX_EXPONENT else None
     if limit is not None:
         upper = limit if upper is None else min(upper, limit)
@@ -101,45 +99,20 @@ def _count_above(beta: float, threshold: float, limit: int | None, what: str) ->
             f"{what} with beta {beta!r}: more than 2^1020 heads survive at this eps; "
             "their bounds are beyond what dlcalc represents (raise --beta or give --depth)"
         )
-    guess = -math.log2(threshold) / beta
-    return _last_true(lambda c: c == 0 or _amplitude(beta, c - 1) > threshold, upper, int(min(guess, upper)))
-
-
-def _last_true(pred, upper: int, guess: int) -> int:
-    """The largest ``c`` in ``[0, upper]`` with ``pred(c)`` (true at 0, then false for good), galloping from
-    ``guess``."""
-    g = min(max(guess, 0), upper)
-    step = 1
-    if pred(g):
-        lo = g
-        while lo + step <= upper and pred(lo + step):
-            lo, step = lo + step, 2 * step
-        hi = min(lo + step - 1, upper)
-    else:
-        hi, lo = g - 1, max(g - 1, 0)
-        while not pred(lo):
-            hi, step = lo - 1, 2 * step
-            lo = max(g - step, 0)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if pred(mid):
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    return min(upper, count_above(threshold, beta_fraction(beta)))
 
 
 def walsh_all_levels(beta: float, eps: float, depth: int | None = None) -> int:
     """``M(ε)``: the largest top ``t`` whose walsh-all heads survive (``a > ε``), capped at the depth.
 
-    ``M = ceil(log2(1/ε)/β)`` up to the exact comparison ``2^(-β(t-1)) > ε``.
+    ``M = ceil(log2(1/ε)/β)``, exactly: β is the rational of its decimal (THEORY §5).
 
     >>> walsh_all_levels(1.0, 2.0**-10), walsh_all_levels(2.0, 0.1), walsh_all_levels(1.0, 1.0)
     (10, 2, 0)
     """
     check_eps(eps)
     beta = positive_float(beta, "beta", SpecError)
-    return _count_above(beta, eps, depth, "walsh-all")
+    return _count_above(beta, Fraction(eps), depth, "walsh-all")
 
 
 def sawtooth_all_heads(beta: float, eps: float, depth: int | None = None) -> int:
@@ -150,7 +123,7 @@ def sawtooth_all_heads(beta: float, eps: float, depth: int | None = None) -> int
     """
     check_eps(eps)
     beta = positive_float(beta, "beta", SpecError)
-    return _count_above(beta, eps, None if depth is None else depth + 1, "sawtooth-all")
+    return _count_above(beta, Fraction(eps), None if depth is None else depth + 1, "sawtooth-all")
 
 
 def _all_ones(top: int) -> int | Log2Bits:
@@ -193,21 +166,17 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
     β = 1e-300).  The joint costs are :func:`interval_star_cost` of the listed
     stars for up to ``EXACT_HEADS`` heads; beyond (β < 1/4, where ``k + p_k``
     grows along the family) the stars form one interval ``[0, H]`` with ``H``
-    reached at the last head.  Run ends beyond ``2^53`` come from the
-    real-number form ``k = (log2(1/ε) - q + 1)/β``.  There head indices are no
-    longer exact doubles and neither is ``2^(-βk)``: an end may be off by a few
-    heads from the count of float amplitudes (about 10 near ``2^53``), which
-    moves a ``log2`` result of size ``~2^53`` by a few units in its last place.
+    reached at the last head.  Every run end is exact at any size: it is
+    ``ceil((log2(1/ε) - q + 1)/β)`` decided in exact arithmetic (THEORY §5).
     """
     count = sawtooth_all_heads(beta, eps, depth)
     if count == 0:
         return FormulaBounds(eps, 0, 0, 0, 0)
     p0 = precision_for(1.0, eps)
     assert p0 is not None  # count > 0: the first head, of amplitude 1, is not zero
-    ell = -math.log2(eps)
     ends = [count]  # ends[q-1]: how many heads have precision >= q
     for q in range(2, p0 + 1):
-        ends.append(_count_at_least(beta, eps, q, ends[-1], ell))
+        ends.append(_count_at_least(beta, eps, q, ends[-1]))
     ends.append(0)
     runs = [(ends[q], ends[q - 1] - 1, q) for q in range(1, p0 + 1) if ends[q] < ends[q - 1]]
     separate_upper = _sum_of_powers([t for a, b, q in runs for t in _run_terms(a, b, q, depth)])
@@ -221,7 +190,7 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
         def joint(n: int, shift: int) -> int | Log2Bits:  # the interval [0, H] of the first n heads at p - shift
             if n == 0:
                 return 0
-            p_last = precision_for(_amplitude(beta, n - 1), eps)
+            p_last = pow2_precision(beta_fraction(beta) * (n - 1), Fraction(eps))
             assert p_last is not None  # the first n heads are not zero
             top = max(p0, n - 1 + p_last) - shift
             return _all_ones(top if depth is None else min(top, depth))
@@ -230,12 +199,9 @@ def _sawtooth_all_bounds(beta: float, eps: float, depth: int | None) -> FormulaB
     return FormulaBounds(eps, joint_lower, joint_upper, separate_lower, separate_upper)
 
 
-def _count_at_least(beta: float, eps: float, q: int, upper: int, ell: float) -> int:
+def _count_at_least(beta: float, eps: float, q: int, upper: int) -> int:
     """How many heads have precision ``>= q``, i.e. ``2^(-βk) > ε 2^(q-1)`` (at most ``upper``)."""
-    guess = (ell - q + 1) / beta
-    if guess >= 2**53:  # float run ends (_sawtooth_all_bounds): head indices are no longer exact doubles
-        return upper if guess >= upper else min(upper, math.ceil(guess))
-    return _count_above(beta, math.ldexp(eps, q - 1), upper, "sawtooth-all")
+    return _count_above(beta, Fraction(eps) * (1 << (q - 1)), upper, "sawtooth-all")
 
 
 def _run_terms(a: int, b: int, p: int, depth: int | None) -> list[tuple[int, int]]:

@@ -238,7 +238,7 @@ class GroupQuantization:
 
 def quantize_group(group: HeadGroup, eps: float) -> GroupQuantization:
     """Quantize the heads of a group at accuracy ε (THEORY §4): one precision for all."""
-    p = precision_for(group.amplitude, eps)
+    p = precision_for(group.amplitude, eps, group.exponent)
     if p is None:
         return GroupQuantization(group, eps, None, True)
     return GroupQuantization(group, eps, None if group.family == "walsh" else p, False)

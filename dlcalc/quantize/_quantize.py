@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 
 from .._errors import SpecError
+from ..core._exponent import pow2_precision
 from ..core._heads import Head
 from ..core._span import interval_star_cost, level_vector, mask_to_depth, reduce_basis
 
@@ -37,15 +38,21 @@ def check_eps(eps: float) -> Fraction:
     return Fraction(eps)
 
 
-def precision_for(amplitude: float, eps: float) -> int | None:
+def precision_for(amplitude: float, eps: float, exponent: Fraction | None = None) -> int | None:
     """Smallest ``p >= 1`` with ``a 2^-p <= ε``, i.e. ``ceil(log2(a/ε))``, exactly; None if ``ε >= a``.
 
     Exact integer arithmetic on the floats' ratios: no floating-point ``log2`` at boundaries.
+    A family head's ``exponent`` ``e`` (:class:`~dlcalc.Head`) means ``a = 2^(-e)`` exactly,
+    decided by :func:`dlcalc.core._exponent.pow2_precision` (the float amplitude is not read).
 
     >>> precision_for(1.0, 2.0**-10), precision_for(1.0, 0.1), precision_for(0.5, 0.5)
     (10, 4, None)
+    >>> precision_for(2.0 ** (-0.7 * 90), 2.0**-63), precision_for(2.0**-63, 2.0**-63, Fraction(63))
+    (1, None)
     """
-    check_eps(eps)
+    eps_exact = check_eps(eps)
+    if exponent is not None:
+        return pow2_precision(exponent, eps_exact)
     an, ad = float(amplitude).as_integer_ratio()
     en, ed = float(eps).as_integer_ratio()
     num, den = an * ed, ad * en  # a/ε = num/den
@@ -197,7 +204,7 @@ def quantize_head(head: Head, eps: float) -> HeadQuantization:
     >>> q.precision, q.requirement.level_cost(None), q.lower_requirement.level_cost(None)
     (3, 28, 12)
     """
-    p = precision_for(head.amplitude, eps)
+    p = precision_for(head.amplitude, eps, head.exponent)
     if p is None:
         return HeadQuantization(head, eps, None, True, RequirementSet(), RequirementSet())
     if head.family == "walsh":

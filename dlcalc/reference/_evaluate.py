@@ -2,7 +2,9 @@
 
 Precisions, groups and cells from the amplitudes and ε in exact arithmetic; the image of the
 feature by the digit form; Walsh parities by ``bitwise_count``; sawtooth digits.  Nothing here
-is shared with the coders (``docs/testing.md``).
+is shared with the coders (``docs/testing.md``) but the exact rule for a family amplitude
+``2^(-βj)`` (:func:`dlcalc.core._exponent.pow2_precision`), the definition of what its
+precision is, which the coders and this evaluator must decide alike.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..core._exponent import pow2_precision
 from ..core._headset import HeadSet
 
 __all__ = [
@@ -73,16 +76,24 @@ def _precision(amplitude: Fraction, eps: Fraction) -> int:
     return (need - 1).bit_length()
 
 
+def _zero_or_precision(amplitude: float, exponent: Fraction | None, eps: Fraction) -> int | None:
+    """``p``, or None when ``ε >= a``: of the float amplitude, or of ``2^(-e)`` for a family head's exponent ``e``."""
+    if exponent is not None:
+        return pow2_precision(exponent, eps)
+    a = Fraction(amplitude)
+    return None if eps >= a else _precision(a, eps)
+
+
 def reference_heads(heads, depth: int, eps: float) -> list[ReferenceHead]:
     """Kind, precision and table level of every head (THEORY §4, §8), from the class alone."""
     eps_exact = Fraction(eps)
-    quantized: dict[float, tuple[Fraction, int | None]] = {}  # amplitude -> (a, p; None when ε >= a)
+    quantized: dict[tuple, tuple[Fraction, int | None]] = {}  # (amplitude, exponent) -> (a, p; None when zero)
     out = []
     for head in heads:
-        if head.amplitude not in quantized:
-            a = Fraction(head.amplitude)
-            quantized[head.amplitude] = (a, None if eps_exact >= a else _precision(a, eps_exact))
-        a, p = quantized[head.amplitude]
+        key = (head.amplitude, head.exponent)
+        if key not in quantized:
+            quantized[key] = (Fraction(head.amplitude), _zero_or_precision(head.amplitude, head.exponent, eps_exact))
+        a, p = quantized[key]
         k = head.index
         if p is None:
             out.append(ReferenceHead(head.family, k, a, "zero", None, None))
@@ -155,10 +166,11 @@ def reference_groups(heads, depth: int, eps: float) -> list[ReferenceGroup]:
     out = []
     for g in HeadSet.of(heads).groups():
         a = Fraction(g.amplitude)
-        if eps_exact >= a:
-            kind, p = "zero", None
+        p = _zero_or_precision(g.amplitude, g.exponent, eps_exact)
+        if p is None:
+            kind = "zero"
         else:
-            kind, p = g.family, (None if g.family == "walsh" else _precision(a, eps_exact))
+            kind, p = g.family, (None if g.family == "walsh" else p)
         out.append(ReferenceGroup(g.family, g.first, g.last, a, g.position, kind, p, depth))
     return out
 

@@ -148,7 +148,7 @@ def depth_capped(family: dict | None, heads, eps: float, depth: int | None) -> b
         return True
     groups = HeadSet.of(heads).groups() if heads is not None else []
     return any(
-        g.family == "sawtooth" and (p := precision_for(g.amplitude, eps)) is not None and g.last + p > depth
+        g.family == "sawtooth" and (p := precision_for(g.amplitude, eps, g.exponent)) is not None and g.last + p > depth
         for g in groups
     )
 
