@@ -318,3 +318,18 @@ def test_a_refused_sweep_names_what_would_fit(args, advice):
     """A refusal names the smaller request that fits, by the largest step, before the budget option."""
     result = run(*args, code=2)
     assert advice in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_heads_that_read_above_the_depth_are_named():
+    """Walsh heads whose digits pass the depth are not accepted silently: the output says what happens."""
+    for command in (["compare", "--no-baselines"], ["encode"], ["quantize"], ["info"]):
+        eps = [] if command == ["info"] else ["--eps", "0.5"]
+        out = run(*command, "--depth", "2", "--head", "walsh:1-7", *eps).stdout
+        assert "walsh:4-7 read digits above the depth 2; there the feature is the identity" in " ".join(out.split())
+        out = run(*command, "--depth", "3", "--head", "walsh:1-7", *eps).stdout
+        assert "above the depth" not in out
+
+
+def test_a_family_with_no_heads_says_why():
+    result = run("compare", "--depth", "0", code=2)
+    assert "walsh-all at depth 0 has no heads" in result.stderr and result.stderr.count("\n") == 1

@@ -58,6 +58,7 @@ def quantize(spec, eps, budget, fmt):
             columns,
             records,
             title=f"quantized at ε = {format_eps(eps)}: {instance_summary(inst)}",
+            notes=[note] if (note := study.beyond_depth_note(inst)) else [],
         ),
         fmt,
     )
@@ -142,6 +143,8 @@ def encode(spec, eps, coder, output, force, budget, fmt):
             else f"{format_number(qclass.zero_heads)} heads have amplitude ≤ ε: they are 0, carry no bits "
             "and err by their amplitude"
         )
+    if depth_note := study.beyond_depth_note(inst):
+        notes.append(depth_note)
     if "-" not in targets.values():
         emit(
             Report(

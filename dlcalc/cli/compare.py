@@ -229,6 +229,8 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
         )
         columns = columns + (trained_columns(fmt == "csv") if trained else [])
         notes = _fit_notes(fit, inst.depth)
+        if depth_note := study.beyond_depth_note(inst):
+            notes.append(depth_note)
         emit(
             Report(
                 {"instance": inst.to_dict(), "rows": rows, "fit": fit},

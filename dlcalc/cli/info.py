@@ -35,9 +35,8 @@ def info(spec, budget, fmt):
             f" (largest off-diagonal Gram entry {format_number(payload['max_offdiag_gram'])}, between "
             f"{format_head(inst.heads[worst[0]].spec)} and {format_head(inst.heads[worst[1]].spec)})"
         )
-    emit(
-        Report(payload, HEAD_COLUMNS, payload["heads"], title=f"instance: {instance_summary(inst)}", notes=[note]), fmt
-    )
+    notes = [note] + ([depth_note] if (depth_note := study.beyond_depth_note(inst)) else [])
+    emit(Report(payload, HEAD_COLUMNS, payload["heads"], title=f"instance: {instance_summary(inst)}", notes=notes), fmt)
 
 
 COMMANDS = [info]

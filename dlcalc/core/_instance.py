@@ -95,6 +95,11 @@ class Instance:
 
     def __init__(self, depth: int, heads: HeadSet, seed: int | None = 0, flips=None) -> None:
         if len(heads) == 0:
+            if heads.family is not None and heads.family.name == "walsh-all":
+                raise SpecError(
+                    f"walsh-all at depth {depth} has no heads (its heads are walsh:n with top(n) <= depth): "
+                    "give a depth of 1 or more"
+                )
             raise SpecError("an instance needs at least one head (--head or --family)")
         self.depth = depth
         self.heads = heads

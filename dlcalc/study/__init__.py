@@ -6,7 +6,7 @@ cost weighed once), then run; it returns the records the command's JSON output p
 Plans
     :class:`Plan`, :func:`weigh`
 Instances (``dlcalc info``, ``build``)
-    :func:`describe_instance`, :func:`head_rows`
+    :func:`describe_instance`, :func:`head_rows`, :func:`beyond_depth_note`
 The coders (``dlcalc quantize``, ``encode``, ``decode``, ``verify``)
     :func:`quantize_records`, :func:`plan_encode`, :func:`encode_run`, :func:`run_pipeline`,
     :func:`coder_record`, :func:`decode_record`, :func:`verify_decoded`, :func:`verify_record`
@@ -49,7 +49,7 @@ from ._compare import (
     plan_compare,
     progress_steps,
 )
-from ._instance import GRAM_LIMIT, describe_instance, head_rows
+from ._instance import GRAM_LIMIT, beyond_depth_note, describe_instance, head_rows
 from ._networks import (
     NETWORK_DOCUMENT_VERSION,
     NetworkRun,
@@ -79,6 +79,7 @@ from ._trained import (
 
 __all__ = [
     "GRAM_LIMIT",
+    "beyond_depth_note",
     "describe_instance",
     "head_rows",
     "theory_exponents",

@@ -10,7 +10,7 @@ from typing import Any
 
 from ..core import Instance, gram_matrix, orthogonality
 
-__all__ = ["GRAM_LIMIT", "describe_instance", "head_rows"]
+__all__ = ["GRAM_LIMIT", "beyond_depth_note", "describe_instance", "head_rows"]
 
 #: Largest instance whose full Gram matrix is listed.
 GRAM_LIMIT = 64
@@ -61,3 +61,26 @@ def describe_instance(
     }
     advance()
     return record, worst
+
+
+def beyond_depth_note(instance: Instance) -> str | None:
+    """What happens to heads that read digits above the depth, in one sentence (None when none do).
+
+    Below level ``D`` the feature swaps subtrees; on the digits above it, it is the identity
+    (THEORY §2, ``σ = +1`` for ``j >= D``): those digits of ``h(x)`` are the digits of ``x``, the
+    same for every instance of the class, so they carry no freedom and cost no bits (the level
+    vectors are masked to the depth, THEORY §4).
+    """
+    depth = instance.depth
+    beyond = [
+        g.spec
+        for g in instance.heads.groups()
+        if g.family == "walsh" and g.top > depth or g.family == "sawtooth" and g.last > depth
+    ]
+    if not beyond:
+        return None
+    shown = ", ".join(beyond[:3]) + (f" and {len(beyond) - 3} more groups" if len(beyond) > 3 else "")
+    return (
+        f"{shown} read digits above the depth {depth}; there the feature is the identity, so those digits "
+        "are the same in every instance and cost nothing (a head pays only for its digits up to the depth)"
+    )
