@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from .._errors import SpecError
 from ._heads import MAX_HEADS, Head, HeadRun
-from ._numbers import positive_float
+from ._numbers import positive_float, short_text
 
 __all__ = ["FAMILY_NAMES", "Family", "HeadGroup", "HeadSet", "digit_levels"]
 
@@ -214,7 +214,7 @@ class HeadSet(Sequence[Head]):
         self.runs = _merge_runs(runs)
         explicit = sum(run.count for run in self.runs)
         if explicit > MAX_HEADS:
-            raise SpecError(f"{explicit} heads; at most {MAX_HEADS} are allowed besides a family")
+            raise SpecError(f"{short_text(explicit)} heads; at most {MAX_HEADS} are allowed besides a family")
         starts, at = [], family.count if family else 0
         for run in self.runs:
             starts.append(at)
