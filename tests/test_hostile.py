@@ -878,7 +878,8 @@ def test_train_options_use_the_number_grammar(option, value, match):
 def test_encode_to_an_empty_name_is_refused_for_every_coder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for coder in ("joint", "separate", "both"):
-        refused("encode", "--depth", "3", "--eps", "0.5", "--coder", coder, "-o", "", match="an empty file name")
+        refused("encode", "--depth", "3", "--eps", "0.5", "--coder", coder, "-o", "", match="-o: an empty file name")
+    refused("encode", "--depth", "3", "--eps", "0.5", "-o", f"{tmp_path}/", match="a file name is needed")
     assert list(tmp_path.iterdir()) == []
 
 

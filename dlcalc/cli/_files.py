@@ -145,12 +145,13 @@ class OutputTooLarge(InputError):
     """An output over ``--max-output``: refused up front, or stopped while it is written (exit code 2)."""
 
 
-def check_output_size(size: int, max_output: int, what: str) -> None:
-    """Refuse up front an output of ``size`` bytes over the ``--max-output`` budget."""
+def check_output_size(size: int, max_output: int, what: str, estimate: bool = False) -> None:
+    """Refuse up front an output of ``size`` bytes (``estimate``: at least about that many) over the
+    ``--max-output`` budget; ``what`` names the output."""
     if size > max_output:
         raise OutputTooLarge(
-            f"{what} would write about {readable_bytes(size)}, over the budget of {readable_bytes(max_output)} "
-            "(raise --max-output)"
+            f"{what}: {'about ' if estimate else ''}{readable_bytes(size)} to write, over the budget of "
+            f"{readable_bytes(max_output)} (raise --max-output)"
         )
 
 
@@ -348,8 +349,8 @@ def write_outputs(files: list[tuple[str, bytes]], force: bool, max_output: int |
     """Write every ``(path, data)`` or none of them (module docstring); ``-`` writes to stdout.
     With ``max_output``, the whole write is refused before a byte is written if larger."""
     if max_output is not None:
-        for path, data in files:
-            check_output_size(len(data), max_output, "stdout" if path == "-" else shown(path))
+        names = dict.fromkeys("stdout" if path == "-" else shown(path) for path, _ in files)
+        check_output_size(sum(len(data) for _, data in files), max_output, " and ".join(names))
     with atomic_outputs([path for path, _ in files], force) as handles:
         for fh, (_, data) in zip(handles, files, strict=True):
             fh.write(data)

@@ -89,13 +89,15 @@ CODER_COLUMNS = [
 def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     if output is None:
         return {}
-    if not output.strip() or output.endswith(("/", os.sep)):  # no name to add .joint.dlc to
-        raise InputError(f"-o {output!r}: an empty file name")
+    if not output:
+        raise InputError("-o: an empty file name")
     if len(coders) == 1:
         return {coders[0]: output}
     if output == "-":
         return dict.fromkeys(coders, "-")  # both files back to back on stdout; `decode -` reads them all
     stem = output[:-4] if output.endswith(".dlc") else output
+    if not os.path.basename(stem):  # `-o ""`, `-o dir/` or `-o .dlc` would write hidden .joint.dlc files
+        raise InputError(f"-o {shown(output)}: a file name is needed (FILE.joint.dlc and FILE.separate.dlc)")
     return {c: f"{stem}.{c}.dlc" for c in coders}
 
 
@@ -276,7 +278,10 @@ def decode_cmd(dlc, output, index, force, max_output, budget, fmt):
     if output is not None:
         size = export_bytes(peek_class(parts[0], budget.max_cells)[1], csv=not _is_npz(output))
         check_output_size(
-            size, max_output, f"decoding {_name(dlc)} into {'stdout' if output == '-' else shown(output)}"
+            size,
+            max_output,
+            f"decoding {_name(dlc)} into {'stdout' if output == '-' else shown(output)}",
+            estimate=True,
         )
     reports = []
     with progress(len(parts) * (2 if output else 1), "decode") as advance:
