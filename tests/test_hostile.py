@@ -891,6 +891,13 @@ def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):
     assert result.stderr.count("\n") == 1 and repr(str(out)) in result.stderr
 
 
+def test_every_message_for_people_is_one_line(capsys):
+    from dlcalc.cli._files import announce
+
+    announce("wrote a\nb\r.json")  # as `train --export` announces its file
+    assert capsys.readouterr().err == "wrote a\\nb\\r.json\n"
+
+
 def test_huge_walsh_indices_are_cut_in_messages():
     n = str(2**4000)
     for args in (["bounds", "--head", f"walsh:1-{n}"], ["build", "--head", f"walsh:{n}-5"]):

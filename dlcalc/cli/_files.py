@@ -121,7 +121,10 @@ def read_input(path: str, limit: int, what: str, starts_with: bytes | None = Non
 
 
 def announce(message: str) -> None:
-    """A message for people (``wrote FILE``): stderr, never mixed into results."""
+    """A message for people (``wrote FILE``): stderr, never mixed into results, always one line
+    (a newline or another control character in it, from a file name, is written escaped)."""
+    if not message.isprintable():
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     click.echo(message, err=True)
 
 
