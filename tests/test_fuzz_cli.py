@@ -89,6 +89,9 @@ SLOTS += [
     lambda n: ["encode", *SMALL, "--eps", "0.1", "--max-bits", n],
     lambda n: ["decode", "-", "--index", n],
     lambda n: ["decode", "-", "--max-cells", n],
+    lambda n: ["decode", "-", "-o", os.devnull, "--max-output", n],  # the number first, then the device refused
+    lambda n: ["build", *SMALL, "-o", os.devnull, "--max-output", f"{n}KiB"],
+    lambda n: ["bounds", "--eps", "0.5", "--max-cells", n],
     lambda n: ["compare", *SMALL, "--no-baselines", "--max-bits", n, "--eps", "0.3"],
     lambda n: ["compare", *SMALL, "--no-baselines", "--eps", f"0.5,{n}"],
     lambda n: ["compare", *SMALL, "--no-baselines", "--eps-sweep", f"{n}:0.1:3"],
