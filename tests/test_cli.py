@@ -269,8 +269,9 @@ def test_outputs_are_atomic(tmp_path, monkeypatch):
 
 
 def test_unwritable_output_is_one_line_error(tmp_path):
-    result = run("build", "-d", "3", "--head", "walsh:1", "-o", str(tmp_path / "missing" / "inst.json"), code=1)
-    assert result.stderr.startswith("Error: cannot write") and result.stderr.count("\n") == 1
+    result = run("build", "-d", "3", "--head", "walsh:1", "-o", str(tmp_path / "missing" / "inst.json"), code=2)
+    assert result.stderr.startswith("Error: -o ") and result.stderr.count("\n") == 1
+    assert f"directory {tmp_path / 'missing'} does not exist" in result.stderr
 
 
 def test_pipeline_through_stdin_and_stdout():

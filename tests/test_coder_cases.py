@@ -165,7 +165,7 @@ def test_verify_refuses_another_class():
     other = Instance.build(4, [Head("walsh", 3), Head("walsh", 1)], seed=1)
     with pytest.raises(
         DlcalcError,
-        match=r"^the \.dlc file encodes depth 3 with 1 heads \(walsh:3\); "
+        match=r"^the \.dlc file encodes depth 3 with 1 head \(walsh:3\); "
         r"the instance has depth 4 with 2 heads \(walsh:3, walsh:1\)$",
     ):
         verify(other, decoded)

@@ -87,7 +87,7 @@ def test_reader_messages_header_length():
         (b'{"depth":2,"eps":0,"heads":["walsh:1"]}', "header eps must be a finite number > 0, got 0"),
         (b'{"depth":2,"eps":true,"heads":["walsh:1"]}', "header eps must be a finite number > 0, got True"),
         (b'{"depth":2,"eps":"x","heads":["walsh:1"]}', "header eps must be a finite number > 0, got 'x'"),
-        (b'{"depth":2,"eps":1e999,"heads":["walsh:1"]}', "header eps must be a finite number > 0, got inf"),
+        (b'{"depth":2,"eps":1e999,"heads":["walsh:1"]}', "header eps overflows: numbers are at most 1.8e308"),
         (b'{"depth":2,"eps":-0.5,"heads":["walsh:1"]}', "header eps must be a finite number > 0, got -0.5"),
         (b'{"depth":2,"eps":0.5,"heads":[1]}', "header heads must be head specs such as 'walsh:5@0.5'"),
         pytest.param(

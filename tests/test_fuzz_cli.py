@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -88,6 +89,9 @@ SLOTS += [
     lambda n: ["encode", *SMALL, "--eps", "0.1", "--max-bits", n],
     lambda n: ["decode", "-", "--index", n],
     lambda n: ["decode", "-", "--max-cells", n],
+    lambda n: ["decode", "-", "-o", os.devnull, "--max-output", n],  # the number first, then the device refused
+    lambda n: ["build", *SMALL, "-o", os.devnull, "--max-output", f"{n}KiB"],
+    lambda n: ["bounds", "--eps", "0.5", "--max-cells", n],
     lambda n: ["compare", *SMALL, "--no-baselines", "--max-bits", n, "--eps", "0.3"],
     lambda n: ["compare", *SMALL, "--no-baselines", "--eps", f"0.5,{n}"],
     lambda n: ["compare", *SMALL, "--no-baselines", "--eps-sweep", f"{n}:0.1:3"],
@@ -390,3 +394,158 @@ def test_every_class_in_every_slot():
             for fmt in ("json", "table"):
                 args = slot(number) + ["--format", fmt]
                 check(runner.invoke(cli, args, input=slot_input(args)), fmt)
+
+
+# ----------------------------------------------------------------------------- every command, by class
+
+
+def command_lines(tmp: Path) -> dict[str, list[str]]:
+    """One small, quick command line per command (an instance and a .dlc file written to ``tmp``)."""
+    inst, dlc = tmp / "inst.json", tmp / "in.dlc"
+    inst.write_text(json.dumps(INSTANCE))
+    dlc.write_bytes(encode(Instance.from_dict(INSTANCE), 0.25, "joint"))
+    tail = ["--depth", "3", "--head", "walsh:1-3", "--head", "sawtooth:0@0.5"]
+    return {
+        "build": ["build", *tail],
+        "info": ["info", *tail],
+        "quantize": ["quantize", *tail, "--eps", "2^-3"],
+        "encode": ["encode", *tail, "--eps", "2^-3"],
+        "decode": ["decode", str(dlc)],
+        "verify": ["verify", str(inst), str(dlc)],
+        "compare": ["compare", *tail, "--eps", "0.5,0.25"],
+        "bounds": ["bounds", "--eps", "0.5,2^-20"],
+        "network": ["network", *tail, "--eps", "2^-3"],
+        "train": ["train", "--depth", "1", "--eps", "0.5", "--steps", "1", "--restarts", "1", "--max-width", "1"]
+        + ["--arch", "joint", "--shape", "shallow"],
+        "completion": ["completion", "bash"],
+    }
+
+
+#: Every output option of every command, as a function of the path it is pointed at.
+OUTPUT_OPTIONS = {
+    "build -o": lambda lines, out: [*lines["build"], "-o", out],
+    "encode -o": lambda lines, out: [*lines["encode"], "--coder", "joint", "-o", out],
+    "encode --coder both -o": lambda lines, out: [*lines["encode"], "-o", out],
+    "decode -o .csv": lambda lines, out: [*lines["decode"], "-o", f"{out}.csv"],
+    "decode -o .npz": lambda lines, out: [*lines["decode"], "-o", f"{out}.npz"],
+    "compare --plot": lambda lines, out: [*lines["compare"], "--plot", f"{out}.png"],
+    "bounds --plot": lambda lines, out: [*lines["bounds"], "--plot", f"{out}.svg"],
+    "network --export .json": lambda lines, out: [*lines["network"], "--export", f"{out}.json"],
+    "network --export .onnx": lambda lines, out: [*lines["network"], "--export", f"{out}.onnx"],
+    "train --export": lambda lines, out: [*lines["train"], "--export", f"{out}.json"],
+}
+
+
+def test_every_output_option_is_listed():
+    """The table above names every option that writes a file: a new one must join it."""
+    writing = {
+        (name, opt)
+        for name, command in cli.commands.items()
+        for param in command.params
+        for opt in param.opts
+        if opt in ("-o", "--plot", "--export")
+    }
+    listed = {(key.split()[0], key.split()[1 if "--coder" not in key else 3]) for key in OUTPUT_OPTIONS}
+    assert writing == listed
+
+
+@pytest.mark.parametrize("where", ["missing", "a file", "read-only"])
+@pytest.mark.parametrize("option", list(OUTPUT_OPTIONS))
+def test_every_output_option_checks_its_directory_first(tmp_path, monkeypatch, option, where):
+    """A missing, non-directory or unwritable parent is refused before any work, naming it (exit 2)."""
+    lines = command_lines(tmp_path)
+    parent = tmp_path / "nodir"
+    if where == "a file":
+        parent.write_text("")
+    elif where == "read-only":
+        parent.mkdir()
+        parent.chmod(0o555)
+        if os.access(parent, os.W_OK):  # root writes anywhere: the check is asked instead
+            real = os.access
+            monkeypatch.setattr(os, "access", lambda p, mode, **kw: str(p) != str(parent) and real(p, mode, **kw))
+    from dlcalc import study
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the work started before the output was checked")
+
+    for name in ("plan_encode", "plan_compare", "plan_networks", "bounds_row", "describe_instance", "plan_training"):
+        monkeypatch.setattr(study, name, no_work)
+    import dlcalc.cli.coding as coding_cli
+
+    monkeypatch.setattr(coding_cli, "_read_dlcs", no_work)
+    result = CliRunner().invoke(cli, OUTPUT_OPTIONS[option](lines, str(parent / "x")))
+    check(result)
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    assert str(parent) in result.stderr, result.stderr
+    assert {"missing": "does not exist", "a file": "is not a directory", "read-only": "is not writable"}[where] in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr and "training needs" not in result.stderr
+
+
+@pytest.mark.parametrize("option", ["compare --plot", "bounds --plot"])
+def test_plot_to_stdout_is_refused_up_front(tmp_path, monkeypatch, option):
+    from dlcalc import study
+
+    monkeypatch.setattr(study, "compare_rows", lambda *a, **k: pytest.fail("the sweep ran"))
+    monkeypatch.setattr(study, "bounds_row", lambda *a, **k: pytest.fail("the sweep ran"))
+    args = list(OUTPUT_OPTIONS[option](command_lines(tmp_path), "x"))
+    args[-1] = "-"
+    result = CliRunner().invoke(cli, args)
+    check(result)
+    assert result.exit_code == 2 and "--plot -: this output needs a file name" in result.stderr, result.stderr
+
+
+#: The environments in which stdout and stderr cannot take ε, ≤ or box-drawing characters.
+NON_UTF8 = {
+    "LC_ALL=C": {"LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0", "PYTHONIOENCODING": ""},
+    "PYTHONIOENCODING=ascii": {"PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0"},
+}
+
+
+COMMANDS = ["build", "info", "quantize", "encode", "decode", "verify", "compare", "bounds", "network", "train"]
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "completion"])
+def test_every_command_under_a_non_utf8_locale(tmp_path, command):
+    """Tables and notes in ASCII (a real process: the locale decides the streams' encoding)."""
+    args = command_lines(tmp_path)[command]
+    env = {k: v for k, v in ENV.items() if k not in ("LC_ALL", "LANG", "LC_CTYPE", "PYTHONIOENCODING", "PYTHONUTF8")}
+    env.update(
+        NON_UTF8["LC_ALL=C" if COMMANDS.index(command) % 2 == 0 else "PYTHONIOENCODING=ascii"]
+        if command in COMMANDS
+        else NON_UTF8["LC_ALL=C"]
+    )
+    env = {k: v for k, v in env.items() if v != ""}
+    proc = subprocess.run([sys.executable, "-m", "dlcalc", *args], capture_output=True, env=env, timeout=TIME_CAP)
+    check_process(proc)
+    assert proc.returncode == 0, (args, proc.stderr)
+    for stream in (proc.stdout, proc.stderr):
+        assert stream.isascii(), (args, [c for c in stream.decode(errors="replace") if not c.isascii()])
+    if command in ("info", "compare", "bounds"):
+        assert b"+--" in proc.stdout  # rich's ASCII box
+
+
+@pytest.mark.parametrize("command", [*COMMANDS, "completion"])
+def test_help_and_messages_of_every_command_in_ascii(command):
+    """Help and one-line errors on streams that take only ASCII: ε as eps, ≤ as <=, no traceback."""
+    runner = CliRunner(charset="ascii")
+    result = runner.invoke(cli, [command, "--help"])
+    assert result.exit_code == 0 and result.exception is None, result.stderr
+    assert result.stdout_bytes.isascii() and "Usage:" in result.stdout
+    bad = (
+        [command, "--eps", "0"] if command in ("quantize", "encode", "network", "bounds", "train") else [command, "--x"]
+    )
+    result = runner.invoke(cli, bad)
+    check(result)
+    assert result.exit_code == 2 and result.stderr_bytes.isascii(), result.stderr
+
+
+def test_ascii_stand_ins_keep_a_table_aligned():
+    from dlcalc.cli._ascii import to_ascii
+
+    assert to_ascii("ε ≤ 2^-3 ÷ 2 … — β") == "eps <= 2^-3 / 2 ... - beta"
+    result = CliRunner(charset="ascii").invoke(cli, ["compare", "--depth", "3", "--eps", "0.5,0.25", "--no-baselines"])
+    assert result.exit_code == 0, result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("|", "+"))]
+    assert lines and len({len(line) for line in lines}) == 1, result.stdout  # every row as wide as the box

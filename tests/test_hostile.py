@@ -613,3 +613,316 @@ def test_closed_stdout_and_stderr():
         preexec_fn=lambda: (limits(), os.close(2)),
     )
     assert proc.returncode == 2 and proc.stdout == b""  # the message is lost, never sent to stdout
+
+
+# ----------------------------------------------------------------------------- two writers of one file
+
+
+ENCODE_JOINT = ["encode", "--depth", "3", "--head", "walsh:1-3", "--eps", "0.25", "--coder", "joint"]
+
+
+@pytest.mark.parametrize("links", [True, False])
+@pytest.mark.parametrize("force", [False, True])
+def test_a_file_that_appears_before_the_commit_is_not_replaced(tmp_path, monkeypatch, force, links):
+    """Another writer creates the target between the check and the commit: without --force this
+    writer refuses and leaves the other's file; with it, the file is replaced. Also where hard
+    links are not possible (the name is then claimed with O_EXCL)."""
+    from dlcalc.cli import _files
+
+    target = tmp_path / "c.dlc"
+    monkeypatch.setattr(_files, "_before_commit", lambda paths: target.write_text("the other writer's"))
+    if not links:
+
+        def no_links(src, dst, **kwargs):
+            raise OSError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(os, "link", no_links)
+    result = invoke(*ENCODE_JOINT, "-o", target, *(["--force"] if force else []))
+    if force:
+        check_clean(result, codes=(0,))
+        assert target.read_bytes().startswith(MAGIC)
+    else:
+        check_clean(result, codes=(2,))
+        assert "appeared while it was being written" in result.stderr and "wrote" not in result.stderr
+        assert target.read_text() == "the other writer's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.dlc"]
+
+
+def test_coder_both_refuses_all_when_one_file_appears(tmp_path, monkeypatch):
+    from dlcalc.cli import _files
+
+    other = tmp_path / "x.separate.dlc"
+    monkeypatch.setattr(_files, "_before_commit", lambda paths: other.write_text("the other writer's"))
+    refused("encode", "--depth", "3", "--head", "walsh:1", "--eps", "0.5", "-o", tmp_path / "x.dlc", match="appeared")
+    assert (
+        sorted(p.name for p in tmp_path.iterdir()) == ["x.separate.dlc"] and other.read_text() == "the other writer's"
+    )
+
+
+RACING_WRITER = """
+import os, sys, time
+ready, go = sys.argv.pop(1), sys.argv.pop(1)
+from dlcalc.cli import _files, main
+def wait(paths):  # both writers have checked and written their file: now both put it in place
+    open(ready, "w").close()
+    deadline = time.monotonic() + 30
+    while not os.path.exists(go) and time.monotonic() < deadline:
+        time.sleep(0.005)
+_files._before_commit = wait
+main()
+"""
+
+
+def test_two_processes_writing_one_file(tmp_path):
+    """Two real writers of ``-o c.csv`` released at once: one writes, the other refuses (exit 2)."""
+    dlc = tmp_path / "in.dlc"
+    dlc.write_bytes(DLC)
+    target, go = tmp_path / "c.csv", tmp_path / "go"
+    procs = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                RACING_WRITER,
+                str(tmp_path / f"ready{i}"),
+                str(go),
+                "decode",
+                str(dlc),
+                "-o",
+                target,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=ENV,
+        )
+        for i in range(2)
+    ]
+    deadline = time.monotonic() + TIME_CAP
+    while not all((tmp_path / f"ready{i}").exists() for i in range(2)):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs)
+        time.sleep(0.01)
+    go.touch()
+    results = [(p.wait(timeout=TIME_CAP), p.stderr.read().decode()) for p in procs]
+    assert sorted(code for code, _ in results) == [0, 2], results
+    assert sum("wrote" in err for _, err in results) == 1
+    assert sum("appeared while it was being written" in err for _, err in results) == 1
+    assert target.read_text().startswith("head,level,cell,value\n")
+    assert not list(tmp_path.glob(".dlcalc-*"))
+
+
+# ----------------------------------------------------------------------------- every command into a closed pipe
+
+
+def stdout_commands(tmp: Path) -> list[list[str]]:
+    """Every command that writes to stdout, in each of its ways (a table, a machine format, an export)."""
+    inst, dlc = tmp / "inst.json", tmp / "in.dlc"
+    inst.write_text(Instance.build(4, parse_heads("walsh:1-5") + parse_heads("sawtooth:0-1@0.5"), seed=1).dumps())
+    dlc.write_bytes(DLC)  # that instance's, joint coder
+    small = ["--depth", "4", "--head", "walsh:1-15"]
+    return [
+        ["build", *small],
+        ["build", *small, "-o", "-"],
+        ["info", *small, "--format", "csv"],
+        ["quantize", *small, "--eps", "2^-3"],
+        ["encode", *small, "--eps", "2^-3"],
+        ["encode", *small, "--eps", "2^-3", "-o", "-"],
+        ["decode", str(dlc), "--format", "ndjson"],
+        ["decode", str(dlc), "-o", "-"],
+        ["verify", str(inst), str(dlc)],
+        ["network", *small, "--eps", "2^-3", "--export", "-"],
+        ["network", *small, "--eps", "2^-3", "--format", "json"],
+        ["completion", "zsh"],
+    ]
+
+
+def test_every_command_into_a_closed_pipe(tmp_path):
+    """The reader has gone before the first byte: every command ends quietly with exit code 0."""
+    failures = []
+    for args in stdout_commands(tmp_path):
+        read_end, write_end = os.pipe()
+        os.close(read_end)
+        proc = subprocess.run(
+            [sys.executable, "-m", "dlcalc", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            preexec_fn=limits,
+            env=ENV,
+            timeout=TIME_CAP,
+        )
+        os.close(write_end)
+        if proc.returncode != 0 or proc.stderr:
+            failures.append((args, proc.returncode, proc.stderr))
+    assert not failures, failures
+
+
+def test_decode_export_into_head_c1(tmp_path):
+    """``decode big.dlc -o - | head -c1``: silent, exit 0 (the reader goes after its first byte)."""
+    big = tmp_path / "big.dlc"
+    big.write_bytes(encode(Instance.build(12, parse_heads("walsh:1-63"), seed=1), 2**-6, "joint"))
+    proc = subprocess.run(
+        f"{sys.executable} -m dlcalc decode {big} -o - | head -c1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+        shell=True,
+        executable="/bin/bash",
+        capture_output=True,
+        env=ENV,
+        timeout=TIME_CAP,
+    )
+    assert proc.returncode == 0 and proc.stderr == b"", proc.stderr
+
+
+def test_a_full_stdout_export_names_stdout(tmp_path):
+    dlc = tmp_path / "in.dlc"
+    dlc.write_bytes(DLC)
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "dlcalc", "decode", dlc, "-o", "-"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=ENV,
+            timeout=TIME_CAP,
+        )
+    assert proc.returncode == 1 and proc.stderr == b"Error: cannot write stdout: No space left on device\n", proc.stderr
+
+
+# ----------------------------------------------------------------------------- the bytes a command writes
+
+
+@pytest.fixture(scope="module")
+def sawtooth_dlc(tmp_path_factory):
+    """The 96-byte file of ``encode --depth 1 --head sawtooth:0 --eps 2^-33``: 2^33 cells to export."""
+    path = tmp_path_factory.mktemp("saw") / "saw.dlc"
+    path.write_bytes(encode(Instance.build(1, parse_heads("sawtooth:0"), seed=0), 2**-33, "joint"))
+    assert len(path.read_bytes()) < 200
+    return path
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".npz", "-"])
+def test_an_export_is_weighed_before_it_is_written(sawtooth_dlc, tmp_path, suffix):
+    out = "-" if suffix == "-" else tmp_path / f"out{suffix}"
+    start = time.monotonic()
+    result = refused("decode", sawtooth_dlc, "-o", out, match="--max-output")
+    assert time.monotonic() - start < 10 and "GiB" in result.stderr and "over the budget of 4 GiB" in result.stderr
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+def test_an_export_beyond_its_estimate_is_stopped(tmp_path):
+    dlc = tmp_path / "in.dlc"
+    dlc.write_bytes(DLC)
+    whole = answered("decode", dlc, "-o", "-").stdout_bytes
+    out = tmp_path / "out.csv"
+    refused("decode", dlc, "-o", out, "--max-output", len(whole) - 1, match="stopped")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.dlc"]
+    answered("decode", dlc, "-o", out, "--max-output", len(whole))
+    assert out.read_bytes() == whole
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build", "--depth", "3", "-o", "{out}.json"],
+        [*ENCODE_JOINT, "-o", "{out}.dlc"],
+        ["encode", "--depth", "3", "--eps", "0.25", "-o", "{out}.dlc"],
+        ["network", "--depth", "3", "--eps", "0.25", "--export", "{out}.json"],
+    ],
+)
+def test_a_file_over_max_output_is_not_written(tmp_path, args):
+    args = [str(a).replace("{out}", str(tmp_path / "out")) for a in args]
+    refused(*args, "--max-output", "16", match="over the budget of 16 bytes (raise --max-output)")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_writing_command_has_max_output():
+    """``train`` keeps the default budget on its exports (it takes no --max-output yet)."""
+    for name, command in cli.commands.items():
+        opts = {o for p in command.params for o in p.opts}
+        if opts & {"-o", "--plot", "--export"} and name != "train":
+            assert "--max-output" in opts, name
+
+
+# ----------------------------------------------------------------------------- smaller
+
+
+def test_bounds_has_the_budget_options_and_out_of_memory_names_them(monkeypatch):
+    refused("bounds", "--eps-sweep", "2^-1:2^-5", "--max-cells", "3", match="--max-cells")
+    from dlcalc import study
+
+    def oom(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(study, "bounds_row", oom)
+    result = check_clean(invoke("bounds", "--eps", "0.5"), codes=(1,))
+    assert result.stderr == "Error: out of memory (lower --max-cells or --max-bits or --max-memory)\n"
+    monkeypatch.setattr(study, "describe_instance", oom)
+    monkeypatch.setattr(study, "plan_encode", oom)
+    for args in (["info", "--depth", "3"], [*ENCODE_JOINT]):
+        assert "--max-cells" in check_clean(invoke(*args), codes=(1,)).stderr
+
+
+@pytest.mark.parametrize(
+    "option, value, match",
+    [
+        ("--train-seed", "9223372036854775808", "must be <= 9223372036854775807"),
+        ("--train-seed", "-1", "must be >= 0"),
+        ("--steps", "1_0", "ASCII digits only"),
+        ("--steps", "١٠", "ASCII digits only"),
+        ("--restarts", "0", "must be >= 1"),
+        ("--max-width", "1e400", "not an integer"),
+        ("--patience", "2^1000", "not an integer"),
+        ("--deep-widths", "99999999999999999999", "must be <="),
+    ],
+)
+def test_train_options_use_the_number_grammar(option, value, match):
+    refused("train", "--depth", "1", "--eps", "0.5", option, value, match=match)
+
+
+def test_encode_to_an_empty_name_is_refused_for_every_coder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for coder in ("joint", "separate", "both"):
+        refused("encode", "--depth", "3", "--eps", "0.5", "--coder", coder, "-o", "", match="-o: an empty file name")
+    refused("encode", "--depth", "3", "--eps", "0.5", "-o", f"{tmp_path}/", match="a file name is needed")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):
+    out = tmp_path / "a\nb.dlc"
+    result = check_clean(invoke(*ENCODE_JOINT, "-o", out, "--format", "json"), codes=(0,))
+    assert result.stderr == f"wrote {str(out)!r}\n" and out.exists()
+    result = refused(*ENCODE_JOINT, "-o", out)
+    assert result.stderr.count("\n") == 1 and repr(str(out)) in result.stderr
+
+
+def test_every_message_for_people_is_one_line(capsys):
+    from dlcalc.cli._files import announce
+
+    announce("wrote a\nb\r.json")  # as `train --export` announces its file
+    assert capsys.readouterr().err == "wrote a\\nb\\r.json\n"
+
+
+def test_huge_walsh_indices_are_cut_in_messages():
+    n = str(2**4000)
+    for args in (["bounds", "--head", f"walsh:1-{n}"], ["build", "--head", f"walsh:{n}-5"]):
+        result = refused(*args)
+        assert len(result.stderr) < 300, result.stderr
+
+
+def test_an_overflowing_json_amplitude_is_named():
+    doc = json.dumps(INSTANCE).replace('"amplitude": 1.0', '"amplitude": 1e400', 1)
+    refused("info", "-", input=doc, match="amplitude overflows: numbers are at most 1.8e308")
+
+
+def test_a_tiny_columns_keeps_titles_readable():
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcalc", "bounds", "--eps", "0.5"],
+        capture_output=True,
+        env={**ENV, "COLUMNS": "1"},
+        timeout=TIME_CAP,
+    )
+    assert proc.returncode == 0
+    title = proc.stdout.decode().split("\n")[:2]
+    assert title[0] == "formula bounds", title
+
+
+def test_one_head_is_not_one_heads():
+    result = answered("bounds", "--head", "walsh:1", "--eps", "0.5")
+    assert "1 head," in result.stdout and "1 heads" not in result.stdout
+    assert "1 head" in answered("info", "--depth", "2", "--head", "walsh:1").stdout

@@ -143,7 +143,7 @@ def test_strict_json(text, message):
 
 
 def test_strict_json_reads_an_overflowing_float_as_infinity():
-    """For the reader of the field to refuse as not finite (``header eps must be a finite number > 0, got inf``)."""
+    """For the reader of the field to refuse as not finite (``header eps overflows: numbers are at most 1.8e308``)."""
     assert strict_json_loads('{"a": 1e400}', "header") == {"a": math.inf}
 
 

@@ -13,6 +13,7 @@ import click
 from .. import DlcalcError, __version__
 from ..coding import FORMAT_VERSION
 from ..networks import NETWORK_VERSION
+from ._ascii import guard_encoding
 from ._common import EXIT_INTERRUPTED, SCHEMA_VERSION, InputError
 
 __all__ = ["cli", "main"]
@@ -28,6 +29,7 @@ class DlcalcGroup(click.Group):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         _guard_std_streams()
+        guard_encoding()  # ASCII stand-ins where stdout or stderr cannot take ε, ≤, …
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = code if isinstance(code, int) and not isinstance(code, bool) else 0
@@ -63,13 +65,22 @@ class DlcalcGroup(click.Group):
         except DlcalcError as exc:
             raise InputError(str(exc)) from None
         except MemoryError:
-            raise click.ClickException("out of memory (lower --max-cells or --max-bits)") from None
+            raise click.ClickException(_out_of_memory(ctx)) from None
         except BrokenPipeError:
             _quiet_pipe()
         except OSError as exc:
             if exc.errno == errno.EPIPE:
                 _quiet_pipe()
             raise click.ClickException(str(exc)) from None
+
+
+def _out_of_memory(ctx: click.Context) -> str:
+    """ "out of memory", naming the budget options the command that ran has."""
+    get_command = getattr(ctx.command, "get_command", None)
+    command = get_command(ctx, ctx.invoked_subcommand) if get_command and ctx.invoked_subcommand else None
+    names = {name for param in (command.params if command else []) for name in param.opts}
+    options = [o for o in ("--max-cells", "--max-bits", "--max-memory") if o in names]
+    return "out of memory" + (f" (lower {' or '.join(options)})" if options else "")
 
 
 class _ClosedStream:

@@ -10,7 +10,7 @@ from .. import CheckError, study
 from ..core import Budget
 from ..networks import HeavisideNetwork
 from ._common import InputError
-from ._files import check_output, write_output
+from ._files import DEFAULT_MAX_OUTPUT, check_output, write_output
 from ._output import dumps
 
 EXPORT_EXTENSIONS = (".json", ".onnx")
@@ -34,14 +34,22 @@ def check_export(path: str | None, force: bool) -> None:
             raise InputError(f"ONNX export needs onnx and onnxruntime: {ONNX_HINT}") from None
 
 
-def write_onnx(path: str, net: HeavisideNetwork, head_specs: list[str], budget: Budget, force: bool) -> None:
-    """The network as one ONNX model, checked in onnxruntime against the exact evaluation, then written."""
+def write_onnx(
+    path: str,
+    net: HeavisideNetwork,
+    head_specs: list[str],
+    budget: Budget,
+    force: bool,
+    max_output: int = DEFAULT_MAX_OUTPUT,
+) -> None:
+    """The network as one ONNX model, checked in onnxruntime against the exact evaluation, then written
+    (refused before a byte is written if larger than ``max_output``)."""
     try:
         model = study.onnx_model(net, head_specs, budget)
     except CheckError as exc:
         raise click.ClickException(str(exc)) from None
-    write_output(path, model, force)
+    write_output(path, model, force, max_output)
 
 
-def write_json(path: str, document: dict, force: bool) -> None:
-    write_output(path, (dumps(document) + "\n").encode(), force)
+def write_json(path: str, document: dict, force: bool, max_output: int = DEFAULT_MAX_OUTPUT) -> None:
+    write_output(path, (dumps(document) + "\n").encode(), force, max_output)

@@ -6,9 +6,13 @@ file (or ``stdin``).
 
 Outputs (README, "Pipes and files"):
 
-- ``-`` is stdout;
+- ``-`` is stdout (refused for outputs that need a file type, such as ``--plot``);
+- the directory of every output is checked before the work: a missing or
+  unwritable directory is refused up front, naming it;
 - a new file appears atomically (a temporary file beside it, then linked into
-  place) and never replaces a file that appeared meanwhile;
+  place, or created exclusively where links are not possible) and never
+  replaces a file that appeared meanwhile: without ``--force`` the later of two
+  writers refuses;
 - an existing regular file is replaced only with ``--force``;
 - a symbolic link, dangling or not, is never followed: without ``--force`` it
   is refused; with ``--force`` the link itself is replaced by a regular file,
@@ -18,7 +22,9 @@ Outputs (README, "Pipes and files"):
   ``--force`` (write to stdout with ``-o -`` and redirect instead);
 - the files of one command (``encode --coder both``) are written all or none;
 - SIGINT, SIGTERM or SIGHUP during a write removes the temporary files, and
-  the process then ends as that signal says.
+  the process then ends as that signal says;
+- every output is limited to ``--max-output`` bytes: weighed before the work
+  where its size follows from the class, and counted while it is written.
 """
 
 from __future__ import annotations
@@ -37,7 +43,9 @@ from typing import Any, BinaryIO
 
 import click
 
+from ..core import readable_bytes
 from ._common import InputError
+from ._params import ByteSizeType
 
 #: Bytes read at a time from an input whose size is not known in advance.
 _CHUNK = 1 << 20
@@ -113,8 +121,60 @@ def read_input(path: str, limit: int, what: str, starts_with: bytes | None = Non
 
 
 def announce(message: str) -> None:
-    """A message for people (``wrote FILE``): stderr, never mixed into results."""
+    """A message for people (``wrote FILE``): stderr, never mixed into results, always one line
+    (a newline or another control character in it, from a file name, is written escaped)."""
+    if not message.isprintable():
+        message = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message)
     click.echo(message, err=True)
+
+
+def shown(path: str) -> str:
+    """A file name as a one-line message shows it: as given, or quoted (``repr``) when it holds a
+    newline or another character that is not printable."""
+    return path if path.isprintable() else repr(path)
+
+
+def announce_written(path: str) -> None:
+    """``wrote FILE`` on stderr (nothing for stdout)."""
+    if path != "-":
+        announce(f"wrote {shown(path)}")
+
+
+#: Default of ``--max-output``: the bytes one command may write (a file, or an export to stdout).
+DEFAULT_MAX_OUTPUT = 4 << 30
+
+
+class OutputTooLarge(InputError):
+    """An output over ``--max-output``: refused up front, or stopped while it is written (exit code 2)."""
+
+
+def check_output_size(size: int, max_output: int, what: str, estimate: bool = False) -> None:
+    """Refuse up front an output of ``size`` bytes (``estimate``: at least about that many) over the
+    ``--max-output`` budget; ``what`` names the output."""
+    if size > max_output:
+        raise OutputTooLarge(
+            f"{what}: {'about ' if estimate else ''}{readable_bytes(size)} to write, over the budget of "
+            f"{readable_bytes(max_output)} (raise --max-output)"
+        )
+
+
+class _Limited:
+    """A binary output that refuses to grow beyond ``limit`` bytes (the rest passes through)."""
+
+    def __init__(self, fh, limit: int, name: str) -> None:
+        self._fh, self._limit, self._name, self.written = fh, limit, name, 0
+
+    def write(self, data) -> int:
+        self.written += len(data)
+        if self.written > self._limit:
+            raise OutputTooLarge(
+                f"{self._name}: the output grew beyond the budget of {readable_bytes(self._limit)} and was "
+                "stopped (raise --max-output)"
+            )
+        return self._fh.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
 
 
 _KINDS = {
@@ -130,26 +190,36 @@ def _kind(mode: int) -> str:
     return _KINDS.get(stat.S_IFMT(mode), "not a regular file")
 
 
-def check_output(path: str, force: bool, option: str = "output", extensions: tuple[str, ...] | None = None) -> None:
+def check_output(
+    path: str,
+    force: bool,
+    option: str = "output",
+    extensions: tuple[str, ...] | None = None,
+    stdout: bool = True,
+) -> None:
     """Refuse up front an output that may not be written (module docstring), or whose name does not
-    end in one of ``extensions``: call it before any work.  ``-`` (stdout) is always allowed."""
+    end in one of ``extensions``: call it before any work.  ``-`` is stdout, refused with ``stdout=False``."""
     if path == "-":
+        if not stdout:
+            listed = "" if extensions is None else f" ({_listed(extensions)})"
+            raise InputError(f"{option} -: this output needs a file name{listed}, not stdout")
         return
     if not path:
         raise InputError(f"{option}: an empty file name")
+    name = shown(path)
     if extensions is not None and os.path.splitext(path)[1].lower() not in extensions:
-        listed = ", ".join(extensions[:-1]) + " or " + extensions[-1] if len(extensions) > 1 else extensions[0]
-        raise InputError(f"{option} {path}: use a {listed} file name")
+        raise InputError(f"{option} {name}: use a {_listed(extensions)} file name")
+    _check_directory(path, option)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise InputError(f"cannot write {name}: {exc.strerror or exc}") from None
     if stat.S_ISLNK(st.st_mode):
         if not force:
             raise InputError(
-                f"{path} is a symbolic link; pass --force to replace the link itself (it is never followed)"
+                f"{name} is a symbolic link; pass --force to replace the link itself (it is never followed)"
             )
         try:
             target = os.stat(path)
@@ -157,16 +227,36 @@ def check_output(path: str, force: bool, option: str = "output", extensions: tup
             return  # dangling: the link is replaced
         if not stat.S_ISREG(target.st_mode):
             raise InputError(
-                f"{path} is a symbolic link to {_kind(target.st_mode)}; dlcalc writes only regular files "
+                f"{name} is a symbolic link to {_kind(target.st_mode)}; dlcalc writes only regular files "
                 "(use -o - and a redirection)"
             )
         return
     if not stat.S_ISREG(st.st_mode):
         raise InputError(
-            f"{path} is {_kind(st.st_mode)}; dlcalc writes only regular files (use -o - and a redirection)"
+            f"{name} is {_kind(st.st_mode)}; dlcalc writes only regular files (use -o - and a redirection)"
         )
     if not force:
-        raise InputError(f"{path} exists; pass --force to overwrite it")
+        raise InputError(f"{name} exists; pass --force to overwrite it")
+
+
+def _listed(extensions: tuple[str, ...]) -> str:
+    return ", ".join(extensions[:-1]) + " or " + extensions[-1] if len(extensions) > 1 else extensions[0]
+
+
+def _check_directory(path: str, option: str) -> None:
+    """The directory an output goes to exists, is a directory, and can take a new file."""
+    directory = os.path.dirname(path) or "."
+    name = shown(directory)
+    try:
+        st = os.stat(directory)
+    except FileNotFoundError:
+        raise InputError(f"{option} {shown(path)}: directory {name} does not exist") from None
+    except OSError as exc:
+        raise InputError(f"{option} {shown(path)}: cannot use directory {name}: {exc.strerror or exc}") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise InputError(f"{option} {shown(path)}: {name} is not a directory")
+    if not os.access(directory, os.W_OK | os.X_OK, effective_ids=os.access in os.supports_effective_ids):
+        raise InputError(f"{option} {shown(path)}: directory {name} is not writable")
 
 
 def _file_mode(path: str) -> int:
@@ -258,22 +348,26 @@ def _undone_on_signal(tx: _Transaction) -> Iterator[None]:
             signal.signal(s, h)
 
 
-def write_outputs(files: list[tuple[str, bytes]], force: bool) -> None:
-    """Write every ``(path, data)`` or none of them (module docstring); ``-`` writes to stdout."""
+def write_outputs(files: list[tuple[str, bytes]], force: bool, max_output: int | None = None) -> None:
+    """Write every ``(path, data)`` or none of them (module docstring); ``-`` writes to stdout.
+    With ``max_output``, the whole write is refused before a byte is written if larger."""
+    if max_output is not None:
+        names = dict.fromkeys("stdout" if path == "-" else shown(path) for path, _ in files)
+        check_output_size(sum(len(data) for _, data in files), max_output, " and ".join(names))
     with atomic_outputs([path for path, _ in files], force) as handles:
         for fh, (_, data) in zip(handles, files, strict=True):
             fh.write(data)
 
 
-def write_output(path: str, data: bytes, force: bool) -> None:
+def write_output(path: str, data: bytes, force: bool, max_output: int | None = None) -> None:
     """Write ``data`` to ``path`` atomically, or to stdout for ``-`` (:func:`atomic_outputs`)."""
-    write_outputs([(path, data)], force)
+    write_outputs([(path, data)], force, max_output)
 
 
 @contextlib.contextmanager
-def atomic_output(path: str, force: bool) -> Iterator:
+def atomic_output(path: str, force: bool, max_output: int | None = None) -> Iterator:
     """One binary file to stream an output into (:func:`atomic_outputs`)."""
-    with atomic_outputs([path], force) as (fh,):
+    with atomic_outputs([path], force, max_output) as (fh,):
         yield fh
 
 
@@ -284,10 +378,15 @@ def _stdout_buffer():
     return out
 
 
+#: A hook run just before the finished files are put in place (tests race a second writer there).
+_before_commit: Callable[[list[str]], None] | None = None
+
+
 @contextlib.contextmanager
-def atomic_outputs(paths: list[str], force: bool) -> Iterator[list]:
+def atomic_outputs(paths: list[str], force: bool, max_output: int | None = None) -> Iterator[list]:
     """Binary files to stream outputs into (stdout for ``-``): temporary files beside their targets,
-    all put in place when the block ends, or none (module docstring) if it fails or is interrupted."""
+    all put in place when the block ends, or none (module docstring) if it fails or is interrupted.
+    With ``max_output``, each stops (and the write fails) once it grows beyond that many bytes."""
     files = [path for path in paths if path != "-"]
     for path in files:
         check_output(path, force)  # again: the file system may have changed since the command began
@@ -304,7 +403,13 @@ def atomic_outputs(paths: list[str], force: bool) -> Iterator[list]:
                     )
                     tx.temps.append(tmp)
                 handles[path] = os.fdopen(fd, "wb")
-            yield [_stdout_buffer() if path == "-" else handles[path] for path in paths]
+            outs = [_stdout_buffer() if path == "-" else handles[path] for path in paths]
+            if max_output is not None:
+                outs = [
+                    _Limited(fh, max_output, "stdout" if p == "-" else shown(p))
+                    for fh, p in zip(outs, paths, strict=True)
+                ]
+            yield outs
             for path, tmp in zip(files, list(tx.temps), strict=True):
                 current = path
                 fh = handles.pop(path)
@@ -312,16 +417,19 @@ def atomic_outputs(paths: list[str], force: bool) -> Iterator[list]:
                     fh.flush()
                     os.fsync(fh.fileno())
                 os.chmod(tmp, _file_mode(path))
+            if _before_commit is not None:
+                _before_commit(files)
             with _blocked_signals():
                 try:
                     for path, tmp in zip(files, list(tx.temps), strict=True):
                         current = path
-                        _commit(tx, tmp, path, keep_old=len(files) > 1)
+                        _commit(tx, tmp, path, keep_old=len(files) > 1, force=force)
                 except BaseException:
                     tx.undo()
                     raise
                 tx.forget()  # every file is in place: drop the temporary names and the old files
         if "-" in paths:
+            current = "-"
             _stdout_buffer().flush()
     except BaseException as exc:
         for fh in handles.values():
@@ -330,27 +438,39 @@ def atomic_outputs(paths: list[str], force: bool) -> Iterator[list]:
         with _blocked_signals():
             tx.undo()
         if isinstance(exc, OSError):
-            raise click.ClickException(f"cannot write {current}: {exc.strerror or exc}") from None
+            if exc.errno == errno.EPIPE:  # the reader of stdout has gone: the command ends quietly
+                raise
+            name = "stdout" if current == "-" else shown(current)
+            raise click.ClickException(f"cannot write {name}: {exc.strerror or exc}") from None
         raise
 
 
-def _commit(tx: _Transaction, tmp: str, path: str, keep_old: bool) -> None:
+def _commit(tx: _Transaction, tmp: str, path: str, keep_old: bool, force: bool = True) -> None:
     """Move a finished temporary file to ``path``: linked if ``path`` is new (never clobbering a file
-    that appeared meanwhile), renamed over it if it is to be replaced (a hard link keeps the old file
-    until every file of the write is in place)."""
+    that appeared meanwhile: where links are not possible, ``path`` is first created exclusively),
+    renamed over it if it is to be replaced, which only ``force`` allows (a hard link keeps the old
+    file until every file of the write is in place)."""
     try:
         os.lstat(path)
     except FileNotFoundError:
         try:
             os.link(tmp, path)
         except FileExistsError:
-            raise InputError(f"{path} appeared while it was being written; nothing was replaced") from None
+            raise _appeared(path) from None
         except OSError as exc:
             if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK):
                 raise
-            os.replace(tmp, path)  # a file system without hard links
+            try:  # a file system without hard links: claim the name first, then rename over the claim
+                os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            except FileExistsError:
+                raise _appeared(path) from None
+            tx.created.append(path)
+            os.replace(tmp, path)
+            return
         tx.created.append(path)
         return
+    if not force:
+        raise _appeared(path)
     backup = None
     if keep_old:  # several files: keep the old one until all are in place
         backup = tmp[: -len(".tmp")] + ".old.tmp"
@@ -361,6 +481,25 @@ def _commit(tx: _Transaction, tmp: str, path: str, keep_old: bool) -> None:
             backup = None
     os.replace(tmp, path)
     tx.replaced.append((path, backup))
+
+
+def _appeared(path: str) -> InputError:
+    return InputError(
+        f"{shown(path)} appeared while it was being written (another writer?); nothing was replaced "
+        "(pass --force to replace it)"
+    )
+
+
+def max_output_option(f: Callable) -> Callable:
+    """``--max-output``: the bytes a command may write (a file, or an export to stdout)."""
+    return click.option(
+        "--max-output",
+        type=ByteSizeType(),
+        default=DEFAULT_MAX_OUTPUT,
+        show_default="4GiB",
+        help="Refuse up front an output (file or stdout) larger than this many bytes, and stop one "
+        "that grows beyond it (e.g. 64GiB).",
+    )(f)
 
 
 def force_option(f_or_what: Callable | str = "output file") -> Callable:

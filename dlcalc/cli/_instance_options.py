@@ -179,7 +179,8 @@ def instance_summary(inst: Instance) -> str:
     heads = inst.heads
     parts = [f"{heads.family.name} β={format_number(heads.family.beta)}"] if heads.family else []
     parts += [format_head(run.spec) for run in heads.runs[:4]] + (
-        [f"… {len(heads.runs) - 4} more runs"] if len(heads.runs) > 4 else []
+        [f"… {len(heads.runs) - 4} more run{'s' if len(heads.runs) > 5 else ''}"] if len(heads.runs) > 4 else []
     )
     seed = inst.seed if inst.seed is not None else "explicit flips"
-    return f"depth {inst.depth}, seed {seed}, {', '.join(parts)}: {format_number(len(heads))} heads"
+    count = "1 head" if len(heads) == 1 else f"{format_number(len(heads))} heads"
+    return f"depth {inst.depth}, seed {seed}, {', '.join(parts)}: {count}"

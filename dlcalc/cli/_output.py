@@ -17,6 +17,7 @@ from fractions import Fraction
 import click
 
 from ..core import Log2Bits
+from ._ascii import ascii_report, can_encode
 from ._common import FORMATS, SCHEMA_VERSION
 from ._style import (
     _sign,
@@ -76,6 +77,8 @@ def emit(report: Report, fmt: str) -> None:
     elif fmt == "csv":
         write_csv(out, report.columns, report.rows)
     else:
+        if not can_encode(out):  # ASCII text, so that the columns still line up
+            report = ascii_report(report)
         console = _stdout_console()
         width = console.width
         table, needed, left_out, column_notes = _table(report, width)
@@ -87,7 +90,8 @@ def emit(report: Report, fmt: str) -> None:
         if len(report.rows) > TABLE_ROWS:
             _print_text(
                 console,
-                f"… {len(report.rows) - TABLE_ROWS} more rows not shown (--format csv or json lists them all)",
+                f"… {len(report.rows) - TABLE_ROWS} more row{'s' if len(report.rows) > TABLE_ROWS + 1 else ''} "
+                "not shown (--format csv or json lists them all)",
                 width,
             )
         if left_out:

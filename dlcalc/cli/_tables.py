@@ -20,6 +20,8 @@ from ._style import (
 
 #: Rows a table shows; the machine formats always hold every row.
 TABLE_ROWS = 200
+#: The narrowest layout: a smaller ``COLUMNS`` would break titles and notes one word per line.
+MIN_WIDTH = 20
 _PHRASE_END = re.compile(r"(?<=[;:,]) +")
 
 __all__ = ["Column", "Report", "pipe_width", "stderr_console", "wrap_phrases", "layout", "table_width"]
@@ -91,7 +93,7 @@ def pipe_width() -> int | None:
     if sys.stdout.isatty():
         return None
     columns = os.environ.get("COLUMNS", "").strip()
-    return int(columns) if columns.isdigit() and 0 < int(columns) <= 10_000 else 160
+    return max(int(columns), MIN_WIDTH) if columns.isdigit() and 0 < int(columns) <= 10_000 else 160
 
 
 def stderr_console():

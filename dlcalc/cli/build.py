@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import study
-from ._files import check_output, force_option, write_output
+from ._files import check_output, force_option, max_output_option, shown, write_output
 from ._instance_options import HEAD_COLUMNS, budget_options, instance_options, instance_summary
 from ._output import emit, format_option
 from ._tables import Report
@@ -16,8 +16,9 @@ from ._tables import Report
 @budget_options
 @click.option("-o", "--output", default=None, metavar="FILE", help="Write the instance JSON here ('-' for stdout).")
 @force_option
+@max_output_option
 @format_option
-def build(spec, budget, output, force, fmt):
+def build(spec, budget, output, force, max_output, fmt):
     """Build a function instance: a shared feature (depth, seed) and task heads.
 
     A family stays a family in the file (its name and β), explicit heads stay ranges.
@@ -31,14 +32,14 @@ def build(spec, budget, output, force, fmt):
         check_output(output, force, "-o")
     inst = spec.load(budget)
     if output is not None:
-        write_output(output, inst.dumps().encode(), force)
+        write_output(output, inst.dumps().encode(), force, max_output)
         if output == "-":
             return
     report = Report(
         payload={"instance": inst.to_dict(), "output": output},
         columns=HEAD_COLUMNS[:4],
         rows=study.head_rows(inst),
-        title=f"instance: {instance_summary(inst)}" + (f" → {output}" if output else ""),
+        title=f"instance: {instance_summary(inst)}" + (f" → {shown(output)}" if output else ""),
     )
     emit(report, fmt)
 

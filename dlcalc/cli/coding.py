@@ -13,9 +13,19 @@ import click
 
 from .. import CODER_NAMES, DlcalcError, QuantizedClass, decode, study
 from ..coding import peek_class, read_stream, write_csv_export, write_npz_export
-from ..cost import Cost, decode_steps, export_step, feature_step, verify_step
+from ..cost import Cost, decode_steps, export_bytes, export_step, feature_step, verify_step
 from ._common import InputError, VerificationFailed
-from ._files import announce, atomic_output, check_output, force_option, open_input, write_outputs
+from ._files import (
+    announce_written,
+    atomic_output,
+    check_output,
+    check_output_size,
+    force_option,
+    max_output_option,
+    open_input,
+    shown,
+    write_outputs,
+)
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, emit_all, format_option, progress
 from ._params import IntType, NumberType
@@ -80,11 +90,15 @@ CODER_COLUMNS = [
 def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     if output is None:
         return {}
+    if not output:
+        raise InputError("-o: an empty file name")
     if len(coders) == 1:
         return {coders[0]: output}
     if output == "-":
         return dict.fromkeys(coders, "-")  # both files back to back on stdout; `decode -` reads them all
     stem = output[:-4] if output.endswith(".dlc") else output
+    if not os.path.basename(stem):  # `-o ""`, `-o dir/` or `-o .dlc` would write hidden .joint.dlc files
+        raise InputError(f"-o {shown(output)}: a file name is needed (FILE.joint.dlc and FILE.separate.dlc)")
     return {c: f"{stem}.{c}.dlc" for c in coders}
 
 
@@ -103,9 +117,10 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     "('-': both files back to back).",
 )
 @force_option
+@max_output_option
 @budget_options
 @format_option
-def encode(spec, eps, coder, output, force, budget, fmt):
+def encode(spec, eps, coder, output, force, max_output, budget, fmt):
     """Encode an instance at accuracy ε into decodable bitstreams, decode them and verify.
 
     Exits with code 3 if a decoded function misses ε.
@@ -123,10 +138,9 @@ def encode(spec, eps, coder, output, force, budget, fmt):
     plan = study.plan_encode(inst, eps, coders, budget, label=f"encode at ε = {format_eps(eps)}")
     with progress(1 + len(coders), "encode") as advance:
         run = study.encode_run(plan, coders, advance)
-    write_outputs([(path, run.results[c].data) for c, path in targets.items()], force)  # all or none
+    write_outputs([(path, run.results[c].data) for c, path in targets.items()], force, max_output)  # all or none
     for path in targets.values():
-        if path != "-":
-            announce(f"wrote {path}")
+        announce_written(path)
     records, payload, qclass = run.records, run.payload, plan.qclass
     notes = []
     if coder == "both":
@@ -195,10 +209,14 @@ def _about(path: str, call, *args, **kwargs):
         raise type(exc)(f"{_name(path)}: {exc}") from None
 
 
-def export_tables(path: str, decoded, force: bool, advance=lambda: None) -> None:
+def _is_npz(path: str) -> bool:
+    return os.path.splitext(path)[1].lower() == ".npz"  # else CSV: check_output ran
+
+
+def export_tables(path: str, decoded, force: bool, advance=lambda: None, max_output: int | None = None) -> None:
     """Write the decoded quantized functions as ``.npz`` (one array per head) or CSV rows, streamed."""
-    writer = write_npz_export if os.path.splitext(path)[1].lower() == ".npz" else write_csv_export  # check_output ran
-    with atomic_output(path, force) as fh:
+    writer = write_npz_export if _is_npz(path) else write_csv_export
+    with atomic_output(path, force, max_output) as fh:
         writer(fh, decoded, advance)
 
 
@@ -238,9 +256,10 @@ index_option = click.option(
 )
 @index_option
 @force_option
+@max_output_option
 @budget_options
 @format_option
-def decode_cmd(dlc, output, index, force, budget, fmt):
+def decode_cmd(dlc, output, index, force, max_output, budget, fmt):
     """Decode a .dlc file alone into the quantized functions (no instance needed).
 
     \b
@@ -258,18 +277,26 @@ def decode_cmd(dlc, output, index, force, budget, fmt):
             f"{_name(dlc)} holds {len(parts)} .dlc files back to back; export one with --index 1 … {len(parts)}"
         )
     cost = _about(dlc, _decode_costs, parts, budget, export=output is not None)
-    _about(dlc, cost.check, budget, "decoding" + (f" into {output}" if output else ""))
+    _about(dlc, cost.check, budget, "decoding" + (f" into {shown(output)}" if output else ""))
+    if output is not None:
+        size = export_bytes(peek_class(parts[0], budget.max_cells)[1], csv=not _is_npz(output))
+        check_output_size(
+            size,
+            max_output,
+            f"decoding {_name(dlc)} into {'stdout' if output == '-' else shown(output)}",
+            estimate=True,
+        )
     reports = []
     with progress(len(parts) * (2 if output else 1), "decode") as advance:
         for data in parts:
             decoded = _about(dlc, decode, data, budget=budget)
             advance()
             if output is not None:
-                export_tables(output, decoded, force)
+                export_tables(output, decoded, force, max_output=max_output)
                 advance()
                 if output == "-":
                     return
-                announce(f"wrote {output}")
+                announce_written(output)
             reports.append(_decode_report(decoded, data, output))
     emit_all(reports, fmt)
 

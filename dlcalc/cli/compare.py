@@ -10,7 +10,7 @@ import click
 from .. import CODER_NAMES, study
 from ..core import FAMILY_NAMES, HeadSet, parse_head_run
 from ._common import InputError, VerificationFailed
-from ._files import announce, check_output, force_option, write_output
+from ._files import announce_written, check_output, force_option, max_output_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, progress, stream_row
 from ._params import EpsListType, IntType, NumberType, SweepType, eps_values
@@ -48,18 +48,18 @@ def check_plot(path: str | None, force: bool) -> None:
     """Everything about ``--plot FILE`` that does not need the sweep, checked before it runs."""
     if path is None:
         return
-    check_output(path, force, "--plot", PLOT_EXTENSIONS)
+    check_output(path, force, "--plot", PLOT_EXTENSIONS, stdout=False)
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         raise InputError("--plot needs matplotlib: pip install 'dlcalc[plot]'") from None
 
 
-def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
+def _write_plot(path: str, force: bool, max_output: int, title: str, eps, series, bands) -> None:
     buf = io.BytesIO()
     study.plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:])
-    write_output(path, buf.getvalue(), force)
-    announce(f"wrote {path}")
+    write_output(path, buf.getvalue(), force, max_output)
+    announce_written(path)
 
 
 def _fit_notes(fit: dict, depth: int | None) -> list[str]:
@@ -173,9 +173,10 @@ def _csv_columns(baselines: bool, networks: bool) -> list[Column]:
 )
 @plot_option
 @force_option("--plot file")
+@max_output_option
 @budget_options
 @format_option
-def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force, budget, fmt):
+def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force, max_output, budget, fmt):
     """Joint versus separate coding over a range of ε: bits, bounds, gain, verification, baselines.
 
     With no arguments: the default instance (walsh-all, β = 1, depth 10) at ε = 2^-1 … 2^-10.
@@ -220,7 +221,7 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
         bands = {
             c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES
         }
-        _write_plot(plot_path, force, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands)
+        _write_plot(plot_path, force, max_output, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands)
     if fmt != "ndjson":
         columns = (
             _csv_columns(baselines, networks)
@@ -280,8 +281,10 @@ BOUNDS_COLUMNS = [
 @sweep_option
 @plot_option
 @force_option("--plot file")
+@max_output_option
+@budget_options
 @format_option
-def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
+def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, max_output, budget, fmt):
     """Formula bounds, no instance: joint and separate lower/upper code lengths.
 
     Instant down to ε = 1e-300: level costs are exact Python integers, nothing is allocated.
@@ -305,6 +308,8 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
     fam = None
     if not head_list:
         fam = {"name": family or "walsh-all", "beta": 1.0 if beta is None else beta}
+    n = len(eps_list)
+    study.check_bounds(n, head_list, budget, f"bounds over {n} value{'s' if n > 1 else ''} of ε")
     rows = []
     with progress(len(eps_list), "bounds") as advance:
         for e in eps_list:
@@ -315,12 +320,12 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
     fit = study.fit_rates(
         eps_list, [r["joint_upper_bits"] for r in rows], [r["separate_upper_bits"] for r in rows], fam, capped
     )
-    what = f"{fam['name']} β={format_number(fam['beta'])}" if fam else f"{len(head_list)} heads"
+    what = f"{fam['name']} β={format_number(fam['beta'])}" if fam else _heads(len(head_list))
     what += f", depth {depth}" if depth is not None else ", depth large enough"
     if plot_path:
         series = {"joint": [r["joint_upper_bits"] for r in rows], "separate": [r["separate_upper_bits"] for r in rows]}
         bands = {c: ([r[f"{c}_lower_bits"] for r in rows], [r[f"{c}_upper_bits"] for r in rows]) for c in CODER_NAMES}
-        _write_plot(plot_path, force, f"dlcalc bounds: {what}", eps_list, series, bands)
+        _write_plot(plot_path, force, max_output, f"dlcalc bounds: {what}", eps_list, series, bands)
     payload = {
         "family": fam,
         "heads": head_list.run_specs() if head_list else None,
@@ -336,6 +341,10 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
             ),
             fmt,
         )
+
+
+def _heads(n: int) -> str:
+    return "1 head" if n == 1 else f"{format_number(n)} heads"
 
 
 COMMANDS = [compare, bounds]

@@ -7,7 +7,7 @@ import click
 from .. import study
 from ._common import VerificationFailed
 from ._exports import check_export, is_onnx, write_json, write_onnx
-from ._files import announce, force_option
+from ._files import announce_written, force_option, max_output_option
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, progress
 from ._params import NumberType
@@ -53,9 +53,10 @@ NETWORK_COLUMNS = [
     "(the joint one; the separate ones with --arch separate).",
 )
 @force_option("--export file")
+@max_output_option
 @budget_options
 @format_option
-def network(spec, eps, arch, export_path, force, budget, fmt):
+def network(spec, eps, arch, export_path, force, max_output, budget, fmt):
     """Heaviside networks for the quantized heads: neurons, weights, bits, verified error.
 
     The separate networks are, per head, the shorter of a restricted trunk and a
@@ -81,9 +82,9 @@ def network(spec, eps, arch, export_path, force, budget, fmt):
     if export_path:
         if is_onnx(export_path):  # one model: the joint network unless only the separate ones were asked for
             net = run.nets["joint" if "joint" in run.nets else "separate"][0]
-            write_onnx(export_path, net, [h.spec for h in inst.heads], budget, force)
+            write_onnx(export_path, net, [h.spec for h in inst.heads], budget, force, max_output)
         else:
-            write_json(export_path, study.networks_document(run, plan), force)
+            write_json(export_path, study.networks_document(run, plan), force, max_output)
     payload = (
         {"instance": inst.to_dict(), "eps": eps, **records}
         if arch == "both"
@@ -93,8 +94,8 @@ def network(spec, eps, arch, export_path, force, budget, fmt):
     if arch == "both" and records["joint"]["network_bits"]:
         ratio = records["separate"]["network_bits"] / records["joint"]["network_bits"]
         notes.append(f"separate ÷ joint network bits: {format_number(ratio)}")
-    if export_path and export_path != "-":
-        announce(f"wrote {export_path}")
+    if export_path:
+        announce_written(export_path)
     if export_path != "-":
         emit(
             Report(

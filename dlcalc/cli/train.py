@@ -11,7 +11,7 @@ from ._exports import check_export, is_onnx, write_json, write_onnx
 from ._files import announce, force_option
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, progress
-from ._params import NumberType
+from ._params import IntType, NumberType
 from ._style import format_eps, format_error, format_number
 from ._tables import Column, Report
 
@@ -68,42 +68,42 @@ TRAIN_COLUMNS = [
 )
 @click.option(
     "--steps",
-    type=click.IntRange(min=1),
+    type=IntType(min=1, max=2**31 - 1),
     default=DEFAULTS.steps,
     show_default=True,
     help="Optimizer steps per training phase.",
 )
 @click.option(
     "--restarts",
-    type=click.IntRange(min=1),
+    type=IntType(min=1, max=2**31 - 1),
     default=DEFAULTS.restarts,
     show_default=True,
     help="Random restarts trained side by side.",
 )
 @click.option(
     "--max-width",
-    type=click.IntRange(min=1),
+    type=IntType(min=1, max=2**31 - 1),
     default=DEFAULTS.max_width,
     show_default=True,
     help="Budget: the widest first layer the search tries.",
 )
 @click.option(
     "--patience",
-    type=click.IntRange(min=0),
+    type=IntType(min=0, max=2**31 - 1),
     default=DEFAULTS.patience,
     show_default=True,
     help="Widths tried after the first that reaches ε (the smallest in bits is kept).",
 )
 @click.option(
     "--deep-widths",
-    type=click.IntRange(min=1),
+    type=IntType(min=1, max=2**31 - 1),
     default=DEFAULTS.deep_widths,
     show_default=True,
     help="Widths the deep shape is trained at, from the first at which the shallow networks fit the grid within ε.",
 )
 @click.option(
     "--train-seed",
-    type=click.IntRange(min=0),
+    type=IntType(min=0, max=2**63 - 1),
     default=DEFAULTS.seed,
     show_default=True,
     help="Seed of the initializations.",

@@ -212,13 +212,17 @@ def verify(
     return Verification(reference.check_groups(decoded.tables), box.eps)
 
 
+def _heads(n: int) -> str:
+    return "1 head" if n == 1 else f"{n} heads"
+
+
 def class_mismatch(instance: Instance, box: Container) -> DlcalcError | None:
     """The error to raise when a ``.dlc`` file's class is not the instance's (None when it is)."""
     if box.depth == instance.depth and box.heads == instance.heads:
         return None
     return DlcalcError(
-        f"the .dlc file encodes depth {box.depth} with {len(box.heads)} heads ({box.heads.describe()}); "
-        f"the instance has depth {instance.depth} with {len(instance.heads)} heads ({instance.heads.describe()})"
+        f"the .dlc file encodes depth {box.depth} with {_heads(len(box.heads))} ({box.heads.describe()}); "
+        f"the instance has depth {instance.depth} with {_heads(len(instance.heads))} ({instance.heads.describe()})"
     )
 
 

@@ -220,7 +220,7 @@ class HeadRun:
     def __post_init__(self) -> None:
         Head(self.family, self.first, self.amplitude)  # validates family, first and amplitude
         if isinstance(self.last, bool) or not isinstance(self.last, int) or self.last < self.first:
-            raise SpecError(f"empty head range {self.first}-{self.last}")
+            raise SpecError(f"empty head range {short_text(self.first)}-{short_text(self.last)}")
 
         object.__setattr__(self, "amplitude", float(self.amplitude))
 
@@ -261,9 +261,9 @@ def parse_head_run(text: str) -> HeadRun:
     lo = parse_integer(m["lo"], f"head index in {short_text(text)}")
     hi = parse_integer(m["hi"], f"head index in {short_text(text)}") if m["hi"] is not None else lo
     if hi < lo:
-        raise SpecError(f"empty head range {lo}-{hi} in {short_text(text)}")
+        raise SpecError(f"empty head range {short_text(lo)}-{short_text(hi)} in {short_text(text)}")
     if hi - lo + 1 > MAX_HEADS:
-        raise SpecError(f"{short_text(text)} names {hi - lo + 1} heads; at most {MAX_HEADS} are allowed")
+        raise SpecError(f"{short_text(text)} names {short_text(hi - lo + 1)} heads; at most {MAX_HEADS} are allowed")
     check_index_limit(family, hi)
     amplitude = parse_number(m["amp"], "amplitude") if m["amp"] is not None else 1.0
     return HeadRun(family, lo, hi, amplitude)

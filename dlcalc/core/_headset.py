@@ -24,7 +24,7 @@ from fractions import Fraction
 from .._errors import SpecError
 from ._exponent import beta_fraction, pow2_float
 from ._heads import MAX_HEADS, Head, HeadRun
-from ._numbers import positive_float
+from ._numbers import positive_float, short_text
 
 __all__ = ["FAMILY_NAMES", "Family", "HeadGroup", "HeadSet", "digit_levels"]
 
@@ -255,7 +255,7 @@ class HeadSet(Sequence[Head]):
         self.runs = _merge_runs(runs)
         explicit = sum(run.count for run in self.runs)
         if explicit > MAX_HEADS:
-            raise SpecError(f"{explicit} heads; at most {MAX_HEADS} are allowed besides a family")
+            raise SpecError(f"{short_text(explicit)} heads; at most {MAX_HEADS} are allowed besides a family")
         starts, at = [], family.count if family else 0
         for run in self.runs:
             starts.append(at)

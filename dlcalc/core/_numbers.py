@@ -173,7 +173,9 @@ def finite_float(value, what: str, error=FormatError) -> float:
 def positive_float(value, what: str, error=FormatError) -> float:
     """A finite number ``> 0`` (int or float, not bool) as a float; an int too large for a float is named as
     overflowing."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0) or value == math.inf:
+    if isinstance(value, float) and value == math.inf:  # what a JSON number beyond a float reads as
+        raise error(f"{what} overflows: numbers are at most 1.8e308")
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0):
         raise error(f"{what} must be a finite number > 0, got {short_text(value)}")
     return finite_float(value, what, error)
 

@@ -16,6 +16,7 @@ __all__ = [
     "verify_step",
     "baselines_step",
     "export_step",
+    "export_bytes",
     "pipeline_phase",
 ]
 
@@ -241,6 +242,34 @@ def export_step(qclass: QuantizedClass) -> Step:
             cells += _geometric(lo, hi, q.sawtooth_precision)  # the approximant's level k + p
             largest = max(largest, hi + q.sawtooth_precision)
     return Step("export", cells=cells, transient_bytes=24 * pow2(min(largest, 22)))
+
+
+def export_bytes(qclass: QuantizedClass, csv: bool) -> int:
+    """Bytes :func:`export_step`'s export writes, from the class: for CSV at least this many (every row
+    ``head,level,cell,value`` at its shortest: the head's name, its level, a cell index one digit short
+    of the level's largest, a value of three characters); for npz 8 bytes per value (before deflation)."""
+    total = 0
+    for q in qclass.groups:
+        g = q.group
+        if q.zero:
+            pieces = [(1, 0)]  # one entry for the whole group, on level 0
+        elif q.kind == "walsh":
+            pieces = [(scaled(q.count, g.top), g.top)]
+        else:
+            pieces = [
+                (_geometric(lo, hi, q.sawtooth_precision), lo + q.sawtooth_precision)
+                for _, lo, hi in _sawtooth_levels(q, qclass.depth)
+            ]
+        name = len(g.spec) if q.zero else len(f"{q.kind}:{g.first}")
+        for cells, level in pieces:
+            row = 8 if not csv else name + len(str(level)) + max(1, _decimal_digits(level) - 1) + 3 + 4
+            total += cells * row
+    return total + (len("head,level,cell,value\n") if csv else 0)
+
+
+def _decimal_digits(level: int) -> int:
+    """Decimal digits of ``2^level``."""
+    return int(level * 0.30102999566398120) + 1
 
 
 def pipeline_phase(qclass: QuantizedClass, coders, truth: bool = False, baselines: bool = False) -> list[Step]:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+from .._errors import BudgetError
 from ..coding import CODER_NAMES
 from ..core import Budget, HeadSet, Instance
-from ..cost import Step, network_steps, pipeline_phase
+from ..cost import Cost, Step, network_steps, pipeline_phase
 from ..quantize import (
     FormulaBounds,
     QuantizedClass,
@@ -35,6 +36,7 @@ __all__ = [
     "NETWORK_KEYS",
     "RECORD_KEYS",
     "bounds_row",
+    "check_bounds",
     "compare_fit",
     "compare_row",
     "compare_rows",
@@ -191,3 +193,13 @@ def bounds_row(eps: float, family: dict | None, heads: HeadSet | None, depth: in
         return family_bounds(family["name"], family["beta"], eps, depth)
     assert heads is not None
     return heads_bounds(heads, eps, depth)
+
+
+def check_bounds(eps_count: int, heads: HeadSet | None, budget: Budget, what: str) -> None:
+    """Weigh ``dlcalc bounds`` before its first row: one formula evaluation per head group and ε,
+    counted as cells against ``budget`` (a family is one group per level, counted as one)."""
+    groups = len(HeadSet.of(heads).groups()) if heads is not None else 1
+    try:
+        Cost([], [[Step("formula bounds", cells=eps_count * max(groups, 1))]]).check(budget, what)
+    except BudgetError as exc:  # the usual advice to use `dlcalc bounds` does not apply here
+        raise BudgetError(str(exc).replace(", or use `dlcalc bounds` for the formula values", "")) from None
