@@ -333,3 +333,28 @@ def test_heads_that_read_above_the_depth_are_named():
 def test_a_family_with_no_heads_says_why():
     result = run("compare", "--depth", "0", code=2)
     assert "walsh-all at depth 0 has no heads" in result.stderr and result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "missing, says",
+    [
+        (["jax", "optax", "constriction"], "(jax, optax and constriction are missing)"),
+        (["constriction"], "(constriction is missing)"),
+        (["jax", "constriction"], "(jax and constriction are missing)"),
+    ],
+)
+def test_the_train_extra_names_every_missing_package(monkeypatch, missing, says):
+    for module in missing:
+        monkeypatch.setitem(sys.modules, module, None)
+    result = run("train", "--depth", "2", "--eps", "0.5", code=2)
+    assert result.stderr == f"Error: dlcalc train needs the train extra {says}: pip install -e '.[train]'\n"
+
+
+def test_install_hints_are_written_one_way():
+    """Every hint the tool prints installs from the checkout, as the README does: pip install -e '.[extra]'."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "dlcalc"
+    hints = {m for f in root.rglob("*.py") for m in re.findall(r"pip install [^ \n`\"]* ?[^ \n`\"]*", f.read_text())}
+    assert hints and all(re.fullmatch(r"pip install -e '\.\[(train|onnx|plot)\]'[).,]?", h) for h in hints), hints

@@ -52,7 +52,7 @@ def check_plot(path: str | None, force: bool) -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError:
-        raise InputError("--plot needs matplotlib: pip install 'dlcalc[plot]'") from None
+        raise InputError("--plot needs matplotlib: pip install -e '.[plot]'") from None
 
 
 def _write_plot(path: str, force: bool, max_output: int, title: str, eps, series, bands) -> None:

@@ -13,7 +13,7 @@ Constructions (§7)
 The network file
     :class:`Layer`, :func:`make_layer`, :func:`encode_blocks`, :func:`decode_blocks`,
     :func:`layer_bits`, :data:`NETWORK_VERSION`
-ONNX (optional: ``pip install 'dlcalc[onnx]'``)
+ONNX (optional: ``pip install -e '.[onnx]'``)
     :func:`to_onnx`, :func:`check_onnx`, :func:`dense_entries`, :func:`activation_cells`
 """
 

@@ -1,4 +1,4 @@
-"""ONNX export of a Heaviside network (optional: ``pip install 'dlcalc[onnx]'``).
+"""ONNX export of a Heaviside network (optional: ``pip install -e '.[onnx]'``).
 
 The graph takes ``x`` of shape ``[N, 1]`` (float64).  Each block of the network
 is a subgraph on ``x`` of its own: each Heaviside layer is

@@ -1,4 +1,4 @@
-"""Log-log plots of code length against 1/ε (optional: ``pip install 'dlcalc[plot]'``)."""
+"""Log-log plots of code length against 1/ε (optional: ``pip install -e '.[plot]'``)."""
 
 from __future__ import annotations
 

@@ -54,8 +54,10 @@ def training_library():
     try:
         training.require_training()
     except ImportError as exc:
+        missing = (exc.name or "jax").split(", ")
+        names = " and ".join(filter(None, [", ".join(missing[:-1]), missing[-1]]))
         raise TrainingMissing(
-            f"dlcalc train needs the train extra (JAX, optax, constriction; {exc.name} is missing): "
+            f"dlcalc train needs the train extra ({names} {'is' if len(missing) == 1 else 'are'} missing): "
             f"{TRAIN_INSTALL_HINT}"
         ) from None
     return training

@@ -38,14 +38,21 @@ class TrainingUnavailable(ImportError):
 
 def require_training() -> None:
     """Import the training stack once, or raise :class:`TrainingUnavailable` naming the extra."""
-    try:
-        import constriction  # noqa: F401
-        import jax  # noqa: F401
-        import optax  # noqa: F401
-    except ImportError as exc:
+    import importlib
+
+    missing = []
+    for module in ("jax", "optax", "constriction"):
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            missing.append(module)
+    if missing:
+        names = " and ".join(filter(None, [", ".join(missing[:-1]), missing[-1]]))
         raise TrainingUnavailable(
-            f"training needs the train extra ({exc.name} is missing): pip install -e '.[train]'", name=exc.name
-        ) from None
+            f"training needs the train extra ({names} {'is' if len(missing) == 1 else 'are'} missing): "
+            "pip install -e '.[train]'",
+            name=", ".join(missing),
+        )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Entropy-coded step networks: a real bitstream and its exact length (``constriction``, optional).
 
-Needs the ``train`` extra (``pip install 'dlcalc[train]'``); ``constriction`` is
+Needs the ``train`` extra (``pip install -e '.[train]'``); ``constriction`` is
 imported inside the functions only.
 
 The stream describes the architecture and every weight of a :class:`StepNetwork`

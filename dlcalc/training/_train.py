@@ -1,6 +1,6 @@
 """Training Heaviside networks by gradient descent, searching their size, counting their bits (THEORY §7).
 
-Needs the ``train`` extra (``pip install 'dlcalc[train]'``): JAX and optax for
+Needs the ``train`` extra (``pip install -e '.[train]'``): JAX and optax for
 training, ``constriction`` for the bit counts.  They are imported inside the
 functions that use them, so ``import dlcalc`` never loads them.
 
