@@ -226,13 +226,24 @@ def _same_float_head(a: Head, b: Head) -> bool:
 
 
 def _merge_runs(runs) -> tuple[HeadRun, ...]:
+    """Adjacent runs of one family and amplitude joined, in one pass: a merged run is built once, at its end."""
     out: list[HeadRun] = []
+    pending: list = []  # [first run, last index] of the run being extended
+
+    def close() -> None:
+        run, last = pending
+        out.append(run if run.last == last else HeadRun(run.family, run.first, last, run.amplitude))
+
     for run in runs:
-        prev = out[-1] if out else None
-        if prev and prev.family == run.family and prev.amplitude == run.amplitude and prev.last + 1 == run.first:
-            out[-1] = HeadRun(run.family, prev.first, run.last, run.amplitude)
-        else:
-            out.append(run)
+        if pending:
+            prev = pending[0]
+            if prev.family == run.family and prev.amplitude == run.amplitude and pending[1] + 1 == run.first:
+                pending[1] = run.last
+                continue
+            close()
+        pending = [run, run.last]
+    if pending:
+        close()
     return tuple(out)
 
 
@@ -272,7 +283,18 @@ class HeadSet(Sequence[Head]):
         :meth:`~dlcalc.Instance.build`, to keep ``2^(-βj)`` exact)."""
         if isinstance(heads, HeadSet):
             return heads
-        return cls(None, [HeadRun(h.family, h.index, h.index, h.amplitude) for h in heads])
+        runs: list[HeadRun] = []
+        first = None  # the run being extended: a Head and the last index
+        for h in heads:
+            if first is not None and (h.family, h.amplitude) == (first.family, first.amplitude) and h.index == last + 1:
+                last = h.index
+                continue
+            if first is not None:
+                runs.append(HeadRun(first.family, first.index, last, first.amplitude))
+            first, last = h, h.index
+        if first is not None:
+            runs.append(HeadRun(first.family, first.index, last, first.amplitude))
+        return cls(None, runs)
 
     @classmethod
     def compacted(cls, family: Family, heads) -> HeadSet:
