@@ -1,0 +1,223 @@
+"""Hostile inputs by class, each under a memory cap and a time cap (issue 21).
+
+- headers whose section count disagrees with the class, for classes of up to 2^40 heads
+  (families, many small groups): refused in ``O(groups)``, before anything sized by the heads;
+- streams of files whose headers are padded to the limit: read one file at a time;
+- extreme depths for the library's formula entry points: a depth above every head's top
+  changes nothing.
+
+Subprocess cases run the real interpreter with ``RLIMIT_AS`` (1 GiB) and a generous timeout.
+"""
+
+import io
+import os
+import resource
+import struct
+import subprocess
+import sys
+import textwrap
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dlcalc import FormatError, Instance, encode, parse_heads
+from dlcalc.coding import _container
+from dlcalc.coding._container import (
+    MAGIC,
+    _FIXED,
+    expected_sections,
+    iter_stream,
+    read_container,
+    read_stream,
+    section_count,
+)
+from dlcalc.core._headset import Family, HeadSet
+from dlcalc.core._heads import HeadRun
+from dlcalc.quantize._groups import QuantizedClass
+
+MEMORY_CAP = 1 << 30
+TIME_CAP = 60
+ENV = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+
+
+def run_capped(code: str, *args: str, cap: int = MEMORY_CAP) -> subprocess.CompletedProcess:
+    """``python -c code`` under the memory and time caps."""
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code), *args],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        preexec_fn=limits,
+        timeout=TIME_CAP,
+    )
+
+
+def dlc_file(version: int, coder: str, header: bytes, sections: list[int]) -> bytes:
+    """A sealed .dlc file with the given header and section table, every section zero bits."""
+    body = _FIXED.pack(MAGIC, version, _container.CODERS[coder], 0, len(header)) + header
+    body += struct.pack(">I", len(sections)) + b"".join(struct.pack(">Q", b) for b in sections)
+    body += bytes(sum((b + 7) // 8 for b in sections))
+    return body + struct.pack(">I", zlib.crc32(body))
+
+
+# ----------------------------------------------------------------------------- section counts
+
+
+many_small_groups = st.lists(
+    st.tuples(st.sampled_from(["walsh", "sawtooth"]), st.integers(0, 70), st.integers(0, 3), st.booleans()),
+    min_size=1,
+    max_size=12,
+).map(
+    lambda items: [
+        HeadRun(f, max(i, 1) if f == "walsh" else i, max(i, 1) + n, 0.5 if half else 1.0) for f, i, n, half in items
+    ]
+)
+
+
+@settings(max_examples=200)
+@given(many_small_groups, st.integers(0, 12), st.sampled_from([2.0, 1.0, 0.5, 0.3, 2.0**-4]), st.sampled_from([1, 2]))
+def test_the_section_count_in_o_groups_is_the_listed_one(runs, depth, eps, version):
+    qclass = QuantizedClass(depth, HeadSet(None, runs), eps)
+    for coder in ("joint", "separate"):
+        assert section_count(qclass, coder, version) == expected_sections(qclass, coder, version).size
+
+
+@pytest.mark.parametrize("family", ["walsh-all", "sawtooth-all"])
+@pytest.mark.parametrize("depth", [0, 1, 7, 30, 40])
+def test_section_count_of_families(family, depth):
+    if family == "walsh-all" and depth == 0:
+        return
+    qclass = QuantizedClass(depth, HeadSet(Family(family, 1.0, depth)), 0.25)
+    for version in (1, 2):
+        want = (1 << depth) - 1 if family == "walsh-all" else depth + 1
+        if version == 2:  # heads with a > ε: walsh tops 1, 2 and sawtooth:0, 1
+            want = (min(depth + 1, 2) if depth else 0) if family == "sawtooth-all" else (1 << min(depth, 2)) - 1
+        assert section_count(qclass, "separate", version) == want
+
+
+CLASS_HEADERS = [
+    b'{"depth":%d,"eps":2,"family":{"name":"walsh-all","beta":1}}',  # every head zero
+    b'{"depth":%d,"eps":0.25,"family":{"name":"walsh-all","beta":1}}',
+    b'{"depth":%d,"eps":1e-9,"family":{"name":"sawtooth-all","beta":1}}',
+]
+
+
+@pytest.mark.parametrize("header", CLASS_HEADERS)
+def test_a_wrong_section_count_is_refused_before_anything_sized_by_the_heads(header):
+    """Version 1 lists a section per head: the count is compared in O(groups) first (2^40 heads, 1 GiB cap)."""
+    proc = run_capped(
+        """
+        import io, sys
+        from dlcalc import FormatError
+        from dlcalc.core._budget import Budget
+        from dlcalc.coding._container import read_container, read_stream
+        from tests.test_hostile_classes import dlc_file
+        header = sys.argv[1].encode()
+        for depth in (28, 34, 40):
+            for version in (1, 2):
+                text = header % depth if version == 1 else header[:-1] % depth + b',"heads":[]}'
+                data = dlc_file(version, "separate", text, [] if version == 1 else [7])
+                for read in (lambda: read_container(data, budget=Budget(1 << 62, 1 << 62, 1 << 62)),
+                             lambda: read_stream(io.BytesIO(data).read, budget=Budget(1 << 62, 1 << 62, 1 << 62))):
+                    try:
+                        read()
+                    except FormatError as exc:
+                        assert "\\n" not in str(exc) and "sections" in str(exc), exc
+                    else:
+                        raise AssertionError("accepted")
+        print("ok")
+        """,
+        header.decode(),
+    )
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
+
+
+def test_the_87_byte_file_of_the_issue():
+    data = dlc_file(1, "separate", CLASS_HEADERS[0] % 28, [])
+    with pytest.raises(FormatError, match="separate file lists 0 sections, its class needs 268435455"):
+        read_container(data)
+
+
+# ----------------------------------------------------------------------------- streams
+
+
+DLC = encode(Instance.build(3, parse_heads("walsh:1-3") + parse_heads("sawtooth:0@0.5"), seed=1), 0.25, "joint")
+
+
+def padded(data: bytes, spaces: int) -> bytes:
+    """The file with its header padded by trailing spaces (still valid JSON), resealed."""
+    (hlen,) = struct.unpack_from(">I", data, 12)
+    raw = data[16 : 16 + hlen] + b" " * spaces
+    body = data[:12] + struct.pack(">I", len(raw)) + raw + data[16 + hlen : -4]
+    return body + struct.pack(">I", zlib.crc32(body))
+
+
+class Recorder:
+    """A stream of files that records how far it was read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.src, self.requests = io.BytesIO(data), []
+
+    def read(self, n: int) -> bytes:
+        self.requests.append(n)
+        return self.src.read(n)
+
+
+def test_iter_stream_reads_one_file_ahead_of_nothing():
+    files = [padded(DLC, n) for n in (0, 100, 5000, 7)]
+    rec = Recorder(b"".join(files))
+    stream = iter_stream(rec.read)
+    for i, f in enumerate(stream):
+        assert f == files[i] and rec.src.tell() == sum(map(len, files[: i + 1]))  # nothing of the next file yet
+        read_container(f)
+    assert read_stream(io.BytesIO(b"".join(files)).read) == files
+
+
+def test_iter_stream_bounds_header_and_stream_bytes(monkeypatch):
+    big = padded(DLC, 4096)
+    monkeypatch.setattr(_container, "MAX_HEADER_BYTES", 1024)
+    rec = Recorder(DLC + big)
+    with pytest.raises(FormatError, match="over the limit of 1024 bytes .file 2 of the stream"):
+        list(iter_stream(rec.read))
+    assert max(rec.requests) < 1024  # the long header was never asked for
+    monkeypatch.undo()
+    with pytest.raises(FormatError, match="stream is longer than the limit of 8000 bytes .file 3"):
+        list(iter_stream(io.BytesIO(DLC + big + big).read, stream_limit=8000))
+
+
+def test_a_stream_of_padded_headers_is_held_one_file_at_a_time():
+    """Files of 16 MiB headers, 24 of them (384 MiB): iterated and decoded under a 512 MiB cap (the
+    interpreter with dlcalc takes about 130 MiB of it; holding every file would take the rest)."""
+    proc = run_capped(
+        """
+        import io
+        from dlcalc.coding._container import iter_stream, read_container
+        from tests.test_hostile_classes import DLC, padded
+        one, files = padded(DLC, 16 << 20), 24
+
+        class Source:  # the stream is made as it is read, never held whole
+            def __init__(self):
+                self.left, self.pos = files, 0
+            def read(self, n):
+                out = []
+                while n and self.left:
+                    chunk = one[self.pos : self.pos + n]
+                    out.append(chunk)
+                    n -= len(chunk)
+                    self.pos += len(chunk)
+                    if self.pos == len(one):
+                        self.left, self.pos = self.left - 1, 0
+                return b"".join(out)
+
+        print(sum(1 for f in iter_stream(Source().read) if read_container(f)))
+        """,
+        cap=512 << 20,
+    )
+    assert proc.returncode == 0 and proc.stdout == "24\n", proc.stderr
