@@ -221,3 +221,66 @@ def test_a_stream_of_padded_headers_is_held_one_file_at_a_time():
         cap=512 << 20,
     )
     assert proc.returncode == 0 and proc.stdout == "24\n", proc.stderr
+
+
+# ----------------------------------------------------------------------------- network files of many small objects
+
+
+def tiny_blocks_file(blocks: int) -> bytes:
+    """A network file of ``blocks`` constant 9-bit blocks (one output, constant 0, no weights)."""
+    import numpy as np
+
+    from dlcalc.networks._blocks import encode_blocks, pack_file
+    from dlcalc.networks._format import Layer
+
+    z = np.zeros(0, dtype=np.int64)
+    layer = Layer(0, 1, z, z, z, np.zeros(1, dtype=np.int64), 0, True, np.ones(1))
+    body, nbits = encode_blocks([[layer]] * 2)
+    one = np.unpackbits(np.frombuffer(body, dtype=np.uint8))[: nbits // 2]  # a block and its "more" bit
+    bits = np.tile(one, blocks)
+    bits[-1] = 0
+    return pack_file(np.packbits(bits).tobytes())
+
+
+def many_runs_file(outputs: int, seed: int = 0) -> bytes:
+    """One block whose output layer has ``outputs`` units of random biases: a run of rows every unit or two."""
+    import numpy as np
+
+    from dlcalc.networks._blocks import encode_blocks, pack_file
+    from dlcalc.networks._format import Layer
+
+    z = np.zeros(0, dtype=np.int64)
+    biases = np.random.default_rng(seed).integers(-3, 4, outputs)
+    layer = Layer(0, outputs, z, z, z, biases, 0, True, np.ones(outputs))
+    return pack_file(encode_blocks([[layer]])[0])
+
+
+@pytest.mark.parametrize("make,count", [(tiny_blocks_file, 3), (many_runs_file, 40)])
+def test_objects_are_weighed_by_the_network_reader(make, count):
+    from dlcalc import BudgetError
+    from dlcalc.networks._heaviside import HeavisideNetwork
+    from dlcalc.networks._rows import OBJECT_UNITS
+
+    data = make(count)
+    HeavisideNetwork.deserialize(data, max_cells=count * 3 * OBJECT_UNITS + 2 * count)
+    with pytest.raises(
+        BudgetError, match="network file: its (blocks|layers|runs|outputs) take the network past 512 units"
+    ):
+        HeavisideNetwork.deserialize(data, max_cells=512)
+
+
+def test_a_network_file_of_a_million_tiny_blocks_is_refused_early():
+    """1.1 MB of 9-bit blocks, inside the 64 MiB file limit: refused by the default reading budget
+    of 2^26 under the memory cap after about 43,000 blocks, in seconds (it took a minute and 1.2 GB)."""
+    proc = run_capped(
+        """
+        from dlcalc import BudgetError
+        from dlcalc.networks._heaviside import HeavisideNetwork
+        from tests.test_hostile_classes import tiny_blocks_file
+        try:
+            HeavisideNetwork.deserialize(tiny_blocks_file(1 << 20))
+        except BudgetError as exc:
+            print(exc)
+        """
+    )
+    assert proc.returncode == 0 and proc.stdout.count("\n") == 1 and "over the budget" in proc.stdout, proc.stderr
