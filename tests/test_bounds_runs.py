@@ -5,11 +5,10 @@ A run of sawtooth heads is one star and one geometric series per group
 listed every head's requirement set (THEORY §5), over random runs, depths and ε.
 """
 
-import resource
 import subprocess
 import sys
 
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from dlcalc.core._headset import HeadSet
@@ -43,6 +42,7 @@ def per_head(heads: HeadSet, eps: float, depth):
     return joint_low, joint_up, sep_low, sep_up
 
 
+@settings(max_examples=150)
 @given(runs, depths, epsilons)
 @example([HeadRun("sawtooth", 0, 9, 1.0)], 4, 2.0**-5)
 @example([HeadRun("sawtooth", 3, 9, 1.0)], 5, 0.3)
@@ -54,6 +54,7 @@ def test_runs_in_closed_form_equal_the_heads_one_by_one(run_list, depth, eps):
     assert got == tuple(as_bits(x) for x in per_head(heads, eps, depth))
 
 
+@settings(max_examples=150)
 @given(runs, st.integers(0, 50), epsilons)
 def test_the_joint_basis_of_a_run_is_the_listed_one(run_list, depth, eps):
     """The coders' payload layout (the reduced basis) does not change with the compact stars."""

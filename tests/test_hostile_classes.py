@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc import FormatError, Instance, encode, parse_heads
+from dlcalc import Budget, FormatError, Instance, encode, parse_heads
 from dlcalc.coding import _container
 from dlcalc.coding._container import (
     MAGIC,
@@ -193,14 +193,14 @@ def test_iter_stream_bounds_header_and_stream_bytes(monkeypatch):
 
 
 def test_a_stream_of_padded_headers_is_held_one_file_at_a_time():
-    """Files of 16 MiB headers, 24 of them (384 MiB): iterated and decoded under a 512 MiB cap (the
+    """Files of 16 MiB headers, 16 of them (256 MiB): iterated and decoded under a 384 MiB cap (the
     interpreter with dlcalc takes about 130 MiB of it; holding every file would take the rest)."""
     proc = run_capped(
         """
         import io
         from dlcalc.coding._container import iter_stream, read_container
         from tests.test_hostile_classes import DLC, padded
-        one, files = padded(DLC, 16 << 20), 24
+        one, files = padded(DLC, 16 << 20), 16
 
         class Source:  # the stream is made as it is read, never held whole
             def __init__(self):
@@ -218,9 +218,9 @@ def test_a_stream_of_padded_headers_is_held_one_file_at_a_time():
 
         print(sum(1 for f in iter_stream(Source().read) if read_container(f)))
         """,
-        cap=512 << 20,
+        cap=384 << 20,
     )
-    assert proc.returncode == 0 and proc.stdout == "24\n", proc.stderr
+    assert proc.returncode == 0 and proc.stdout == "16\n", proc.stderr
 
 
 # ----------------------------------------------------------------------------- network files of many small objects
@@ -270,17 +270,117 @@ def test_objects_are_weighed_by_the_network_reader(make, count):
 
 
 def test_a_network_file_of_a_million_tiny_blocks_is_refused_early():
-    """1.1 MB of 9-bit blocks, inside the 64 MiB file limit: refused by the default reading budget
-    of 2^26 under the memory cap after about 43,000 blocks, in seconds (it took a minute and 1.2 GB)."""
+    """1.1 MB of 9-bit blocks, inside the 64 MiB file limit: refused by a reading budget of 2^24 under the
+    memory cap after about 11,000 blocks (the default 2^26 after about 43,000, in a few seconds: the file
+    took a minute and 1.2 GB)."""
     proc = run_capped(
         """
         from dlcalc import BudgetError
         from dlcalc.networks._heaviside import HeavisideNetwork
         from tests.test_hostile_classes import tiny_blocks_file
         try:
-            HeavisideNetwork.deserialize(tiny_blocks_file(1 << 20))
+            HeavisideNetwork.deserialize(tiny_blocks_file(1 << 20), max_cells=1 << 24)
         except BudgetError as exc:
             print(exc)
         """
     )
     assert proc.returncode == 0 and proc.stdout.count("\n") == 1 and "over the budget" in proc.stdout, proc.stderr
+
+
+# ----------------------------------------------------------------------------- many small groups
+
+
+def one_head_runs(n: int, family: str = "walsh") -> list[HeadRun]:
+    """``n`` one-head runs that never merge: alternating amplitudes, small indices."""
+    index = (lambda i: 1 + (2 * i) % 1023) if family == "walsh" else (lambda i: i % 9)
+    return [HeadRun(family, index(i), index(i), 1.0 if i % 2 == 0 else 0.5) for i in range(n)]
+
+
+def many_groups_instance(n: int, family: str = "walsh") -> str:
+    import json
+
+    heads = [{"family": r.family, "index": r.first, "amplitude": r.amplitude} for r in one_head_runs(n, family)]
+    doc = {"dlcalc": "instance", "schema_version": 2, "depth": 10, "seed": 0, "family": None, "heads": heads}
+    return json.dumps(doc, separators=(",", ":"))
+
+
+def many_groups_header(n: int, family: str = "walsh", coder: str = "joint") -> bytes:
+    """A sealed .dlc file whose header lists ``n`` one-head runs (its section table is not the class's);
+    the specs are those of :func:`one_head_runs`, written without building the runs."""
+    import json
+
+    index = (lambda i: 1 + (2 * i) % 1023) if family == "walsh" else (lambda i: i % 9)
+    specs = [f"{family}:{index(i)}" + ("@0.5" if i % 2 else "") for i in range(n)]
+    header = {"depth": 10, "eps": 0.25, "heads": specs}
+    return dlc_file(2, coder, json.dumps(header, separators=(",", ":")).encode(), [1])
+
+
+@pytest.mark.parametrize("family", ["walsh", "sawtooth"])
+@pytest.mark.parametrize("coder", ["joint", "separate"])
+def test_many_small_groups_are_weighed_before_they_are_built(family, coder):
+    from dlcalc import BudgetError
+    from dlcalc.core._budget import FREE_GROUPS, GROUP_CELLS
+
+    n = FREE_GROUPS + (1 << 26) // (2 * GROUP_CELLS) + 1  # just over 2^26 cells of work, walked twice
+    with pytest.raises(BudgetError, match=f"loading this instance needs .* cells .*{n} runs.*--max-cells"):
+        Instance.loads(many_groups_instance(n, family), max_cells=1 << 26)
+    with pytest.raises(BudgetError, match=f"decoding this .dlc file needs .* cells .*{n} runs.*--max-cells"):
+        read_container(many_groups_header(n, family, coder), max_cells=1 << 26)
+    with pytest.raises(BudgetError, match=f"{n} runs"):
+        list(iter_stream(io.BytesIO(many_groups_header(n, family, coder)).read, Budget(max_cells=1 << 26)))
+    Instance.loads(many_groups_instance(n - 1, family), max_cells=1 << 26)  # the last run that fits
+
+
+def test_the_cost_of_groups_is_counted_in_every_step():
+    from dlcalc.core._budget import FREE_GROUPS, GROUP_CELLS
+    from dlcalc.cost._coding import class_step, decode_steps, export_step, pipeline_phase, verify_step
+    from dlcalc.cost._cost import Cost
+
+    def figures(n):
+        qclass = QuantizedClass(10, HeadSet(None, one_head_runs(n)), 0.25)
+        steps = [class_step(qclass.heads), verify_step(qclass), export_step(qclass)]
+        steps += decode_steps(qclass, "joint") + decode_steps(qclass, "separate") + pipeline_phase(qclass, ["joint"])
+        return [(s.cells, s.held_bytes) for s in steps], Cost([], [pipeline_phase(qclass, ["joint", "separate"])])
+
+    small, big = figures(FREE_GROUPS), figures(FREE_GROUPS + 1000)
+    grown = [b[0] - a[0] for a, b in zip(small[0], big[0]) if b[0] - a[0] >= 1000 * GROUP_CELLS]
+    assert len(grown) >= 6  # the class, the reference, the export, reading and decoding each coder
+    assert big[1].memory_bytes - small[1].memory_bytes >= 1000 * 4096  # two classes read back, tables, reference
+
+
+def test_a_header_of_a_million_runs_is_refused_under_the_caps():
+    """2^20 one-head runs in a 15 MB header: refused by the default budget from the list's length, in
+    seconds and under the memory cap (it took 85 s and 2 GB)."""
+    proc = run_capped(
+        """
+        from dlcalc import BudgetError
+        from dlcalc.coding._container import read_container
+        from tests.test_hostile_classes import many_groups_header
+        try:
+            read_container(many_groups_header(1 << 20))
+        except BudgetError as exc:
+            print(exc)
+        """
+    )
+    assert proc.returncode == 0 and "1048576 runs" in proc.stdout and proc.stdout.count("\n") == 1, proc.stderr
+
+
+def test_memory_estimate_of_many_groups_bounds_the_traced_peak():
+    """1,500 one-head runs (beyond the free groups): the estimate stays above the traced peak, and not
+    far above it (the estimate follows peak RSS, which tracemalloc sees only part of: docs/cost.md)."""
+    import tracemalloc
+
+    from dlcalc import run_coder
+    from dlcalc.cost._coding import feature_step, pipeline_phase
+    from dlcalc.cost._cost import Cost
+
+    heads = HeadSet(None, one_head_runs(1500))
+    inst = Instance.build(10, heads, seed=1)
+    qclass = QuantizedClass(10, heads, 0.25)
+    for coder in ("joint", "separate"):
+        estimate = Cost([feature_step(10)], [pipeline_phase(qclass, [coder])]).memory_bytes
+        tracemalloc.start()
+        run_coder(inst, 0.25, coder, qclass=qclass)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        assert peak <= estimate <= 8 * peak, (coder, peak, estimate)

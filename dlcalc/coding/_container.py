@@ -42,7 +42,7 @@ from ..core._headset import Family, HeadSet
 from ..core._instance import check_depth_budget
 from ..core._numbers import positive_float, short_text, strict_json_loads
 from ..cost._coding import decode_steps
-from ..cost._cost import Cost
+from ..cost._cost import Cost, weigh_runs
 from ..quantize._groups import QuantizedClass
 from ._sections import Sections
 
@@ -406,6 +406,8 @@ def _check_header(header, max_cells: int, version: int) -> tuple[int, float, Hea
     check_depth_budget(depth, max_cells, "header depth")
     eps = positive_float(eps, "header eps")  # a 310-digit integer is named as overflowing
     family, heads_raw = header.get("family"), header.get("heads")
+    if isinstance(heads_raw, list):  # weighed before a single run is parsed
+        weigh_runs(len(heads_raw), max_cells, "decoding this .dlc file", "the header's runs, read and decoded", 2)
     try:
         fam = None
         if family is not None:

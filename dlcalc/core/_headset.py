@@ -259,7 +259,7 @@ class HeadSet(Sequence[Head]):
     ['walsh:1', 'walsh:2-3@0.5', 'walsh:4-7@0.25', 'sawtooth:0-2@0.5']
     """
 
-    __slots__ = ("family", "runs", "_starts", "_count")
+    __slots__ = ("family", "runs", "_starts", "_count", "_groups")
 
     def __init__(self, family: Family | None = None, runs=()) -> None:
         self.family = family
@@ -273,6 +273,7 @@ class HeadSet(Sequence[Head]):
             at += run.count
         self._starts = starts
         self._count = at
+        self._groups: tuple[HeadGroup, ...] | None = None
 
     @classmethod
     def of(cls, heads) -> HeadSet:
@@ -352,7 +353,15 @@ class HeadSet(Sequence[Head]):
         return ", ".join(parts + runs)
 
     def groups(self) -> list[HeadGroup]:
-        """Groups in head order: the family's levels, then each run (Walsh runs split at top levels)."""
+        """Groups in head order: the family's levels, then each run (Walsh runs split at top levels).
+
+        Built once per head set (every step that walks the groups asks again); a fresh list each call.
+        """
+        if self._groups is None:
+            self._groups = tuple(self._build_groups())
+        return list(self._groups)
+
+    def _build_groups(self) -> list[HeadGroup]:
         out = self.family.groups() if self.family else []
         for run, start in zip(self.runs, self._starts, strict=True):
             if run.family == "sawtooth":
