@@ -384,3 +384,40 @@ def test_memory_estimate_of_many_groups_bounds_the_traced_peak():
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak <= estimate <= 8 * peak, (coder, peak, estimate)
+
+
+# ----------------------------------------------------------------------------- extreme depths
+
+
+def test_library_entry_points_at_extreme_depths():
+    """Quantizing, bounds, the joint basis, section counts and every cost step at depths 10^11, 2^64 and
+    10^30: a depth above every head's top changes nothing, and nothing of size 2^depth is built (1 GiB cap)."""
+    proc = run_capped(
+        """
+        from dlcalc.coding._container import section_count
+        from dlcalc.core._headset import HeadSet
+        from dlcalc.core._heads import HeadRun
+        from dlcalc.cost._coding import class_step, decode_steps, export_step, pipeline_phase
+        from dlcalc.cost._cost import Cost
+        from dlcalc.quantize._bounds import family_bounds, heads_bounds
+        from dlcalc.quantize._groups import QuantizedClass
+
+        runs = [HeadRun("walsh", 1, 9), HeadRun("walsh", (1 << 70) + 3, (1 << 70) + 3, 0.5), HeadRun("sawtooth", 0, 40, 0.5)]
+        heads = HeadSet(None, runs)
+        for eps in (0.5, 1e-3, 1e-300):
+            shallow = QuantizedClass(200, heads, eps)  # above every head's top but the sawtooth approximants'
+            for depth in (10**11, 2**64, 10**30):
+                q = QuantizedClass(depth, heads, eps)
+                assert heads_bounds(heads, eps, depth) == heads_bounds(heads, eps, None)
+                assert q.bounds("separate") == QuantizedClass(depth + 1, heads, eps).bounds("separate")
+                assert q.joint_basis() == QuantizedClass(10**40, heads, eps).joint_basis()
+                assert section_count(q, "separate") == section_count(shallow, "separate") and section_count(q, "separate", 1) == 51
+                steps = pipeline_phase(q, ["joint", "separate"], truth=True, baselines=True) + decode_steps(q, "joint")
+                cost = Cost([], [steps + [export_step(q), class_step(heads)]])
+                assert cost.cells > 0 and cost.memory_bytes > 0
+                for family in ("walsh-all", "sawtooth-all"):
+                    assert family_bounds(family, 1.0, eps, depth) == family_bounds(family, 1.0, eps, None)
+        print("ok")
+        """
+    )
+    assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
