@@ -380,7 +380,7 @@ def test_memory_estimate_of_many_groups_bounds_the_traced_peak():
     for coder in ("joint", "separate"):
         estimate = Cost([feature_step(10)], [pipeline_phase(qclass, [coder])]).memory_bytes
         tracemalloc.start()
-        run_coder(inst, 0.25, coder, qclass=qclass)
+        run_coder(inst, 0.25, coder)
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert peak <= estimate <= 8 * peak, (coder, peak, estimate)
