@@ -5,8 +5,9 @@ Inputs: ``N`` one-head Walsh runs whose amplitudes alternate, so that no two mer
 it.  Each command runs in its own process (wall time, and peak RSS from ``wait4``):
 ``decode FILE --format json`` for both files, ``info INSTANCE --format json`` and
 ``encode INSTANCE --eps 0.25 --format json``.  The model's figures are the ones the command
-line prints when refusing (``--max-memory 1``, ``--max-cells 2^10``); ``info`` has no check of
-its own and is weighed with :func:`dlcalc.cost.class_step`.
+line prints when refusing (``--max-memory 1``; ``--max-cells 2^10``, then the figure of the runs
+weighed as the file is read, doubled, so that a larger figure of the whole command shows); ``info`` has no check
+of its own and is weighed with :func:`dlcalc.cost.class_step`.
 
 Targets: the memory estimate within 2x of the peak RSS less the interpreter's own (about
 35 MiB); the time within 10x of the cell figure at 5 ns a cell; at N = 2^20, every command
@@ -88,6 +89,9 @@ def main() -> None:
                 seconds, rss, code, message = run(command, tmp)
                 memory = figure(run(command + ["--max-memory", "1"], tmp)[3], "memory")
                 cells = figure(run(command + ["--max-cells", "2^10"], tmp)[3], "cells")
+                if cells is not None and cells > 1 << 10:  # the runs weighed as read: their figure passes
+                    whole = figure(run(command + ["--max-cells", str(int(2 * cells))], tmp)[3], "cells")
+                    cells = whole if whole is not None else cells
                 if name == "info" and code == 0:
                     from dlcalc import Instance
                     from dlcalc.cost import class_step
