@@ -19,8 +19,8 @@ import json
 import resource
 import time
 
-from dlcalc.core._headset import HeadSet
 from dlcalc.core._heads import parse_head_run
+from dlcalc.core._headset import HeadSet
 from dlcalc.quantize._bounds import heads_bounds
 
 
@@ -53,7 +53,7 @@ def main() -> None:
     results["sawtooth:0-65536, 300 rows"] = {"seconds": seconds, "target": "< 1 s"}
     walsh = HeadSet(None, [parse_head_run("walsh:1")])
     for depth in (10**10, 10**11, 2**64):
-        seconds = timed(lambda: heads_bounds(walsh, 0.5, depth), args.repeat)
+        seconds = timed(lambda depth=depth: heads_bounds(walsh, 0.5, depth), args.repeat)
         results[f"walsh:1, depth {depth}"] = {"seconds": seconds, "target": "instant"}
     results["peak RSS (MiB)"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if args.json:

@@ -11,12 +11,12 @@ import sys
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from dlcalc.core._headset import HeadSet
 from dlcalc.core._heads import HeadRun
+from dlcalc.core._headset import HeadSet
+from dlcalc.core._numbers import as_bits
 from dlcalc.quantize._bounds import heads_bounds
 from dlcalc.quantize._groups import QuantizedClass
 from dlcalc.quantize._quantize import RequirementSet, quantize_head
-from dlcalc.core._numbers import as_bits
 
 runs = st.lists(
     st.tuples(

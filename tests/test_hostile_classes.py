@@ -26,16 +26,16 @@ from hypothesis import strategies as st
 from dlcalc import Budget, FormatError, Instance, encode, parse_heads
 from dlcalc.coding import _container
 from dlcalc.coding._container import (
-    MAGIC,
     _FIXED,
+    MAGIC,
     expected_sections,
     iter_stream,
     read_container,
     read_stream,
     section_count,
 )
-from dlcalc.core._headset import Family, HeadSet
 from dlcalc.core._heads import HeadRun
+from dlcalc.core._headset import Family, HeadSet
 from dlcalc.quantize._groups import QuantizedClass
 
 MEMORY_CAP = 1 << 30
@@ -343,7 +343,7 @@ def test_the_cost_of_groups_is_counted_in_every_step():
         return [(s.cells, s.held_bytes) for s in steps], Cost([], [pipeline_phase(qclass, ["joint", "separate"])])
 
     small, big = figures(FREE_GROUPS), figures(FREE_GROUPS + 1000)
-    grown = [b[0] - a[0] for a, b in zip(small[0], big[0]) if b[0] - a[0] >= 1000 * GROUP_CELLS]
+    grown = [b[0] - a[0] for a, b in zip(small[0], big[0], strict=True) if b[0] - a[0] >= 1000 * GROUP_CELLS]
     assert len(grown) >= 6  # the class, the reference, the export, reading and decoding each coder
     assert big[1].memory_bytes - small[1].memory_bytes >= 1000 * 4096  # two classes read back, tables, reference
 
@@ -402,7 +402,8 @@ def test_library_entry_points_at_extreme_depths():
         from dlcalc.quantize._bounds import family_bounds, heads_bounds
         from dlcalc.quantize._groups import QuantizedClass
 
-        runs = [HeadRun("walsh", 1, 9), HeadRun("walsh", (1 << 70) + 3, (1 << 70) + 3, 0.5), HeadRun("sawtooth", 0, 40, 0.5)]
+        far = (1 << 70) + 3
+        runs = [HeadRun("walsh", 1, 9), HeadRun("walsh", far, far, 0.5), HeadRun("sawtooth", 0, 40, 0.5)]
         heads = HeadSet(None, runs)
         for eps in (0.5, 1e-3, 1e-300):
             shallow = QuantizedClass(200, heads, eps)  # above every head's top but the sawtooth approximants'
@@ -411,7 +412,8 @@ def test_library_entry_points_at_extreme_depths():
                 assert heads_bounds(heads, eps, depth) == heads_bounds(heads, eps, None)
                 assert q.bounds("separate") == QuantizedClass(depth + 1, heads, eps).bounds("separate")
                 assert q.joint_basis() == QuantizedClass(10**40, heads, eps).joint_basis()
-                assert section_count(q, "separate") == section_count(shallow, "separate") and section_count(q, "separate", 1) == 51
+                assert section_count(q, "separate") == section_count(shallow, "separate")
+                assert section_count(q, "separate", 1) == 51
                 steps = pipeline_phase(q, ["joint", "separate"], truth=True, baselines=True) + decode_steps(q, "joint")
                 cost = Cost([], [steps + [export_step(q), class_step(heads)]])
                 assert cost.cells > 0 and cost.memory_bytes > 0

@@ -285,7 +285,7 @@ class HeadSet(Sequence[Head]):
         if isinstance(heads, HeadSet):
             return heads
         runs: list[HeadRun] = []
-        first = None  # the run being extended: a Head and the last index
+        first, last = None, 0  # the run being extended: a Head and the last index
         for h in heads:
             if first is not None and (h.family, h.amplitude) == (first.family, first.amplitude) and h.index == last + 1:
                 last = h.index

@@ -245,7 +245,8 @@ class Instance:
             raise FormatError(f"instance file is larger than {MAX_INSTANCE_BYTES} bytes")
         # every run is a JSON object: the braces bound the runs (the document's own is the one taken off;
         # a family's makes one more) before the parser builds a single object for them
-        runs = max(text.count(b"{" if isinstance(text, bytes) else "{") - 1, 0)
+        braces = text.count(b"{") if isinstance(text, bytes) else text.count("{")
+        runs = max(braces - 1, 0)
         weigh_runs(runs, max_cells, "loading this instance", "its runs, read and merged", 2)
         return cls.from_dict(strict_json_loads(text, "instance file"), max_cells=max_cells)
 
