@@ -433,9 +433,16 @@ def test_group_requirements_leave_out_heads_beyond_the_depth():
     qclass = QuantizedClass(2, HeadSet.of([Head("sawtooth", k) for k in range(6)]), 0.25)
     (group,) = qclass.groups
     assert group.precision == 2
-    assert group.requirement(2).stars == frozenset({(0, 2), (1, 2), (2, 2)})
-    assert group.requirement(None).stars == frozenset((k, 2) for k in range(6))
-    assert group.lower_requirement(2).stars == frozenset({(0, 1), (1, 1), (2, 1)})
+    # one star with the span of the listed ones (0, 2), (1, 2), (2, 2): it reaches level 2 + p
+    assert group.requirement(2).stars == frozenset({(0, 4)})
+    assert group.requirement(None).stars == frozenset({(0, 7)})
+    assert group.lower_requirement(2).stars == frozenset({(0, 3)})
+    listed = RequirementSet(stars=frozenset({(0, 2), (1, 2), (2, 2)}))
+    assert group.requirement(2).basis(2) == listed.basis(2) and group.requirement(2).level_cost(2) == listed.level_cost(
+        2
+    )
+    beyond = QuantizedClass(2, HeadSet.of([Head("sawtooth", k) for k in range(3, 6)]), 0.25).groups[0]
+    assert beyond.requirement(2).stars == frozenset() and beyond.separate_bits(2) == 0
     # p = 1 (ε = a/2): the packing set A(0) is empty
     one = QuantizedClass(3, HeadSet.of([Head("sawtooth", 0), Head("sawtooth", 1)]), 0.5).groups[0]
     assert (

@@ -8,7 +8,7 @@ Sections and decoders (§6)
     :class:`Sections`, :func:`joint_section`, :func:`separate_sections`, :func:`decode_joint`,
     :func:`decode_separate`
 The ``.dlc`` container (§6)
-    :class:`Container`, :func:`write_container`, :func:`read_container`, :func:`read_stream`,
+    :class:`Container`, :func:`write_container`, :func:`read_container`, :func:`read_stream`, :func:`iter_stream`,
     :func:`split_containers`, :func:`peek_class`
 The pipeline (§5-§6)
     :func:`encode`, :func:`decode`, :func:`verify`, :func:`run_coder` (encode, decode from the
@@ -24,6 +24,7 @@ from ._container import (
     MAGIC,
     Container,
     header_dict,
+    iter_stream,
     peek_class,
     read_container,
     read_stream,
@@ -75,6 +76,7 @@ __all__ = [
     "payload_layout",
     "peek_class",
     "read_container",
+    "iter_stream",
     "read_stream",
     "reference_of",
     "run_class",

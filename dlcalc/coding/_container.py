@@ -20,8 +20,9 @@ level cost is not zero, in head order (version 1: one per head).  The reader
 checks size, magic, version, coder, checksum, header, the cost of decoding the
 class against the budget, and that each section's bit length equals the level
 cost recomputed from the header, before it allocates anything sized by the file.
-:func:`read_stream` reads a stream of files incrementally, each only as far as its
-checked header and section table declare.
+:func:`iter_stream` reads a stream of files incrementally, each only as far as its
+checked header and section table declare, and yields them one at a time (:func:`read_stream`
+lists them).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,7 @@ from ..core._headset import Family, HeadSet
 from ..core._instance import check_depth_budget
 from ..core._numbers import positive_float, short_text, strict_json_loads
 from ..cost._coding import decode_steps
-from ..cost._cost import Cost
+from ..cost._cost import Cost, weigh_runs
 from ..quantize._groups import QuantizedClass
 from ._sections import Sections
 
@@ -53,6 +54,7 @@ __all__ = [
     "write_container",
     "read_container",
     "read_stream",
+    "iter_stream",
     "split_containers",
     "header_dict",
     "peek_class",
@@ -130,6 +132,24 @@ def write_container(coder: str, qclass: QuantizedClass, sections: Sections) -> b
     return body + struct.pack(">I", zlib.crc32(body))
 
 
+def _group_sections(q, depth: int) -> int:
+    """How many heads of a non-zero group have a level cost above 0 (a section in a version 2 file)."""
+    g = q.group
+    if q.kind == "walsh":  # 2^(top(n mod 2^D) - 1), zero for the multiples of 2^D
+        return g.count if g.top <= depth else g.count - ((g.last >> depth) - ((g.first - 1) >> depth))
+    # sawtooth:k at p >= 1 costs at least 2^(k-1) for 1 <= k <= D, 2^min(p,D) - 1 for k = 0, nothing beyond D
+    return max(0, min(g.last, depth) - g.first + 1) if depth > 0 else 0
+
+
+def section_count(qclass: QuantizedClass, coder: str, version: int = FORMAT_VERSION) -> int:
+    """How many sections the class prescribes, in ``O(groups)`` (:func:`expected_sections` lists them)."""
+    if coder == "joint":
+        return 1
+    if version == 1:
+        return len(qclass.heads)
+    return sum(_group_sections(q, qclass.depth) for q in qclass.groups if not q.zero)
+
+
 def expected_sections(qclass: QuantizedClass, coder: str, version: int = FORMAT_VERSION) -> np.ndarray:
     """The bit length of every section the class prescribes (call within a budget)."""
     if coder == "joint":
@@ -193,7 +213,12 @@ def _check_fixed(data: bytes) -> tuple[int, str, int]:
     return version, _CODER_NAMES[coder_id], header_len
 
 
+#: The whitespace JSON allows around a value (``bytes.strip()`` would take more).
+_JSON_SPACE = b" \t\n\r"
+
+
 def _parse_header(raw: bytes, max_cells: int, version: int) -> tuple[int, float, HeadSet]:
+    raw = raw.strip(_JSON_SPACE)  # padding is neither decoded nor scanned by the parser
     try:
         header = strict_json_loads(raw.decode("utf-8"), "the .dlc header", detail=False)
     except UnicodeDecodeError:
@@ -223,27 +248,46 @@ def read_stream(
     budget: Budget | None = None,
     limit: int = MAX_FILE_BYTES,
 ) -> list[bytes]:
-    """The ``.dlc`` files of a stream (one, or several back to back), read incrementally.
+    """The ``.dlc`` files of a stream (one, or several back to back), read incrementally, all held.
+
+    :func:`iter_stream` listed: a caller that can process one file at a time should iterate
+    that instead, so that each file is dropped before the next is read.
+    """
+    return list(iter_stream(read, budget=Budget.of(budget, max_cells=max_cells), limit=limit))
+
+
+def iter_stream(
+    read: Callable[[int], bytes],
+    budget: Budget | None = None,
+    limit: int = MAX_FILE_BYTES,
+    stream_limit: int | None = None,
+) -> Iterator[bytes]:
+    """The ``.dlc`` files of a stream (one, or several back to back), read and yielded one at a time.
 
     ``read(n)`` returns up to ``n`` bytes (fewer only at the end).  Each file's
-    fixed fields are checked after its first 16 bytes, its header and section
+    fixed fields are checked after its first 16 bytes (its header length against
+    :data:`MAX_HEADER_BYTES` before the header is read), its header and section
     table against the class they name before its sections are read, so a stream
     that is no ``.dlc`` file (``/dev/zero``, a large pipe, a sparse file) is
     refused at once and a lying header before its payload is read.  Each file is
     then complete; :func:`read_container` checks the rest (checksum, padding,
-    the cost of decoding it).
+    the cost of decoding it).  A file is at most ``limit`` bytes; the files
+    together at most ``stream_limit`` (no bound when None).  Nothing of a file is
+    kept once it is yielded: a caller that drops it holds one file at a time.
     """
-    budget = Budget.of(budget, max_cells=max_cells)
-    files: list[bytes] = []
+    budget = budget or Budget()
+    count = total = 0
     while True:
         fixed = read(_FIXED.size)
-        if not fixed and files:
-            return files
-        where = f" (file {len(files) + 1} of the stream)" if files else ""
+        if not fixed and count:
+            return
+        where = f" (file {count + 1} of the stream)" if count else ""
         try:
             version, coder, header_len = _check_fixed(fixed)
             if header_len > MAX_HEADER_BYTES:
                 raise FormatError(f"header length {header_len} is over the limit of {MAX_HEADER_BYTES} bytes")
+            if stream_limit is not None and total + _FIXED.size + header_len > stream_limit:
+                raise FormatError(f"the stream is longer than the limit of {stream_limit} bytes")
             header_raw = _read_exactly(read, header_len + 4, "header")
             (n_sections,) = struct.unpack_from(">I", header_raw, header_len)
             if n_sections > MAX_HEADS:
@@ -251,10 +295,9 @@ def read_stream(
             depth, eps, heads = _parse_header(header_raw[:header_len], budget.max_cells, version)
             qclass = QuantizedClass(depth, heads, eps)
             Cost(phases=[decode_steps(qclass, coder)]).check(budget, "decoding this .dlc file")
-            want = expected_sections(qclass, coder, version)
-            if n_sections != want.size:
-                raise FormatError(f"{coder} file lists {n_sections} sections, its class needs {want.size}")
+            _check_section_count(qclass, coder, version, n_sections)
             table = _read_exactly(read, 8 * n_sections, "section table")
+            want = expected_sections(qclass, coder, version)
             got = np.frombuffer(table, dtype=">u8").astype(object)
             for i, (g, w) in enumerate(zip(got, want, strict=True)):
                 if g != w:
@@ -262,10 +305,24 @@ def read_stream(
             size = _FIXED.size + len(header_raw) + len(table) + sum((int(b) + 7) // 8 for b in want) + 4
             if size > limit:
                 raise FormatError(f"the .dlc file needs {size} bytes, over the limit of {limit}")
+            if stream_limit is not None and total + size > stream_limit:
+                raise FormatError(f"the stream is longer than the limit of {stream_limit} bytes")
+            del qclass, want, got
             rest = _read_exactly(read, size - _FIXED.size - len(header_raw) - len(table), "sections")
         except FormatError as exc:
             raise FormatError(f"{exc}{where}") from None
-        files.append(fixed + header_raw + table + rest)
+        count, total = count + 1, total + size
+        data = fixed + header_raw + table + rest
+        del header_raw, table, rest
+        yield data
+        del data
+
+
+def _check_section_count(qclass: QuantizedClass, coder: str, version: int, n_sections: int) -> None:
+    """The file's section count against the class's, in ``O(groups)``, before anything sized by the heads."""
+    need = section_count(qclass, coder, version)
+    if n_sections != need:
+        raise FormatError(f"{coder} file lists {n_sections} sections, its class needs {need}")
 
 
 def _read_exactly(read: Callable[[int], bytes], n: int, what: str) -> bytes:
@@ -300,11 +357,10 @@ def read_container(
     else:
         qclass = QuantizedClass(depth, heads, eps)
     Cost(phases=[decode_steps(qclass, coder, file_bytes=len(data))]).check(budget, "decoding this .dlc file")
-    want = expected_sections(qclass, coder, version)
-    if n_sections != want.size:
-        raise FormatError(f"{coder} file lists {n_sections} sections, its class needs {want.size}")
+    _check_section_count(qclass, coder, version, n_sections)
     if pos + 8 * n_sections > len(data) - 4:
         raise FormatError("truncated .dlc file (section table)")
+    want = expected_sections(qclass, coder, version)  # as many as the table the file holds
     got = np.frombuffer(data, dtype=">u8", count=n_sections, offset=pos).astype(np.int64)
     if got.size and (np.any(got < 0) or not np.array_equal(got, want)):
         i = int(np.flatnonzero(got != want)[0])
@@ -350,6 +406,8 @@ def _check_header(header, max_cells: int, version: int) -> tuple[int, float, Hea
     check_depth_budget(depth, max_cells, "header depth")
     eps = positive_float(eps, "header eps")  # a 310-digit integer is named as overflowing
     family, heads_raw = header.get("family"), header.get("heads")
+    if isinstance(heads_raw, list):  # weighed before a single run is parsed
+        weigh_runs(len(heads_raw), max_cells, "decoding this .dlc file", "the header's runs, read and decoded", 2)
     try:
         fam = None
         if family is not None:

@@ -17,7 +17,7 @@ Orthogonality (§3)
     :func:`gram_matrix`, :func:`orthogonality`
 Numbers and sizes (§8)
     :func:`parse_number`, :func:`parse_integer` (the one number grammar), :class:`Log2Bits`,
-    :class:`Log2Value`; :class:`Budget` and the default budgets
+    :class:`Log2Value`; :class:`Budget` and the default budgets; :func:`weigh_runs`, the work of many small groups
 """
 
 from ._budget import (
@@ -25,11 +25,15 @@ from ._budget import (
     DEFAULT_MAX_BITS,
     DEFAULT_MAX_CELLS,
     DEFAULT_MAX_MEMORY,
+    FREE_GROUPS,
+    GROUP_CELLS,
     Budget,
+    group_work,
     pow2,
     readable,
     readable_bytes,
     scaled,
+    weigh_runs,
 )
 from ._feature import MAX_DEPTH, Feature
 from ._gram import gram_matrix, inner, orthogonality
@@ -107,6 +111,10 @@ __all__ = [
     "parse_number",
     "positive_float",
     "pow2",
+    "FREE_GROUPS",
+    "GROUP_CELLS",
+    "group_work",
+    "weigh_runs",
     "ratio",
     "readable",
     "readable_bytes",

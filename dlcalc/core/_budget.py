@@ -24,6 +24,10 @@ __all__ = [
     "DEFAULT_MAX_BITS",
     "DEFAULT_MAX_MEMORY",
     "SATURATION_LEVEL",
+    "GROUP_CELLS",
+    "FREE_GROUPS",
+    "group_work",
+    "weigh_runs",
     "pow2",
     "scaled",
     "readable",
@@ -56,6 +60,35 @@ def scaled(count: int, level: int) -> int:
     if count.bit_length() + level > SATURATION_LEVEL:
         return _SATURATED
     return count << level
+
+
+#: Cell equivalents of the Python work one group of heads (a family level, a run of explicit
+#: heads) takes in one step that walks the groups: parsing its run, quantizing it, building or
+#: checking its table block, writing its record.  Measured at 30-300 µs a group and step, as long
+#: as 2^14 cells of numpy work take (4-6 ns a cell on the benchmark machine, ``docs/cost.md``).
+GROUP_CELLS = 1 << 14
+#: Groups a step walks before their work is counted: the first ones cost less than the
+#: interpreter's own start-up, which the model does not count either.
+FREE_GROUPS = 1024
+
+
+def group_work(groups: int) -> int:
+    """Cell equivalents of one step's work over ``groups`` groups (:data:`GROUP_CELLS` each beyond the free ones)."""
+    return max(groups - FREE_GROUPS, 0) * GROUP_CELLS
+
+
+def weigh_runs(runs: int, max_cells: int, what: str, name: str, steps: int) -> None:
+    """Refuse (:class:`~dlcalc.BudgetError`, the budget's one line) a list of ``runs`` runs of heads whose
+    per-group work alone is over ``max_cells``, before any run is built: each run is at least one group,
+    walked ``steps`` times."""
+    need = steps * group_work(runs)
+    if need > max_cells:
+        from .._errors import BudgetError
+
+        raise BudgetError(
+            f"{what} needs {readable(need)} cells ({name}: {runs} runs), over the budget of "
+            f"{readable(max_cells)} (raise --max-cells, or use `dlcalc bounds` for the formula values)"
+        )
 
 
 def readable(amount: int) -> str:

@@ -226,13 +226,24 @@ def _same_float_head(a: Head, b: Head) -> bool:
 
 
 def _merge_runs(runs) -> tuple[HeadRun, ...]:
+    """Adjacent runs of one family and amplitude joined, in one pass: a merged run is built once, at its end."""
     out: list[HeadRun] = []
+    pending: list = []  # [first run, last index] of the run being extended
+
+    def close() -> None:
+        run, last = pending
+        out.append(run if run.last == last else HeadRun(run.family, run.first, last, run.amplitude))
+
     for run in runs:
-        prev = out[-1] if out else None
-        if prev and prev.family == run.family and prev.amplitude == run.amplitude and prev.last + 1 == run.first:
-            out[-1] = HeadRun(run.family, prev.first, run.last, run.amplitude)
-        else:
-            out.append(run)
+        if pending:
+            prev = pending[0]
+            if prev.family == run.family and prev.amplitude == run.amplitude and pending[1] + 1 == run.first:
+                pending[1] = run.last
+                continue
+            close()
+        pending = [run, run.last]
+    if pending:
+        close()
     return tuple(out)
 
 
@@ -248,7 +259,7 @@ class HeadSet(Sequence[Head]):
     ['walsh:1', 'walsh:2-3@0.5', 'walsh:4-7@0.25', 'sawtooth:0-2@0.5']
     """
 
-    __slots__ = ("family", "runs", "_starts", "_count")
+    __slots__ = ("family", "runs", "_starts", "_count", "_groups")
 
     def __init__(self, family: Family | None = None, runs=()) -> None:
         self.family = family
@@ -262,6 +273,7 @@ class HeadSet(Sequence[Head]):
             at += run.count
         self._starts = starts
         self._count = at
+        self._groups: tuple[HeadGroup, ...] | None = None
 
     @classmethod
     def of(cls, heads) -> HeadSet:
@@ -272,7 +284,18 @@ class HeadSet(Sequence[Head]):
         :meth:`~dlcalc.Instance.build`, to keep ``2^(-βj)`` exact)."""
         if isinstance(heads, HeadSet):
             return heads
-        return cls(None, [HeadRun(h.family, h.index, h.index, h.amplitude) for h in heads])
+        runs: list[HeadRun] = []
+        first, last = None, 0  # the run being extended: a Head and the last index
+        for h in heads:
+            if first is not None and (h.family, h.amplitude) == (first.family, first.amplitude) and h.index == last + 1:
+                last = h.index
+                continue
+            if first is not None:
+                runs.append(HeadRun(first.family, first.index, last, first.amplitude))
+            first, last = h, h.index
+        if first is not None:
+            runs.append(HeadRun(first.family, first.index, last, first.amplitude))
+        return cls(None, runs)
 
     @classmethod
     def compacted(cls, family: Family, heads) -> HeadSet:
@@ -330,7 +353,15 @@ class HeadSet(Sequence[Head]):
         return ", ".join(parts + runs)
 
     def groups(self) -> list[HeadGroup]:
-        """Groups in head order: the family's levels, then each run (Walsh runs split at top levels)."""
+        """Groups in head order: the family's levels, then each run (Walsh runs split at top levels).
+
+        Built once per head set (every step that walks the groups asks again); a fresh list each call.
+        """
+        if self._groups is None:
+            self._groups = tuple(self._build_groups())
+        return list(self._groups)
+
+    def _build_groups(self) -> list[HeadGroup]:
         out = self.family.groups() if self.family else []
         for run, start in zip(self.runs, self._starts, strict=True):
             if run.family == "sawtooth":

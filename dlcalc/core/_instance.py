@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from .._errors import BudgetError, FormatError, SpecError
-from ._budget import DEFAULT_MAX_CELLS, pow2, readable
+from ._budget import DEFAULT_MAX_CELLS, pow2, readable, weigh_runs
 from ._feature import Feature
 from ._heads import MAX_HEADS, Head, HeadRun, check_index_limit, parse_head_run
 from ._headset import FAMILY_NAMES, Family, HeadSet
@@ -211,7 +211,7 @@ class Instance:
         if type(depth) is not int or depth < 0:
             raise FormatError(f"instance depth must be a non-negative integer, got {short_text(depth)}")
         check_depth_budget(depth, max_cells, "instance depth")
-        heads = _heads_from_dict(data, depth, version)
+        heads = _heads_from_dict(data, depth, version, max_cells)
         seed, flips_hex = data.get("seed"), data.get("flips")
         if seed is not None and flips_hex is not None:
             raise FormatError("instance gives both a seed and flips; give one (the other null)")
@@ -243,6 +243,11 @@ class Instance:
     def loads(cls, text: str | bytes, max_cells: int = DEFAULT_MAX_CELLS) -> Instance:
         if len(text) > MAX_INSTANCE_BYTES:
             raise FormatError(f"instance file is larger than {MAX_INSTANCE_BYTES} bytes")
+        # every run is a JSON object: the braces bound the runs (the document's own is the one taken off;
+        # a family's makes one more) before the parser builds a single object for them
+        braces = text.count(b"{") if isinstance(text, bytes) else text.count("{")
+        runs = max(braces - 1, 0)
+        weigh_runs(runs, max_cells, "loading this instance", "its runs, read and merged", 2)
         return cls.from_dict(strict_json_loads(text, "instance file"), max_cells=max_cells)
 
 
@@ -258,13 +263,14 @@ def _family_from_dict(family, depth: int) -> Family | None:
         raise FormatError(f"instance family: {exc}") from None
 
 
-def _heads_from_dict(data: dict, depth: int, version: int) -> HeadSet:
+def _heads_from_dict(data: dict, depth: int, version: int, max_cells: int = DEFAULT_MAX_CELLS) -> HeadSet:
     family = _family_from_dict(data.get("family"), depth)
     heads_raw = data.get("heads")
     if not isinstance(heads_raw, list) or (not heads_raw and family is None):
         raise FormatError("instance heads must be a list, non-empty unless a family gives the heads")
     if len(heads_raw) > MAX_HEADS:
         raise FormatError(f"instance lists {len(heads_raw)} heads; at most {MAX_HEADS} are allowed")
+    weigh_runs(len(heads_raw), max_cells, "loading this instance", "its runs, read and merged", 2)
     runs = [run_from_dict(h) for h in heads_raw]
     try:
         if version == 1:  # every head listed; the family only says where the first ones came from

@@ -85,7 +85,7 @@ def mask_to_depth(vector: int, depth: int | None) -> int:
     ``depth=None`` means "depth large enough" (no masking), as used by the formula
     bounds of §5.
     """
-    if depth is None:
+    if depth is None or vector.bit_length() <= depth:  # a depth above the vector's top changes nothing
         return vector
     return vector & ((1 << depth) - 1)
 

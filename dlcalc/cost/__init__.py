@@ -5,7 +5,7 @@
 The arithmetic
     :class:`Step`, :class:`Cost` (``check`` against a :class:`~dlcalc.core.Budget`)
 The coding pipeline
-    :func:`feature_step`, :func:`tables_step`, :func:`coder_steps`, :func:`decode_steps`,
+    :func:`class_step`, :func:`feature_step`, :func:`tables_step`, :func:`coder_steps`, :func:`decode_steps`,
     :func:`verify_step`, :func:`baselines_step`, :func:`export_step`, :func:`pipeline_phase`
 Networks
     :func:`network_steps`, :func:`onnx_step`
@@ -13,6 +13,7 @@ Networks
 
 from ._coding import (
     baselines_step,
+    class_step,
     coder_steps,
     decode_steps,
     export_bytes,
@@ -22,13 +23,18 @@ from ._coding import (
     tables_step,
     verify_step,
 )
-from ._cost import Cost, Step
+from ._cost import FREE_GROUPS, GROUP_CELLS, Cost, Step, group_step, group_work
 from ._networks import network_steps, onnx_step
 
 __all__ = [
     "Cost",
+    "FREE_GROUPS",
+    "GROUP_CELLS",
     "Step",
+    "group_step",
+    "group_work",
     "baselines_step",
+    "class_step",
     "coder_steps",
     "decode_steps",
     "export_bytes",

@@ -5,10 +5,21 @@ verification, baselines and export (THEORY §6, §8; ``docs/cost.md``).
 from __future__ import annotations
 
 from ..core._budget import BLOCK_LEVEL, pow2, scaled
+from ..core._headset import HeadSet
 from ..quantize._groups import GroupQuantization, QuantizedClass
-from ._cost import Step, _uint_bytes
+from ._cost import (
+    CLASS_GROUP_BYTES,
+    RECORD_GROUP_BYTES,
+    REFERENCE_GROUP_BYTES,
+    TABLES_GROUP_BYTES,
+    Step,
+    _uint_bytes,
+    group_step,
+    group_work,
+)
 
 __all__ = [
+    "class_step",
     "feature_step",
     "tables_step",
     "coder_steps",
@@ -20,10 +31,19 @@ __all__ = [
     "pipeline_phase",
 ]
 
+#: Bytes of a group's spec in a ``.dlc`` header, and of the JSON text it is written from.
+_HEADER_GROUP_BYTES = 128
 #: Bytes per image cell (int32 up to level 30, int64 beyond) and the builder's temporaries.
 _IMAGE_BYTES = 12
 #: Bytes of temporaries per cell while one sawtooth table is computed.
 _SAWTOOTH_TEMP = 32
+
+
+def class_step(heads: HeadSet, name: str = "the class") -> Step:
+    """A class read, held and described group by group (``info``, ``quantize``): no table, but the
+    objects and the Python work of every group (:data:`~dlcalc.cost._cost.GROUP_CELLS`)."""
+    groups = len(heads.groups())
+    return group_step(f"{name}: {groups} groups of heads", groups, CLASS_GROUP_BYTES + RECORD_GROUP_BYTES)
 
 
 def feature_step(depth: int) -> Step:
@@ -104,6 +124,9 @@ def tables_step(qclass: QuantizedClass, name: str = "true tables", feature_depth
     cells += images + planes
     held += _IMAGE_BYTES * images + sum(scaled(t, max(t - 3, 0)) for t in walsh_levels)
     transient = max(transient, max((_IMAGE_BYTES * pow2(t) for t in walsh_levels), default=0))
+    groups = len(qclass.groups)  # a table block and its Python work per group
+    cells += group_work(groups)
+    held += TABLES_GROUP_BYTES * groups
     return Step(name, cells=cells, held_bytes=held, transient_bytes=transient)
 
 
@@ -121,13 +144,14 @@ def coder_steps(qclass: QuantizedClass, coder: str, decode: bool = True) -> list
     bounds = qclass.bounds(coder)
     bits = bounds.upper_bound_bits
     depth = qclass.depth
+    groups = len(qclass.groups)  # each group's sections built, and its specs written into the header
     if coder == "joint":
         basis_top = max((t for t in qclass.joint_basis()), default=0)
         encode = Step(
             f"{coder} payload",
             payload_bits=bits,
-            cells=bits,
-            held_bytes=_container_bytes(bits, 1),
+            cells=bits + group_work(groups),
+            held_bytes=_container_bytes(bits, 1) + _HEADER_GROUP_BYTES * groups,
             transient_bytes=bits + 2 * pow2(max(basis_top - 1, 0)),
         )
     else:
@@ -137,9 +161,11 @@ def coder_steps(qclass: QuantizedClass, coder: str, decode: bool = True) -> list
         encode = Step(
             f"{coder} payload",
             payload_bits=bits,
-            cells=bits + planes,
-            held_bytes=2 * _container_bytes(bits, sections),
-            transient_bytes=max((pow2(q.group.top) for q in walsh), default=0) + pow2(depth),
+            cells=bits + planes + group_work(groups),
+            held_bytes=2 * _container_bytes(bits, sections) + _HEADER_GROUP_BYTES * groups,
+            transient_bytes=max((pow2(q.group.top) for q in walsh), default=0)
+            + pow2(depth)
+            + TABLES_GROUP_BYTES * groups,
         )
     steps = [encode]
     if decode:
@@ -151,9 +177,13 @@ def decode_steps(qclass: QuantizedClass, coder: str, file_bytes: int | None = No
     """Reading a ``.dlc`` file (its section table) and decoding every head's table from it."""
     bits = qclass.bounds(coder).upper_bound_bits
     sections = 1 if coder == "joint" else _separate_sections(qclass)
+    groups = len(qclass.groups)  # the header's runs parsed, quantized and checked against the section table
     read = Step(
         f"{coder} file",
-        held_bytes=(file_bytes if file_bytes is not None else _container_bytes(bits, sections)) + 16 * sections,
+        cells=group_work(groups),
+        held_bytes=(file_bytes if file_bytes is not None else _container_bytes(bits, sections))
+        + 16 * sections
+        + CLASS_GROUP_BYTES * groups,
     )
     if coder == "joint":
         top = max((t for t in qclass.joint_basis()), default=0)
@@ -211,10 +241,11 @@ def verify_step(qclass: QuantizedClass) -> Step:
     images = sum(pow2(lv) for lv in levels)
     finest = max(levels, default=0)
     sawtooth_check = 48 * min(pow2(finest), pow2(BLOCK_LEVEL))
+    groups = len(qclass.groups)  # the reference evaluator's group, built and compared group by group
     return Step(
         "verification",
-        cells=cells + images,
-        held_bytes=held,
+        cells=cells + images + group_work(groups),
+        held_bytes=held + REFERENCE_GROUP_BYTES * groups,
         transient_bytes=_IMAGE_BYTES * pow2(finest) + max(_REFERENCE_TEMP * block, sawtooth_check) + (1 << 20),
     )
 
@@ -241,7 +272,7 @@ def export_step(qclass: QuantizedClass) -> Step:
         for _kind, lo, hi in _sawtooth_levels(q, qclass.depth):
             cells += _geometric(lo, hi, q.sawtooth_precision)  # the approximant's level k + p
             largest = max(largest, hi + q.sawtooth_precision)
-    return Step("export", cells=cells, transient_bytes=24 * pow2(min(largest, 22)))
+    return Step("export", cells=cells + group_work(len(qclass.groups)), transient_bytes=24 * pow2(min(largest, 22)))
 
 
 def export_bytes(qclass: QuantizedClass, csv: bool) -> int:

@@ -82,6 +82,7 @@ def layer_bits(layers: list[Layer]) -> list[int]:
 
 
 def _read_block(r: BitReader, budget: _ReadBudget) -> list[Layer]:
+    budget.objects(1, "blocks")
     n_outputs = r.gamma()
     budget.take(n_outputs, "outputs")
     hidden = r.gamma0()
@@ -94,6 +95,7 @@ def _read_block(r: BitReader, budget: _ReadBudget) -> list[Layer]:
     n_in = 0
     for i in range(1, max(hidden, 1) + 1):  # layer i reads layer i - 1; layer 0, the steps, is implied by layer 1
         linear = i == max(hidden, 1)
+        budget.objects(1, "layers")
         n_out = n_outputs if linear else r.gamma()
         if not linear:
             budget.take(n_out, "units")

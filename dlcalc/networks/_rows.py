@@ -225,14 +225,29 @@ def _write_runs(w: BitWriter, rows: list[_Row], indexed: bool) -> None:
         i += run
 
 
+#: What each object the reader builds for the file (a block, a layer, a run of rows, a reader row)
+#: takes from the reading budget, in units: its Python objects and small arrays hold about 1 KB
+#: and take tens of microseconds to read, as much as hundreds of weights in bulk.  A file of
+#: many tiny blocks (9 bits each) is so refused after about 2^26 / 1536 = 43,690 of them.
+OBJECT_UNITS = 512
+
+
 class _ReadBudget:
-    """Units plus weights a file may make the reader allocate."""
+    """Units plus weights a file may make the reader allocate, and :data:`OBJECT_UNITS` per object."""
 
     def __init__(self, limit: int) -> None:
         self.limit, self.used = limit, 0
 
     def take(self, n: int, what: str) -> None:
         self.used += n
+        self._check(what)
+
+    def objects(self, n: int, what: str) -> None:
+        """``n`` objects read (blocks, layers, runs, rows): :data:`OBJECT_UNITS` each."""
+        self.used += n * OBJECT_UNITS
+        self._check(what)
+
+    def _check(self, what: str) -> None:
         if self.used > self.limit:
             raise BudgetError(
                 f"network file: its {what} take the network past {self.limit} units and weights, "
@@ -249,6 +264,7 @@ def _read_runs(
         run = r.gamma()
         if run > left:
             r.fail(f"has a run of {run} units where {left} are left")
+        budget.objects(1, "runs")
         toggle = bool(r.bit())
         first = _read_row(r, ctx, toggle, n_indices, n_in)
         budget.take(run * first.count, "weights")
@@ -347,6 +363,7 @@ def _trailing_zeros(v: np.ndarray) -> np.ndarray:
 def _read_reader_row(
     r: BitReader, grid: int, n_indices: int, prev_index: int, budget: _ReadBudget
 ) -> tuple[np.ndarray, _Row]:
+    budget.objects(1, "rows")
     toggle = bool(r.bit())
     n = r.gamma0()
     budget.take(n, "breakpoints")  # consecutive points cost no bits each: the budget bounds them

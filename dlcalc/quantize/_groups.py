@@ -83,6 +83,34 @@ def _walsh_range_cost(first: int, last: int, depth: int | None) -> int:
     return prefix(last + 1) - prefix(first)
 
 
+def _sawtooth_range_cost(first: int, last: int, p: int | None, depth: int | None) -> int:
+    """``Σ_k`` of :func:`sawtooth_star_cost` ``(k, p, D)`` over ``first <= k <= last``, in closed form.
+
+    Alone, a star ``(k, p)`` costs ``2^k (2^p - 1)`` (``2^min(p,D) - 1`` for ``k = 0``); clipped
+    by the depth (``k + p > D``) it costs ``2^D - 2^(k-1)``; beyond the depth (``k > D``) nothing
+    (:func:`interval_star_cost`).  Geometric series over the three ranges: ``2^D`` is formed
+    only when some head is clipped, i.e. ``D < last + p``.
+    """
+    if not p:
+        return 0
+    if depth is None:
+        return ((1 << (last + 1)) - (1 << first)) * ((1 << p) - 1)
+    last = min(last, depth)
+    if first > last:
+        return 0
+    total = 0
+    if first == 0:
+        total += (1 << min(p, depth)) - 1
+        first = 1
+    full_last = min(last, depth - p)
+    if first <= full_last:
+        total += ((1 << (full_last + 1)) - (1 << first)) * ((1 << p) - 1)
+    lo = max(first, full_last + 1)
+    if lo <= last:
+        total += ((last - lo + 1) << depth) - ((1 << last) - (1 << (lo - 1)))
+    return total
+
+
 def sawtooth_star_cost(k: int, p: int | None, depth: int | None) -> int:
     """Level cost of one sawtooth head's star ``(k, p)`` (THEORY §5); 0 without precision."""
     if not p:
@@ -149,8 +177,17 @@ class GroupQuantization:
             yield self.head_quant(i)
 
     def _stars(self, p: int, depth: int | None) -> frozenset[tuple[int, int]]:
+        """One star with the span of the group's stars ``(k, p)``, ``first <= k <= min(last, D)`` (``p >= 1``).
+
+        Consecutive stars overlap, so together they connect the interval ``[first, last + p]``
+        (clipped at ``D``) and reach level 0 exactly when the last one is clipped: the star
+        ``(first, last + p - first)`` has the same components, hence the same span
+        (:func:`interval_star_cost`) and the same reduced basis, in ``O(1)``.
+        """
         last = self.group.last if depth is None else min(self.group.last, depth)
-        return frozenset((k, p) for k in range(self.group.first, last + 1))
+        if last < self.group.first:
+            return frozenset()
+        return frozenset({(self.group.first, last + p - self.group.first)})
 
     def requirement(self, depth: int | None) -> RequirementSet:
         """A requirement set with the span of ``∪_t 𝒜_t(p)`` over the group (masked work only, THEORY §4-§5).
@@ -180,10 +217,7 @@ class GroupQuantization:
         if g.family == "walsh":
             return _walsh_range_cost(g.first, g.last, depth)
         assert self.precision is not None  # a nonzero sawtooth group has a precision
-        p = self.precision - 1 if lower else self.precision
-        if depth is None:
-            return ((1 << (g.last + 1)) - (1 << g.first)) * ((1 << p) - 1) if p else 0
-        return sum(sawtooth_star_cost(k, p, depth) for k in range(g.first, min(g.last, depth) + 1))
+        return _sawtooth_range_cost(g.first, g.last, self.precision - 1 if lower else self.precision, depth)
 
     def head_bits(self, depth: int | None) -> np.ndarray:
         """``c(𝒜_t)`` of each head of the group (int64; call within a budget)."""
