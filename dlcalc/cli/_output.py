@@ -172,21 +172,59 @@ def format_option(f: Callable) -> Callable:
 
 @contextlib.contextmanager
 def progress(total: int, description: str, enabled: bool = True) -> Iterator[Callable[[], None]]:
-    """A transient progress bar on stderr, shown only when stderr is a terminal."""
+    """A transient progress bar on stderr, shown only when stderr is a terminal.
+
+    What is written to stderr while it runs (``wrote FILE``) is printed above the bar, which is
+    erased when the work ends: the screen keeps the messages and never the bar.
+    """
     if not enabled or total <= 1 or not sys.stderr.isatty():
         yield lambda: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = stderr_console()
+    console.file = sys.stderr  # this stream, not whatever sys.stderr is later (see _AboveBar)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=stderr_console(),
+        console=console,
         transient=True,
         redirect_stdout=False,
-        redirect_stderr=False,
+        redirect_stderr=False,  # rich's proxy lends click the terminal's own buffer, under the bar
     ) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
+        saved, sys.stderr = sys.stderr, _AboveBar(bar.console)
+        try:
+            yield lambda: bar.advance(task)
+        finally:
+            sys.stderr.flush()
+            sys.stderr = saved
+
+
+class _AboveBar:
+    """``sys.stderr`` while a bar is drawn: whole lines are printed above the bar (which then
+    erases cleanly). It has no binary ``buffer``, so ``click.echo(err=True)`` writes here too."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, console) -> None:
+        self._console = console
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        if "\n" in self._pending:
+            lines, _, self._pending = self._pending.rpartition("\n")
+            self._console.print(lines, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._console.print(self._pending, markup=False, highlight=False, emoji=False, soft_wrap=True)
+            self._pending = ""
+
+    def isatty(self) -> bool:
+        return True

@@ -19,8 +19,8 @@ from ._files import announce, atomic_output, check_output, force_option, open_in
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, emit_all, format_option, progress
 from ._params import IntType, NumberType
-from ._style import format_bounds, format_eps, format_error, format_head, format_number
-from ._tables import Column, Report
+from ._style import error_render, format_bounds, format_eps, format_error, format_head, format_number
+from ._tables import Column, Report, with_error_eps
 
 eps_option = click.option(
     "--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7)."
@@ -50,7 +50,7 @@ def quantize(spec, eps, budget, fmt):
         Column("levels", "levels paid", "left", priority=2),
         Column("payload_bits", "payload bits alone"),
         Column("approximant_level", "cell level", priority=3),
-        Column("error", "sup error", render=format_error),
+        Column("error", "sup error", render=error_render(eps)),
     ]
     emit(
         Report(
@@ -146,7 +146,7 @@ def encode(spec, eps, coder, output, force, budget, fmt):
         emit(
             Report(
                 payload,
-                CODER_COLUMNS,
+                with_error_eps(CODER_COLUMNS, eps),
                 list(records.values()),
                 title=f"ε = {format_eps(eps)}: {instance_summary(inst)}",
                 notes=notes,
@@ -329,7 +329,7 @@ def verify_cmd(instance, dlc, index, budget, fmt):
                 Column("head", "heads", "left", render=format_head),
                 Column("count", "count", priority=2),
                 Column("table_equal", "bit-exact", "left"),
-                Column("error", "sup error", render=format_error),
+                Column("error", "sup error", render=error_render(box.eps)),
                 Column("within_eps", "≤ ε", "left"),
             ]
             reports.append(
@@ -338,7 +338,9 @@ def verify_cmd(instance, dlc, index, budget, fmt):
                     cols,
                     rows,
                     title=f"verify {dlc} ({box.coder}, ε = {format_eps(box.eps)}) against {instance}",
-                    notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error)})"],
+                    notes=[
+                        f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error, box.eps)})"
+                    ],
                 )
             )
             if not v.verified:

@@ -12,7 +12,7 @@ from ._instance_options import budget_options, instance_options, instance_summar
 from ._output import emit, format_option, progress
 from ._params import NumberType
 from ._style import format_eps, format_error, format_number
-from ._tables import Column, Report
+from ._tables import Column, Report, with_error_eps
 
 ARCHS = ("joint", "separate")
 
@@ -25,11 +25,11 @@ NETWORK_COLUMNS = [
     Column("bits_per_weight", "bits / weight", priority=4),
     Column("network_bits", "network bits"),
     Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
-    Column("ratio_to_payload", "÷ coder bits", priority=3),
-    Column("ratio_to_lower_bound", "÷ lower bound", priority=1),
-    Column("max_error", "max error", render=format_error, priority=4),
-    Column("verified", "verified", "left", priority=2),
-    Column("construction", "construction", "left", priority=1),
+    Column("ratio_to_payload", "÷ coder bits", priority=3, needs=("payload_bits",)),
+    Column("ratio_to_lower_bound", "÷ lower bound", priority=2),
+    Column("max_error", "max error", render=format_error, priority=1),
+    Column("verified", "verified", "left", priority=1),
+    Column("construction", "construction", "left", priority=5),
 ]
 
 
@@ -99,7 +99,7 @@ def network(spec, eps, arch, export_path, force, budget, fmt):
         emit(
             Report(
                 payload,
-                NETWORK_COLUMNS,
+                with_error_eps(NETWORK_COLUMNS, eps),
                 list(records.values()),
                 title=f"Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}",
                 notes=notes,

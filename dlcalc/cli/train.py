@@ -13,7 +13,7 @@ from ._instance_options import budget_options, instance_options, instance_summar
 from ._output import emit, format_option, progress
 from ._params import NumberType
 from ._style import format_eps, format_error, format_number
-from ._tables import Column, Report
+from ._tables import Column, Report, with_error_eps
 
 DEFAULTS = TrainConfig()
 
@@ -28,7 +28,7 @@ def check_trained_export(path: str | None, force: bool, archs: list[str]) -> Non
 TRAIN_COLUMNS = [
     Column("arch", "arch", "left"),
     Column("reached", "reached", "left"),
-    Column("max_error", "max error", render=format_error, priority=2),
+    Column("max_error", "max error", render=format_error, priority=1),
     Column("shape", "shape", "left", priority=3),
     Column("width", "width", priority=3),
     Column("depth", "depth", priority=4),
@@ -36,15 +36,20 @@ TRAIN_COLUMNS = [
     Column("network_bits", "network bits"),
     Column("file_bits", "network file bits", priority=2, short="file bits"),
     Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
-    Column("ratio_to_payload", "÷ coder bits", priority=3),
+    Column("ratio_to_payload", "÷ coder bits", priority=3, needs=("payload_bits",)),
     Column(
         ("constructed.entropy_coded_bits", "constructed.network_bits"),
         "constructed: network bits, file bits",
         render=lambda pair: ", ".join(format_number(v) for v in pair),
-        priority=1,
+        priority=2,
         short="constructed",
     ),
-    Column("ratio_to_constructed", "÷ constructed", priority=3),
+    Column(
+        "ratio_to_constructed",
+        "÷ constructed",
+        priority=3,
+        needs=(("constructed.entropy_coded_bits", "constructed.network_bits"),),
+    ),
     Column("seconds", "seconds", priority=4),
 ]
 
@@ -210,7 +215,7 @@ def train(
         emit(
             Report(
                 payload,
-                TRAIN_COLUMNS,
+                with_error_eps(TRAIN_COLUMNS, eps),
                 list(records.values()),
                 title=f"trained Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}",
                 notes=notes,
