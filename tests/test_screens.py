@@ -83,3 +83,51 @@ def test_decode_to_a_file_leaves_no_progress_bar(files):
     assert any(line.startswith("wrote table.csv") for line in screen.lines), screen.text
     wrote = next(i for i, line in enumerate(screen.lines) if line.startswith("wrote table.csv"))
     assert not any(line.strip() for line in screen.lines[:wrote]), screen.lines[:wrote]
+
+
+def test_info_explains_its_headers_and_shows_a_small_gram_matrix(files):
+    screen = screen_of(["info", "--depth", "3", "--head", "walsh:1-3", "--head", "sawtooth:0"], files)
+    text = " ".join(screen.lines)
+    assert "levels read:" in text and "exact on level L:" in text
+    assert "≤ D" not in text
+    assert "Gram matrix ⟨f_s, f_t⟩" in text
+    assert "sawtooth:0: 0.5, 0.25, 0, 0.3333" in screen.lines  # a row of the exact matrix, one line per head
+    many = " ".join(screen_of(["info", "inst.json"], files).lines)  # 67 heads: where to find it
+    assert "--format json lists it" in many or "not listed" in many
+
+
+def test_build_says_a_walsh_range_is_listed_by_level(files):
+    screen = screen_of(["build", "--depth", "6", "--head", "walsh:1-7"], files)
+    assert len(tables(screen)[0].rows) == 3
+    assert "walsh:1-7 is three rows, levels 1, 2 and 3" in " ".join(screen.lines)
+
+
+def test_quantize_explains_p_and_shows_requirement_sets(files):
+    screen = screen_of(
+        ["quantize", "--depth", "6", "--head", "walsh:1", "--head", "sawtooth:0-1", "--eps", "2^-4"], files, 120
+    )
+    table = tables(screen)[0]
+    assert "requirement set" in table.headers and table.rows[0][table.headers.index("requirement set")] == "{1}"
+    text = " ".join(screen.lines)
+    assert (
+        "precision p: the bits of a sawtooth head's value" in text or "p: the bits of a sawtooth head's value" in text
+    )
+    assert "cell level L:" in text
+
+
+def test_titles_point_to_docs_not_to_a_missing_file(files):
+    screen = screen_of(["bounds"], files)
+    assert "THEORY" not in screen.text and "docs/theory.md §5" in " ".join(screen.lines)
+
+
+def test_help_examples_fit_80_columns():
+    from click.testing import CliRunner
+    from rich.cells import cell_len
+
+    from dlcalc.cli import cli
+
+    for name in cli.commands:
+        out = CliRunner().invoke(cli, [name, "--help"], terminal_width=80, env={"COLUMNS": "80"}).stdout
+        examples = out.split("Options:")[0]
+        for line in examples.splitlines():
+            assert cell_len(line) <= 80, (name, line)

@@ -41,9 +41,27 @@ HEAD_COLUMNS = [
     Column("count", "count", priority=2),
     Column("family", "family", "left", priority=3),
     Column("amplitude", "amplitude", render=format_eps, priority=2),
-    Column("levels", "levels read (≤ D)", "left", priority=1),
-    Column("exact_level", "exact on level", priority=1),
+    Column(
+        "levels",
+        "levels read",
+        "left",
+        priority=1,
+        note="{header}: the feature levels (1 … depth) the row's heads depend on",
+    ),
+    Column(
+        "exact_level",
+        "exact on level",
+        priority=1,
+        note="{header} L: on every dyadic cell of width 2^-L each head of the row is constant (Walsh) "
+        "or affine (sawtooth), so a table at level L holds it exactly",
+    ),
 ]
+
+#: Under a list of head groups: what a row is.
+GROUPS_NOTE = (
+    "one row per group: the Walsh heads of one top level (walsh:4-7 are the heads whose highest level is 3, "
+    "so walsh:1-7 is three rows, levels 1, 2 and 3), or a run of sawtooth heads"
+)
 
 
 def budget_options(f: Callable) -> Callable:

@@ -1,4 +1,4 @@
-"""``dlcalc build``: write an instance file (THEORY §2-§3)."""
+"""``dlcalc build``: write an instance file (docs/theory.md §2-§3)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import click
 
 from .. import study
 from ._files import check_output, force_option, write_output
-from ._instance_options import HEAD_COLUMNS, budget_options, instance_options, instance_summary
+from ._instance_options import GROUPS_NOTE, HEAD_COLUMNS, budget_options, instance_options, instance_summary
 from ._output import emit, format_option
 from ._tables import Report
 
@@ -24,7 +24,8 @@ def build(spec, budget, output, force, fmt):
 
     \b
     Examples:
-      dlcalc build --depth 6 --seed 1 --head walsh:1-7 --head sawtooth:0-2@0.5 -o inst.json
+      dlcalc build --depth 6 --seed 1 --head walsh:1-7 \\
+          --head sawtooth:0-2@0.5 -o inst.json
       dlcalc build --family walsh-all --beta 1 --depth 10 -o - | dlcalc info -
     """
     if output is not None:
@@ -39,6 +40,7 @@ def build(spec, budget, output, force, fmt):
         columns=HEAD_COLUMNS[:4],
         rows=study.head_rows(inst),
         title=f"instance: {instance_summary(inst)}" + (f" → {output}" if output else ""),
+        notes=[GROUPS_NOTE],
     )
     emit(report, fmt)
 

@@ -1,4 +1,4 @@
-"""``dlcalc quantize``, ``encode``, ``decode`` and ``verify`` (THEORY §4-§6).
+"""``dlcalc quantize``, ``encode``, ``decode`` and ``verify`` (docs/theory.md §4-§6).
 
 Every command weighs its cost from the class first (``dlcalc.cost._cost``), then works;
 machine output lists heads in groups (a family level, or a run of explicit heads),
@@ -8,6 +8,7 @@ so its size follows the groups, not the nominal number of heads.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import click
 
@@ -19,8 +20,30 @@ from ._files import announce, atomic_output, check_output, force_option, open_in
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, emit_all, format_option, progress
 from ._params import IntType, NumberType
-from ._style import error_render, format_bounds, format_eps, format_error, format_head, format_number
+from ._style import error_render, format_bounds, format_cell, format_eps, format_error, format_head, format_number
 from ._tables import Column, Report, with_error_eps
+
+PRECISION_COLUMN = Column(
+    "precision",
+    "precision p",
+    priority=1,
+    short="p",
+    note="{header}: the bits of a sawtooth head's value kept per cell (— for Walsh heads, which take ±a)",
+)
+CELL_LEVEL_COLUMN = Column(
+    "approximant_level",
+    "cell level",
+    priority=2,
+    note="{header} L: the quantized head is one value per dyadic cell of width 2^-L",
+)
+
+
+def _requirement_set(vectors) -> str:
+    """Level vectors as ``{1-3} {2,5}``; ``—`` for a group."""
+    if vectors is None:
+        return "—"
+    return " ".join("{" + format_cell(list(v)) + "}" for v in vectors) or "∅"
+
 
 eps_option = click.option(
     "--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7)."
@@ -46,10 +69,18 @@ def quantize(spec, eps, budget, fmt):
     columns = [
         Column("head", "heads", "left", render=format_head),
         Column("count", "count", priority=2),
-        Column("precision", "p", priority=1),
+        PRECISION_COLUMN,
+        Column(
+            "requirement_set",
+            "requirement set",
+            "left",
+            render=_requirement_set,
+            priority=3,
+            note="{header}: the masked level vectors the head needs, each a set of levels in braces (shown for a group of one head)",
+        ),
         Column("levels", "levels paid", "left", priority=2),
         Column("payload_bits", "payload bits alone"),
-        Column("approximant_level", "cell level", priority=3),
+        replace(CELL_LEVEL_COLUMN, priority=3),
         Column("error", "sup error", render=error_render(eps)),
     ]
     emit(
@@ -244,8 +275,10 @@ def decode_cmd(dlc, output, index, force, budget, fmt):
     Examples:
       dlcalc decode inst.dlc
       dlcalc decode inst.dlc -o table.csv
-      dlcalc build --depth 6 --head walsh:1-7 -o - | dlcalc encode - --eps 0.1 -o - | dlcalc decode -
-      dlcalc build --depth 6 --head walsh:1-7 -o - | dlcalc encode - --eps 0.1 -o - | dlcalc decode - --index 2 -o -
+      dlcalc build --depth 6 --head walsh:1-7 -o - |
+          dlcalc encode - --eps 0.1 -o - | dlcalc decode -
+      dlcalc build --depth 6 --head walsh:1-7 -o - |
+          dlcalc encode - --eps 0.1 -o - | dlcalc decode - --index 2 -o -
     """
     if output is not None:
         check_output(output, force, "-o", EXPORT_EXTENSIONS)
@@ -278,9 +311,9 @@ def _decode_report(decoded, data: bytes, output) -> Report:
     cols = [
         Column("head", "heads", "left", render=format_head),
         Column("count", "count", priority=2),
-        Column("precision", "p", priority=1),
+        PRECISION_COLUMN,
         Column("payload_bits", "section bits"),
-        Column("approximant_level", "cell level", priority=2),
+        CELL_LEVEL_COLUMN,
         Column("levels", "levels", "left", priority=1),
     ]
     return Report(

@@ -220,11 +220,12 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
     \b
     Examples:
       dlcalc compare
-      dlcalc compare --family sawtooth-all --beta 1 --depth 12 --eps-sweep 2^-2:2^-12
+      dlcalc compare --family sawtooth-all --depth 12 --eps-sweep 2^-2:2^-12
       dlcalc compare inst.json --eps 0.1,0.01 --format ndjson
       dlcalc compare --plot rates.png
       dlcalc compare --depth 8 --networks --no-baselines
-      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-3 --trained --no-baselines   # needs dlcalc[train]
+      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-3 --trained --no-baselines
+          # (--trained needs dlcalc[train])
     """
     check_plot(plot_path, force)
     inst = spec.load(budget)
@@ -323,8 +324,9 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
 
     \b
     Examples:
-      dlcalc bounds                                       # walsh-all, β = 1, ε = 2^-1 … 2^-10
-      dlcalc bounds --family walsh-all --beta 2 --eps-sweep 1e-1:1e-300:200 --format json
+      dlcalc bounds                       # walsh-all, β = 1, ε = 2^-1 … 2^-10
+      dlcalc bounds --family walsh-all --beta 2 --eps-sweep 1e-1:1e-300:200 \\
+          --format json
       dlcalc bounds --family sawtooth-all --eps-sweep 2^-1:2^-40
       dlcalc bounds --head walsh:1-63 --head sawtooth:0-3 --eps 0.01
     """
@@ -368,7 +370,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
                 payload,
                 BOUNDS_COLUMNS,
                 rows,
-                title=f"formula bounds (THEORY §5): {what}",
+                title=f"formula bounds (docs/theory.md §5): {what}",
                 notes=_fit_notes(fit, depth, fam),
             ),
             fmt,

@@ -68,7 +68,8 @@ def network(spec, eps, arch, export_path, force, budget, fmt):
     Examples:
       dlcalc network --family walsh-all --depth 8 --eps 2^-6
       dlcalc network inst.json --eps 0.01 --arch joint --export nets.json
-      dlcalc network inst.json --eps 0.01 --arch joint --export joint.onnx   # needs dlcalc[onnx]
+      dlcalc network inst.json --eps 0.01 --arch joint --export joint.onnx
+          # (ONNX needs dlcalc[onnx])
       dlcalc network inst.json --eps 0.01 --arch separate --export separate.onnx
     """
     archs = list(ARCHS) if arch == "both" else [arch]

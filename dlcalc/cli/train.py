@@ -157,8 +157,10 @@ def train(
     \b
     Examples:
       dlcalc train --depth 3 --eps 2^-2
-      dlcalc train --family sawtooth-all --depth 3 --eps 0.1875 --shape shallow --format json
-      dlcalc train inst.json --eps 2^-4 --arch joint --export joint.onnx   # needs dlcalc[onnx]
+      dlcalc train --family sawtooth-all --depth 3 --eps 0.1875 --shape shallow \\
+          --format json
+      dlcalc train inst.json --eps 2^-4 --arch joint --export joint.onnx
+          # (ONNX needs dlcalc[onnx])
     """
     study.training_library()  # a missing extra is named before anything else
     config = study.training_config(
