@@ -26,6 +26,7 @@ from ..core import (
     strict_json_loads,
 )
 from ._common import InputError
+from ._complete import complete_paths
 from ._files import read_input
 from ._params import ByteSizeType, CountType, IntType, NumberType
 from ._style import format_eps, format_head, format_number
@@ -161,7 +162,7 @@ def instance_options(f: Callable) -> Callable:
         return f(*args, spec=InstanceSpec(instance, depth, seed, tuple(heads), family, beta), **kwargs)
 
     opts = [
-        click.argument("instance", required=False, metavar="[INSTANCE]"),
+        click.argument("instance", required=False, metavar="[INSTANCE]", shell_complete=complete_paths(".json")),
         click.option(
             "--depth", "-d", type=IntType(min=0), default=None, help="Depth D of the shared feature [default: 10]."
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import study
+from ._complete import complete_paths
 from ._files import check_output, force_option, write_output
 from ._instance_options import GROUPS_NOTE, HEAD_COLUMNS, budget_options, instance_options, instance_summary
 from ._output import emit, format_option
@@ -14,7 +15,14 @@ from ._tables import Report
 @click.command()
 @instance_options
 @budget_options
-@click.option("-o", "--output", default=None, metavar="FILE", help="Write the instance JSON here ('-' for stdout).")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    metavar="FILE",
+    shell_complete=complete_paths(".json"),
+    help="Write the instance JSON here ('-' for stdout).",
+)
 @force_option
 @format_option
 def build(spec, budget, output, force, fmt):

@@ -16,6 +16,7 @@ from .. import CODER_NAMES, DlcalcError, QuantizedClass, decode, study
 from ..coding import peek_class, read_stream, write_csv_export, write_npz_export
 from ..cost import Cost, decode_steps, export_step, feature_step, verify_step
 from ._common import InputError, VerificationFailed
+from ._complete import complete_paths
 from ._files import announce, atomic_output, check_output, force_option, open_input, write_outputs
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, emit_all, format_option, progress
@@ -129,6 +130,7 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     "--output",
     default=None,
     metavar="FILE",
+    shell_complete=complete_paths(".dlc"),
     help="Write the .dlc file ('-' for stdout); with --coder both, FILE.joint.dlc and FILE.separate.dlc "
     "('-': both files back to back).",
 )
@@ -255,12 +257,13 @@ index_option = click.option(
 
 
 @click.command(name="decode")
-@click.argument("dlc", metavar="FILE.dlc")
+@click.argument("dlc", metavar="FILE.dlc", shell_complete=complete_paths(".dlc"))
 @click.option(
     "-o",
     "--output",
     default=None,
     metavar="TABLE",
+    shell_complete=complete_paths(".csv", ".npz"),
     help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout), streamed head by head; "
     "one .dlc file at a time (--index picks one from a stream).",
 )
@@ -329,8 +332,8 @@ def _decode_report(decoded, data: bytes, output) -> Report:
 
 
 @click.command(name="verify")
-@click.argument("instance", metavar="INSTANCE")
-@click.argument("dlc", metavar="FILE.dlc")
+@click.argument("instance", metavar="INSTANCE", shell_complete=complete_paths(".json"))
+@click.argument("dlc", metavar="FILE.dlc", shell_complete=complete_paths(".dlc"))
 @index_option
 @budget_options
 @format_option

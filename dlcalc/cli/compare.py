@@ -10,6 +10,7 @@ import click
 from .. import CODER_NAMES, study
 from ..core import FAMILY_NAMES, HeadSet, parse_head_run
 from ._common import InputError, VerificationFailed
+from ._complete import complete_paths
 from ._files import announce, check_output, force_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, progress, stream_row
@@ -40,6 +41,7 @@ def plot_option(f):
         "plot_path",
         default=None,
         metavar="FILE." + "|".join(e[1:] for e in PLOT_EXTENSIONS),
+        shell_complete=complete_paths(*PLOT_EXTENSIONS),
         help="Also draw bits against 1/ε on log-log axes (needs dlcalc[plot]).",
     )(f)
 

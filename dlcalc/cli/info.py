@@ -47,7 +47,9 @@ def _gram_notes(gram, specs: list[str]) -> list[str]:
     """The Gram matrix under the table, one line per head, for a few heads; else where to find it."""
     n = len(specs)
     if gram is not None and n <= GRAM_SHOWN:
-        lines = [f"Gram matrix ⟨f_s, f_t⟩ on [0, 1) (exact arithmetic), heads in order ({', '.join(map(format_head, specs))}):"]
+        lines = [
+            f"Gram matrix ⟨f_s, f_t⟩ on [0, 1) (exact arithmetic), heads in order ({', '.join(map(format_head, specs))}):"
+        ]
         lines += [
             f"  {format_head(spec)}: {', '.join(format_number(v) for v in row)}"
             for spec, row in zip(specs, gram, strict=True)

@@ -1,4 +1,4 @@
-"""``dlcalc network``: Heaviside networks realizing the joint/separate separation (THEORY §7)."""
+"""``dlcalc network``: Heaviside networks realizing the joint/separate separation (docs/theory.md §7)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import click
 
 from .. import study
 from ._common import VerificationFailed
+from ._complete import complete_paths
 from ._exports import check_export, is_onnx, write_json, write_onnx
 from ._files import announce, force_option
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -49,6 +50,7 @@ NETWORK_COLUMNS = [
     "export_path",
     default=None,
     metavar="FILE.json|onnx",
+    shell_complete=complete_paths(".json", ".onnx"),
     help="Write the networks (layers, weights, serialized bytes) as JSON, or one network as ONNX "
     "(the joint one; the separate ones with --arch separate).",
 )

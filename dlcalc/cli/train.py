@@ -1,4 +1,4 @@
-"""``dlcalc train``: Heaviside networks found by gradient descent, certified exactly, their bits counted (THEORY §7)."""
+"""``dlcalc train``: Heaviside networks found by gradient descent, certified exactly, their bits counted (docs/theory.md §7)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import click
 from .. import study
 from ..training import ARCHS, SHAPES, TrainConfig, width_ladder
 from ._common import InputError, VerificationFailed
+from ._complete import complete_paths
 from ._exports import check_export, is_onnx, write_json, write_onnx
 from ._files import announce, force_option
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -121,6 +122,7 @@ TRAIN_COLUMNS = [
     "export_path",
     default=None,
     metavar="FILE.json|onnx",
+    shell_complete=complete_paths(".json", ".onnx"),
     help="Write the trained networks as JSON (layers and entropy-coded streams), or the joint one as ONNX.",
 )
 @force_option("--export file")
