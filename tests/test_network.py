@@ -394,9 +394,9 @@ def test_compare_plot_draws_network_bits(tmp_path, monkeypatch):
     drawn = {}
     real = plot.plot_rates
 
-    def spy(target, title, eps, series, bands, fmt=None):
+    def spy(target, title, eps, series, bands, fmt=None, **kw):
         drawn.update(series=series, bands=bands)
-        real(target, title, eps, series, bands, fmt)
+        real(target, title, eps, series, bands, fmt, **kw)
 
     monkeypatch.setattr(plot, "plot_rates", spy)
     path = tmp_path / "rates.svg"

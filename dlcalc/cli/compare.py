@@ -57,9 +57,10 @@ def check_plot(path: str | None, force: bool) -> None:
         raise InputError("--plot needs matplotlib: pip install 'dlcalc[plot]'") from None
 
 
-def _write_plot(path: str, force: bool, title: str, eps, series, bands) -> None:
+def _write_plot(path: str, force: bool, title: str, eps, series, bands, theory=None) -> None:
     buf = io.BytesIO()
-    study.plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:])
+    slopes = {"joint": theory["slope_joint"], "separate": theory["slope_separate"]} if theory else None
+    study.plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:], slopes=slopes)
     write_output(path, buf.getvalue(), force)
     announce(f"wrote {path}")
 
@@ -258,7 +259,9 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
         bands = {
             c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES
         }
-        _write_plot(plot_path, force, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands)
+        _write_plot(
+            plot_path, force, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands, fit.get("theory")
+        )
     if fmt != "ndjson":
         columns = (
             _csv_columns(baselines, networks)
@@ -357,7 +360,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, fmt):
     if plot_path:
         series = {"joint": [r["joint_upper_bits"] for r in rows], "separate": [r["separate_upper_bits"] for r in rows]}
         bands = {c: ([r[f"{c}_lower_bits"] for r in rows], [r[f"{c}_upper_bits"] for r in rows]) for c in CODER_NAMES}
-        _write_plot(plot_path, force, f"dlcalc bounds: {what}", eps_list, series, bands)
+        _write_plot(plot_path, force, f"dlcalc bounds: {what}", eps_list, series, bands, study.theory_exponents(fam))
     payload = {
         "family": fam,
         "heads": head_list.run_specs() if head_list else None,
