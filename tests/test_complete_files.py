@@ -55,7 +55,7 @@ def test_click_offers_paths_by_extension(workdir):
 
 def _readme_bash_steps() -> list[str]:
     section = (ROOT / "README.md").read_text().split("## Shell completion", 1)[1]
-    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
     return [line for line in block.splitlines() if line.strip()]
 
 

@@ -5,7 +5,7 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from dlcalc.study._plot import BASELINE_COLOURS, CODER_COLOURS, plot_rates, series_style  # noqa: E402
+from dlcalc.study._plot import BASELINE_COLOURS, CODER_COLOURS, plot_rates, series_style
 
 EPS = [2.0**-k for k in range(1, 6)]
 JOINT, SEP = [1, 3, 7, 15, 31], [1, 5, 21, 85, 341]
