@@ -131,3 +131,14 @@ def test_help_examples_fit_80_columns():
         examples = out.split("Options:")[0]
         for line in examples.splitlines():
             assert cell_len(line) <= 80, (name, line)
+
+
+def test_trained_columns_give_way_to_trust_columns_at_80():
+    # `compare --trained` at 80 columns once dropped max error and verified but kept the trained bits
+    from dlcalc.cli._tables import layout
+    from dlcalc.cli.compare import COMPARE_COLUMNS, trained_columns
+
+    columns = COMPARE_COLUMNS + trained_columns(False)
+    cells = [["2^-3", "7", "7", "21", "21", "3", "2^-3", "yes", "255", "591"]]
+    _, headers, _ = layout(columns, cells, 80)
+    assert "max error" in headers and ("verified" in headers or "ok" in headers), headers

@@ -175,8 +175,8 @@ def trained_columns(csv: bool) -> list[Column]:
     if csv:
         return [Column(f"trained.{a}.{k}", "") for a in CODER_NAMES for k in study.TRAINED_FIELDS]
     return [
-        Column("trained.joint.network_bits", "joint trained bits"),
-        Column("trained.separate.network_bits", "sep. trained bits"),
+        Column("trained.joint.network_bits", "joint trained bits", priority=3),
+        Column("trained.separate.network_bits", "sep. trained bits", priority=3),
     ]
 
 
