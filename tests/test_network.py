@@ -373,9 +373,13 @@ def test_network_cli_json(tmp_path):
 
 
 def test_network_table_names_the_joint_construction():
-    result = CliRunner().invoke(cli, ["network", "--depth", "6", "--family", "walsh-all", "--eps", "2^-6"])
+    args = ["network", "--depth", "6", "--family", "walsh-all", "--eps", "2^-6"]
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.stderr
     assert "shared trunk" in result.stdout and "construction" in result.stdout
+    # at 80 columns the construction is the first to go, and the line under the table says so
+    narrow = CliRunner().invoke(cli, args, env={"COLUMNS": "80"}).stdout
+    assert "shared trunk" not in narrow and "construction" in narrow.split("not shown at this width:")[1]
 
 
 def test_compare_networks_columns():
