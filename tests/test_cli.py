@@ -29,7 +29,7 @@ def test_build_and_info_json(tmp_path):
     out = run_json(
         "build", "--depth", "4", "--seed", "3", "--head", "walsh:1-3", "--head", "sawtooth:0@0.5", "-o", str(path)
     )
-    assert out["schema_version"] == 2
+    assert out["schema_version"] == 3
     assert out["instance"]["depth"] == 4 and out["instance"]["seed"] == 3
     assert [h["head"] for h in out["instance"]["heads"]] == [
         "walsh:1-3",
@@ -300,7 +300,7 @@ def test_closed_pipe_ends_quietly():
     first = proc.stdout.readline()
     proc.stdout.close()  # the reader goes away
     _, err = proc.communicate(timeout=60)
-    assert json.loads(first)["schema_version"] == 2
+    assert json.loads(first)["schema_version"] == 3
     assert err == b"" and proc.returncode == 0
 
 

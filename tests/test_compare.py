@@ -148,10 +148,14 @@ def test_baselines_round_trip_and_sizes(monkeypatch):
     blobs = [np.packbits(t.values).tobytes() for t in tables]
     assert sum(map(len, blobs)) == 343
     for name, compress in (("zlib", lambda b: zlib.compress(b, 9)), ("bz2", lambda b: bz2.compress(b, 9))):
+        frame = 8 * len(compress(b""))  # the framing: what the compressor writes for nothing
         assert sizes[name] == {
             "raw_bits": 8 * 343,
             "joint_bits": 8 * len(compress(b"".join(blobs))),
             "separate_bits": sum(8 * len(compress(b)) for b in blobs),
+            "framing_bits": frame,
+            "joint_content_bits": 8 * len(compress(b"".join(blobs))) - frame,
+            "separate_content_bits": sum(max(0, 8 * len(compress(b)) - frame) for b in blobs),
         }
     for s in sizes.values():
         assert s["raw_bits"] == 8 * 343 and 0 < s["joint_bits"] < s["separate_bits"]
@@ -164,7 +168,7 @@ def test_baselines_round_trip_and_sizes(monkeypatch):
 
 def test_bounds_cli_json_contract():
     out = json.loads(run("bounds", "--eps-sweep", "2^-1:2^-12", "--format", "json").stdout)
-    assert out["schema_version"] == 2 and len(out["rows"]) == 12
+    assert out["schema_version"] == 3 and len(out["rows"]) == 12
     row = out["rows"][-1]
     assert row["joint_upper_bits"] == 2**12 - 1 and row["separate_upper_bits"] == (4**12 - 1) // 3
     assert set(row) == {
@@ -202,7 +206,7 @@ def test_compare_rows_agree_with_encode():
 def test_compare_ndjson_and_csv():
     args = ["compare", "--depth", "4", "--head", "walsh:1-15", "--head", "sawtooth:1", "--eps", "0.2,0.05"]
     lines = run(*args, "--format", "ndjson").stdout.splitlines()
-    assert len(lines) == 2 and all(json.loads(line)["schema_version"] == 2 for line in lines)
+    assert len(lines) == 2 and all(json.loads(line)["schema_version"] == 3 for line in lines)
     csv_lines = run(*args, "--format", "csv", "--no-baselines").stdout.splitlines()
     assert csv_lines[0].startswith("eps,joint.payload_bits") and len(csv_lines) == 3
 

@@ -19,7 +19,8 @@ from .terminal import render, tables
 
 
 def run(*args, code=0, input=None):
-    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+    # piped, a table is laid out for 80 columns: these tests read whole tables at 160
+    result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False, env={"COLUMNS": "160"})
     assert result.exit_code == code, (result.stdout, result.stderr)
     return result
 
@@ -162,8 +163,9 @@ def test_errors_are_never_shown_below_their_value():
     shown = table_of(run("quantize", *args))
     col = shown.headers.index("sup error")
     for record, row in zip(records, shown.rows, strict=False):
-        assert Fraction(row[col]) >= Fraction(record["error"])
-    assert "0.0009766" in run("quantize", *args).stdout  # 2^-10 = 0.0009765625, rounded up
+        value = Fraction(2) ** int(row[col][2:]) if row[col].startswith("2^") else Fraction(row[col])
+        assert value >= Fraction(record["error"])
+    assert "2^-10" in run("quantize", *args).stdout  # 2^-10 = 0.0009765625, a power of two: exact
     encoded = run("encode", *args)
     assert "0.0009765" not in encoded.stdout.replace("0.0009765625", "")
 
@@ -204,9 +206,19 @@ def test_compare_shows_lower_and_upper_bounds_in_payload_bits():
 
 
 def test_compare_says_what_the_baseline_ratio_divides():
+    # like with like: the compressor's whole output against the whole .dlc file, its content against the payload
     out = run("compare", "--depth", "5", "--eps", "2^-1,2^-4").stdout
-    assert "file ÷ joint payload" in table_of(run("compare", "--depth", "5", "--eps", "2^-1,2^-4")).headers
+    headers = table_of(run("compare", "--depth", "5", "--eps", "2^-1,2^-4")).headers
+    assert {"content ÷ joint payload", "file ÷ joint .dlc file", "its content bits", "its file bits"} <= set(headers)
     assert "whole output" in out and "divided by the joint payload bits" in out
+    assert "divided by the joint coder's whole .dlc file bits" in out
+    doc = json.loads(run("compare", "--depth", "5", "--eps", "2^-1,2^-4", "--format", "json").stdout)
+    for row in doc["rows"]:
+        best = row["best_baseline"]
+        assert best["ratio_to_joint_file"] == best["joint_bits"] / row["joint"]["file_bits"]
+        assert best["ratio_to_joint_payload"] == best["joint_content_bits"] / row["joint"]["payload_bits"]
+        framing = row["baselines"][best["name"]]["framing_bits"]
+        assert best["joint_content_bits"] == best["joint_bits"] - framing
 
 
 def test_a_single_eps_prints_no_fit():

@@ -374,9 +374,13 @@ def test_network_cli_json(tmp_path):
 
 
 def test_network_table_names_the_joint_construction():
-    result = CliRunner().invoke(cli, ["network", "--depth", "6", "--family", "walsh-all", "--eps", "2^-6"])
+    args = ["network", "--depth", "6", "--family", "walsh-all", "--eps", "2^-6"]
+    result = CliRunner().invoke(cli, args, env={"COLUMNS": "160"})
     assert result.exit_code == 0, result.stderr
     assert "shared trunk" in result.stdout and "construction" in result.stdout
+    # at 80 columns the construction is the first to go, and the line under the table says so
+    narrow = CliRunner().invoke(cli, args, env={"COLUMNS": "80"}).stdout
+    assert "shared trunk" not in narrow and "construction" in narrow.split("not shown at this width:")[1]
 
 
 def test_compare_networks_columns():
@@ -395,9 +399,9 @@ def test_compare_plot_draws_network_bits(tmp_path, monkeypatch):
     drawn = {}
     real = plot.plot_rates
 
-    def spy(target, title, eps, series, bands, fmt=None):
+    def spy(target, title, eps, series, bands, fmt=None, **kw):
         drawn.update(series=series, bands=bands)
-        real(target, title, eps, series, bands, fmt)
+        real(target, title, eps, series, bands, fmt, **kw)
 
     monkeypatch.setattr(plot, "plot_rates", spy)
     path = tmp_path / "rates.svg"

@@ -2,6 +2,7 @@
 tables that fit their width without splitting a cell."""
 
 import io
+import itertools
 import re
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
 from fractions import Fraction
@@ -28,11 +29,42 @@ def _oracle(x: Fraction, rounding) -> Fraction:
     return Fraction(q)
 
 
+def _read(text: str) -> Fraction:
+    """The number a person reads: ``2^-9`` or a decimal."""
+    return Fraction(2) ** int(text[2:]) if text.startswith("2^") else Fraction(text)
+
+
 @given(positive)
 def test_errors_are_never_shown_below_their_value(x):
-    shown = Fraction(format_error(x))
+    shown = _read(format_error(x))
     assert shown >= x
     assert shown == x or shown <= _oracle(x, ROUND_CEILING)  # exact, or the next 4-digit value up
+
+
+@pytest.mark.parametrize("k", [1, 9, 14, 16, 60, 1074])
+def test_an_error_that_is_a_power_of_two_is_shown_exactly(k):
+    # 0.001953125 = 2^-9 once read as 0.001954 beside "verified: yes" at ε = 2^-9
+    assert format_error(2.0**-k) == f"2^-{k}"
+    assert format_error(Fraction(1, 2**k), Fraction(1, 2**k)) == f"2^-{k}"
+
+
+@given(positive, positive)
+def test_a_verified_error_is_never_shown_above_eps(x, eps):
+    x, eps = min(x, eps), max(x, eps)
+    if x == eps:  # ε itself reads as ε
+        assert format_error(x, eps) == format_eps(eps)
+        return
+    shown = _read(format_error(x, eps))
+    assert shown >= x  # still rounded up
+    assert shown <= _read(format_eps(eps)) or shown <= eps  # never above ε as ε is shown
+
+
+@pytest.mark.parametrize("eps", [0.01, 0.075, 0.1, 1 / 3, 2.0**-9, 0.3 * 2**-5])
+def test_errors_just_below_eps_read_as_within_it(eps):
+    assert format_error(eps, eps) == format_eps(eps)
+    for x in (eps * (1 - 2**-52), eps * 0.99999, eps * 0.9999999):
+        shown = _read(format_error(x, eps))
+        assert x <= shown <= max(eps, _read(format_eps(eps))), (x, eps, format_error(x, eps))
 
 
 @given(positive)
@@ -57,7 +89,8 @@ def test_one_style_for_large_and_small_numbers():
     assert format_number(999_999_999_999) == "999999999999"  # 12 digits in full
     assert format_number(96_076_792_050_570_581) == "9.608e16"
     assert format_number(174762.6666) == "1.748e5" and format_number(9.885e-5) == "9.885e-5"
-    assert format_number(0.015625) == "0.015625" and format_error(2.0**-10) == "0.0009766"
+    assert format_number(0.015625) == "0.015625" and format_error(2.0**-10) == "2^-10"
+    assert format_error(3 * 2.0**-12) == "0.0007325"  # 0.000732421875, rounded up
     for x in (3, 10**13, 2**997 - 1, 1 / 3, 1e-300, 123456.5, 5 / 3):
         assert "+" not in format_number(x) and "e0" not in format_number(x) and "≈" not in format_number(x)
 
@@ -81,9 +114,21 @@ def test_text_wraps_between_phrases(parts, sep, width):
     lines = wrap_phrases(text, width)
     assert " ".join(lines) == text  # nothing lost, nothing added, no trailing spaces
     assert all(len(line) <= width for line in lines)
-    for line in lines[:-1]:
-        if line[-1] not in ",;:":  # a break inside a phrase only where the phrase alone is too long
-            assert any(len(p) + 1 > width for p in parts)
+    for line, following in itertools.pairwise(lines):
+        if len(line) + 1 + len(following.split()[0]) <= width:
+            # broken early only after a phrase, and only where that leaves the line two thirds full
+            assert line[-1] in ",;:" and 3 * len(line) >= 2 * width, lines
+
+
+def test_a_footer_never_leaves_a_stub_line():
+    # `compare --depth 8 --networks` at 80 columns once printed a line holding only "its file bits,"
+    text = (
+        "not shown at this width: joint net, its content bits, content ÷ joint payload, its file bits, "
+        "file ÷ joint .dlc file (a wider terminal or --format csv shows them)"
+    )
+    lines = wrap_phrases(text, 80)
+    assert " ".join(lines) == text and all(len(line) <= 80 for line in lines)
+    assert all(len(line) >= 40 for line in lines[:-1]), lines
 
 
 column_specs = st.lists(
@@ -153,18 +198,21 @@ def test_narrow_tables_drop_by_priority_and_say_so():
 
 
 def test_cells_are_intact_in_a_piped_table():
-    # not a terminal: the table keeps its width of 160 and nothing in it is abbreviated
+    # not a terminal: the table is laid out for 80 columns and nothing in it is abbreviated
     from click.testing import CliRunner
 
     from dlcalc.cli import cli
 
     out = CliRunner().invoke(cli, ["bounds", "--eps-sweep", "2^-1:2^-20"], env={"COLUMNS": None}).stdout
-    (table,) = tables(render(out.replace("\n", "\r\n").encode(), 160))
+    (table,) = tables(render(out.replace("\n", "\r\n").encode(), 80))
+    assert max(map(len, out.splitlines())) <= 80
     assert table.rows[-1][:3] == ["2^-20", "1048575", str((4**20 - 1) // 3)]  # 12 digits, in full
     assert not re.search(r"\s$", out.splitlines()[0])  # the title carries no trailing spaces
 
 
-@pytest.mark.parametrize("columns,width", [("80", 80), ("100", 100), ("", 160), ("abc", 160), ("0", 160), ("-5", 160)])
+@pytest.mark.parametrize(
+    "columns,width", [("80", 80), ("100", 100), ("160", 160), ("", 80), ("abc", 80), ("0", 80), ("-5", 80)]
+)
 def test_a_piped_table_takes_the_width_columns_names(columns, width):
     from click.testing import CliRunner
 
@@ -182,3 +230,5 @@ def test_a_piped_table_takes_the_width_columns_names(columns, width):
     lines = out.splitlines()
     assert max(len(line) for line in lines) <= width
     assert max(len(line) for line in lines) > (width - 20 if width < 160 else 100)  # the table uses the room it has
+    if columns in ("", "abc", "0", "-5"):  # a pipe with no COLUMNS is an 80-column terminal, as for rich and most tools
+        assert max(len(line) for line in lines) <= 80

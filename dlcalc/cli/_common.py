@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import click
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_VERIFY = 3

@@ -26,6 +26,7 @@ from ..core import (
     strict_json_loads,
 )
 from ._common import InputError
+from ._complete import complete_paths
 from ._files import read_input
 from ._params import ByteSizeType, CountType, IntType, NumberType
 from ._style import format_eps, format_head, format_number
@@ -41,9 +42,27 @@ HEAD_COLUMNS = [
     Column("count", "count", priority=2),
     Column("family", "family", "left", priority=3),
     Column("amplitude", "amplitude", render=format_eps, priority=2),
-    Column("levels", "levels read (≤ D)", "left", priority=1),
-    Column("exact_level", "exact on level", priority=1),
+    Column(
+        "levels",
+        "levels read",
+        "left",
+        priority=1,
+        note="{header}: the feature levels (1 … depth) the row's heads depend on",
+    ),
+    Column(
+        "exact_level",
+        "exact on level",
+        priority=1,
+        note="{header} L: on every dyadic cell of width 2^-L each head of the row is constant (Walsh) "
+        "or affine (sawtooth), so a table at level L holds it exactly",
+    ),
 ]
+
+#: Under a list of head groups: what a row is.
+GROUPS_NOTE = (
+    "one row per group: the Walsh heads of one top level (walsh:4-7 are the heads whose highest level is 3, "
+    "so walsh:1-7 is three rows, levels 1, 2 and 3), or a run of sawtooth heads"
+)
 
 
 def budget_options(f: Callable) -> Callable:
@@ -143,7 +162,7 @@ def instance_options(f: Callable) -> Callable:
         return f(*args, spec=InstanceSpec(instance, depth, seed, tuple(heads), family, beta), **kwargs)
 
     opts = [
-        click.argument("instance", required=False, metavar="[INSTANCE]"),
+        click.argument("instance", required=False, metavar="[INSTANCE]", shell_complete=complete_paths(".json")),
         click.option(
             "--depth", "-d", type=IntType(min=0), default=None, help="Depth D of the shared feature [default: 10]."
         ),

@@ -63,8 +63,66 @@ def dumps(obj) -> str:
 
 
 def record_line(obj: dict) -> str:
-    """One JSON document (with ``schema_version``) on one line."""
-    return dumps({"schema_version": SCHEMA_VERSION, **obj}) + "\n"
+    """One JSON document (with ``schema_version`` and ``provenance``) on one line."""
+    origin = provenance()
+    instance = obj.get("instance")
+    if isinstance(instance, dict) and isinstance(instance.get("seed"), int):
+        origin["seed"] = str(instance["seed"])  # exact in any JSON reader, even beyond 2^53
+    return dumps({"schema_version": SCHEMA_VERSION, "provenance": origin, **obj}) + "\n"
+
+
+#: Integers beyond this are written as strings in ``provenance``: a double holds every integer up to 2^53.
+SAFE_INTEGER = 2**53
+
+
+def _given(value):
+    """A parameter as given, for JSON: big integers (a seed) as strings, numbers exactly."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value) if abs(value) > SAFE_INTEGER else value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, (list, tuple)):
+        return [_given(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _given(v) for k, v in value.items()}
+    return str(value)
+
+
+def provenance() -> dict:
+    """Where a document comes from, so that it can be traced and rerun: the dlcalc version, the
+    versions of the formats it speaks, and the command with the parameters given on its command
+    line (docs/json.md, "Provenance")."""
+    from .. import __version__
+    from ..coding import FORMAT_VERSION
+    from ..core import INSTANCE_SCHEMA_VERSION
+    from ..networks import NETWORK_VERSION
+
+    out: dict = {
+        "dlcalc_version": __version__,
+        "schema_version": SCHEMA_VERSION,
+        "container_format_version": FORMAT_VERSION,
+        "network_format_version": NETWORK_VERSION,
+        "instance_schema_version": INSTANCE_SCHEMA_VERSION,
+        "command": None,
+        "arguments": {},
+    }
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        from click.core import ParameterSource
+
+        names: list[str] = []
+        c = ctx
+        while c.parent is not None:  # the program is dlcalc, however it was started
+            names.append(c.info_name or "")
+            c = c.parent
+        out["command"] = " ".join(["dlcalc", *reversed(names)])
+        given = (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT)
+        out["arguments"] = {
+            name: _given(value) for name, value in ctx.params.items() if ctx.get_parameter_source(name) in given
+        }
+    return out
 
 
 def emit(report: Report, fmt: str) -> None:
@@ -176,21 +234,59 @@ def format_option(f: Callable) -> Callable:
 
 @contextlib.contextmanager
 def progress(total: int, description: str, enabled: bool = True) -> Iterator[Callable[[], None]]:
-    """A transient progress bar on stderr, shown only when stderr is a terminal."""
+    """A transient progress bar on stderr, shown only when stderr is a terminal.
+
+    What is written to stderr while it runs (``wrote FILE``) is printed above the bar, which is
+    erased when the work ends: the screen keeps the messages and never the bar.
+    """
     if not enabled or total <= 1 or not sys.stderr.isatty():
         yield lambda: None
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    console = stderr_console()
+    console.file = sys.stderr  # this stream, not whatever sys.stderr is later (see _AboveBar)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=stderr_console(),
+        console=console,
         transient=True,
         redirect_stdout=False,
-        redirect_stderr=False,
+        redirect_stderr=False,  # rich's proxy lends click the terminal's own buffer, under the bar
     ) as bar:
         task = bar.add_task(description, total=total)
-        yield lambda: bar.advance(task)
+        saved, sys.stderr = sys.stderr, _AboveBar(bar.console)
+        try:
+            yield lambda: bar.advance(task)
+        finally:
+            sys.stderr.flush()
+            sys.stderr = saved
+
+
+class _AboveBar:
+    """``sys.stderr`` while a bar is drawn: whole lines are printed above the bar (which then
+    erases cleanly). It has no binary ``buffer``, so ``click.echo(err=True)`` writes here too."""
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, console) -> None:
+        self._console = console
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        self._pending += text
+        if "\n" in self._pending:
+            lines, _, self._pending = self._pending.rpartition("\n")
+            self._console.print(lines, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._console.print(self._pending, markup=False, highlight=False, emoji=False, soft_wrap=True)
+            self._pending = ""
+
+    def isatty(self) -> bool:
+        return True

@@ -23,7 +23,16 @@ FULL_DIGITS = 12
 _SIGNIFICANT = 4
 _EXACT_SIGNIFICANT = 6
 
-__all__ = ["large_form", "format_number", "format_eps", "format_error", "format_bounds", "format_head", "format_cell"]
+__all__ = [
+    "large_form",
+    "format_number",
+    "format_eps",
+    "format_error",
+    "error_render",
+    "format_bounds",
+    "format_head",
+    "format_cell",
+]
 
 
 def large_form(value) -> Log2Bits | Log2Value | None:
@@ -135,9 +144,59 @@ def format_eps(value) -> str:
     return format_number(value)
 
 
-def format_error(value) -> str:
-    """A sup error, rounded up: never shown below its true value (0.0009765625 → ``0.0009766``)."""
-    return format_number(value, "up")
+def _shown_value(text: str) -> Fraction:
+    """The number a person reads in ``text`` (``2^-9``, ``0.01``, ``1.748e5``)."""
+    if text.startswith("2^"):
+        return Fraction(2) ** int(text[2:])
+    return Fraction(text)
+
+
+def _power_of_two(x: Fraction) -> bool:
+    return (
+        x > 0
+        and x.numerator & (x.numerator - 1) == 0
+        and x.denominator & (x.denominator - 1) == 0
+        and (x.numerator == 1 or x.denominator == 1)
+    )
+
+
+def format_error(value, eps=None) -> str:
+    """A sup error, rounded up: never shown below its true value (0.0009765625 → ``0.0009766``).
+
+    A power of two is written exactly (``2^-9``), and an error within ``eps`` is never shown
+    above ε as ε is shown: more digits are used rather than cross it.
+
+    >>> format_error(2.0**-9), format_error(2.0**-14), format_error(0.01, 0.01), format_error(0.0099999, 0.01)
+    ('2^-9', '2^-14', '0.01', '0.01')
+    >>> format_error(0.07499), format_error(0.07499, 0.075)
+    ('0.075', '0.074991')
+    """
+    if value is None or isinstance(value, bool) or large_form(value) is not None:
+        return format_number(value, "up")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    x = Fraction(value)
+    if 0 < x < 1 and _power_of_two(x):
+        return format_eps(value)
+    if eps is None or isinstance(eps, bool) or not 0 < x <= Fraction(eps):
+        return format_number(value, "up")
+    if x == Fraction(eps):
+        return format_eps(eps)
+    text = format_number(value, "up")
+    # not above ε as ε is shown; failing that (ε = 1/3 shown as 0.3333), not above ε itself
+    for limit in (min(Fraction(eps), _shown_value(format_eps(eps))), Fraction(eps)):
+        if _shown_value(text) <= limit:
+            return text
+        for digits in range(_SIGNIFICANT + 1, 30):
+            m, e = _significant(x, digits, "up")
+            if m * Fraction(10) ** e <= limit:
+                return _decimal(m, e, max(digits, _SIGNIFICANT))
+    return text
+
+
+def error_render(eps):
+    """A table cell's render for a sup error at accuracy ``eps`` (:func:`format_error`)."""
+    return lambda value: format_error(value, eps)
 
 
 def format_bounds(bounds) -> str:

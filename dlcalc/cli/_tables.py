@@ -7,24 +7,29 @@ a machine format (``--format json|ndjson|csv`` is).
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rich.console import JustifyMethod
 
-from ._style import (
-    format_cell,
-)
+from ._style import error_render, format_cell, format_error
 
 #: Rows a table shows; the machine formats always hold every row.
 TABLE_ROWS = 200
 #: The narrowest layout: a smaller ``COLUMNS`` would break titles and notes one word per line.
 MIN_WIDTH = 20
-_PHRASE_END = re.compile(r"(?<=[;:,]) +")
 
-__all__ = ["Column", "Report", "pipe_width", "stderr_console", "wrap_phrases", "layout", "table_width"]
+__all__ = [
+    "Column",
+    "Report",
+    "pipe_width",
+    "stderr_console",
+    "wrap_phrases",
+    "layout",
+    "table_width",
+    "with_error_eps",
+]
 
 
 @dataclass
@@ -36,6 +41,8 @@ class Column:
     When the terminal is narrow, columns with the largest ``priority`` are dropped first
     (0: always shown) and headers give way to ``short``; a cell is never wrapped. ``note``
     explains the column under the table when it is shown (``{header}``: the header used).
+    ``needs`` names the keys of columns this one is computed from (a ratio and what it divides):
+    when one of them is dropped, this column is dropped with it.
     """
 
     key: str | tuple[str, ...]
@@ -45,6 +52,7 @@ class Column:
     priority: int = 0
     short: str | None = None
     note: str | None = None
+    needs: tuple[str | tuple[str, ...], ...] = ()
 
     @property
     def keys(self) -> tuple[str, ...]:
@@ -60,6 +68,12 @@ class Report:
     rows: list[dict] = field(default_factory=list)
     title: str | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def with_error_eps(columns: list[Column], eps) -> list[Column]:
+    """``columns`` with every sup-error column (``render=format_error``) shown against ``eps``:
+    a verified error is never shown above ε (:func:`._style.format_error`)."""
+    return [replace(c, render=error_render(eps)) if c.render is format_error else c for c in columns]
 
 
 def _row_value(row: dict, key: str | tuple[str, ...]):
@@ -85,15 +99,15 @@ def _stdout_console():
 
 
 def pipe_width() -> int | None:
-    """Columns for a table: the terminal's (None: rich asks it), else ``COLUMNS`` when set, else 160.
+    """Columns for a table: the terminal's (None: rich asks it), else ``COLUMNS`` when set, else 80.
 
-    Tables are for people; piped, they keep a readable width rather than rich's default 80,
-    unless the environment names one.
+    As rich and most tools do: piped (``| head``, ``| tee``), a table is laid out for an
+    80-column terminal, since bash does not export ``COLUMNS``; scripts use ``--format``.
     """
     if sys.stdout.isatty():
         return None
     columns = os.environ.get("COLUMNS", "").strip()
-    return max(int(columns), MIN_WIDTH) if columns.isdigit() and 0 < int(columns) <= 10_000 else 160
+    return max(int(columns), MIN_WIDTH) if columns.isdigit() and 0 < int(columns) <= 10_000 else 80
 
 
 def stderr_console():
@@ -103,22 +117,39 @@ def stderr_console():
 
 
 def wrap_phrases(text: str, width: int) -> list[str]:
-    """Lines of at most ``width`` columns, broken after ``;``, ``:`` or ``,`` where possible,
-    else between words; a single word wider than ``width`` stands alone on its line.
+    """Lines of at most ``width`` columns, broken between words, preferably after ``;``, ``:``
+    or ``,`` when that leaves the line at least two thirds full; a single word wider than
+    ``width`` stands alone on its line.
 
     >>> wrap_phrases("fitted slopes: joint 1.079 (γ = 0.927), separate 2.027 (γ = 0.493)", 40)
     ['fitted slopes: joint 1.079 (γ = 0.927),', 'separate 2.027 (γ = 0.493)']
+    >>> wrap_phrases("not shown: its content bits, its file bits, file ÷ joint .dlc file (a wider terminal)", 44)
+    ['not shown: its content bits, its file bits,', 'file ÷ joint .dlc file (a wider terminal)']
     """
     from rich.cells import cell_len
 
-    lines: list[str] = []
-    for phrase in _PHRASE_END.split(text.strip()):
-        for piece in [phrase] if cell_len(phrase) <= width else phrase.split():
-            if lines and cell_len(lines[-1]) + 1 + cell_len(piece) <= width:
-                lines[-1] += " " + piece
-            else:
-                lines.append(piece)
-    return lines or [""]
+    lines: list[list[str]] = []
+
+    def length(words: list[str]) -> int:
+        return sum(cell_len(w) for w in words) + max(len(words) - 1, 0)
+
+    for word in text.split():
+        line = lines[-1] if lines else None
+        if line is not None and length(line) + 1 + cell_len(word) <= width:
+            line.append(word)
+            continue
+        if line is not None:
+            ends = [i + 1 for i, w in enumerate(line[:-1]) if w[-1] in ";:,"]
+            cut = next((i for i in reversed(ends) if 3 * length(line[:i]) >= 2 * width), None)
+            if cut is not None:
+                tail = line[cut:]
+                del line[cut:]
+                if length(tail) + 1 + cell_len(word) <= width:
+                    lines.append([*tail, word])
+                    continue
+                lines.append(tail)
+        lines.append([word])
+    return [" ".join(line) for line in lines] or [""]
 
 
 def _header_lines(header: str, width: int) -> int:
@@ -163,6 +194,7 @@ def layout(columns: list[Column], cells: list[list[str]], width: int) -> tuple[l
         headers = short
         while len(order) > 1 and need(kept, headers) > width and columns[order[-1]].priority > 0:
             kept.remove(order.pop())
+            _drop_orphans(columns, kept, order)
     widths = {i: max(cell_width[i], word_width(headers[i])) for i in kept}
     # spend what is left on headers: widen the tallest header until its height drops
     spare = width - need(kept, headers)
@@ -179,6 +211,18 @@ def layout(columns: list[Column], cells: list[list[str]], width: int) -> tuple[l
         widths[tallest] += grow
         spare -= grow
     return kept, [headers[i] for i in kept], [widths[i] for i in kept]
+
+
+def _drop_orphans(columns: list[Column], kept: list[int], order: list[int]) -> None:
+    """Drop every kept column whose ``needs`` names a column no longer kept."""
+    changed = True
+    while changed:
+        shown = {k for i in kept for k in (columns[i].key, *columns[i].keys)}
+        orphans = [i for i in kept if columns[i].needs and not set(columns[i].needs) <= shown]
+        changed = bool(orphans)
+        for i in orphans:
+            kept.remove(i)
+            order.remove(i)
 
 
 def table_width(widths: list[int]) -> int:

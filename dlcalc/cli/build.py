@@ -1,12 +1,13 @@
-"""``dlcalc build``: write an instance file (THEORY §2-§3)."""
+"""``dlcalc build``: write an instance file (docs/theory.md §2-§3)."""
 
 from __future__ import annotations
 
 import click
 
 from .. import study
+from ._complete import complete_paths
 from ._files import check_output, force_option, max_output_option, shown, write_output
-from ._instance_options import HEAD_COLUMNS, budget_options, instance_options, instance_summary
+from ._instance_options import GROUPS_NOTE, HEAD_COLUMNS, budget_options, instance_options, instance_summary
 from ._output import emit, format_option
 from ._tables import Report
 
@@ -14,7 +15,14 @@ from ._tables import Report
 @click.command()
 @instance_options
 @budget_options
-@click.option("-o", "--output", default=None, metavar="FILE", help="Write the instance JSON here ('-' for stdout).")
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    metavar="FILE",
+    shell_complete=complete_paths(".json"),
+    help="Write the instance JSON here ('-' for stdout).",
+)
 @force_option
 @max_output_option
 @format_option
@@ -25,7 +33,8 @@ def build(spec, budget, output, force, max_output, fmt):
 
     \b
     Examples:
-      dlcalc build --depth 6 --seed 1 --head walsh:1-7 --head sawtooth:0-2@0.5 -o inst.json
+      dlcalc build --depth 6 --seed 1 --head walsh:1-7 \\
+          --head sawtooth:0-2@0.5 -o inst.json
       dlcalc build --family walsh-all --beta 1 --depth 10 -o - | dlcalc info -
     """
     if output is not None:
@@ -40,6 +49,7 @@ def build(spec, budget, output, force, max_output, fmt):
         columns=HEAD_COLUMNS[:4],
         rows=study.head_rows(inst),
         title=f"instance: {instance_summary(inst)}" + (f" → {shown(output)}" if output else ""),
+        notes=[GROUPS_NOTE],
     )
     emit(report, fmt)
 

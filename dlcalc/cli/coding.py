@@ -1,4 +1,4 @@
-"""``dlcalc quantize``, ``encode``, ``decode`` and ``verify`` (THEORY §4-§6).
+"""``dlcalc quantize``, ``encode``, ``decode`` and ``verify`` (docs/theory.md §4-§6).
 
 Every command weighs its cost from the class first (``dlcalc.cost._cost``), then works;
 machine output lists heads in groups (a family level, or a run of explicit heads),
@@ -8,6 +8,7 @@ so its size follows the groups, not the nominal number of heads.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import click
 
@@ -15,6 +16,7 @@ from .. import CODER_NAMES, DlcalcError, QuantizedClass, decode, study
 from ..coding import peek_class, read_stream, write_csv_export, write_npz_export
 from ..cost import Cost, decode_steps, export_bytes, export_step, feature_step, verify_step
 from ._common import InputError, VerificationFailed
+from ._complete import complete_paths
 from ._files import (
     announce_written,
     atomic_output,
@@ -29,8 +31,30 @@ from ._files import (
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, emit_all, format_option, progress
 from ._params import IntType, NumberType
-from ._style import format_bounds, format_eps, format_error, format_head, format_number
-from ._tables import Column, Report
+from ._style import error_render, format_bounds, format_cell, format_eps, format_error, format_head, format_number
+from ._tables import Column, Report, with_error_eps
+
+PRECISION_COLUMN = Column(
+    "precision",
+    "precision p",
+    priority=1,
+    short="p",
+    note="{header}: the bits of a sawtooth head's value kept per cell (— for Walsh heads, which take ±a)",
+)
+CELL_LEVEL_COLUMN = Column(
+    "approximant_level",
+    "cell level",
+    priority=2,
+    note="{header} L: the quantized head is one value per dyadic cell of width 2^-L",
+)
+
+
+def _requirement_set(vectors) -> str:
+    """Level vectors as ``{1-3} {2,5}``; ``—`` for a group."""
+    if vectors is None:
+        return "—"
+    return " ".join("{" + format_cell(list(v)) + "}" for v in vectors) or "∅"
+
 
 eps_option = click.option(
     "--eps", "-e", type=NumberType(), required=True, help="Target accuracy ε > 0 (e.g. 0.01 or 2^-7)."
@@ -56,11 +80,20 @@ def quantize(spec, eps, budget, fmt):
     columns = [
         Column("head", "heads", "left", render=format_head),
         Column("count", "count", priority=2),
-        Column("precision", "p", priority=1),
+        PRECISION_COLUMN,
+        Column(
+            "requirement_set",
+            "requirement set",
+            "left",
+            render=_requirement_set,
+            priority=3,
+            note="{header}: the masked level vectors the head needs, each a set of levels in braces "
+            "(shown for a group of one head)",
+        ),
         Column("levels", "levels paid", "left", priority=2),
         Column("payload_bits", "payload bits alone"),
-        Column("approximant_level", "cell level", priority=3),
-        Column("error", "sup error", render=format_error),
+        replace(CELL_LEVEL_COLUMN, priority=3),
+        Column("error", "sup error", render=error_render(eps)),
     ]
     emit(
         Report(
@@ -113,6 +146,7 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     "--output",
     default=None,
     metavar="FILE",
+    shell_complete=complete_paths(".dlc"),
     help="Write the .dlc file ('-' for stdout); with --coder both, FILE.joint.dlc and FILE.separate.dlc "
     "('-': both files back to back).",
 )
@@ -163,7 +197,7 @@ def encode(spec, eps, coder, output, force, max_output, budget, fmt):
         emit(
             Report(
                 payload,
-                CODER_COLUMNS,
+                with_error_eps(CODER_COLUMNS, eps),
                 list(records.values()),
                 title=f"ε = {format_eps(eps)}: {instance_summary(inst)}",
                 notes=notes,
@@ -245,12 +279,13 @@ index_option = click.option(
 
 
 @click.command(name="decode")
-@click.argument("dlc", metavar="FILE.dlc")
+@click.argument("dlc", metavar="FILE.dlc", shell_complete=complete_paths(".dlc"))
 @click.option(
     "-o",
     "--output",
     default=None,
     metavar="TABLE",
+    shell_complete=complete_paths(".csv", ".npz"),
     help="Export the decoded functions: .npz, or .csv ('-' for CSV on stdout), streamed head by head; "
     "one .dlc file at a time (--index picks one from a stream).",
 )
@@ -266,8 +301,10 @@ def decode_cmd(dlc, output, index, force, max_output, budget, fmt):
     Examples:
       dlcalc decode inst.dlc
       dlcalc decode inst.dlc -o table.csv
-      dlcalc build --depth 6 --head walsh:1-7 -o - | dlcalc encode - --eps 0.1 -o - | dlcalc decode -
-      dlcalc build --depth 6 --head walsh:1-7 -o - | dlcalc encode - --eps 0.1 -o - | dlcalc decode - --index 2 -o -
+      dlcalc build --depth 6 --head walsh:1-7 -o - |
+          dlcalc encode - --eps 0.1 -o - | dlcalc decode -
+      dlcalc build --depth 6 --head walsh:1-7 -o - |
+          dlcalc encode - --eps 0.1 -o - | dlcalc decode - --index 2 -o -
     """
     if output is not None:
         check_output(output, force, "-o", EXPORT_EXTENSIONS)
@@ -308,9 +345,9 @@ def _decode_report(decoded, data: bytes, output) -> Report:
     cols = [
         Column("head", "heads", "left", render=format_head),
         Column("count", "count", priority=2),
-        Column("precision", "p", priority=1),
+        PRECISION_COLUMN,
         Column("payload_bits", "section bits"),
-        Column("approximant_level", "cell level", priority=2),
+        CELL_LEVEL_COLUMN,
         Column("levels", "levels", "left", priority=1),
     ]
     return Report(
@@ -326,8 +363,8 @@ def _decode_report(decoded, data: bytes, output) -> Report:
 
 
 @click.command(name="verify")
-@click.argument("instance", metavar="INSTANCE")
-@click.argument("dlc", metavar="FILE.dlc")
+@click.argument("instance", metavar="INSTANCE", shell_complete=complete_paths(".json"))
+@click.argument("dlc", metavar="FILE.dlc", shell_complete=complete_paths(".dlc"))
 @index_option
 @budget_options
 @format_option
@@ -359,7 +396,7 @@ def verify_cmd(instance, dlc, index, budget, fmt):
                 Column("head", "heads", "left", render=format_head),
                 Column("count", "count", priority=2),
                 Column("table_equal", "bit-exact", "left"),
-                Column("error", "sup error", render=format_error),
+                Column("error", "sup error", render=error_render(box.eps)),
                 Column("within_eps", "≤ ε", "left"),
             ]
             reports.append(
@@ -368,7 +405,9 @@ def verify_cmd(instance, dlc, index, budget, fmt):
                     cols,
                     rows,
                     title=f"verify {dlc} ({box.coder}, ε = {format_eps(box.eps)}) against {instance}",
-                    notes=[f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error)})"],
+                    notes=[
+                        f"verified: {'yes' if v.verified else 'NO'} (max error {format_error(v.max_error, box.eps)})"
+                    ],
                 )
             )
             if not v.verified:

@@ -10,6 +10,7 @@ import click
 from .. import CODER_NAMES, study
 from ..core import FAMILY_NAMES, HeadSet, parse_head_run
 from ._common import InputError, VerificationFailed
+from ._complete import complete_paths
 from ._files import announce_written, check_output, force_option, max_output_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, progress, stream_row
@@ -40,6 +41,7 @@ def plot_option(f):
         "plot_path",
         default=None,
         metavar="FILE." + "|".join(e[1:] for e in PLOT_EXTENSIONS),
+        shell_complete=complete_paths(*PLOT_EXTENSIONS),
         help="Also draw bits against 1/ε on log-log axes (needs dlcalc[plot]).",
     )(f)
 
@@ -55,14 +57,15 @@ def check_plot(path: str | None, force: bool) -> None:
         raise InputError("--plot needs matplotlib: pip install -e '.[plot]'") from None
 
 
-def _write_plot(path: str, force: bool, max_output: int, title: str, eps, series, bands) -> None:
+def _write_plot(path: str, force: bool, max_output: int, title: str, eps, series, bands, theory=None) -> None:
     buf = io.BytesIO()
-    study.plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:])
+    slopes = {"joint": theory["slope_joint"], "separate": theory["slope_separate"]} if theory else None
+    study.plot_rates(buf, title, eps, series, bands, fmt=os.path.splitext(path)[1].lower()[1:], slopes=slopes)
     write_output(path, buf.getvalue(), force, max_output)
     announce_written(path)
 
 
-def _fit_notes(fit: dict, depth: int | None) -> list[str]:
+def _fit_notes(fit: dict, depth: int | None, family=None) -> list[str]:
     """What a person reads under the table about the fit: nothing when there is nothing to fit."""
     notes = []
     capped = fit["depth_capped_eps"]
@@ -88,6 +91,12 @@ def _fit_notes(fit: dict, depth: int | None) -> list[str]:
             f"γ*_joint = {format_number(th['gamma_joint'])}, γ*_sep = {format_number(th['gamma_separate'])}"
         )
     notes.append(text)
+    if th and family and family["name"] == "sawtooth-all":
+        notes.append(
+            "sawtooth-all: the theory's γ* hold up to logarithmic factors (about log2(1/ε) heads, each "
+            "about 1/ε bits alone at β = 1), which a log-log fit over a finite sweep reads as a γ below γ*; "
+            'the gain grows only like log(1/ε) (docs/theory.md §5, "Two families, two behaviours")'
+        )
     return notes
 
 
@@ -110,7 +119,12 @@ COMPARE_COLUMNS = [
         short="sep. bounds",
     ),
     Column("gain", "gain (sep ÷ joint)", short="gain"),
-    Column(("joint.max_error", "separate.max_error"), "max error", render=lambda e: format_error(max(e)), priority=4),
+    Column(
+        ("joint.max_error", "separate.max_error", "eps"),
+        "max error",
+        render=lambda e: format_error(max(e[:2]), e[2]),
+        priority=2,
+    ),
     Column("verified", "verified", "left", priority=2, short="ok"),
 ]
 NETWORK_COLUMNS = [
@@ -119,15 +133,39 @@ NETWORK_COLUMNS = [
     Column("networks.separate.network_bits", "separate network bits", priority=3, short="sep. net bits"),
 ]
 BASELINE_COLUMNS = [
-    Column("best_baseline.name", "best compressor", "left", priority=5, short="best"),
-    Column("best_baseline.joint_bits", "its file bits", priority=6),
     Column(
-        "best_baseline.ratio_to_joint",
-        "file ÷ joint payload",
+        "best_baseline.name",
+        "best compressor",
+        "left",
         priority=3,
-        short="÷ joint",
-        note="{header}: the best general-purpose compressor's whole output (lzma, bz2, zlib or zstd on the joint "
-        "quantized table) divided by the joint payload bits",
+        short="best",
+        needs=("best_baseline.joint_content_bits",),  # a name without its bits says nothing
+    ),
+    Column(
+        "best_baseline.joint_content_bits",
+        "its content bits",
+        priority=4,
+        short="content bits",
+        needs=("best_baseline.name",),
+    ),
+    Column(
+        "best_baseline.ratio_to_joint_payload",
+        "content ÷ joint payload",
+        priority=4,
+        short="÷ payload",
+        needs=("best_baseline.joint_content_bits",),
+        note="{header}: the best general-purpose compressor (lzma, bz2, zlib or zstd on the joint quantized "
+        "table) without its framing, divided by the joint payload bits",
+    ),
+    Column("best_baseline.joint_bits", "its file bits", priority=5, needs=("best_baseline.name",)),
+    Column(
+        "best_baseline.ratio_to_joint_file",
+        "file ÷ joint .dlc file",
+        priority=5,
+        short="÷ file",
+        needs=("best_baseline.joint_bits",),
+        note="{header}: the compressor's whole output, headers included, divided by the joint coder's whole "
+        ".dlc file bits",
     ),
 ]
 
@@ -137,8 +175,8 @@ def trained_columns(csv: bool) -> list[Column]:
     if csv:
         return [Column(f"trained.{a}.{k}", "") for a in CODER_NAMES for k in study.TRAINED_FIELDS]
     return [
-        Column("trained.joint.network_bits", "joint trained bits"),
-        Column("trained.separate.network_bits", "sep. trained bits"),
+        Column("trained.joint.network_bits", "joint trained bits", priority=3),
+        Column("trained.separate.network_bits", "sep. trained bits", priority=3),
     ]
 
 
@@ -186,11 +224,12 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
     \b
     Examples:
       dlcalc compare
-      dlcalc compare --family sawtooth-all --beta 1 --depth 12 --eps-sweep 2^-2:2^-12
+      dlcalc compare --family sawtooth-all --depth 12 --eps-sweep 2^-2:2^-12
       dlcalc compare inst.json --eps 0.1,0.01 --format ndjson
       dlcalc compare --plot rates.png
       dlcalc compare --depth 8 --networks --no-baselines
-      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-3 --trained --no-baselines   # needs dlcalc[train]
+      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-3 --trained --no-baselines
+          # (--trained needs dlcalc[train])
     """
     check_plot(plot_path, force)
     inst = spec.load(budget)
@@ -221,7 +260,16 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
         bands = {
             c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES
         }
-        _write_plot(plot_path, force, max_output, f"dlcalc compare: {instance_summary(inst)}", eps_list, series, bands)
+        _write_plot(
+            plot_path,
+            force,
+            max_output,
+            f"dlcalc compare: {instance_summary(inst)}",
+            eps_list,
+            series,
+            bands,
+            fit.get("theory"),
+        )
     if fmt != "ndjson":
         columns = (
             _csv_columns(baselines, networks)
@@ -229,7 +277,7 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
             else COMPARE_COLUMNS + (NETWORK_COLUMNS if networks else []) + (BASELINE_COLUMNS if baselines else [])
         )
         columns = columns + (trained_columns(fmt == "csv") if trained else [])
-        notes = _fit_notes(fit, inst.depth)
+        notes = _fit_notes(fit, inst.depth, inst.family)
         if depth_note := study.beyond_depth_note(inst):
             notes.append(depth_note)
         emit(
@@ -293,8 +341,9 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, max_out
 
     \b
     Examples:
-      dlcalc bounds                                       # walsh-all, β = 1, ε = 2^-1 … 2^-10
-      dlcalc bounds --family walsh-all --beta 2 --eps-sweep 1e-1:1e-300:200 --format json
+      dlcalc bounds                       # walsh-all, β = 1, ε = 2^-1 … 2^-10
+      dlcalc bounds --family walsh-all --beta 2 --eps-sweep 1e-1:1e-300:200 \\
+          --format json
       dlcalc bounds --family sawtooth-all --eps-sweep 2^-1:2^-40
       dlcalc bounds --head walsh:1-63 --head sawtooth:0-3 --eps 0.01
     """
@@ -325,7 +374,9 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, max_out
     if plot_path:
         series = {"joint": [r["joint_upper_bits"] for r in rows], "separate": [r["separate_upper_bits"] for r in rows]}
         bands = {c: ([r[f"{c}_lower_bits"] for r in rows], [r[f"{c}_upper_bits"] for r in rows]) for c in CODER_NAMES}
-        _write_plot(plot_path, force, max_output, f"dlcalc bounds: {what}", eps_list, series, bands)
+        _write_plot(
+            plot_path, force, max_output, f"dlcalc bounds: {what}", eps_list, series, bands, study.theory_exponents(fam)
+        )
     payload = {
         "family": fam,
         "heads": head_list.run_specs() if head_list else None,
@@ -337,7 +388,11 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, max_out
     if fmt != "ndjson":
         emit(
             Report(
-                payload, BOUNDS_COLUMNS, rows, title=f"formula bounds (THEORY §5): {what}", notes=_fit_notes(fit, depth)
+                payload,
+                BOUNDS_COLUMNS,
+                rows,
+                title=f"formula bounds (docs/theory.md §5): {what}",
+                notes=_fit_notes(fit, depth, fam),
             ),
             fmt,
         )

@@ -23,10 +23,12 @@ def completion(shell):
 
     \b
     Examples:
-      mkdir -p ~/.local/share/dlcalc && dlcalc completion bash > ~/.local/share/dlcalc/dlcalc.bash
+      mkdir -p ~/.local/share/dlcalc
+      dlcalc completion bash > ~/.local/share/dlcalc/dlcalc.bash
       echo 'source ~/.local/share/dlcalc/dlcalc.bash' >> ~/.bashrc
       mkdir -p ~/.zfunc && dlcalc completion zsh > ~/.zfunc/_dlcalc
-      mkdir -p ~/.config/fish/completions && dlcalc completion fish > ~/.config/fish/completions/dlcalc.fish
+      mkdir -p ~/.config/fish/completions
+      dlcalc completion fish > ~/.config/fish/completions/dlcalc.fish
     """
     print_completion_script(shell)
 

@@ -1,4 +1,4 @@
-"""``dlcalc network``: Heaviside networks realizing the joint/separate separation (THEORY §7)."""
+"""``dlcalc network``: Heaviside networks realizing the joint/separate separation (docs/theory.md §7)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,14 @@ import click
 
 from .. import study
 from ._common import VerificationFailed
+from ._complete import complete_paths
 from ._exports import check_export, is_onnx, write_json, write_onnx
 from ._files import announce_written, force_option, max_output_option
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, progress
 from ._params import NumberType
 from ._style import format_eps, format_error, format_number
-from ._tables import Column, Report
+from ._tables import Column, Report, with_error_eps
 
 ARCHS = ("joint", "separate")
 
@@ -25,11 +26,11 @@ NETWORK_COLUMNS = [
     Column("bits_per_weight", "bits / weight", priority=4),
     Column("network_bits", "network bits"),
     Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
-    Column("ratio_to_payload", "÷ coder bits", priority=3),
-    Column("ratio_to_lower_bound", "÷ lower bound", priority=1),
-    Column("max_error", "max error", render=format_error, priority=4),
-    Column("verified", "verified", "left", priority=2),
-    Column("construction", "construction", "left", priority=1),
+    Column("ratio_to_payload", "÷ coder bits", priority=3, needs=("payload_bits",)),
+    Column("ratio_to_lower_bound", "÷ lower bound", priority=2),
+    Column("max_error", "max error", render=format_error, priority=1),
+    Column("verified", "verified", "left", priority=1),
+    Column("construction", "construction", "left", priority=5),
 ]
 
 
@@ -49,6 +50,7 @@ NETWORK_COLUMNS = [
     "export_path",
     default=None,
     metavar="FILE.json|onnx",
+    shell_complete=complete_paths(".json", ".onnx"),
     help="Write the networks (layers, weights, serialized bytes) as JSON, or one network as ONNX "
     "(the joint one; the separate ones with --arch separate).",
 )
@@ -69,7 +71,8 @@ def network(spec, eps, arch, export_path, force, max_output, budget, fmt):
     Examples:
       dlcalc network --family walsh-all --depth 8 --eps 2^-6
       dlcalc network inst.json --eps 0.01 --arch joint --export nets.json
-      dlcalc network inst.json --eps 0.01 --arch joint --export joint.onnx   # needs dlcalc[onnx]
+      dlcalc network inst.json --eps 0.01 --arch joint --export joint.onnx
+          # (ONNX needs dlcalc[onnx])
       dlcalc network inst.json --eps 0.01 --arch separate --export separate.onnx
     """
     archs = list(ARCHS) if arch == "both" else [arch]
@@ -100,7 +103,7 @@ def network(spec, eps, arch, export_path, force, max_output, budget, fmt):
         emit(
             Report(
                 payload,
-                NETWORK_COLUMNS,
+                with_error_eps(NETWORK_COLUMNS, eps),
                 list(records.values()),
                 title=f"Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}",
                 notes=notes,

@@ -1,4 +1,7 @@
-"""``dlcalc train``: Heaviside networks found by gradient descent, certified exactly, their bits counted (THEORY §7)."""
+"""``dlcalc train``: Heaviside networks found by gradient descent, certified exactly, their bits counted.
+
+``docs/theory.md`` §7.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +10,14 @@ import click
 from .. import study
 from ..training import ARCHS, SHAPES, TrainConfig, width_ladder
 from ._common import InputError, VerificationFailed
+from ._complete import complete_paths
 from ._exports import check_export, is_onnx, write_json, write_onnx
 from ._files import announce, force_option
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, progress
 from ._params import IntType, NumberType
 from ._style import format_eps, format_error, format_number
-from ._tables import Column, Report
+from ._tables import Column, Report, with_error_eps
 
 DEFAULTS = TrainConfig()
 
@@ -28,7 +32,7 @@ def check_trained_export(path: str | None, force: bool, archs: list[str]) -> Non
 TRAIN_COLUMNS = [
     Column("arch", "arch", "left"),
     Column("reached", "reached", "left"),
-    Column("max_error", "max error", render=format_error, priority=2),
+    Column("max_error", "max error", render=format_error, priority=1),
     Column("shape", "shape", "left", priority=3),
     Column("width", "width", priority=3),
     Column("depth", "depth", priority=4),
@@ -36,15 +40,20 @@ TRAIN_COLUMNS = [
     Column("network_bits", "network bits"),
     Column("file_bits", "network file bits", priority=2, short="file bits"),
     Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
-    Column("ratio_to_payload", "÷ coder bits", priority=3),
+    Column("ratio_to_payload", "÷ coder bits", priority=3, needs=("payload_bits",)),
     Column(
         ("constructed.entropy_coded_bits", "constructed.network_bits"),
         "constructed: network bits, file bits",
         render=lambda pair: ", ".join(format_number(v) for v in pair),
-        priority=1,
+        priority=2,
         short="constructed",
     ),
-    Column("ratio_to_constructed", "÷ constructed", priority=3),
+    Column(
+        "ratio_to_constructed",
+        "÷ constructed",
+        priority=3,
+        needs=(("constructed.entropy_coded_bits", "constructed.network_bits"),),
+    ),
     Column("seconds", "seconds", priority=4),
 ]
 
@@ -116,6 +125,7 @@ TRAIN_COLUMNS = [
     "export_path",
     default=None,
     metavar="FILE.json|onnx",
+    shell_complete=complete_paths(".json", ".onnx"),
     help="Write the trained networks as JSON (layers and entropy-coded streams), or the joint one as ONNX.",
 )
 @force_option("--export file")
@@ -152,8 +162,10 @@ def train(
     \b
     Examples:
       dlcalc train --depth 3 --eps 2^-2
-      dlcalc train --family sawtooth-all --depth 3 --eps 0.1875 --shape shallow --format json
-      dlcalc train inst.json --eps 2^-4 --arch joint --export joint.onnx   # needs dlcalc[onnx]
+      dlcalc train --family sawtooth-all --depth 3 --eps 0.1875 --shape shallow \\
+          --format json
+      dlcalc train inst.json --eps 2^-4 --arch joint --export joint.onnx
+          # (ONNX needs dlcalc[onnx])
     """
     study.training_library()  # a missing extra is named before anything else
     config = study.training_config(
@@ -210,7 +222,7 @@ def train(
         emit(
             Report(
                 payload,
-                TRAIN_COLUMNS,
+                with_error_eps(TRAIN_COLUMNS, eps),
                 list(records.values()),
                 title=f"trained Heaviside networks at ε = {format_eps(eps)}: {instance_summary(inst)}",
                 notes=notes,

@@ -2,12 +2,17 @@
 
 Each head's cell table (``dlcalc.quantize._quantize``) is serialized at its own
 resolution: Walsh parity bits packed eight to a byte, sawtooth codes in the
-smallest unsigned integer type that holds them.  A compressor's description
-length is the size of its output, once for the concatenated (joint) table and
-summed over heads compressed one by one (separate).  Every output is
-decompressed and compared with its input, so the sizes are honest code lengths:
-given the class (which fixes each table's size), the bytes decode to the
+smallest unsigned integer type that holds them (docs/json.md, "compare", gives the
+layout).  A compressor's description length is the size of its output, once for the
+concatenated (joint) table and summed over heads compressed one by one (separate).
+Every output is decompressed and compared with its input, so the sizes are honest code
+lengths: given the class (which fixes each table's size), the bytes decode to the
 quantized functions.
+
+Two sizes are kept, to compare like with like: the compressor's whole output (headers,
+checksums and end marks included), set against the coder's whole ``.dlc`` file; and its
+content, the whole output less the output on an empty input (the framing the
+compressor writes whatever it is given), set against the coder's payload.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import numpy as np
 from ..quantize._tables import HeadTable
 from ..quantize._tableset import TableSet
 
-__all__ = ["table_bytes", "table_blobs", "available_compressors", "baseline_sizes"]
+__all__ = ["table_bytes", "table_blobs", "available_compressors", "framing_bits", "baseline_sizes"]
 
 
 def table_bytes(table: HeadTable, parity: bool) -> bytes:
@@ -77,8 +82,18 @@ def _size_bits(data: bytes, compress, decompress, name: str) -> int:
     return 8 * len(packed)
 
 
+def framing_bits(compress) -> int:
+    """Bits a compressor writes for an empty input: its headers, checksums and end marks."""
+    return 8 * len(compress(b""))
+
+
 def baseline_sizes(tables: TableSet, names: list[str] | None = None) -> dict[str, dict]:
-    """Bits of each compressor on the joint table and on each head's table separately (zero heads have none)."""
+    """Bits of each compressor on the joint table and on each head's table separately (zero heads have none).
+
+    ``joint_bits`` and ``separate_bits`` are whole outputs; ``joint_content_bits`` and
+    ``separate_content_bits`` the same less the compressor's framing (:func:`framing_bits`, per
+    output, never below 0); ``raw_bits`` is the joint table's size before compression.
+    """
     compressors = available_compressors()
     blobs = table_blobs(tables)
     joint = b"".join(blobs)
@@ -86,9 +101,15 @@ def baseline_sizes(tables: TableSet, names: list[str] | None = None) -> dict[str
     for name, (comp, decomp) in compressors.items():
         if names is not None and name not in names:
             continue
+        frame = framing_bits(comp)
+        joint_bits = _size_bits(joint, comp, decomp, name)
+        separate = [_size_bits(b, comp, decomp, name) for b in blobs if b]
         out[name] = {
-            "joint_bits": _size_bits(joint, comp, decomp, name),
-            "separate_bits": sum(_size_bits(b, comp, decomp, name) for b in blobs if b),
+            "joint_bits": joint_bits,
+            "separate_bits": sum(separate),
+            "joint_content_bits": max(0, joint_bits - frame),
+            "separate_content_bits": sum(max(0, bits - frame) for bits in separate),
+            "framing_bits": frame,
             "raw_bits": 8 * len(joint),
         }
     return out
