@@ -472,7 +472,7 @@ def test_every_output_option_checks_its_directory_first(tmp_path, monkeypatch, o
         monkeypatch.setattr(study, name, no_work)
     import dlcalc.cli.coding as coding_cli
 
-    monkeypatch.setattr(coding_cli, "_read_dlcs", no_work)
+    monkeypatch.setattr(coding_cli, "_files", no_work)
     result = CliRunner().invoke(cli, OUTPUT_OPTIONS[option](lines, str(parent / "x")))
     check(result)
     assert result.exit_code == 2, (result.stderr, result.exception)

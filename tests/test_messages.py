@@ -80,7 +80,7 @@ def test_refusals_come_before_the_work(depth14, monkeypatch, args, says, missing
         (_compare, "compare_row"),
         (_compare, "family_bounds"),
         (study, "network_records"),
-        (coding, "decode"),
+        (coding, "decode_container"),
         (_coding, "run_class"),
     ]:
         monkeypatch.setattr(module, name, _no_work)

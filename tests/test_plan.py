@@ -89,3 +89,34 @@ def test_the_python_api_returns_what_the_json_output_prints():
     printed = json.loads(invoke("compare", "--depth", "5", "--seed", "3", "--eps", "0.5,2^-3", "--no-baselines").stdout)
     assert json.loads(dumps(rows)) == printed["rows"]
     assert json.loads(dumps(study.compare_fit(plan, rows))) == printed["fit"]
+
+
+@pytest.mark.parametrize("command", ["decode", "verify"])
+def test_a_file_is_read_once(tmp_path, monkeypatch, command):
+    """decode and verify read each file of a stream once: its header parsed, its class quantized, its cost
+    weighed (with the export or the verification) and its checksum computed, once each."""
+    import zlib
+
+    from dlcalc.coding import _container
+
+    inst = tmp_path / "inst.json"
+    invoke("build", "--depth", "5", "--head", "walsh:1-31", "--head", "sawtooth:0-2", "-o", str(inst))
+    stream = CliRunner().invoke(cli, ["encode", str(inst), "--eps", "2^-4", "-o", "-"]).stdout_bytes  # two files
+    seen = {"weighed": 0, "quantized": 0, "parsed": 0, "checksums": 0}
+    real_check, real_init, real_parse = Cost.check, QuantizedClass.__init__, _container._parse_header
+
+    def count(key, real):
+        def wrapper(*args, **kwargs):
+            seen[key] += 1
+            return real(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(Cost, "check", count("weighed", real_check))
+    monkeypatch.setattr(QuantizedClass, "__init__", count("quantized", real_init))
+    monkeypatch.setattr(_container, "_parse_header", count("parsed", real_parse))
+    monkeypatch.setattr(_container.zlib, "crc32", count("checksums", zlib.crc32))
+    args = [command] + ([str(inst)] if command == "verify" else []) + ["-", "--format", "json"]
+    result = CliRunner().invoke(cli, args, input=stream)
+    assert result.exit_code == 0, result.stderr
+    assert seen == {"weighed": 2, "quantized": 2, "parsed": 2, "checksums": 2}  # the instance has no ε: not quantized

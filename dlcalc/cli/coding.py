@@ -8,13 +8,14 @@ so its size follows the groups, not the nominal number of heads.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 
 import click
 
-from .. import CODER_NAMES, DlcalcError, QuantizedClass, decode, study
-from ..coding import peek_class, read_stream, write_csv_export, write_npz_export
-from ..cost import Cost, decode_steps, export_bytes, export_step, feature_step, verify_step
+from .. import CODER_NAMES, DlcalcError, QuantizedClass, study
+from ..coding import Container, decode_container, write_csv_export, write_npz_export
+from ..cost import export_bytes
 from ._common import InputError, VerificationFailed
 from ._complete import complete_paths
 from ._files import (
@@ -214,21 +215,24 @@ def encode(spec, eps, coder, output, force, max_output, budget, fmt):
 EXPORT_EXTENSIONS = (".npz", ".csv")
 
 
-def _read_dlcs(path: str, budget, index: int | None = None) -> list[bytes]:
-    """The .dlc files in ``path`` (several when written back to back), or only the ``index``-th (1 = first).
-
-    Read incrementally (:func:`~dlcalc.coding._container.read_stream`): a file that is no .dlc file is
-    refused after its first bytes, a lying header before its sections are read.
-    """
+def _files(path: str, budget, index: int | None = None, **weigh) -> Iterator[tuple[int, Container]]:
+    """``(place, container)`` of the .dlc files in ``path`` (several when written back to back), one at a
+    time, or only the ``index``-th (1 = first), each read and weighed once (:func:`dlcalc.study.read_files`):
+    a file that is no .dlc file is refused after its first bytes, a lying header before its sections."""
     with open_input(path, ".dlc file") as src:
-        parts = _about(path, read_stream, src.read, budget=budget)
+        files = study.read_files(src.read, budget, **weigh)
+        count = 0
+        while True:
+            box = _about(path, next, files, None)
+            if box is None:
+                break
+            count += 1
+            if index is None or count == index:
+                yield count, box
+                if count == index:
+                    return
     if index is not None:
-        if index > len(parts):
-            raise InputError(
-                f"--index {index}: {_name(path)} holds {len(parts)} .dlc file{'s' if len(parts) > 1 else ''}"
-            )
-        return [parts[index - 1]]
-    return parts
+        raise InputError(f"--index {index}: {_name(path)} holds {count} .dlc file{'s' if count > 1 else ''}")
 
 
 def _name(path: str) -> str:
@@ -252,20 +256,6 @@ def export_tables(path: str, decoded, force: bool, advance=lambda: None, max_out
     writer = write_npz_export if _is_npz(path) else write_csv_export
     with atomic_output(path, force, max_output) as fh:
         writer(fh, decoded, advance)
-
-
-def _decode_costs(parts: list[bytes], budget, export: bool = False, verify_depth: int | None = None) -> Cost:
-    """The cost of decoding (exporting, verifying) every file of a stream, from their headers alone."""
-    phases = []
-    for data in parts:
-        coder, qclass = peek_class(data, budget.max_cells)
-        steps = decode_steps(qclass, coder, file_bytes=len(data))
-        if export:
-            steps.append(export_step(qclass))
-        if verify_depth is not None:
-            steps.append(verify_step(qclass))
-        phases.append(steps)
-    return Cost([feature_step(verify_depth)] if verify_depth is not None else [], phases)
 
 
 index_option = click.option(
@@ -308,39 +298,33 @@ def decode_cmd(dlc, output, index, force, max_output, budget, fmt):
     """
     if output is not None:
         check_output(output, force, "-o", EXPORT_EXTENSIONS)
-    parts = _read_dlcs(dlc, budget, index)
-    if output is not None and len(parts) > 1:
-        raise InputError(
-            f"{_name(dlc)} holds {len(parts)} .dlc files back to back; export one with --index 1 … {len(parts)}"
-        )
-    cost = _about(dlc, _decode_costs, parts, budget, export=output is not None)
-    _about(dlc, cost.check, budget, "decoding" + (f" into {shown(output)}" if output else ""))
-    if output is not None:
-        size = export_bytes(peek_class(parts[0], budget.max_cells)[1], csv=not _is_npz(output))
-        check_output_size(
-            size,
-            max_output,
-            f"decoding {_name(dlc)} into {'stdout' if output == '-' else shown(output)}",
-            estimate=True,
-        )
+    what = "decoding" + (f" into {shown(output)}" if output else "")
     reports = []
-    with progress(len(parts) * (2 if output else 1), "decode") as advance:
-        for data in parts:
-            decoded = _about(dlc, decode, data, budget=budget)
+    files = _files(dlc, budget, index, export=output is not None, what=what)
+    for _, box in files:
+        with progress(2 if output else 1, "decode") as advance:
+            decoded = decode_container(box)
             advance()
             if output is not None:
+                if index is None and (more := sum(1 for _ in files)):  # one file at a time: the stream must end here
+                    raise InputError(
+                        f"{_name(dlc)} holds {1 + more} .dlc files back to back; export one with --index 1 … {1 + more}"
+                    )
+                size = export_bytes(box.qclass, csv=not _is_npz(output))
+                where = f"decoding {_name(dlc)} into {'stdout' if output == '-' else shown(output)}"
+                check_output_size(size, max_output, where, estimate=True)
                 export_tables(output, decoded, force, max_output=max_output)
                 advance()
                 if output == "-":
                     return
                 announce_written(output)
-            reports.append(_decode_report(decoded, data, output))
+        reports.append(_decode_report(decoded, box.file_bytes, output))
     emit_all(reports, fmt)
 
 
-def _decode_report(decoded, data: bytes, output) -> Report:
+def _decode_report(decoded, file_bytes: int, output) -> Report:
     box = decoded.container
-    payload = study.decode_record(decoded, len(data), output)
+    payload = study.decode_record(decoded, file_bytes, output)
     rows = payload["heads"]
     cols = [
         Column("head", "heads", "left", render=format_head),
@@ -355,7 +339,7 @@ def _decode_report(decoded, data: bytes, output) -> Report:
         cols,
         rows,
         title=f"{box.coder} coder, depth {box.depth}, ε = {format_eps(box.eps)}: "
-        f"{box.payload_bits} payload bits, {8 * len(data)} file bits",
+        f"{box.payload_bits} payload bits, {8 * file_bytes} file bits",
     )
 
 
@@ -380,14 +364,12 @@ def verify_cmd(instance, dlc, index, budget, fmt):
     from ._instance_options import InstanceSpec
 
     inst = InstanceSpec(path=instance).load(budget)
-    parts = _read_dlcs(dlc, budget, index)
-    _about(dlc, _decode_costs(parts, budget, verify_depth=inst.depth).check, budget, "verifying")
     reports, failures = [], []
-    with progress(2 * len(parts), "verify") as advance:
-        for data in parts:
-            decoded = _about(dlc, decode, data, budget=budget)
+    for _, box in _files(dlc, budget, index, instance=inst, what="verifying"):
+        with progress(2, "verify") as advance:
+            decoded = decode_container(box)
             advance()
-            v = study.verify_decoded(inst, decoded)  # weighed above, with the file
+            v = study.verify_decoded(inst, decoded)  # weighed with the file, where it was read
             advance()
             box = decoded.container
             payload = study.verify_record(decoded, v)

@@ -9,7 +9,8 @@ Sections and decoders (§6)
     :func:`decode_separate`
 The ``.dlc`` container (§6)
     :class:`Container`, :func:`write_container`, :func:`read_container`, :func:`read_stream`, :func:`iter_stream`,
-    :func:`split_containers`, :func:`peek_class`
+    :func:`split_containers`, :func:`peek_class`,
+    :func:`iter_containers` (a stream's files one at a time, each read once)
 The pipeline (§5-§6)
     :func:`encode`, :func:`decode`, :func:`verify`, :func:`run_coder` (encode, decode from the
     bytes, verify), :func:`coder_bounds`, :func:`instance_reference`; the workers of a weighed
@@ -24,6 +25,7 @@ from ._container import (
     MAGIC,
     Container,
     header_dict,
+    iter_containers,
     iter_stream,
     peek_class,
     read_container,
@@ -41,6 +43,7 @@ from ._pipeline import (
     class_mismatch,
     coder_bounds,
     decode,
+    decode_container,
     encode,
     encode_class,
     instance_reference,
@@ -52,6 +55,8 @@ from ._pipeline import (
 from ._sections import Sections, decode_joint, decode_separate, joint_section, separate_sections
 
 __all__ = [
+    "decode_container",
+    "iter_containers",
     "class_mismatch",
     "CODER_NAMES",
     "CoderResult",

@@ -48,6 +48,7 @@ from ._sections import Sections
 
 __all__ = [
     "MAGIC",
+    "iter_containers",
     "FORMAT_VERSION",
     "CODERS",
     "Container",
@@ -84,6 +85,7 @@ class Container:
     qclass: QuantizedClass
     section_bits: np.ndarray  # int64, one per section present
     data: np.ndarray  # uint8: the sections back to back, each padded to whole bytes
+    file_bytes: int = 0  # the whole file's length
 
     @property
     def depth(self) -> int:
@@ -275,7 +277,41 @@ def iter_stream(
     together at most ``stream_limit`` (no bound when None).  Nothing of a file is
     kept once it is yielded: a caller that drops it holds one file at a time.
     """
+    for data, *_ in _files(read, budget or Budget(), limit, stream_limit, None, "decoding this .dlc file"):
+        yield data
+
+
+def iter_containers(
+    read: Callable[[int], bytes],
+    budget: Budget | None = None,
+    limit: int = MAX_FILE_BYTES,
+    stream_limit: int | None = None,
+    weigh: Callable[[str, QuantizedClass], Cost] | None = None,
+    what: str = "decoding this .dlc file",
+) -> Iterator[Container]:
+    """The files of a stream as checked :class:`Container` objects, one at a time (:func:`iter_stream`).
+
+    Each file is read once: its header parsed once, its class quantized once, its cost weighed
+    once (``weigh(coder, class)``, by default the cost of decoding it; a caller that will also
+    export or verify it adds those steps) before its sections are read, its checksum computed
+    once.  A caller that drops each container before the next holds one file at a time.
+    """
     budget = budget or Budget()
+    for data, version, coder, qclass, pos in _files(read, budget, limit, stream_limit, weigh, what):
+        if zlib.crc32(memoryview(data)[:-4]) != struct.unpack(">I", data[-4:])[0]:
+            raise FormatError("checksum mismatch: the .dlc file is corrupt or truncated")
+        yield _finish(data, version, coder, qclass, pos)
+
+
+def _files(
+    read: Callable[[int], bytes],
+    budget: Budget,
+    limit: int,
+    stream_limit: int | None,
+    weigh: Callable[[str, QuantizedClass], Cost] | None,
+    what: str,
+) -> Iterator[tuple[bytes, int, str, QuantizedClass, int]]:
+    """``(data, version, coder, class, offset of the section count)`` of each file of the stream."""
     count = total = 0
     while True:
         fixed = read(_FIXED.size)
@@ -294,7 +330,8 @@ def iter_stream(
                 raise FormatError(f"the .dlc file lists {n_sections} sections, more than {MAX_HEADS}")
             depth, eps, heads = _parse_header(header_raw[:header_len], budget.max_cells, version)
             qclass = QuantizedClass(depth, heads, eps)
-            Cost(phases=[decode_steps(qclass, coder)]).check(budget, "decoding this .dlc file")
+            cost = weigh(coder, qclass) if weigh is not None else Cost(phases=[decode_steps(qclass, coder)])
+            cost.check(budget, what)
             _check_section_count(qclass, coder, version, n_sections)
             table = _read_exactly(read, 8 * n_sections, "section table")
             want = expected_sections(qclass, coder, version)
@@ -307,15 +344,16 @@ def iter_stream(
                 raise FormatError(f"the .dlc file needs {size} bytes, over the limit of {limit}")
             if stream_limit is not None and total + size > stream_limit:
                 raise FormatError(f"the stream is longer than the limit of {stream_limit} bytes")
-            del qclass, want, got
+            del want, got
             rest = _read_exactly(read, size - _FIXED.size - len(header_raw) - len(table), "sections")
         except FormatError as exc:
             raise FormatError(f"{exc}{where}") from None
         count, total = count + 1, total + size
         data = fixed + header_raw + table + rest
+        pos = _FIXED.size + header_len
         del header_raw, table, rest
-        yield data
-        del data
+        yield data, version, coder, qclass, pos
+        del data, qclass
 
 
 def _check_section_count(qclass: QuantizedClass, coder: str, version: int, n_sections: int) -> None:
@@ -350,13 +388,20 @@ def read_container(
     """
     budget = Budget.of(budget, max_cells=max_cells)
     version, coder, (depth, eps, heads), pos = _front(data, budget.max_cells)
-    (n_sections,) = struct.unpack_from(">I", data, pos)
     pos += 4
     if known is not None and (known.depth, known.eps, known.heads) == (depth, eps, heads):
         qclass = known
     else:
         qclass = QuantizedClass(depth, heads, eps)
     Cost(phases=[decode_steps(qclass, coder, file_bytes=len(data))]).check(budget, "decoding this .dlc file")
+    return _finish(data, version, coder, qclass, pos - 4)
+
+
+def _finish(data: bytes, version: int, coder: str, qclass: QuantizedClass, pos: int) -> Container:
+    """The rest of a file whose header names ``qclass`` (weighed, checksum checked): its section count at
+    ``pos``, its section table against the class's level costs, the sections and their padding."""
+    (n_sections,) = struct.unpack_from(">I", data, pos)
+    pos += 4
     _check_section_count(qclass, coder, version, n_sections)
     if pos + 8 * n_sections > len(data) - 4:
         raise FormatError("truncated .dlc file (section table)")
@@ -374,7 +419,7 @@ def read_container(
     _check_padding(sections, got, nbytes)
     if version == 1 and coder == "separate":
         got = got[got > 0]  # sections of zero bits take no bytes
-    return Container(coder, version, qclass, got, sections)
+    return Container(coder, version, qclass, got, sections, len(data))
 
 
 def _raw_u64(data: bytes, pos: int, i: int) -> int:

@@ -33,6 +33,7 @@ __all__ = [
     "coder_bounds",
     "encode",
     "decode",
+    "decode_container",
     "verify",
     "run_coder",
     "Decoded",
@@ -128,7 +129,12 @@ def decode(
     The separate decoder rebuilds head ``t`` from section ``t`` only.  ``known``:
     see :func:`~dlcalc.coding._container.read_container`.
     """
-    box = read_container(data, budget=Budget.of(budget, max_cells=max_cells), known=known)
+    return decode_container(read_container(data, budget=Budget.of(budget, max_cells=max_cells), known=known))
+
+
+def decode_container(box: Container) -> Decoded:
+    """The quantized heads' tables of a checked container (:func:`~dlcalc.coding.iter_containers`, or
+    :func:`read_container`): a worker that trusts the reader's weighing."""
     if box.coder == "joint":
         tables = decode_joint(box.qclass, box.data)
     else:

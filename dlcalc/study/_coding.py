@@ -7,12 +7,23 @@ heads), so their size follows the groups, not the nominal number of heads.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from ..coding import CODER_NAMES, CoderResult, Decoded, Verification, class_mismatch, reference_of, run_class, verify
+from ..coding import (
+    CODER_NAMES,
+    CoderResult,
+    Container,
+    Decoded,
+    Verification,
+    class_mismatch,
+    iter_containers,
+    reference_of,
+    run_class,
+    verify,
+)
 from ..core import Budget, Instance
-from ..cost import pipeline_phase
+from ..cost import Cost, decode_steps, export_step, feature_step, pipeline_phase, verify_step
 from ..quantize import GroupQuantization, QuantizedClass, gain_ratio
 from ._plan import Plan, weigh
 
@@ -23,6 +34,7 @@ __all__ = [
     "coder_record",
     "decode_record",
     "encode_run",
+    "read_files",
     "group_record",
     "plan_encode",
     "quantize_records",
@@ -145,6 +157,32 @@ class EncodeRun:
 def encode_run(plan: Plan, coders: Sequence[str], advance: Callable[[], None] = lambda: None) -> EncodeRun:
     """``dlcalc encode`` from Python: every coder run on the plan's class, and their records."""
     return EncodeRun(plan, run_pipeline(plan, coders, advance=advance))
+
+
+def read_files(
+    read: Callable[[int], bytes],
+    budget: Budget,
+    export: bool = False,
+    instance: Instance | None = None,
+    what: str = "decoding this .dlc file",
+    stream_limit: int | None = None,
+) -> Iterator[Container]:
+    """The files of a ``.dlc`` stream, checked, one at a time (``dlcalc decode`` and ``verify``);
+    :func:`~dlcalc.coding.decode_container` decodes each.
+
+    Each file is read once: its header parsed, its class quantized and its checksum computed once,
+    and its whole cost weighed once where it is read: decoding, plus exporting its tables
+    (``export``) or verifying it against ``instance`` (the feature and the reference evaluation),
+    before its sections are read.  Each file is dropped before the next is read.
+    """
+
+    def weigh(coder: str, qclass: QuantizedClass) -> Cost:
+        steps = decode_steps(qclass, coder)
+        steps += [export_step(qclass)] if export else []
+        steps += [verify_step(qclass)] if instance is not None else []
+        return Cost([feature_step(instance.depth)] if instance is not None else [], [steps])
+
+    yield from iter_containers(read, budget, stream_limit=stream_limit, weigh=weigh, what=what)
 
 
 def decode_record(decoded: Decoded, file_bytes: int, output: str | None = None) -> dict[str, Any]:
