@@ -120,3 +120,25 @@ def test_a_file_is_read_once(tmp_path, monkeypatch, command):
     result = CliRunner().invoke(cli, args, input=stream)
     assert result.exit_code == 0, result.stderr
     assert seen == {"weighed": 2, "quantized": 2, "parsed": 2, "checksums": 2}  # the instance has no ε: not quantized
+
+
+def test_info_and_quantize_weigh_the_groups_before_the_work(tmp_path):
+    """An instance of many small groups is weighed as it is read and described: refused in one line."""
+    import json
+
+    from dlcalc import HeadRun, HeadSet, Instance
+
+    runs = [HeadRun("walsh", 2 * i + 1, 2 * i + 1, 0.5 if i % 2 else 0.25) for i in range(3000)]
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(Instance.build(12, HeadSet(None, runs), seed=0).to_dict()))
+    for args in (["info"], ["quantize", "--eps", "0.1"]):
+        result = CliRunner().invoke(cli, [args[0], str(path), *args[1:], "--max-cells", "1e7"])
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+        assert f"loading instance {path} needs" in result.stderr and "3000 runs" in result.stderr
+    from dlcalc import Budget, BudgetError
+
+    inst = Instance.build(12, HeadSet(None, runs), seed=0)  # built in Python: the description weighs on its own
+    with pytest.raises(BudgetError, match=r"^describing this instance needs .*3000 groups of heads"):
+        study.describe_instance(inst, Budget(max_cells=10**7))
+    with pytest.raises(BudgetError, match=r"^quantizing at ε = 0.1 needs .*3000 groups of heads"):
+        study.quantize_records(inst, 0.1, Budget(max_cells=10**7))

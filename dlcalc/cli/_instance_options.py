@@ -24,6 +24,7 @@ from ..core import (
     check_depth_budget,
     parse_head_run,
     strict_json_loads,
+    weigh_runs,
 )
 from ._common import InputError
 from ._complete import complete_paths
@@ -121,6 +122,9 @@ class InstanceSpec:
                 )
             data = read_input(self.path, MAX_INSTANCE_BYTES, "instance", starts_with=b"{")
             name = "stdin" if self.path == "-" else self.path
+            # every run is a JSON object: the braces bound the runs before the parser builds one object for each
+            runs = max(data.count(b"{") - 1, 0)
+            weigh_runs(runs, max_cells, f"loading instance {name}", "its runs, read and merged", 2)
             try:
                 parsed = strict_json_loads(data, f"instance {name}")
             except DlcalcError as exc:

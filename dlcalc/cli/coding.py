@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import click
 
-from .. import CODER_NAMES, DlcalcError, QuantizedClass, study
+from .. import CODER_NAMES, DlcalcError, study
 from ..coding import Container, decode_container, write_csv_export, write_npz_export
 from ..cost import export_bytes
 from ._common import InputError, VerificationFailed
@@ -77,7 +77,7 @@ def quantize(spec, eps, budget, fmt):
       dlcalc quantize --depth 5 --head sawtooth:0-2 --head walsh:5 --eps 2^-4
     """
     inst = spec.load(budget)
-    records = study.quantize_records(QuantizedClass(inst.depth, inst.heads, eps))
+    records = study.quantize_records(inst, eps, budget)
     columns = [
         Column("head", "heads", "left", render=format_head),
         Column("count", "count", priority=2),

@@ -28,7 +28,7 @@ def info(spec, budget, fmt):
     """
     inst = spec.load(budget)
     with progress(2, "info") as advance:
-        payload, worst = study.describe_instance(inst, advance)
+        payload, worst = study.describe_instance(inst, budget, advance)
     note = f"orthogonal: {'yes' if payload['orthogonal'] else 'no'}"
     if worst is not None:
         note += (

@@ -23,7 +23,7 @@ from ..coding import (
     verify,
 )
 from ..core import Budget, Instance
-from ..cost import Cost, decode_steps, export_step, feature_step, pipeline_phase, verify_step
+from ..cost import Cost, class_step, decode_steps, export_step, feature_step, pipeline_phase, verify_step
 from ..quantize import GroupQuantization, QuantizedClass, gain_ratio
 from ._plan import Plan, weigh
 
@@ -60,8 +60,11 @@ def group_record(q: GroupQuantization, depth: int) -> dict[str, Any]:
     }
 
 
-def quantize_records(qclass: QuantizedClass) -> list[dict[str, Any]]:
-    """``dlcalc quantize``: every group's quantization, requirement set and exact quantization error."""
+def quantize_records(instance: Instance, eps: float, budget: Budget | None = None) -> list[dict[str, Any]]:
+    """``dlcalc quantize``: every group's quantization, requirement set and exact quantization error; the
+    class quantized once and its groups weighed (nothing sized by the class is materialized)."""
+    qclass = QuantizedClass(instance.depth, instance.heads, eps)
+    Cost([class_step(instance.heads, "the heads")]).check(budget or Budget(), f"quantizing at ε = {eps:g}")
     depth = qclass.depth
     return [
         dict(group_record(q, depth), requirement_set=q.requirement_levels(depth), error=q.quantization_error)

@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..core import Instance, gram_matrix, orthogonality
+from ..core import Budget, Instance, gram_matrix, orthogonality
+from ..cost import Cost, class_step
 
 __all__ = ["GRAM_LIMIT", "beyond_depth_note", "describe_instance", "head_rows"]
 
@@ -38,11 +39,12 @@ def head_rows(instance: Instance) -> list[dict[str, Any]]:
 
 
 def describe_instance(
-    instance: Instance, advance: Callable[[], None] = lambda: None
+    instance: Instance, budget: Budget | None = None, advance: Callable[[], None] = lambda: None
 ) -> tuple[dict[str, Any], tuple[int, int] | None]:
     """``dlcalc info``: the record (the instance, its head groups, whether the heads are orthogonal by
     the exact Gram matrix in closed form, the largest off-diagonal entry, and the whole matrix for at
     most :data:`GRAM_LIMIT` heads) and the positions of the two heads of that largest entry."""
+    Cost([class_step(instance.heads, "the heads")]).check(budget or Budget(), "describing this instance")
     orthogonal, max_off, worst = orthogonality(instance.heads)
     advance()
     gram: list[list[Any]] | None = None
