@@ -172,12 +172,15 @@ def _float_network(params: dict, shape: str, task: int, restart: int, n_outputs:
     if shape == "shallow":
         return FloatNetwork(c, [], np.ones((n_outputs, c.size), dtype=bool))
     k2 = trunk_width(width)
-    w2 = np.asarray(params["w2"][task, restart], dtype=np.float64)[:k2, :width]
+    w2_all = np.asarray(params["w2"][task, restart], dtype=np.float64)[:k2]  # every column of the compiled bucket
     b2 = np.asarray(params["b2"][task, restart], dtype=np.float64)[:k2]
-    w3 = np.asarray(params["w3"][task, restart], dtype=np.float64)[:, :k2, :k2]
+    w3_all = np.asarray(params["w3"][task, restart], dtype=np.float64)[:, :k2]
     b3 = np.asarray(params["b3"][task, restart], dtype=np.float64)[:, :k2]
-    # trained on centred inputs 2u - 1: W (2u - 1) + b = 2W u + (b - W 1)
-    layer2 = (2 * w2, b2 - w2.sum(axis=1))
-    layer3 = (2 * w3.reshape(n_outputs * k2, k2), (b3 - w3.sum(axis=2)).reshape(-1))
+    # trained on centred inputs 2u - 1: W (2u - 1) + b = 2W u + (b - W 1).  The padding units beyond the
+    # trained width (first layer) or trunk (trunk layer) are 0, so they enter as -1: their columns add the
+    # constant -Σ w, which training learned into the bias, and is folded into it here (all columns summed)
+    w2, w3 = w2_all[:, :width], w3_all[:, :, :k2]
+    layer2 = (2 * w2, b2 - w2_all.sum(axis=1))
+    layer3 = (2 * w3.reshape(n_outputs * k2, k2), (b3 - w3_all.sum(axis=2)).reshape(-1))
     reads = np.kron(np.eye(n_outputs, dtype=bool), np.ones((1, k2), dtype=bool))
     return FloatNetwork(c, [layer2, layer3], reads)
