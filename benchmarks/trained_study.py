@@ -30,7 +30,9 @@ def eps_for(m: int) -> float:
 
 
 def _init_worker() -> None:
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    # one thread per worker, whatever the caller's XLA_FLAGS hold (appended: the last occurrence of a flag wins)
+    flags = os.environ.get("XLA_FLAGS", "")
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
 
 
 def run_group(job: tuple) -> list[dict]:
