@@ -22,16 +22,25 @@ ARCH_FIELDS = {
     "reached",
     "max_error",
     "nonzero_weights",
-    "network_bits",
     "file_bits",
+    "stream_bits",
     "width",
-    "depth",
+    "layers",
     "steps",
     "seconds",
     "payload_bits",
     "lower_bound_bits",
     "constructed",
     "decoded_equal",
+    "compile_seconds",
+    "train_seconds",
+    "zero_heads",
+    "trained_max_error",
+    "trunk_digits",
+    "file_bits_to_payload",
+    "stream_bits_to_payload",
+    "file_bits_to_constructed",
+    "stream_bits_to_constructed",
 }
 
 
@@ -48,20 +57,29 @@ def trained(tmp_path_factory):
 def test_both_architectures_are_reported(trained):
     doc, _ = trained
     assert doc["eps"] == 0.25 and doc["instance"]["depth"] == 3
+    assert {"select": "per-head", "curriculum": True, "prune": True}.items() <= doc["config"].items()
     for arch in ("joint", "separate"):
         record = doc[arch]
         assert ARCH_FIELDS <= set(record)
         assert record["reached"] is True and record["max_error"] <= 0.25
-        assert record["decoded_equal"] is True and record["network_bits"] > 0
-        assert record["depth"] >= 2 and record["width"] >= 1 and record["steps"] > 0
+        assert record["decoded_equal"] is True and record["stream_bits"] > 0 and record["file_bits"] > 0
+        assert record["layers"] >= 2 and "network_bits" not in record and "depth" not in record
+        assert set(record["constructed"]) == {"file_bits", "stream_bits", "nonzero_weights"}
+        assert (
+            record["compile_seconds"] + record["train_seconds"] <= record["seconds"]
+            and record["width"] >= 1
+            and record["steps"] > 0
+        )
     # walsh-all at depth 3, ε = 1/4: walsh:1 and the two level-2 heads matter; the joint coder pays 3 bits, the separate 5
     assert doc["joint"]["payload_bits"] == 3 and doc["separate"]["payload_bits"] == 5
     heads = doc["separate"]["heads"]
     assert [h["head"] for h in heads][:3] == ["walsh:1", "walsh:2@0.5", "walsh:3@0.5"]
     assert all(
-        h["network_bits"] == 0 and h["file_bits"] == 0 and h["max_error"] == 0.25 for h in heads[3:]
+        h["stream_bits"] == 0 and h["file_bits"] == 0 and h["max_error"] == 0.25 and h["zero"] for h in heads[3:]
     )  # no stream
-    assert sum(h["network_bits"] for h in heads) == doc["separate"]["network_bits"]
+    assert sum(h["stream_bits"] for h in heads) == doc["separate"]["stream_bits"]
+    # the max error 0.25 = ε is that of the four heads fixed at 0; the trained heads are exact
+    assert doc["joint"]["zero_heads"] == 4 and doc["joint"]["trained_max_error"] == 0
     assert sum(h["file_bits"] for h in heads) == doc["separate"]["file_bits"] > 0
 
 
@@ -136,7 +154,8 @@ def test_compare_puts_trained_bits_beside_the_coders(trained, tmp_path):
     for arch in ("joint", "separate"):
         assert row["trained"][arch]["reached"] is True
         assert (
-            row["trained"][arch]["network_bits"] == doc[arch]["network_bits"]
+            row["trained"][arch]["file_bits"] == doc[arch]["file_bits"]
+            and row["trained"][arch]["stream_bits"] == doc[arch]["stream_bits"]
         )  # same settings, same seed: same networks
     assert (tmp_path / "rates.png").read_bytes()[:4] == b"\x89PNG"
 
