@@ -298,3 +298,22 @@ def test_exported_networks_compute_what_was_trained():
                             assert all(float(c) >= e - 1e-5 for c, e in zip(certified, error)), (arch, width, shape)
                             checked += 1
     assert checked == 2 * 5 * 2 * (1 + 3)
+
+
+def test_curriculum_trunk_computes_the_digits_and_every_option_is_certified():
+    """walsh-all at depth 2: with the curriculum the deep joint network's trunk computes both digits of h_σ
+    exactly; each protocol's kept network is certified by the exact checker, its stream decoded back."""
+    from dlcalc import family_heads
+    from dlcalc.training import TrainConfig, sup_errors, train_architecture
+
+    inst = Instance.build(2, family_heads("walsh-all", 1.0, 2), seed=0)
+    eps = 0.375
+    for select, curriculum in (("per-head", True), ("network", False)):
+        config = TrainConfig(steps=200, restarts=2, max_width=4, patience=0, select=select, curriculum=curriculum)
+        result = train_architecture(inst, eps, "joint", ("deep",), config)
+        (net,) = result.networks
+        assert result.compile_seconds + result.train_seconds <= result.seconds
+        assert net.decoded_equal and net.max_error == max(sup_errors(net.network, inst.feature, inst.heads))
+        if curriculum:
+            assert result.curriculum_levels == [[1, 2]]
+            assert result.reached and net.trunk_digits == [1, 2]
