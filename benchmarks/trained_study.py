@@ -31,7 +31,9 @@ def eps_for(m: int) -> float:
 
 
 def _init_worker() -> None:
-    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+    # one thread per worker, whatever the caller's XLA_FLAGS hold (appended: the last occurrence of a flag wins)
+    flags = os.environ.get("XLA_FLAGS", "")
+    os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1".strip()
 
 
 def run_group(job: tuple) -> list[dict]:
@@ -41,6 +43,8 @@ def run_group(job: tuple) -> list[dict]:
     runs it); the best network of each shape gives one row.
     """
     family, m, arch, shapes, seeds, config_kw = job
+    import jax
+
     from dlcalc import Instance, family_heads
     from dlcalc.coding._pipeline import coder_bounds
     from dlcalc.quantize._quantize import quantize_heads
@@ -58,6 +62,7 @@ def run_group(job: tuple) -> list[dict]:
         built = constructed_bits(inst, eps, arch, 1 << 26)
         for shape in shapes:
             nets = result.by_shape[shape]
+            digits = [n.trunk_digits for n in nets if n.trunk_digits is not None]
             rows.append(
                 {
                     "family": family,
@@ -68,17 +73,40 @@ def run_group(job: tuple) -> list[dict]:
                     "eps": eps,
                     "reached": all(n.max_error <= eps for n in nets),
                     "max_error": float(max(n.max_error for n in nets)),
-                    "network_bits": sum(n.network_bits for n in nets),
+                    "stream_bits": sum(n.stream_bits for n in nets),
                     "file_bits": sum(n.file_bits for n in nets),
+                    # the deep networks: the largest number of digits of h_σ one trunk computes exactly
+                    "trunk_digits": max((len(d) for d in digits), default=None),
+                    "layer_widths": [n.network.widths for n in nets] if arch == "joint" else None,
+                    "layer_nonzeros": [[int((layer.weights != 0).sum()) for layer in n.network.layers] for n in nets]
+                    if arch == "joint"
+                    else None,
                     "nonzero_weights": sum(n.network.nonzero_weights for n in nets),
                     "width": max(n.width for n in nets),
                     "reached_heads": sum(n.max_error <= eps for n in nets),
                     "networks": len(nets),
                     "payload_bits": bounds.upper_bound_bits,
                     "lower_bound_bits": bounds.lower_bound_bits,
-                    "constructed_bits": built["entropy_coded_bits"],
-                    "constructed_file_bits": built["network_bits"],
+                    "constructed_stream_bits": built["stream_bits"],
+                    "constructed_file_bits": built["file_bits"],
                     "seconds": round(result.seconds, 2),
+                    "compile_seconds": round(result.compile_seconds, 2),
+                    "train_seconds": round(result.train_seconds, 2),
+                    "jax": jax.__version__,
+                    "config": {
+                        k: getattr(config, k)
+                        for k in (
+                            "steps",
+                            "restarts",
+                            "deep_widths",
+                            "select",
+                            "curriculum",
+                            "prune",
+                            "learning_rate",
+                            "max_width",
+                            "patience",
+                        )
+                    },
                     "steps": result.steps,
                     "widths_tried": result.widths_tried,
                 }
@@ -106,15 +134,16 @@ def _slope(ms, bits) -> float | None:
     return sum((p[0] - mx) * (p[1] - my) for p in pts) / sxx
 
 
-def _pair(rows: list[dict], stream: str, file: str) -> str:
-    """Median bits of the entropy-coded streams / of the same networks in the network file format."""
+def _pair(rows: list[dict], file: str, stream: str) -> str:
+    """Median bits of the networks in the network file format / of their self-delimiting entropy-coded streams."""
     if not rows:
         return "—"
-    return f"{_fmt(_median([r[stream] for r in rows]))} / {_fmt(_median([r[file] for r in rows]))}"
+    return f"{_fmt(_median([r[file] for r in rows]))} / {_fmt(_median([r[stream] for r in rows]))}"
 
 
 def tables(rows: list[dict]) -> str:
-    """One markdown table per family (medians over the seeds whose networks reached ε) and fitted slopes."""
+    """One markdown table per family (medians over the seeds whose networks reached ε), fitted slopes, and
+    for walsh-all the goal: per seed, the joint deep network against the best separate networks."""
     out = []
     for family in FAMILIES:
         fam = [r for r in rows if r["family"] == family]
@@ -122,10 +151,10 @@ def tables(rows: list[dict]) -> str:
             continue
         out.append(f"### {family}\n")
         out.append(
-            "| M | shape | joint reached | joint bits | joint width | separate reached | separate bits | "
-            "sep. ÷ joint | coder joint | coder sep. | constructed joint | constructed sep. |"
+            "| M | shape | joint reached | joint bits | joint width | trunk digits | separate reached | "
+            "separate bits | sep. ÷ joint | coder joint | coder sep. | constructed joint | constructed sep. |"
         )
-        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         series: dict[str, tuple[list, list]] = {}
         for m in sorted({r["M"] for r in fam}):
             for shape in ("shallow", "deep"):
@@ -136,28 +165,29 @@ def tables(rows: list[dict]) -> str:
                 if not cell["joint"]:
                     continue
                 ok = {a: [r for r in cell[a] if r["reached"]] for a in cell}
-                med = {a: _median([r["network_bits"] for r in ok[a]]) for a in cell}
+                med = {a: _median([r["stream_bits"] for r in ok[a]]) for a in cell}
                 med_file = {a: _median([r["file_bits"] for r in ok[a]]) for a in cell}
                 ratio = (
-                    f"{med['separate'] / med['joint']:.2f} / {med_file['separate'] / med_file['joint']:.2f}"
+                    f"{med_file['separate'] / med_file['joint']:.2f} / {med['separate'] / med['joint']:.2f}"
                     if med["joint"] and med["separate"]
                     else "—"
                 )
+                digits = [r["trunk_digits"] for r in cell["joint"] if r.get("trunk_digits") is not None]
                 out.append(
                     f"| {m} | {shape} | {len(ok['joint'])}/{len(cell['joint'])} | "
-                    f"{_pair(ok['joint'], 'network_bits', 'file_bits')} | "
-                    f"{_fmt(_median([r['width'] for r in ok['joint']]))} | "
+                    f"{_pair(ok['joint'], 'file_bits', 'stream_bits')} | "
+                    f"{_fmt(_median([r['width'] for r in ok['joint']]))} | {', '.join(map(str, digits)) or '—'} | "
                     f"{len(ok['separate'])}/{len(cell['separate'])} | "
-                    f"{_pair(ok['separate'], 'network_bits', 'file_bits')} | {ratio} | "
+                    f"{_pair(ok['separate'], 'file_bits', 'stream_bits')} | {ratio} | "
                     f"{cell['joint'][0]['payload_bits']} | {cell['separate'][0]['payload_bits']} | "
-                    f"{_pair(cell['joint'], 'constructed_bits', 'constructed_file_bits')} | "
-                    f"{_pair(cell['separate'], 'constructed_bits', 'constructed_file_bits')} |"
+                    f"{_pair(cell['joint'], 'constructed_file_bits', 'constructed_stream_bits')} | "
+                    f"{_pair(cell['separate'], 'constructed_file_bits', 'constructed_stream_bits')} |"
                 )
                 for arch in ("joint", "separate"):
                     if med[arch] and len(ok[arch]) == len(cell[arch]):
                         for label, value in (
-                            (f"trained {shape} {arch}, stream", med[arch]),
                             (f"trained {shape} {arch}, file", med_file[arch]),
+                            (f"trained {shape} {arch}, stream", med[arch]),
                         ):
                             ms, bs = series.setdefault(label, ([], []))
                             ms.append(m)
@@ -177,6 +207,32 @@ def tables(rows: list[dict]) -> str:
             if (s := _slope(ms, bs)) is not None
         ]
         out.append("Fitted slopes of log2(bits) against M (where every seed reached ε): " + "; ".join(fits) + ".\n")
+    goal = [r for r in rows if r["family"] == "walsh-all" and r["M"] >= 4]
+    if goal:
+        out.append("### Goal: walsh-all, joint deep against the separate networks (file bits)\n")
+        out.append(
+            "| M | seed | joint deep: max error | file bits | trunk digits | layer widths | nonzeros by layer | "
+            "best separate (shape): file bits | joint < separate |"
+        )
+        out.append("|---|---|---|---|---|---|---|---|---|")
+        for m in sorted({r["M"] for r in goal}):
+            for seed in sorted({r["seed"] for r in goal if r["M"] == m}):
+                this = [r for r in goal if r["M"] == m and r["seed"] == seed]
+                deep = [r for r in this if r["arch"] == "joint" and r["shape"] == "deep"]
+                sep = [r for r in this if r["arch"] == "separate" and r["reached"]]
+                if not deep:
+                    continue
+                d = deep[0]
+                best = min(sep, key=lambda r: r["file_bits"]) if sep else None
+                wins = d["reached"] and best is not None and d["file_bits"] < best["file_bits"]
+                best_text = f"{best['file_bits']} ({best['shape']})" if best else "—"
+                out.append(
+                    f"| {m} | {seed} | {d['max_error']:.4g}{'' if d['reached'] else ' (> ε)'} | {d['file_bits']} | "
+                    f"{d['trunk_digits']} of {m} | {d['layer_widths'][0] if d.get('layer_widths') else '—'} | "
+                    f"{d['layer_nonzeros'][0] if d.get('layer_nonzeros') else '—'} | "
+                    f"{best_text} | {'yes' if wins else 'no'} |"
+                )
+        out.append("")
     return "\n".join(out)
 
 
@@ -192,6 +248,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--restarts", type=int, default=2)
+    ap.add_argument("--select", choices=("per-head", "network"), default="per-head")
+    ap.add_argument("--curriculum", action=argparse.BooleanOptionalAction, default=True)
+    ap.add_argument("--prune", action=argparse.BooleanOptionalAction, default=True)
     ap.add_argument("--json", default=None, help="write every run as one JSON line to this file")
     ap.add_argument("--from-json", default=None, help="print the tables of the runs in this file, train nothing")
     args = ap.parse_args()
@@ -199,7 +258,14 @@ def main() -> None:
         with open(args.from_json) as fh:
             print(tables([json.loads(line) for line in fh]))
         return
-    config_kw = {"steps": args.steps, "restarts": args.restarts, "deep_widths": args.deep_widths}
+    config_kw = {
+        "steps": args.steps,
+        "restarts": args.restarts,
+        "deep_widths": args.deep_widths,
+        "select": args.select,
+        "curriculum": args.curriculum,
+        "prune": args.prune,
+    }
     jobs = []
     for f in FAMILIES:
         for m in range(args.min_m, args.max_m + 1):
@@ -230,11 +296,14 @@ def main() -> None:
             for r in rows:
                 fh.write(json.dumps(r, sort_keys=True) + "\n")
     print(tables(rows))
-    searches = {(r["family"], r["M"], r["seed"], r["arch"]): r["seconds"] for r in rows}
+    searches = {(r["family"], r["M"], r["seed"], r["arch"]): r for r in rows}
     print(
-        f"{len(searches)} searches ({len(rows)} rows), {args.workers} worker processes, steps {args.steps}, "
-        f"restarts {args.restarts}, deep widths {args.deep_widths}: wall time {wall:.0f} s "
-        f"(search seconds summed: {sum(searches.values()):.0f}; 1-minute load average every 10 s: "
+        f"{len(searches)} searches ({len(rows)} rows), JAX {rows[0]['jax']}, {args.workers} worker processes, "
+        f"steps {args.steps}, restarts {args.restarts}, deep widths {args.deep_widths}, select {args.select}, "
+        f"curriculum {args.curriculum}, prune {args.prune}: wall time {wall:.0f} s "
+        f"(search seconds summed: {sum(r['seconds'] for r in searches.values()):.0f}, of which compiling "
+        f"{sum(r['compile_seconds'] for r in searches.values()):.0f} and training "
+        f"{sum(r['train_seconds'] for r in searches.values()):.0f}; 1-minute load average every 10 s: "
         f"mean {statistics.mean(loads or [0]):.1f}, max {max(loads or [0]):.1f})"
     )
 

@@ -231,8 +231,9 @@ def test_stream_decodes_to_the_network(data):
     net = data.draw(random_networks(data.draw(st.integers(1, 3))))
     stream = encode_network(net)
     assert decode_network(stream.words) == net
-    # network_bits is the stream's exact length: the words hold it with at most one word of padding
-    assert 32 * len(stream.words) - 32 <= stream.network_bits <= 32 * len(stream.words)
+    # coded_bits is the stream's exact length: the words hold it with at most one word of padding
+    assert 32 * len(stream.words) - 32 <= stream.coded_bits <= 32 * len(stream.words)
+    assert stream.stream_bits == stream.coded_bits + 2 * (stream.coded_bits + 1).bit_length() - 1
 
 
 def test_constructed_network_streams():
@@ -255,3 +256,61 @@ def test_library_imports_no_training_stack():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- pruning, the rounding fallback, digits
+
+
+def test_simplify_keeps_the_function_and_drops_what_changes_nothing():
+    from dlcalc.training._rounding import RoundedNetwork, simplify
+
+    heads = [Head("walsh", 1)]
+    # thresholds 1/4, 1/2, 3/4; a trunk of three units: u = H(x - 1/2) written with needless weights, a unit that is
+    # always on, and a duplicate of the first; a head unit reading them all; the output 1 - 2 v
+    net = StepNetwork(
+        [
+            StepLayer([[4], [4], [4]], [-1, -2, -3], 2),
+            StepLayer([[1, 4, 1], [0, 0, 0], [0, 2, 0]], [-3, 1, -1], 0),
+            StepLayer([[2, 1, 2]], [-2], 0),
+            StepLayer([[-2]], [1], 0),
+        ]
+    )
+    errors = sup_errors(net, IDENTITY, heads)
+    assert errors == [0]
+    simpler = simplify(RoundedNetwork(net, errors, [2, 0, 0, 0]), IDENTITY, heads)
+    assert simpler.errors == [0] and sup_errors(simpler.network, IDENTITY, heads) == [0]
+    assert simpler.network.nonzero_weights < net.nonzero_weights
+    assert simpler.network.widths[:2] == [1, 1]  # one threshold, one trunk unit
+
+
+def test_rounding_fallback_keeps_thresholds_on_the_grid():
+    # sawtooth:0 = 1 - 2x under the identity, one threshold trained at 0.52 between the grid points 3/8 and 5/8, and
+    # an ε nothing reaches: the fallback rounds the threshold to the coarsest step that errs least on the check grid
+    # (1/2, certified error 1/2), where the finest step leaves it at 0.52 (error about 0.54 just left of it)
+    heads = [Head("sawtooth", 0)]
+    x = (2 * np.arange(4) + 1) / 8
+    grid = Grid(2, (1 - 2 * x)[:, None])
+    xc = (2 * np.arange(8) + 1) / 16
+    net = FloatNetwork(np.array([0.52]), [], np.ones((1, 1), dtype=bool))
+    q = round_network(net, grid, IDENTITY, heads, 0.01, (1 - 2 * xc)[:, None])
+    assert q.exponents[0] == 1 and q.max_error == F(1, 2)
+    finest = harden(net, grid, [24, 24])
+    assert max(sup_errors(finest, IDENTITY, heads)) > F(1, 2)
+
+
+def test_trunk_digits_of_a_hand_made_deep_network():
+    from dlcalc.training._train import trunk_digits
+
+    feature = Feature(1, [0])
+    net = StepNetwork(
+        [
+            StepLayer([[2]], [-1], 1),  # H(x - 1/2) = y_1 under the identity flips
+            StepLayer([[2]], [-1], 0),  # the trunk unit: H(2u - 1) = u
+            StepLayer([[2]], [-1], 0),
+            StepLayer([[-2]], [1], 0),
+        ]
+    )
+    assert trunk_digits(net, feature) == [1]
+    flipped = Feature(1, [1])  # y_1 = 1 - b_1(x): the complement counts too
+    assert trunk_digits(net, flipped) == [1]
+    assert trunk_digits(StepNetwork(net.layers[:1] + net.layers[-1:]), feature) == []

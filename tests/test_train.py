@@ -22,16 +22,25 @@ ARCH_FIELDS = {
     "reached",
     "max_error",
     "nonzero_weights",
-    "network_bits",
     "file_bits",
+    "stream_bits",
     "width",
-    "depth",
+    "layers",
     "steps",
     "seconds",
     "payload_bits",
     "lower_bound_bits",
     "constructed",
     "decoded_equal",
+    "compile_seconds",
+    "train_seconds",
+    "zero_heads",
+    "trained_max_error",
+    "trunk_digits",
+    "file_bits_to_payload",
+    "stream_bits_to_payload",
+    "file_bits_to_constructed",
+    "stream_bits_to_constructed",
 }
 
 
@@ -48,21 +57,30 @@ def trained(tmp_path_factory):
 def test_both_architectures_are_reported(trained):
     doc, _ = trained
     assert doc["eps"] == 0.25 and doc["instance"]["depth"] == 3
+    assert {"select": "per-head", "curriculum": True, "prune": True}.items() <= doc["config"].items()
     for arch in ("joint", "separate"):
         record = doc[arch]
         assert ARCH_FIELDS <= set(record)
         assert record["reached"] is True and record["max_error"] <= 0.25
-        assert record["decoded_equal"] is True and record["network_bits"] > 0
-        assert record["depth"] >= 2 and record["width"] >= 1 and record["steps"] > 0
+        assert record["decoded_equal"] is True and record["stream_bits"] > 0 and record["file_bits"] > 0
+        assert record["layers"] >= 2 and "network_bits" not in record and "depth" not in record
+        assert set(record["constructed"]) == {"file_bits", "stream_bits", "nonzero_weights"}
+        assert (
+            record["compile_seconds"] + record["train_seconds"] <= record["seconds"]
+            and record["width"] >= 1
+            and record["steps"] > 0
+        )
     # walsh-all at depth 3, ε = 1/4: walsh:1 and the two level-2 heads matter;
     # the joint coder pays 3 bits, the separate 5
     assert doc["joint"]["payload_bits"] == 3 and doc["separate"]["payload_bits"] == 5
     heads = doc["separate"]["heads"]
     assert [h["head"] for h in heads][:3] == ["walsh:1", "walsh:2@0.5", "walsh:3@0.5"]
     assert all(
-        h["network_bits"] == 0 and h["file_bits"] == 0 and h["max_error"] == 0.25 for h in heads[3:]
+        h["stream_bits"] == 0 and h["file_bits"] == 0 and h["max_error"] == 0.25 and h["zero"] for h in heads[3:]
     )  # no stream
-    assert sum(h["network_bits"] for h in heads) == doc["separate"]["network_bits"]
+    assert sum(h["stream_bits"] for h in heads) == doc["separate"]["stream_bits"]
+    # the max error 0.25 = ε is that of the four heads fixed at 0; the trained heads are exact
+    assert doc["joint"]["zero_heads"] == 4 and doc["joint"]["trained_max_error"] == 0
     assert sum(h["file_bits"] for h in heads) == doc["separate"]["file_bits"] > 0
 
 
@@ -137,7 +155,8 @@ def test_compare_puts_trained_bits_beside_the_coders(trained, tmp_path):
     for arch in ("joint", "separate"):
         assert row["trained"][arch]["reached"] is True
         assert (
-            row["trained"][arch]["network_bits"] == doc[arch]["network_bits"]
+            row["trained"][arch]["file_bits"] == doc[arch]["file_bits"]
+            and row["trained"][arch]["stream_bits"] == doc[arch]["stream_bits"]
         )  # same settings, same seed: same networks
     assert (tmp_path / "rates.png").read_bytes()[:4] == b"\x89PNG"
 
@@ -188,3 +207,119 @@ def test_compare_trained_on_the_default_instance_is_refused_before_any_training(
     assert result.exit_code == 2
     (line,) = result.stderr.strip().splitlines()
     assert "training search" in line and "over the budget" in line and "--max-cells" in line
+
+
+# ----------------------------------------------------------------------------- exported = trained
+
+
+def _hard_trained(params, shape, task, restart, width, x):
+    """The trained parameters evaluated with hard steps, as training evaluates them (padding units 0, inputs
+    centred)."""
+    from dlcalc.training._config import trunk_width
+
+    c = np.asarray(params["c"][task, restart], dtype=np.float64)
+    u1 = (x[:, None] >= c[None, :]).astype(np.float64) * (np.arange(c.size) < width)
+    if shape == "shallow":
+        return u1[:, :width], None
+    w2, b2 = np.asarray(params["w2"][task, restart]), np.asarray(params["b2"][task, restart])
+    w3, b3 = np.asarray(params["w3"][task, restart]), np.asarray(params["b3"][task, restart])
+    m2 = np.arange(b2.size) < trunk_width(width)
+    u2 = ((2 * u1 - 1) @ w2.T + b2 >= 0) * m2
+    u3 = (np.einsum("nk,tjk->ntj", 2 * u2 - 1, w3) + b3[None] >= 0) * m2
+    k2 = trunk_width(width)
+    return u2[:, :k2], u3[:, :, :k2]
+
+
+def _fit(features, y):
+    design = np.hstack([features.astype(np.float64), np.ones((features.shape[0], 1))])
+    return design @ np.linalg.lstsq(design, y, rcond=None)[0]
+
+
+def test_exported_networks_compute_what_was_trained():
+    """Every width of the ladder (padded or not), both shapes, joint and separate: the exported network's hard
+    steps equal the trained ones on the training grid, its outputs are the trained outputs, and its certificate
+    bounds the grid error it shows there."""
+    import jax
+
+    from dlcalc import family_heads
+    from dlcalc.training import TrainConfig, sup_errors, training_grid, width_ladder
+    from dlcalc.training._certify import evaluate_points
+    from dlcalc.training._config import trunk_width
+    from dlcalc.training._optimizer import _bucket, _deep_trainer, _float_network, _trainer
+    from dlcalc.training._rounding import MAX_EXPONENT, Grid, harden
+
+    inst = Instance.build(2, family_heads("walsh-all", 1.0, 2), seed=0)
+    eps = 0.375
+    config = TrainConfig(steps=20, restarts=2)
+    grid = training_grid(inst, eps)
+    x = grid.x
+    n_heads = len(inst.heads)
+    checked = 0
+    with jax.enable_x64(True):
+        for arch in ("joint", "separate"):
+            groups = [list(range(n_heads))] if arch == "joint" else [[t] for t in range(n_heads)]
+            targets = np.stack([grid.targets[:, g] for g in groups])
+            n_out = targets.shape[2]
+            for width in width_ladder(6):
+                keys = jax.random.split(jax.random.PRNGKey(width), len(groups) * 2).reshape(len(groups), 2, -1)
+                shallow = jax.device_get(_trainer(_bucket(width), x.size, config)(keys, targets, eps, np.int32(width)))
+                deep = jax.device_get(
+                    _deep_trainer(_bucket(width), x.size, n_out, config)(
+                        keys, shallow["c"], targets, eps, np.int32(width), np.int32(trunk_width(width))
+                    )
+                )
+                deep["c"] = shallow["c"]
+                for shape, params in (("shallow", shallow), ("deep", deep)):
+                    for task, heads in enumerate(groups):
+                        for restart in range(2):
+                            net = _float_network(params, shape, task, restart, n_out, width)
+                            u_last, u_heads = _hard_trained(params, shape, task, restart, width, x)
+                            # the exported float network's hard steps
+                            act = (x[:, None] >= net.thresholds[None, :]).astype(np.float64)
+                            trained_layers = [act]
+                            for w, b in net.hidden:
+                                act = (act @ w.T + b >= 0).astype(np.float64)
+                                trained_layers.append(act)
+                            if shape == "shallow":
+                                assert np.array_equal(trained_layers[0], u_last)
+                                wanted = np.stack([_fit(u_last, targets[task][:, j]) for j in range(n_out)], axis=1)
+                            else:
+                                assert np.array_equal(trained_layers[1], u_last), (arch, width, shape)
+                                assert np.array_equal(trained_layers[2], u_heads.reshape(x.size, -1)), (arch, width)
+                                wanted = np.stack(
+                                    [_fit(u_heads[:, j], targets[task][:, j]) for j in range(n_out)], axis=1
+                                )
+                            error = np.max(np.abs(wanted - targets[task]), axis=0)
+                            reported = float(params[f"{shape}_error"][task, restart])
+                            assert abs(float(error.max()) - reported) < 1e-3, (arch, width, shape)
+                            # rounded at the finest steps: the same values on the grid, and a certificate above them
+                            step = harden(net, Grid(grid.level, targets[task]), [MAX_EXPONENT] * (len(net.hidden) + 2))
+                            got = evaluate_points(step, x)
+                            assert np.allclose(got, wanted, atol=1e-5), (arch, width, shape)
+                            certified = sup_errors(step, inst.feature, [inst.heads[t] for t in heads])
+                            assert all(float(c) >= e - 1e-5 for c, e in zip(certified, error, strict=True)), (
+                                arch,
+                                width,
+                                shape,
+                            )
+                            checked += 1
+    assert checked == 2 * 5 * 2 * (1 + 3)
+
+
+def test_curriculum_trunk_computes_the_digits_and_every_option_is_certified():
+    """walsh-all at depth 2: with the curriculum the deep joint network's trunk computes both digits of h_σ
+    exactly; each protocol's kept network is certified by the exact checker, its stream decoded back."""
+    from dlcalc import family_heads
+    from dlcalc.training import TrainConfig, sup_errors, train_architecture
+
+    inst = Instance.build(2, family_heads("walsh-all", 1.0, 2), seed=0)
+    eps = 0.375
+    for select, curriculum in (("per-head", True), ("network", False)):
+        config = TrainConfig(steps=200, restarts=2, max_width=4, patience=0, select=select, curriculum=curriculum)
+        result = train_architecture(inst, eps, "joint", ("deep",), config)
+        (net,) = result.networks
+        assert result.compile_seconds + result.train_seconds <= result.seconds
+        assert net.decoded_equal and net.max_error == max(sup_errors(net.network, inst.feature, inst.heads))
+        if curriculum:
+            assert result.curriculum_levels == [[1, 2]]
+            assert result.reached and net.trunk_digits == [1, 2]

@@ -175,8 +175,10 @@ def trained_columns(csv: bool) -> list[Column]:
     if csv:
         return [Column(f"trained.{a}.{k}", "") for a in CODER_NAMES for k in study.TRAINED_FIELDS]
     return [
-        Column("trained.joint.network_bits", "joint trained bits", priority=3),
-        Column("trained.separate.network_bits", "sep. trained bits", priority=3),
+        Column("trained.joint.file_bits", "joint trained file bits", priority=3, short="joint trained"),
+        Column("trained.separate.file_bits", "sep. trained file bits", priority=3, short="sep. trained"),
+        Column("trained.joint.stream_bits", "joint trained stream bits", priority=4, short="joint stream"),
+        Column("trained.separate.stream_bits", "sep. trained stream bits", priority=4, short="sep. stream"),
     ]
 
 
@@ -252,10 +254,10 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
         if networks:
             for c in CODER_NAMES:
                 series[f"{c} network"] = [r["networks"][c]["network_bits"] for r in rows]
-        if trained:  # the points where training reached ε
+        if trained:  # the points where training reached ε, in the file format of the networks beside them
             for c in CODER_NAMES:
-                series[f"{c} trained"] = [
-                    r["trained"][c]["network_bits"] if r["trained"][c]["reached"] else None for r in rows
+                series[f"{c} trained (file)"] = [
+                    r["trained"][c]["file_bits"] if r["trained"][c]["reached"] else None for r in rows
                 ]
         bands = {
             c: ([r[c]["lower_bound_bits"] for r in rows], [r[c]["upper_bound_bits"] for r in rows]) for c in CODER_NAMES

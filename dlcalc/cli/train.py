@@ -8,7 +8,7 @@ from __future__ import annotations
 import click
 
 from .. import study
-from ..training import ARCHS, SHAPES, TrainConfig, width_ladder
+from ..training import ARCHS, SELECTIONS, SHAPES, TrainConfig, width_ladder
 from ._common import InputError, VerificationFailed
 from ._complete import complete_paths
 from ._exports import check_export, is_onnx, write_json, write_onnx
@@ -29,31 +29,57 @@ def check_trained_export(path: str | None, force: bool, archs: list[str]) -> Non
         raise InputError("ONNX export writes the joint trained network: use --arch joint or both")
 
 
+def format_max_error(values) -> str:
+    """The certified max error, and where it comes only from heads fixed at 0 (ε >= amplitude), the trained
+    heads' own."""
+    max_error, trained, zero = values
+    text = format_error(max_error)
+    if zero and (trained is None or trained < max_error):
+        text += " (zero heads" + ("" if trained is None else f"; trained heads {format_error(trained)}") + ")"
+    return text
+
+
 TRAIN_COLUMNS = [
     Column("arch", "arch", "left"),
     Column("reached", "reached", "left"),
-    Column("max_error", "max error", render=format_error, priority=1),
+    Column(
+        ("max_error", "trained_max_error", "zero_heads"),
+        "max error",
+        render=format_max_error,
+        priority=1,
+        note='max error "(zero heads)": the error is that of heads fixed at 0 (ε >= their amplitude), '
+        "the trained heads' own follows",
+    ),
     Column("shape", "shape", "left", priority=3),
     Column("width", "width", priority=3),
-    Column("depth", "depth", priority=4),
+    Column("layers", "layers", priority=4),
+    Column("trunk_digits", "trunk digits", render=lambda d: "—" if d is None else str(len(d)), priority=4),
     Column("nonzero_weights", "weights", priority=2),
-    Column("network_bits", "network bits"),
-    Column("file_bits", "network file bits", priority=2, short="file bits"),
+    Column("file_bits", "file bits"),
+    Column("stream_bits", "stream bits", priority=1),
     Column("payload_bits", "coder payload bits", priority=1, short="coder bits"),
-    Column("ratio_to_payload", "÷ coder bits", priority=3, needs=("payload_bits",)),
+    Column("file_bits_to_payload", "file ÷ coder", priority=3, needs=("payload_bits",)),
     Column(
-        ("constructed.entropy_coded_bits", "constructed.network_bits"),
-        "constructed: network bits, file bits",
+        ("constructed.file_bits", "constructed.stream_bits"),
+        "constructed: file bits, stream bits",
         render=lambda pair: ", ".join(format_number(v) for v in pair),
         priority=2,
-        short="constructed",
+        short="constructed file, stream",
     ),
     Column(
-        "ratio_to_constructed",
-        "÷ constructed",
+        "file_bits_to_constructed",
+        "file ÷ constructed",
         priority=3,
-        needs=(("constructed.entropy_coded_bits", "constructed.network_bits"),),
+        needs=(("constructed.file_bits", "constructed.stream_bits"),),
     ),
+    Column(
+        "stream_bits_to_constructed",
+        "stream ÷ constructed",
+        priority=4,
+        needs=(("constructed.file_bits", "constructed.stream_bits"),),
+    ),
+    Column("compile_seconds", "compile s", priority=4),
+    Column("train_seconds", "train s", priority=4),
     Column("seconds", "seconds", priority=4),
 ]
 
@@ -80,7 +106,8 @@ TRAIN_COLUMNS = [
     type=IntType(min=1, max=2**31 - 1),
     default=DEFAULTS.steps,
     show_default=True,
-    help="Optimizer steps per training phase.",
+    help="Optimizer steps of each training: the annealed (sigmoid) and the straight-through (hard step) phases "
+    "split them, 70/30.",
 )
 @click.option(
     "--restarts",
@@ -121,6 +148,28 @@ TRAIN_COLUMNS = [
     "--learning-rate", type=NumberType(), default=DEFAULTS.learning_rate, show_default=True, help="Adam step size."
 )
 @click.option(
+    "--select",
+    type=click.Choice(SELECTIONS),
+    default=DEFAULTS.select,
+    show_default=True,
+    help="Deep networks: the head layers retrained on one frozen trunk, each head's from its best restart "
+    "(per-head), or whole restarts as trained, the one whose worst head is best (network).",
+)
+@click.option(
+    "--curriculum/--no-curriculum",
+    default=DEFAULTS.curriculum,
+    show_default=True,
+    help="Deep networks: train trunk unit l first on the single-digit head walsh:2^(l-1) (when the class has one "
+    "for every level the network's heads read), then the head layers on the frozen trunk.",
+)
+@click.option(
+    "--prune/--no-prune",
+    default=DEFAULTS.prune,
+    show_default=True,
+    help="Remove weights and units of the rounded network that change no unit's value on any cell of its "
+    "first layer, then certify it again.",
+)
+@click.option(
     "--export",
     "export_path",
     default=None,
@@ -143,6 +192,9 @@ def train(
     deep_widths,
     train_seed,
     learning_rate,
+    select,
+    curriculum,
+    prune,
     export_path,
     force,
     budget,
@@ -153,10 +205,12 @@ def train(
     Each architecture's width grows until a network, rounded to the coarsest
     dyadic weights that keep it within ε, is certified within ε over all of
     [0, 1) (exact arithmetic, no sampling), or until --max-width; the smallest in
-    bits is kept, and "reached" says whether one made it.  network_bits is the
-    length of a real entropy-coded stream (constriction) of the architecture and
-    weights, decoded back and compared.  Beside it: the coder's payload, the
-    bounds and the constructed networks of the same class.  Needs the train
+    bits is kept, and "reached" says whether one made it.  file_bits is the
+    network in the file format of dlcalc network (the measure of the constructed
+    networks); stream_bits the length of a real entropy-coded stream
+    (constriction) of the architecture and weights, with the length prefix that
+    makes it self-delimiting, decoded back and compared.  Beside them: the
+    coder's payload, the bounds and the constructed networks of the same class.  Needs the train
     extra: pip install -e '.[train]'.  Exit code 3 if a decoded stream differs.
 
     \b
@@ -176,6 +230,9 @@ def train(
         seed=train_seed,
         learning_rate=learning_rate,
         deep_widths=deep_widths,
+        select=select,
+        curriculum=curriculum,
+        prune=prune,
     )
     archs = list(ARCHS) if arch == "both" else [arch]
     check_trained_export(export_path, force, archs)
@@ -209,14 +266,19 @@ def train(
         "train_seed": train_seed,
         "learning_rate": learning_rate,
         "shapes": list(shapes),
+        "select": select,
+        "curriculum": curriculum,
+        "prune": prune,
+        "rounding_fallback": "first-layer step closest on the check grid",
     }
     head = {"instance": inst.to_dict(), "eps": eps, "config": config_record}
     payload = {**head, **records} if arch == "both" else {**head, **records[arch]}
     notes = []
-    if arch == "both" and records["joint"]["network_bits"]:
+    if arch == "both" and records["joint"]["file_bits"] and records["joint"]["stream_bits"]:
+        j, s = records["joint"], records["separate"]
         notes.append(
-            "separate ÷ joint trained network bits: "
-            f"{format_number(records['separate']['network_bits'] / records['joint']['network_bits'])}"
+            f"separate ÷ joint trained bits: file {format_number(s['file_bits'] / j['file_bits'])}, "
+            f"stream {format_number(s['stream_bits'] / j['stream_bits'])}"
         )
     if export_path != "-":
         emit(

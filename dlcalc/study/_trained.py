@@ -38,9 +38,10 @@ __all__ = [
 DEFAULTS = TrainConfig()
 TRAIN_INSTALL_HINT = "pip install -e '.[train]'"
 #: The fields of each architecture a ``compare --trained`` row carries.
-TRAINED_FIELDS = ("reached", "network_bits", "max_error", "nonzero_weights", "shape", "width")
-#: ``schema_version`` of the JSON file ``dlcalc train --export`` writes.
-TRAINED_DOCUMENT_VERSION = 2
+TRAINED_FIELDS = ("reached", "file_bits", "stream_bits", "max_error", "nonzero_weights", "shape", "width")
+#: ``schema_version`` of the JSON file ``dlcalc train --export`` writes (3: ``network_bits`` became
+#: ``stream_bits``, self-delimiting, beside ``file_bits``).
+TRAINED_DOCUMENT_VERSION = 3
 
 
 class TrainingMissing(SpecError):
@@ -112,52 +113,73 @@ def run_training(
 
 def arch_record(result: ArchResult, plan: Plan, constructed: bool = True) -> dict:
     """One architecture's record: the trained network(s), the coder and the constructed networks beside them."""
+    from ..quantize import quantize_heads
     from ..training import constructed_bits
 
     inst, eps = plan.instance, plan.eps
     nets = result.networks
     bounds = plan.qclass.bounds(result.arch)
-    bits = result.network_bits
     shapes = sorted({n.shape for n in nets if n.width})
+    zero = [q.zero for q in quantize_heads(inst.heads, eps)]
+    # each head's certified error (the joint network lists all heads; the separate ones one each)
+    errors = [e for n in nets for e in n.quantized.errors] if len(nets) > 1 else list(nets[0].quantized.errors)
+    trained_errors = [e for e, z in zip(errors, zero, strict=True) if not z]
+
+    def ratio(bits: int, of: int | None):
+        return bits / of if of else None
+
     record: dict[str, Any] = {
         "arch": result.arch,
         "reached": result.reached,
         "max_error": result.max_error,
         "eps": eps,
+        "zero_heads": sum(zero),
+        "trained_max_error": max(trained_errors) if trained_errors else None,
         "nonzero_weights": result.nonzero_weights,
-        "network_bits": bits,
         "file_bits": result.file_bits,
+        "stream_bits": result.stream_bits,
         "width": max(n.width for n in nets),
-        "depth": max(n.network.depth for n in nets),
+        "layers": max(n.network.depth for n in nets),
         "shape": shapes[0] if len(shapes) == 1 else ("+".join(shapes) or None),
         "layer_widths": nets[0].network.widths if len(nets) == 1 else None,
+        "trunk_digits": nets[0].trunk_digits if len(nets) == 1 else None,
+        "curriculum_levels": result.curriculum_levels[0] if len(nets) == 1 and result.curriculum_levels else None,
         "steps": result.steps,
         "seconds": round(result.seconds, 3),
+        "compile_seconds": round(result.compile_seconds, 3),
+        "train_seconds": round(result.train_seconds, 3),
         "widths_tried": result.widths_tried,
         "decoded_equal": all(n.decoded_equal for n in nets),
         "payload_bits": bounds.upper_bound_bits,
         "lower_bound_bits": bounds.lower_bound_bits,
-        "ratio_to_payload": bits / bounds.upper_bound_bits if bounds.upper_bound_bits else None,
+        "file_bits_to_payload": ratio(result.file_bits, bounds.upper_bound_bits),
+        "stream_bits_to_payload": ratio(result.stream_bits, bounds.upper_bound_bits),
     }
     if constructed:
         built = constructed_bits(inst, eps, result.arch, plan.budget.max_cells)
         record["constructed"] = built
-        record["ratio_to_constructed"] = bits / built["entropy_coded_bits"] if built["entropy_coded_bits"] else None
+        record["file_bits_to_constructed"] = ratio(result.file_bits, built["file_bits"])
+        record["stream_bits_to_constructed"] = ratio(result.stream_bits, built["stream_bits"])
     if result.arch == "separate":
         record["heads"] = [
             {
                 "head": spec,
                 "reached": n.max_error <= eps,
+                "zero": z,
                 "max_error": n.max_error,
-                "network_bits": n.network_bits,
                 "file_bits": n.file_bits,
+                "stream_bits": n.stream_bits,
                 "nonzero_weights": n.network.nonzero_weights,
                 "width": n.width,
-                "depth": n.network.depth,
+                "layers": n.network.depth,
                 "shape": n.shape if n.width else None,
                 "layer_widths": n.network.widths,
+                "trunk_digits": n.trunk_digits,
+                "curriculum_levels": levels,
             }
-            for spec, n in zip(result.head_specs, nets, strict=True)
+            for spec, n, z, levels in zip(
+                result.head_specs, nets, zero, result.curriculum_levels or [[] for _ in nets], strict=True
+            )
         ]
     return record
 
@@ -171,8 +193,8 @@ def _network_json(trained, heads: list[str]) -> dict:
         "shape": trained.shape,
         "width": trained.width,
         "max_error": trained.max_error,
-        "network_bits": trained.network_bits,
         "file_bits": trained.file_bits,
+        "stream_bits": trained.stream_bits,
         "stream_hex": encode_network(net).to_bytes().hex(),
         "scales": [float(s) for s in net.scales],
         "layers": [

@@ -16,7 +16,8 @@ Exact certification
     :class:`StepNetwork`, :class:`StepLayer`, :func:`sup_errors`, :func:`network_regions`,
     :func:`from_heaviside`, :func:`to_heaviside`
 Entropy coding (constriction)
-    :func:`encode_network`, :func:`decode_network`, :func:`network_stream`, :class:`NetworkStream`
+    :func:`encode_network`, :func:`decode_network`, :func:`network_stream`, :class:`NetworkStream`,
+    :func:`length_prefix_bits`
 """
 
 from ._certify import (
@@ -32,6 +33,7 @@ from ._certify import (
 )
 from ._config import (
     ARCHS,
+    SELECTIONS,
     SHAPES,
     ArchResult,
     TrainConfig,
@@ -41,7 +43,7 @@ from ._config import (
     trunk_width,
     width_ladder,
 )
-from ._entropy import NetworkStream, decode_network, encode_network, network_stream
+from ._entropy import NetworkStream, decode_network, encode_network, length_prefix_bits, network_stream
 from ._rounding import FloatNetwork, Grid, RoundedNetwork, harden, round_network
 from ._train import constructed_bits, train_architecture, training_grid, training_steps
 
@@ -52,6 +54,7 @@ __all__ = [
     "Grid",
     "NetworkStream",
     "RoundedNetwork",
+    "SELECTIONS",
     "SHAPES",
     "StepLayer",
     "StepNetwork",
@@ -66,6 +69,7 @@ __all__ = [
     "harden",
     "head_pieces",
     "is_step_layer",
+    "length_prefix_bits",
     "network_regions",
     "network_stream",
     "require_training",

@@ -13,6 +13,7 @@ from ._certify import StepNetwork
 from ._rounding import RoundedNetwork
 
 __all__ = [
+    "SELECTIONS",
     "TrainingUnavailable",
     "require_training",
     "TrainConfig",
@@ -24,6 +25,9 @@ __all__ = [
 
 SHAPES = ("shallow", "deep")
 ARCHS = ("joint", "separate")
+#: How a deep network's head layers are chosen among the restarts: each head its best (on a shared trunk), or
+#: the restart whose worst head is best.
+SELECTIONS = ("per-head", "network")
 #: Grid points: midpoints of cells this many levels finer than the finest approximant.
 DATA_LEVELS = 1
 #: Steps between two resamplings of coinciding thresholds (soft phase only).
@@ -67,8 +71,13 @@ class TrainConfig:
     patience: int = 1
     hard_fraction: float = 0.3
     deep_widths: int = 2
+    select: str = "per-head"
+    curriculum: bool = True
+    prune: bool = True
 
     def __post_init__(self) -> None:
+        if self.select not in SELECTIONS:
+            raise SpecError(f"select must be one of {', '.join(SELECTIONS)}")
         for name in ("steps", "restarts", "max_width", "deep_widths"):
             if getattr(self, name) < 1:
                 raise SpecError(f"{name} must be >= 1")
@@ -102,18 +111,22 @@ def trunk_width(width: int) -> int:
 class TrainedNetwork:
     """One kept network: its shape, trained width, the exact certificate and the real bit counts.
 
-    ``network_bits``: its entropy-coded stream; ``file_bits``: the body of its file in the
-    format of the constructed networks (``dlcalc network``), which it fits (its first
-    layer is increasing thresholds).
+    ``file_bits``: the body of its file in the format of the constructed networks
+    (``dlcalc network``), which it fits (its first layer is increasing thresholds);
+    ``stream_bits``: its entropy-coded stream, made self-delimiting by a length prefix.
+    A network of heads all fixed at 0 (no hidden unit) needs neither: 0 and 0.
+    ``trunk_digits``: for a deep network, the levels ``l`` whose digit ``y_l`` of the
+    feature (or its complement) a trunk unit computes exactly on all of ``[0, 1)``.
     """
 
     shape: str
     width: int
     quantized: RoundedNetwork
-    network_bits: int
+    stream_bits: int
     decoded_equal: bool
     grid_error: float
     file_bits: int = 0
+    trunk_digits: list[int] | None = None
 
     @property
     def network(self) -> StepNetwork:
@@ -136,6 +149,11 @@ class ArchResult:
     seconds: float
     widths_tried: list[int] = field(default_factory=list)
     by_shape: dict[str, list[TrainedNetwork | None]] = field(default_factory=dict)
+    #: of ``seconds``: compiling the JAX programs (or loading them from the persistent cache), running them
+    compile_seconds: float = 0.0
+    train_seconds: float = 0.0
+    #: per network: the levels its trunk learned first (the curriculum; empty where it did not apply)
+    curriculum_levels: list[list[int]] = field(default_factory=list)
 
     @property
     def reached(self) -> bool:
@@ -146,8 +164,8 @@ class ArchResult:
         return max(n.max_error for n in self.networks)
 
     @property
-    def network_bits(self) -> int:
-        return sum(n.network_bits for n in self.networks)
+    def stream_bits(self) -> int:
+        return sum(n.stream_bits for n in self.networks)
 
     @property
     def file_bits(self) -> int:

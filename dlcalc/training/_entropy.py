@@ -20,8 +20,11 @@ bit count includes the model's own parameters:
 - the output scales: one bit when all are 1, else a mantissa and an exponent each.
 
 :func:`network_stream` encodes, decodes the words back and checks the result
-equals the network; ``network_bits`` is ``num_valid_bits()`` of the coder, the
-exact length of the stream without the padding to 32-bit words.
+equals the network; ``coded_bits`` is ``num_valid_bits()`` of the coder, the
+exact length of the stream without the padding to 32-bit words.  An ANS stream
+is not self-delimiting, so ``stream_bits`` adds the bits that tell a reader
+where it ends: its length ``coded_bits`` in an Elias-gamma code
+(:func:`length_prefix_bits`).  ``stream_bits`` is what the records report.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import numpy as np
 
 from ._certify import StepLayer, StepNetwork, is_step_layer
 
-__all__ = ["network_stream", "encode_network", "decode_network", "NetworkStream"]
+__all__ = ["NetworkStream", "decode_network", "encode_network", "length_prefix_bits", "network_stream"]
 
 _CHUNK = 16  # bits per uniform symbol when writing the low bits of an integer
 
@@ -199,12 +202,26 @@ class _Codec:
         return StepNetwork(layers, scales)
 
 
-class NetworkStream:
-    """An encoded network: the 32-bit words and the exact stream length ``network_bits``."""
+def length_prefix_bits(coded_bits: int) -> int:
+    """Bits of the Elias-gamma code of ``coded_bits + 1``: what a stream of that length needs to be self-delimiting.
 
-    def __init__(self, words: np.ndarray, network_bits: int) -> None:
+    >>> [length_prefix_bits(n) for n in (0, 1, 2, 100, 1000)]
+    [1, 3, 3, 13, 19]
+    """
+    return 2 * (coded_bits + 1).bit_length() - 1
+
+
+class NetworkStream:
+    """An encoded network: the 32-bit words, the exact coded length ``coded_bits`` and, with the length
+    prefix that makes it self-delimiting, ``stream_bits``."""
+
+    def __init__(self, words: np.ndarray, coded_bits: int) -> None:
         self.words = words
-        self.network_bits = network_bits
+        self.coded_bits = coded_bits
+
+    @property
+    def stream_bits(self) -> int:
+        return self.coded_bits + length_prefix_bits(self.coded_bits)
 
     def to_bytes(self) -> bytes:
         return self.words.astype("<u4").tobytes()

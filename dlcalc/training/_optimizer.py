@@ -6,6 +6,9 @@ least-squares outputs, restarts side by side (THEORY §7; the method is describe
 from __future__ import annotations
 
 import functools
+import os
+import tempfile
+from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +23,35 @@ __all__ = []
 
 
 # ----------------------------------------------------------------------------- JAX training
+
+
+@functools.lru_cache(maxsize=1)
+def compile_cache() -> str | None:
+    """Keep compiled programs in JAX's persistent compilation cache under the user's cache directory
+    (``$XDG_CACHE_HOME/dlcalc/jax``, else ``~/.cache/dlcalc/jax``), so a later run of the same shapes loads
+    them instead of compiling.  Never inside the project: a cache directory under the package's own
+    checkout is not used; nor one that cannot be written (training then runs without it), nor when
+    the caller has set a JAX cache directory already.  Returns the directory used, or None.
+    """
+    import jax
+
+    if jax.config.jax_compilation_cache_dir:  # type: ignore[attr-defined]  # a config option, read by name
+        return None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    path = Path(base).expanduser().resolve() / "dlcalc" / "jax"
+    project = Path(__file__).resolve().parents[2]
+    if path.is_relative_to(project) or not path.is_absolute():
+        return None
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path):
+            pass
+        jax.config.update("jax_compilation_cache_dir", str(path))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+        jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    except (OSError, AttributeError, ValueError):
+        return None
+    return str(path)
 
 
 def _bucket(width: int) -> int:
@@ -168,17 +200,114 @@ def _deep_trainer(bucket: int, n_points: int, n_outputs: int, config: TrainConfi
 
 
 def _float_network(params: dict, shape: str, task: int, restart: int, n_outputs: int, width: int) -> FloatNetwork:
-    """The trained shallow or deep network of one task and restart, as a float network (masked units dropped)."""
+    """The trained shallow or deep network of one task and restart, as a float network (masked units dropped).
+
+    A deep network's trunk has ``params["trunk"][task]`` units and each head layer
+    ``params["head_units"][task]`` (both ``trunk_width(width)`` when absent), the first of the compiled ones.
+    """
     c = np.asarray(params["c"][task, restart], dtype=np.float64)[:width]
     if shape == "shallow":
         return FloatNetwork(c, [], np.ones((n_outputs, c.size), dtype=bool))
-    k2 = trunk_width(width)
-    w2 = np.asarray(params["w2"][task, restart], dtype=np.float64)[:k2, :width]
+    k2 = int(params["trunk"][task]) if "trunk" in params else trunk_width(width)
+    k3 = int(params["head_units"][task]) if "head_units" in params else trunk_width(width)
+    w2_all = np.asarray(params["w2"][task, restart], dtype=np.float64)[:k2]  # every column of the compiled bucket
     b2 = np.asarray(params["b2"][task, restart], dtype=np.float64)[:k2]
-    w3 = np.asarray(params["w3"][task, restart], dtype=np.float64)[:, :k2, :k2]
-    b3 = np.asarray(params["b3"][task, restart], dtype=np.float64)[:, :k2]
-    # trained on centred inputs 2u - 1: W (2u - 1) + b = 2W u + (b - W 1)
-    layer2 = (2 * w2, b2 - w2.sum(axis=1))
-    layer3 = (2 * w3.reshape(n_outputs * k2, k2), (b3 - w3.sum(axis=2)).reshape(-1))
-    reads = np.kron(np.eye(n_outputs, dtype=bool), np.ones((1, k2), dtype=bool))
+    w3_all = np.asarray(params["w3"][task, restart], dtype=np.float64)[:, :k3]
+    b3 = np.asarray(params["b3"][task, restart], dtype=np.float64)[:, :k3]
+    # trained on centred inputs 2u - 1: W (2u - 1) + b = 2W u + (b - W 1).  The padding units beyond the
+    # trained width (first layer) or trunk (trunk layer) are 0, so they enter as -1: their columns add the
+    # constant -Σ w, which training learned into the bias, and is folded into it here (all columns summed)
+    w2, w3 = w2_all[:, :width], w3_all[:, :, :k2]
+    layer2 = (2 * w2, b2 - w2_all.sum(axis=1))
+    layer3 = (2 * w3.reshape(n_outputs * k3, k2), (b3 - w3_all.sum(axis=2)).reshape(-1))
+    reads = np.kron(np.eye(n_outputs, dtype=bool), np.ones((1, k3), dtype=bool))
     return FloatNetwork(c, [layer2, layer3], reads)
+
+
+# ------------------------------------------------------------------------ the fair protocol: trunk first, then heads
+
+
+@functools.lru_cache(maxsize=64)
+def _trunk_trainer(bucket: int, n_points: int, config: TrainConfig):
+    """A jitted ``(keys[tasks, restarts], thresholds[tasks, bucket], digits[tasks, n, trunk], mask[tasks, trunk], eps,
+    width) -> trunk layers``: the curriculum's first phase.
+
+    Trunk unit ``j`` is trained on its own target (a single-digit head ``a(1 - 2 y_l)``) through a
+    least-squares fit of that target on the unit alone; units without a target (``mask`` 0) are
+    ignored.  Units are independent of each other, so each may be taken from a different restart.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    k1, k2 = bucket, trunk_width(bucket)
+    x, soft, act, least_squares, schedule, optimize = _tools(n_points, config)
+
+    def one(key, c, d, mask, eps, width):
+        m1 = (jnp.arange(k1) < width).astype(d.dtype)
+        _, kb, _, _ = jax.random.split(key, 4)
+        u1 = (x[:, None] >= c[None, :]).astype(d.dtype) * m1
+
+        def fit(p, tau, hard):
+            u2 = act((2 * u1 - 1) @ p["w2"].T + p["b2"], tau, hard, True)
+            return jax.vmap(lambda f, col: least_squares(f[:, None], col[:, None])[:, 0], in_axes=(1, 1), out_axes=1)(
+                u2, d
+            )
+
+        def loss(p, i):
+            tau, hard = schedule(i, 1.0, 0.005)
+            return jnp.mean((((fit(p, tau, hard) - d) / eps) ** 2) * mask[None, :])
+
+        p = optimize(
+            loss,
+            {
+                "w2": jax.random.normal(kb, (k2, k1), dtype=d.dtype) / jnp.sqrt(width.astype(d.dtype)),
+                "b2": jnp.zeros(k2, dtype=d.dtype),
+            },
+        )
+        return {**p, "unit_error": jnp.max(jnp.abs(fit(p, 1.0, True) - d), axis=0)}
+
+    per_restart = jax.vmap(one, in_axes=(0, None, None, None, None, None))
+    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, 0, 0, None, None)))
+
+
+@functools.lru_cache(maxsize=64)
+def _head_trainer(bucket: int, n_points: int, n_outputs: int, config: TrainConfig):
+    """A jitted ``(keys, thresholds[tasks, bucket], w2[tasks, trunk, bucket], b2, trunk_mask[tasks, trunk], targets,
+    eps, width, head_units) -> head layers``: the head layers trained on a frozen trunk.
+
+    Every restart sees the same first layer and trunk, so the head layers of different
+    restarts can be combined head by head (``head_error``: each head's grid error with hard steps).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    k1, k2 = bucket, trunk_width(bucket)
+    x, soft, act, least_squares, schedule, optimize = _tools(n_points, config)
+
+    def one(key, c, w2, b2, m2, y, eps, width, head_units):
+        m1 = (jnp.arange(k1) < width).astype(y.dtype)
+        m3 = (jnp.arange(k2) < head_units).astype(y.dtype)
+        _, _, kc, _ = jax.random.split(key, 4)
+        u1 = (x[:, None] >= c[None, :]).astype(y.dtype) * m1
+        u2 = (((2 * u1 - 1) @ w2.T + b2) >= 0).astype(y.dtype) * m2
+        n_trunk = jnp.maximum(jnp.sum(m2), 1.0)
+
+        def fit(p, tau, hard):
+            u3 = act(jnp.einsum("nk,tjk->ntj", 2 * u2 - 1, p["w3"]) + p["b3"][None], tau, hard, True) * m3
+            return jax.vmap(lambda f, col: least_squares(f, col[:, None])[:, 0], in_axes=(1, 1), out_axes=1)(u3, y)
+
+        def loss(p, i):
+            tau, hard = schedule(i, 1.0, 0.005)
+            return jnp.mean(((fit(p, tau, hard) - y) / eps) ** 2)
+
+        p = optimize(
+            loss,
+            {
+                "w3": jax.random.normal(kc, (n_outputs, k2, k2), dtype=y.dtype) / jnp.sqrt(n_trunk),
+                "b3": jnp.zeros((n_outputs, k2), dtype=y.dtype),
+            },
+        )
+        return {**p, "head_error": jnp.max(jnp.abs(fit(p, 1.0, True) - y), axis=0)}
+
+    per_restart = jax.vmap(one, in_axes=(0, None, None, None, None, None, None, None, None))
+    return jax.jit(jax.vmap(per_restart, in_axes=(0, 0, 0, 0, 0, 0, None, None, None)))

@@ -30,9 +30,9 @@ import numpy as np
 
 from ..core._feature import Feature
 from ..core._heads import Head
-from ._certify import StepLayer, StepNetwork, sup_errors
+from ._certify import StepLayer, StepNetwork, is_step_layer, sup_errors
 
-__all__ = ["FloatNetwork", "Grid", "harden", "round_network", "RoundedNetwork", "MAX_EXPONENT"]
+__all__ = ["MAX_EXPONENT", "FloatNetwork", "Grid", "RoundedNetwork", "harden", "round_network", "simplify"]
 
 #: Finest dyadic step tried for any layer: weights on the grid 2^-24.
 MAX_EXPONENT = 24
@@ -144,6 +144,120 @@ def _prune(layers: list[StepLayer]) -> list[StepLayer]:
     return layers
 
 
+def _zeroed(w, b, act, pre, on, exponent) -> StepLayer:
+    """Each unit's weights set to 0, smallest first, wherever its value on every cell stays the same."""
+    for u in range(w.shape[0]):
+        for j in np.argsort(np.abs(w[u]), kind="stable").tolist():
+            if w[u, j] == 0:
+                continue
+            trial = pre[:, u] - act[:, j] * w[u, j]
+            if np.array_equal(trial >= 0, on[:, u]):
+                pre[:, u], w[u, j] = trial, 0
+    return StepLayer(w, b, exponent)
+
+
+#: Largest fan-in whose small-weight rewrite is searched (5^k weight vectors).
+SMALL_FAN_IN = 6
+
+
+def _small_rows(layer: StepLayer, act: np.ndarray, on: np.ndarray) -> StepLayer:
+    """Each unit rewritten, where one exists, with the fewest and smallest integer weights in ``[-3, 3]`` on
+    the inputs it reads that give it the same value on every cell (the bias: just enough).  The layer keeps
+    its step ``2^-e`` (a rewritten row is multiplied by ``2^e``, a positive factor ``H`` ignores) unless every
+    unit was rewritten (then ``e = 0``)."""
+    import itertools
+
+    w, b = layer.weights.copy(), layer.biases.copy()
+    found: list[tuple[np.ndarray, int] | None] = []
+    for u in range(w.shape[0]):
+        cols = np.flatnonzero(w[u])
+        if cols.size == 0:  # a constant unit (its readers take it over below)
+            found.append((np.zeros(w.shape[1], dtype=np.int64), 0 if on[0, u] else -1))
+            continue
+        if cols.size > SMALL_FAN_IN:
+            found.append(None)
+            continue
+        patterns = act[:, cols]
+        top = 3 if cols.size <= 4 else 2
+        grid = np.array(list(itertools.product(range(-top, top + 1), repeat=cols.size)), dtype=np.int64)
+        pre = patterns @ grid.T  # (cells, candidates)
+        ones, zeros = on[:, u], ~on[:, u]
+        low = pre[ones].min(axis=0) if ones.any() else np.full(grid.shape[0], 0)
+        high = pre[zeros].max(axis=0) if zeros.any() else np.full(grid.shape[0], -(1 << 20))
+        valid = low > high
+        if not valid.any():
+            found.append(None)
+            continue
+        cost = np.count_nonzero(grid, axis=1) * 16 + np.abs(grid).sum(axis=1) * 2 + np.abs(low)
+        best = int(np.flatnonzero(valid)[np.argmin(cost[valid])])
+        row = np.zeros(w.shape[1], dtype=np.int64)
+        row[cols] = grid[best]
+        found.append((row, -int(low[best])))
+    exponent = 0 if all(f is not None for f in found) else layer.exponent
+    for u, f in enumerate(found):
+        if f is not None:
+            w[u], b[u] = f[0] << exponent, f[1] << exponent
+    return StepLayer(w, b, exponent)
+
+
+def simplify(rounded: RoundedNetwork, feature: Feature, heads: list[Head | None]) -> RoundedNetwork:
+    """The same function with fewer weights: pruning that cannot change the certificate, then certified again.
+
+    Hidden layers read only the first layer, whose units are constant between its
+    thresholds, so each hidden unit's value on every one of those cells is all
+    there is to keep.  Layer by layer, from the trunk up: a unit reading the
+    thresholds is rewritten with weight ±2 at each threshold where its value
+    flips and bias ±1 (the toggle rows of the network file, which keep only the
+    thresholds some unit flips at); a later unit's weights are set to 0,
+    smallest first, wherever its value on every cell stays the same, and the
+    unit is rewritten with small integer weights where some give it the same
+    values (:func:`_small_rows`); then a unit constant on all cells goes into its readers' biases, and a unit
+    equal to an earlier one on all cells gives its readers' weights to it; units
+    nothing reads are removed.  The output layer is left as it is.  The result is
+    certified again: if its errors differed (they cannot), ``rounded`` is returned.
+    """
+    net = rounded.network
+    layers = list(net.layers)
+    if len(layers) < 3 or not is_step_layer(layers[0]):
+        return rounded
+    g = -layers[0].biases
+    points = np.unique(np.concatenate([[0], g]))
+    act = (points[:, None] >= g[None, :]).astype(np.int64)  # the first layer on each of its cells
+    for i in range(1, len(layers) - 1):
+        w, b = layers[i].weights.copy(), layers[i].biases.copy()
+        pre = act @ w.T + b[None, :]
+        on = pre >= 0
+        if i == 1:  # units on the thresholds: weight ±2 where the unit flips, bias ±1 (the file's toggle rows)
+            v = on.astype(np.int64)
+            layers[i] = StepLayer(2 * (v[1:] - v[:-1]).T, 2 * v[0] - 1, 0)
+            act = v
+        else:
+            layers[i] = _small_rows(_zeroed(w, b, act, pre, on, layers[i].exponent), act, on)
+            act = on.astype(np.int64)
+        nxt = layers[i + 1]
+        nw, nb = nxt.weights.copy(), nxt.biases.copy()
+        first_of: dict[bytes, int] = {}
+        for u in range(act.shape[1]):
+            col = act[:, u]
+            if col.min() == col.max():
+                if col[0] == 1:
+                    nb += nw[:, u]
+                nw[:, u] = 0
+            elif col.tobytes() in first_of:
+                nw[:, first_of[col.tobytes()]] += nw[:, u]
+                nw[:, u] = 0
+            else:
+                first_of[col.tobytes()] = u
+        layers[i + 1] = StepLayer(nw, nb, nxt.exponent)
+    simpler = StepNetwork(_prune(layers), net.scales)
+    if simpler == net:
+        return rounded
+    errors = sup_errors(simpler, feature, heads)
+    if errors != list(rounded.errors):
+        return rounded
+    return RoundedNetwork(simpler, errors, rounded.exponents)
+
+
 def harden(net: FloatNetwork, grid: Grid, exponents: list[int]) -> StepNetwork:
     """The step network of ``net`` with layer ``l`` on the dyadic grid ``2^-exponents[l]`` (module docstring)."""
     e1 = exponents[0]
@@ -208,18 +322,24 @@ def round_network(
 
     ``check`` holds the targets at the midpoints one level finer than the grid
     (0 for outputs fixed at 0): a candidate whose error there already exceeds ε
-    is rejected without the exact certificate.  When no step reaches ε the
-    finest steps are kept and the result reports its (certified) error.
+    is rejected without the exact certificate.  When no step reaches ε, the
+    first-layer step whose network errs least on the check grid is kept (the
+    coarsest among equals; later layers at the finest step), and the result
+    reports its certified error: a first layer at the grid's own step puts each
+    threshold on the cell boundary between the two training points either side
+    of it, where the finest step would leave it between them.
     """
     eps_exact = Fraction(eps)
     n_layers = len(net.hidden) + 2
     cache: dict[tuple[int, ...], RoundedNetwork] = {}
+    on_grid: dict[tuple[int, ...], float] = {}
 
     def attempt(exps: list[int]) -> RoundedNetwork:
         key = tuple(exps)
         if key not in cache:
             step = harden(net, grid, exps)
-            if _grid_error(step, grid, check) > eps:
+            on_grid[key] = _grid_error(step, grid, check)
+            if on_grid[key] > eps:
                 errors = [Fraction(10**9)]  # rejected by the filter: certainly above ε
             else:
                 errors = sup_errors(step, feature, heads)
@@ -231,8 +351,9 @@ def round_network(
 
     exps = [max_exponent] * n_layers
     first = next((e for e in range(max_exponent + 1) if ok([e] + exps[1:])), None)
-    if first is None:  # nothing reaches ε: report the finest network, certified
-        final = attempt(exps)
+    if first is None:  # nothing reaches ε: the first-layer step that errs least on the check grid, certified
+        best = min(range(max_exponent + 1), key=lambda e: (on_grid[tuple([e] + exps[1:])], e))
+        final = attempt([best] + exps[1:])
         if final.errors == [Fraction(10**9)]:
             final = RoundedNetwork(final.network, sup_errors(final.network, feature, heads), final.exponents)
         return final
