@@ -72,8 +72,7 @@ def floor_tables(inst, top: int) -> int:
 
 def row_versus_floor(depth: int, repeat: int) -> dict:
     """The compare command's row at ε = 2^-depth (its own code path), and the floor, in one process."""
-    from dlcalc import Budget, Family, HeadSet, Instance, QuantizedClass
-    from dlcalc.cli.compare import compare_row
+    from dlcalc import Budget, Family, HeadSet, Instance, study
 
     inst = Instance.build(depth, HeadSet(Family("walsh-all", 1.0, depth)), seed=0)
     _ = inst.feature  # drawn once, outside both timings
@@ -84,7 +83,8 @@ def row_versus_floor(depth: int, repeat: int) -> dict:
         cells = floor_tables(inst, depth)
         floor = min(floor, time.perf_counter() - start)
         start = time.perf_counter()
-        out = compare_row(inst, QuantizedClass(depth, inst.heads, eps), False, Budget())
+        plan = study.plan_compare(inst, [eps], Budget(), baselines=False)
+        out = study.compare_row(plan, plan.qclass, baselines=False)
         row = min(row, time.perf_counter() - start)
     assert out["verified"] if "verified" in out else out["joint"]["verified"] and out["separate"]["verified"]
     return {
