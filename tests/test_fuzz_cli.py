@@ -549,3 +549,20 @@ def test_ascii_stand_ins_keep_a_table_aligned():
     assert result.exit_code == 0, result.stderr
     lines = [line for line in result.stdout.splitlines() if line.startswith(("|", "+"))]
     assert lines and len({len(line) for line in lines}) == 1, result.stdout  # every row as wide as the box
+
+
+HUGE_FAMILY = ["--family", "walsh-all", "--depth", "30", "--head", "sawtooth:0-49"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+@pytest.mark.parametrize(
+    "command",
+    [["info"], ["build"], ["quantize", "--eps", "2^-4"], ["encode", "--eps", "2^-4"], ["network", "--eps", "1"]],
+    ids=lambda c: c[0],
+)
+def test_a_family_of_2_to_the_30_heads_is_counted_never_listed(command, fmt):
+    """Every command on 2^30 Walsh heads and a run of sawtooth heads, table and JSON: done or refused in one
+    line, under the memory and time caps (a listing of the heads, even their specs, would not fit)."""
+    proc = capped([*command, *HUGE_FAMILY, "--format", fmt])
+    check_process(proc)
+    assert proc.returncode in (0, 2), proc.stderr

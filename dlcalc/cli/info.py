@@ -35,7 +35,7 @@ def info(spec, budget, fmt):
             f" (largest off-diagonal Gram entry {format_number(payload['max_offdiag_gram'])}, between "
             f"{format_head(inst.heads[worst[0]].spec)} and {format_head(inst.heads[worst[1]].spec)})"
         )
-    notes = [note, *_gram_notes(payload["gram"], [h.spec for h in inst.heads]), GROUPS_NOTE]
+    notes = [note, *_gram_notes(payload["gram"], inst.heads), GROUPS_NOTE]
     if depth_note := study.beyond_depth_note(inst):
         notes.append(depth_note)
     emit(Report(payload, HEAD_COLUMNS, payload["heads"], title=f"instance: {instance_summary(inst)}", notes=notes), fmt)
@@ -45,10 +45,14 @@ def info(spec, budget, fmt):
 GRAM_SHOWN = 8
 
 
-def _gram_notes(gram, specs: list[str]) -> list[str]:
-    """The Gram matrix under the table, one line per head, for a few heads; else where to find it."""
-    n = len(specs)
+def _gram_notes(gram, heads) -> list[str]:
+    """The Gram matrix under the table, one line per head, for a few heads; else where to find it.
+
+    The heads are listed only when the matrix is there (at most ``study.GRAM_LIMIT`` of them): a
+    family of 2^30 heads is counted, never listed."""
+    n = len(heads)
     if gram is not None and n <= GRAM_SHOWN:
+        specs = [h.spec for h in heads]
         lines = [
             "Gram matrix ⟨f_s, f_t⟩ on [0, 1) (exact arithmetic), heads in order "
             f"({', '.join(map(format_head, specs))}):"
