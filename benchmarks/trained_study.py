@@ -49,7 +49,8 @@ def run_group(job: tuple) -> list[dict]:
     from dlcalc.coding._pipeline import coder_bounds
     from dlcalc.quantize._quantize import quantize_heads
     from dlcalc.training._config import TrainConfig
-    from dlcalc.training._train import constructed_bits, train_architecture
+    from dlcalc.training._steps import constructed_bits
+    from dlcalc.training._train import train_architecture
 
     config = TrainConfig(max_width=2 ** (m + 1), patience=0, **config_kw)
     eps = eps_for(m)

@@ -299,7 +299,7 @@ def test_rounding_fallback_keeps_thresholds_on_the_grid():
 
 
 def test_trunk_digits_of_a_hand_made_deep_network():
-    from dlcalc.training._train import trunk_digits
+    from dlcalc.training._deep import trunk_digits
 
     feature = Feature(1, [0])
     net = StepNetwork(

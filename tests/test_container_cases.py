@@ -9,7 +9,8 @@ import pytest
 
 from dlcalc import BudgetError, FormatError, Head, family_heads
 from dlcalc.coding import _container
-from dlcalc.coding._container import peek_class, read_container, read_stream, split_containers
+from dlcalc.coding._container import peek_class, read_container, split_containers
+from dlcalc.coding._stream import read_stream
 from dlcalc.core._budget import Budget
 
 MAGIC = bytes([0x89, 0x44, 0x4C, 0x43, 0x0D, 0x0A, 0x1A, 0x0A])

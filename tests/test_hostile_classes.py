@@ -25,15 +25,8 @@ from hypothesis import strategies as st
 
 from dlcalc import Budget, FormatError, Instance, encode, parse_heads
 from dlcalc.coding import _container
-from dlcalc.coding._container import (
-    _FIXED,
-    MAGIC,
-    expected_sections,
-    iter_stream,
-    read_container,
-    read_stream,
-    section_count,
-)
+from dlcalc.coding._container import _FIXED, MAGIC, expected_sections, read_container, section_count
+from dlcalc.coding._stream import iter_stream, read_stream
 from dlcalc.core._heads import HeadRun
 from dlcalc.core._headset import Family, HeadSet
 from dlcalc.quantize._groups import QuantizedClass
@@ -117,7 +110,7 @@ def test_a_wrong_section_count_is_refused_before_anything_sized_by_the_heads(hea
         import io, sys
         from dlcalc import FormatError
         from dlcalc.core._budget import Budget
-        from dlcalc.coding._container import read_container, read_stream
+        from dlcalc.coding import read_container, read_stream
         from tests.test_hostile_classes import dlc_file
         header = sys.argv[1].encode()
         for depth in (28, 34, 40):
@@ -198,7 +191,7 @@ def test_a_stream_of_padded_headers_is_held_one_file_at_a_time():
     proc = run_capped(
         """
         import io
-        from dlcalc.coding._container import iter_stream, read_container
+        from dlcalc.coding import iter_stream, read_container
         from tests.test_hostile_classes import DLC, padded
         one, files = padded(DLC, 16 << 20), 16
 

@@ -97,13 +97,13 @@ def test_a_file_is_read_once(tmp_path, monkeypatch, command):
     weighed (with the export or the verification) and its checksum computed, once each."""
     import zlib
 
-    from dlcalc.coding import _container
+    from dlcalc.coding import _container, _stream
 
     inst = tmp_path / "inst.json"
     invoke("build", "--depth", "5", "--head", "walsh:1-31", "--head", "sawtooth:0-2", "-o", str(inst))
     stream = CliRunner().invoke(cli, ["encode", str(inst), "--eps", "2^-4", "-o", "-"]).stdout_bytes  # two files
     seen = {"weighed": 0, "quantized": 0, "parsed": 0, "checksums": 0}
-    real_check, real_init, real_parse = Cost.check, QuantizedClass.__init__, _container._parse_header
+    real_check, real_init, real_parse = Cost.check, QuantizedClass.__init__, _stream._parse_header
 
     def count(key, real):
         def wrapper(*args, **kwargs):
@@ -114,7 +114,8 @@ def test_a_file_is_read_once(tmp_path, monkeypatch, command):
 
     monkeypatch.setattr(Cost, "check", count("weighed", real_check))
     monkeypatch.setattr(QuantizedClass, "__init__", count("quantized", real_init))
-    monkeypatch.setattr(_container, "_parse_header", count("parsed", real_parse))
+    monkeypatch.setattr(_stream, "_parse_header", count("parsed", real_parse))  # the stream reader's
+    monkeypatch.setattr(_container, "_parse_header", count("parsed", real_parse))  # any other reader's
     monkeypatch.setattr(_container.zlib, "crc32", count("checksums", zlib.crc32))
     args = [command] + ([str(inst)] if command == "verify" else []) + ["-", "--format", "json"]
     result = CliRunner().invoke(cli, args, input=stream)

@@ -169,7 +169,7 @@ def test_refused_up_front_over_the_budget():
 
 def _training_search_cells(instance, eps, archs, config, shapes):
     from dlcalc import QuantizedClass
-    from dlcalc.training._train import training_steps
+    from dlcalc.training._steps import training_steps
 
     steps = training_steps(QuantizedClass(instance.depth, instance.heads, eps), archs, config, shapes)
     (search,) = [s for s in steps if s.name == "training search"]

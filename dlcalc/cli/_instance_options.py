@@ -28,7 +28,7 @@ from ..core import (
 )
 from ._common import InputError
 from ._complete import complete_paths
-from ._files import read_input
+from ._inputs import read_input
 from ._params import ByteSizeType, CountType, IntType, NumberType
 from ._style import format_eps, format_head, format_number
 from ._tables import Column

@@ -25,10 +25,10 @@ from ._files import (
     check_output_size,
     force_option,
     max_output_option,
-    open_input,
     shown,
     write_outputs,
 )
+from ._inputs import open_input
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, emit_all, format_option, progress
 from ._params import IntType, NumberType

@@ -25,11 +25,8 @@ from ._container import (
     MAGIC,
     Container,
     header_dict,
-    iter_containers,
-    iter_stream,
     peek_class,
     read_container,
-    read_stream,
     split_containers,
     write_container,
 )
@@ -53,6 +50,7 @@ from ._pipeline import (
     verify,
 )
 from ._sections import Sections, decode_joint, decode_separate, joint_section, separate_sections
+from ._stream import iter_containers, iter_stream, read_stream
 
 __all__ = [
     "decode_container",

@@ -45,7 +45,8 @@ from ._config import (
 )
 from ._entropy import NetworkStream, decode_network, encode_network, length_prefix_bits, network_stream
 from ._rounding import FloatNetwork, Grid, RoundedNetwork, harden, round_network
-from ._train import constructed_bits, train_architecture, training_grid, training_steps
+from ._steps import constructed_bits, training_steps
+from ._train import train_architecture, training_grid
 
 __all__ = [
     "ARCHS",
