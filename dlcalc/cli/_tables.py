@@ -10,8 +10,10 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from rich.console import JustifyMethod
+if TYPE_CHECKING:  # rich is imported when a table is drawn, not when a command starts
+    from rich.console import JustifyMethod
 
 from ._style import error_render, format_cell, format_error
 
