@@ -15,7 +15,7 @@ from typing import Any
 from .._errors import SpecError
 from ..core import Budget, Instance
 from ..cost import network_steps
-from ..training import ARCHS, SHAPES, ArchResult, TrainConfig, training_steps, width_ladder
+from ..training import ARCHS, SHAPES, ArchResult, TrainConfig, TrainingUnavailable, training_steps, width_ladder
 from ._plan import Plan, weigh
 
 __all__ = [
@@ -55,12 +55,8 @@ def training_library():
     try:
         training.require_training()
     except ImportError as exc:
-        missing = (exc.name or "jax").split(", ")
-        names = " and ".join(filter(None, [", ".join(missing[:-1]), missing[-1]]))
-        raise TrainingMissing(
-            f"dlcalc train needs the train extra ({names} {'is' if len(missing) == 1 else 'are'} missing): "
-            f"{TRAIN_INSTALL_HINT}"
-        ) from None
+        clause = exc.missing_clause if isinstance(exc, TrainingUnavailable) else f"{exc.name or 'jax'} is missing"
+        raise TrainingMissing(f"dlcalc train needs the train extra ({clause}): {TRAIN_INSTALL_HINT}") from None
     return training
 
 

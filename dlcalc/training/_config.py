@@ -37,7 +37,17 @@ MAX_GRID_LEVEL = 14
 
 
 class TrainingUnavailable(ImportError):
-    """JAX, optax or constriction is missing: ``pip install -e '.[train]'``."""
+    """JAX, optax or constriction is missing: ``pip install -e '.[train]'``; ``name`` lists them."""
+
+    @property
+    def missing_clause(self) -> str:
+        """``jax is missing``, ``jax and optax are missing``, ``jax, optax and constriction are missing``."""
+        return _missing_clause((self.name or "jax").split(", "))
+
+
+def _missing_clause(missing: list[str]) -> str:
+    names = " and ".join(filter(None, [", ".join(missing[:-1]), missing[-1]]))
+    return f"{names} {'is' if len(missing) == 1 else 'are'} missing"
 
 
 def require_training() -> None:
@@ -51,10 +61,8 @@ def require_training() -> None:
         except ImportError:
             missing.append(module)
     if missing:
-        names = " and ".join(filter(None, [", ".join(missing[:-1]), missing[-1]]))
         raise TrainingUnavailable(
-            f"training needs the train extra ({names} {'is' if len(missing) == 1 else 'are'} missing): "
-            "pip install -e '.[train]'",
+            f"training needs the train extra ({_missing_clause(missing)}): pip install -e '.[train]'",
             name=", ".join(missing),
         )
 
