@@ -192,14 +192,16 @@ def networks_document(run: NetworkRun, plan: Plan) -> dict:
     }
 
 
-def weigh_onnx(net: HeavisideNetwork, budget: Budget) -> None:
-    """The ONNX model's dense matrices and its check, weighed (``dlcalc.cost.onnx_step``)."""
+def weigh_onnx(net: HeavisideNetwork, budget: Budget) -> int:
+    """The ONNX model's dense matrices and its check, weighed (``dlcalc.cost.onnx_step``); the activations
+    of one input point, returned for the check's batches."""
     from ..networks import activation_cells, dense_entries
 
     per_point = activation_cells(net)
     Cost(phases=[[onnx_step(net.grid_level, per_point, dense_entries(net), ONNX_ACTIVATIONS)]]).check(
         budget, "checking the ONNX export"
     )
+    return per_point
 
 
 def onnx_model(net: HeavisideNetwork, head_specs: list[str], budget: Budget) -> bytes:
@@ -208,11 +210,11 @@ def onnx_model(net: HeavisideNetwork, head_specs: list[str], budget: Budget) -> 
 
     Raises :class:`~dlcalc.CheckError` when onnxruntime disagrees with the exact evaluation.
     """
-    from ..networks import activation_cells, check_onnx, to_onnx
+    from ..networks import check_onnx, to_onnx
 
-    weigh_onnx(net, budget)
+    per_point = weigh_onnx(net, budget)
     model = to_onnx(net, head_specs, max_cells=budget.max_cells)
-    mismatch = check_onnx(model, net, max_cells=max(ONNX_ACTIVATIONS, activation_cells(net)))
+    mismatch = check_onnx(model, net, max_cells=max(ONNX_ACTIVATIONS, per_point))
     if mismatch is not None:
         raise CheckError(f"onnxruntime disagrees with the exact evaluation on output {mismatch}")
     return model
