@@ -34,11 +34,26 @@ def _read(text: str) -> Fraction:
     return Fraction(2) ** int(text[2:]) if text.startswith("2^") else Fraction(text)
 
 
+def _names_the_float(text: str, x: Fraction) -> bool:
+    """``x`` is a float64 and ``text`` its short decimal, which reads back to it (as repr shows it)."""
+    return Fraction(float(x)) == x and float(text) == x and len(text.split("e")[0].replace(".", "").strip("0")) <= 4
+
+
 @given(positive)
 def test_errors_are_never_shown_below_their_value(x):
-    shown = _read(format_error(x))
-    assert shown >= x
+    text = format_error(x)
+    shown = _read(text)
+    if shown < x:  # only a float64 by its own short decimal
+        assert _names_the_float(text, x)
+        return
     assert shown == x or shown <= _oracle(x, ROUND_CEILING)  # exact, or the next 4-digit value up
+
+
+@pytest.mark.parametrize("amplitude", [0.01, 0.3, 0.1, 0.07499, 1e-300, 0.7 * 90 / 90])
+def test_an_error_equal_to_a_decimal_amplitude_reads_as_that_amplitude(amplitude):
+    # a zero head errs by its amplitude exactly: 0.01 once read 0.01001 beside an amplitude of 0.01
+    assert format_error(Fraction(amplitude)) == repr(amplitude).replace("e-", "e-")
+    assert format_error(amplitude, 0.5) == format_number(amplitude)
 
 
 @pytest.mark.parametrize("k", [1, 9, 14, 16, 60, 1074])
@@ -54,8 +69,9 @@ def test_a_verified_error_is_never_shown_above_eps(x, eps):
     if x == eps:  # ε itself reads as ε
         assert format_error(x, eps) == format_eps(eps)
         return
-    shown = _read(format_error(x, eps))
-    assert shown >= x  # still rounded up
+    text = format_error(x, eps)
+    shown = _read(text)
+    assert shown >= x or _names_the_float(text, x)  # still rounded up, or the float's own name
     assert shown <= _read(format_eps(eps)) or shown <= eps  # never above ε as ε is shown
 
 

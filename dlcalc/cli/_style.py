@@ -131,6 +131,19 @@ def format_number(value, rounding: str = "nearest") -> str:
     return _decimal(*_significant(x, _SIGNIFICANT, rounding), _SIGNIFICANT)
 
 
+def _float_name(x: Fraction) -> str | None:
+    """The short decimal of ``x`` when ``x`` is a float64 that this decimal reads back to (0.01 for the
+    float nearest 0.01, which lies 2e-19 above it): the number the float stands for, neither above nor
+    below it as float64 sees numbers; None otherwise."""
+    if not Fraction(2.0**-1022) <= x < Fraction(2.0**1023):
+        return None
+    f = float(x)
+    if Fraction(f) != x:
+        return None
+    m, e = _significant(x, _SIGNIFICANT, "nearest")
+    return _decimal(m, e, _SIGNIFICANT) if float(m * Fraction(10) ** e) == f else None
+
+
 def format_eps(value) -> str:
     """ε (or an amplitude): ``2^-10`` when it is a power of two below 1, else :func:`format_number`.
 
@@ -161,15 +174,18 @@ def _power_of_two(x: Fraction) -> bool:
 
 
 def format_error(value, eps=None) -> str:
-    """A sup error, rounded up: never shown below its true value (0.0009765625 → ``0.0009766``).
+    """A sup error, rounded up: never shown below its true value (0.0009765625 → ``0.0009766``),
+    except that a float64 whose short decimal reads back to it is shown by that decimal, as
+    ``repr`` shows it: an error equal to an amplitude of 0.01 (the float nearest 0.01, 2e-19
+    above it) reads ``0.01``, not ``0.01001``.
 
     A power of two is written exactly (``2^-9``), and an error within ``eps`` is never shown
     above ε as ε is shown: more digits are used rather than cross it.
 
     >>> format_error(2.0**-9), format_error(2.0**-14), format_error(0.01, 0.01), format_error(0.0099999, 0.01)
     ('2^-9', '2^-14', '0.01', '0.01')
-    >>> format_error(0.07499), format_error(0.07499, 0.075)
-    ('0.075', '0.074991')
+    >>> format_error(0.0749999), format_error(0.0749999, 0.075), format_error(0.07499), format_error(Fraction(0.01))
+    ('0.075', '0.0749999', '0.07499', '0.01')
     """
     if value is None or isinstance(value, bool) or large_form(value) is not None:
         return format_number(value, "up")
@@ -178,6 +194,10 @@ def format_error(value, eps=None) -> str:
     x = Fraction(value)
     if 0 < x < 1 and _power_of_two(x):
         return format_eps(value)
+    short = _float_name(x)
+    within = eps is not None and not isinstance(eps, bool) and x <= Fraction(eps)
+    if short is not None and (not within or _shown_value(short) <= eps):
+        return short
     if eps is None or isinstance(eps, bool) or not 0 < x <= Fraction(eps):
         return format_number(value, "up")
     if x == Fraction(eps):
