@@ -19,7 +19,13 @@ import time
 
 from dlcalc import Instance, coder_bounds, family_heads, quantize_heads
 from dlcalc.networks._blocks import layer_bits
-from dlcalc.networks._construction import best_joint, joint_candidates, separate_networks, shared_trunk_network
+from dlcalc.networks._construction import (
+    best_joint,
+    joint_candidates,
+    joint_network,
+    separate_networks,
+    shared_trunk_network,
+)
 from dlcalc.quantize._bounds import fit_slope
 
 
@@ -74,7 +80,10 @@ def main() -> None:
             net.nonzero_weights,
             coder_bounds(quants, 10, "joint").upper_bound_bits,
         )
-    zero = {e: shared_trunk_network(quantize_heads(inst.heads, e), inst.feature).network_bits for e in (1.0, 0.5)}
+    zero = {}  # every head 0 (no network at all); one head that reads one digit
+    for e in (1.0, 0.5):
+        net = joint_network(quantize_heads(inst.heads, e), inst.feature)
+        zero[e] = net.network_bits if net else 0
     goals = [bits <= 8 * weights, bits <= 30 * payload, max(zero.values()) < 1000]
     print(
         f"default instance (walsh-all, depth 10, ε = 2^-10): joint {bits} bits, {bits / weights:.3f} bits per nonzero "

@@ -355,10 +355,12 @@ def test_golden_network_outputs_follow_the_definitions(case):
     doc = expected(NETWORK_DIR, case)
     inst = load_instance(NETWORK_DIR, case)
     eps = doc["eps"]
-    outputs = stored_outputs(doc["networks"]["joint"][0])
-    outputs += [stored_outputs(entry)[0] for entry in doc["networks"]["separate"]]
-    for t, out in enumerate(outputs):
-        head = inst.heads[t % len(inst.heads)]
+    live = [h for h in inst.heads if eps < h.amplitude]  # the heads a network realizes: a zero head has none
+    outputs = list(zip(live, stored_outputs(doc["networks"]["joint"][0]), strict=True))
+    by_spec = {h.spec: h for h in inst.heads}
+    outputs += [(by_spec[entry["head"]], stored_outputs(entry)[0]) for entry in doc["networks"]["separate"]]
+    assert [h.spec for h, _ in outputs[len(live) :]] == [h.spec for h in live]
+    for head, out in outputs:
         level, codes = head_codes(inst.feature.flips, inst.depth, head, eps)
         want = [float(value_of_code(head, eps, c)) for c in codes.tolist()]
         common = max(level, out["level"])

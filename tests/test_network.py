@@ -116,6 +116,11 @@ def test_joint_never_costs_more_and_every_network_is_exact(depth, seed, heads, e
     tables = head_tables(quants, inst.feature)
     separate = separate_networks(quants, inst.feature)
     candidates = joint_candidates(quants, inst.feature, separate=separate)
+    live = [(q, t) for q, t in zip(quants, tables, strict=True) if not q.zero]
+    assert len(separate) == len(live)  # a zero head has no network
+    if not live:  # every head is 0 at ε: no network, no bit
+        assert candidates == {} and joint_network(quants, inst.feature) is None
+        return
     chosen, joint = best_joint(candidates)
     stack = parallel_stack([n for _, n in separate])
     separate_bits = sum(n.network_bits for _, n in separate)
@@ -135,7 +140,7 @@ def test_joint_never_costs_more_and_every_network_is_exact(depth, seed, heads, e
     for net in candidates.values():
         back = HeavisideNetwork.deserialize(net.serialize())
         assert all(network_outputs_match(back.evaluate(), quants, tables, depth))
-    for q, table, (_, n) in zip(quants, tables, separate, strict=False):
+    for (q, table), (_, n) in zip(live, separate, strict=True):
         back = HeavisideNetwork.deserialize(n.serialize())
         assert network_outputs_match(back.evaluate(), [q], [table], depth) == [True]
 
@@ -157,8 +162,13 @@ def test_networks_are_within_eps_of_the_true_heads(depth, seed, heads, eps):
         level = min(max(back.grid_level, depth) + 1, 10)
         x = np.arange(1 << level) / (1 << level)
         ref = heaviside_reference(back, x)
-        for t in range(len(heads)):
-            assert np.max(np.abs(ref[:, t] - inst.evaluate(t, x))) <= eps * (1 + 1e-12)
+        live = [t for t, q in enumerate(quants) if not q.zero]  # the outputs are the live heads'
+        assert ref.shape[1] == len(live)
+        for column, t in enumerate(live):
+            assert np.max(np.abs(ref[:, column] - inst.evaluate(t, x))) <= eps * (1 + 1e-12)
+    for t, q in enumerate(quants):  # a zero head is 0, within ε of the true head: |a h| <= a <= ε
+        if q.zero:
+            assert inst.heads[t].amplitude <= eps
 
 
 def test_prefix_sum_evaluator_equals_dense():
@@ -194,12 +204,29 @@ def test_serialized_networks_are_a_code_for_a_small_class():
     assert longest >= coder_bounds(quants, 3, "joint").lower_bound_bits
 
 
-def test_zero_information_networks_are_short():
+def test_zero_heads_need_no_network():
+    """A head that is 0 at ε is f̂ = 0 by the class alone: no network realizes it and it costs no bit,
+    separate or joint (docs/theory.md §7); once cost 9 bits each, 9,207 bits for walsh-all at depth 10, ε = 1."""
     inst = Instance.build(10, family_heads("walsh-all", 1.0, 10), seed=0)
-    for eps in (1.0, 0.5):  # every head constant; one head that reads one digit
-        joint = shared_trunk_network(quantize_heads(inst.heads, eps), inst.feature)  # the joint network is never longer
-        assert joint.network_bits < 1000
-        assert HeavisideNetwork.deserialize(joint.serialize()).n_outputs == 1023
+    quants = quantize_heads(inst.heads, 1.0)  # every head is 0
+    assert separate_networks(quants, inst.feature) == [] and joint_candidates(quants, inst.feature) == {}
+    assert joint_network(quants, inst.feature) is None
+    with pytest.raises(ValueError, match="no network"):
+        shared_trunk_network(quants, inst.feature)
+    quants = quantize_heads(inst.heads, 0.5)  # one head (walsh:1, a = 1) reads one digit; 1022 are 0
+    separate = separate_networks(quants, inst.feature)
+    joint = joint_network(quants, inst.feature, separate=separate)
+    assert len(separate) == 1 and joint is not None and joint.n_outputs == 1
+    assert joint.network_bits <= separate[0][1].network_bits < 100
+    for eps, bits in ((1, 0), (0.5, joint.network_bits)):
+        result = CliRunner().invoke(
+            cli, ["network", "--family", "walsh-all", "--depth", "10", "--eps", str(eps), "--format", "json"]
+        )
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert out["joint"]["network_bits"] == bits and out["separate"]["network_bits"] == bits
+        assert out["joint"]["zero_heads"] == out["separate"]["zero_heads"] == 1023 - (eps < 1)
+        assert out["joint"]["verified"] and out["separate"]["verified"]
 
 
 @pytest.mark.parametrize("amplitude", ["1e300", "2^-1074"])
@@ -456,6 +483,45 @@ def test_separate_onnx_has_one_output_per_head(tmp_path):
     assert result.exit_code == 0, result.stderr
     model = onnx.load(str(path))
     assert [o.name for o in model.graph.output] == [f"y{i}" for i in range(5)]
+
+
+def test_onnx_export_holds_the_live_heads_and_refuses_a_class_without_network(tmp_path):
+    """A zero head has no network, so no ONNX output; with every head 0 there is nothing to export."""
+    onnx = pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    path = tmp_path / "s.onnx"
+    heads = ["--head", "walsh:1-3", "--head", "walsh:4@0.1", "--head", "sawtooth:0@0.5"]
+    args = ["network", "--depth", "3", *heads, "--eps", "0.2", "--arch", "separate", "--export", str(path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    model = onnx.load(str(path))
+    assert [o.name for o in model.graph.output] == [f"y{i}" for i in range(4)]  # walsh:4@0.1 is 0 at ε = 0.2
+    assert model.graph.doc_string == "outputs: walsh:1, walsh:2, walsh:3, sawtooth:0@0.5"
+    none = tmp_path / "none.onnx"
+    result = CliRunner().invoke(
+        cli, ["network", "--depth", "3", "--head", "walsh:1-3@0.1", "--eps", "0.2", "--export", str(none)]
+    )
+    assert result.exit_code == 2 and "every head is 0 at ε = 0.2: there is no network" in result.stderr
+    assert not none.exists()
+    doc = tmp_path / "none.json"
+    args = [
+        "network",
+        "--depth",
+        "3",
+        "--head",
+        "walsh:1-3@0.1",
+        "--eps",
+        "0.2",
+        "--export",
+        str(doc),
+        "--format",
+        "json",
+    ]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.stderr
+    exported = json.loads(doc.read_text())
+    assert exported["zero_heads"] == ["walsh:1-3@0.1"]  # runs of heads, never listed one by one
+    assert exported["networks"]["joint"] == {"network_bits": 0, "serialized_hex": None, "blocks": []}
 
 
 def test_onnx_export_is_sized_up_front(tmp_path):

@@ -54,7 +54,7 @@ def test_joint_networks_against_the_oracle(depth, eps):
     quants = quantize_heads(heads, eps)
     inst = Instance.build(depth, heads, flips=flips)
     level = max([depth] + [q.approximant_level(depth) for q in quants])
-    want = [[float(v) for v in oracle_fhat(q, flips, depth, level)] for q in quants]
+    want = [[float(v) for v in oracle_fhat(q, flips, depth, level)] for q in quants if not q.zero]  # the live heads
     candidates = joint_candidates(quants, inst.feature)
     for name, net in candidates.items():
         assert outputs_on(net, level) == want, name
@@ -73,16 +73,16 @@ def test_separate_networks_against_the_oracle(depth, eps):
     heads = [Head.parse(s) for s in SPECS]
     quants = quantize_heads(heads, eps)
     inst = Instance.build(depth, heads, flips=flips)
-    for q, (kind, net) in zip(quants, separate_networks(quants, inst.feature), strict=False):
+    live = [q for q in quants if not q.zero]  # a zero head has no network
+    assert any(q.zero for q in quants) == (eps >= 0.1)
+    for q, (kind, net) in zip(live, separate_networks(quants, inst.feature), strict=True):
         level = max(depth, q.approximant_level(depth))
         assert outputs_on(net, level) == [[float(v) for v in oracle_fhat(q, flips, depth, level)]], (q.head, kind)
         rep = representative(inst.feature, q.requirement)
         (table,) = head_tables([q], rep)
-        candidates = {"trunk": head_network(q, inst.feature)}
-        if not q.zero:
-            candidates["step"] = step_network(q, table, depth)
+        candidates = {"trunk": head_network(q, inst.feature), "step": step_network(q, table, depth)}
         assert net.network_bits == min(c.network_bits for c in candidates.values())
-        assert kind == ("step" if q.zero else min(candidates, key=lambda k: (candidates[k].network_bits, k != "trunk")))
+        assert kind == min(candidates, key=lambda k: (candidates[k].network_bits, k != "trunk"))
 
 
 def test_digit_levels():
@@ -93,14 +93,20 @@ def test_digit_levels():
     assert digit_levels(quantize_heads([Head("sawtooth", 2, 0.5)], 2.0**-3)[0]) == [2, 3, 4]
 
 
-def test_zero_heads_give_constant_networks():
-    heads = [Head("walsh", 3, 0.1), Head("sawtooth", 2, 0.25)]
+def test_zero_heads_have_no_network():
+    heads = [Head("walsh", 3, 0.1), Head("sawtooth", 2, 0.25), Head("walsh", 1, 0.5)]
     inst = Instance.build(3, heads, seed=0)
-    quants = quantize_heads(heads, 0.3)
-    assert [(lv, v.tolist()) for lv, v in joint_network(quants, inst.feature).evaluate()] == [(0, [0.0]), (0, [0.0])]
-    for kind, n in separate_networks(quants, inst.feature):
-        ((level, values),) = n.evaluate()
-        assert kind == "step" and n.neurons == 0 and level == 0 and values.tolist() == [0.0]
+    quants = quantize_heads(heads, 0.3)  # the first two are 0 at ε = 0.3; walsh:1@0.5 is not
+    (net,) = [n for _, n in separate_networks(quants, inst.feature)]
+    joint = joint_network(quants, inst.feature)
+    assert joint is not None and joint.n_outputs == net.n_outputs == 1  # the live head's output alone
+    want = [-0.5, 0.5] if inst.feature.flips[0] else [0.5, -0.5]
+    assert [v.tolist() for _, v in joint.evaluate()] == [want]
+    # the zero heads' constant networks are still what step_network builds for them, 0 everywhere
+    for q in quants[:2]:
+        ((level, values),) = step_network(q, None, 3).evaluate()
+        assert level == 0 and values.tolist() == [0.0]
+    assert joint_network(quants[:2], inst.feature) is None and separate_networks(quants[:2], inst.feature) == []
 
 
 def test_step_network_by_hand():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import study
-from ._common import VerificationFailed
+from ._common import InputError, VerificationFailed
 from ._complete import complete_paths
 from ._exports import check_export, is_onnx, write_json, write_onnx
 from ._files import announce_written, force_option, max_output_option
@@ -65,7 +65,8 @@ def network(spec, eps, arch, export_path, force, max_output, budget, fmt):
     one-hidden-layer step network; the joint network is the shorter of one shared trunk
     of digit units for all heads and the parallel stack of the separate networks.
     Each network is serialized, read back and evaluated exactly on its dyadic grid;
-    exit code 3 if an output differs from the quantized head.
+    exit code 3 if an output differs from the quantized head.  A head that is 0 at ε
+    (ε >= its amplitude) needs no network and costs no bit.
 
     \b
     Examples:
@@ -79,13 +80,20 @@ def network(spec, eps, arch, export_path, force, max_output, budget, fmt):
     check_export(export_path, force)
     inst = spec.load(budget)
     plan = study.plan_networks(inst, eps, archs, budget, label=f"the networks at ε = {format_eps(eps)}")
+    if export_path and is_onnx(export_path) and all(q.zero for q in plan.qclass.groups):
+        raise InputError(
+            f"every head is 0 at ε = {format_eps(eps)}: there is no network to export as ONNX (--export FILE.json "
+            "records that)"
+        )
     with progress(len(archs), "network") as advance:
         run = study.network_records(plan, archs, advance=advance)
     records = run.records
     if export_path:
         if is_onnx(export_path):  # one model: the joint network unless only the separate ones were asked for
-            net = run.nets["joint" if "joint" in run.nets else "separate"][0]
-            write_onnx(export_path, net, [h.spec for h in inst.heads], budget, force, max_output)
+            which = "joint" if "joint" in run.nets else "separate"
+            net = run.nets[which][0]
+            assert net is not None  # a class with a live head has networks (checked above)
+            write_onnx(export_path, net, run.heads(which), budget, force, max_output)
         else:
             write_json(export_path, study.networks_document(run, plan), force, max_output)
     payload = (

@@ -74,9 +74,12 @@ def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
     stack is made of them) and kept; evaluated side by side, every block's values are held
     at once.  The joint network is the shorter of that stack and the shared trunk over
     every needed digit (a unit per third-layer neuron on its level's cells, one output per
-    head); whichever it is, one of the two is evaluated.
+    live head); whichever it is, one of the two is evaluated.  A head that is 0 at ε has no
+    network and costs nothing here.
     """
     live = [q for q in qclass.groups if not q.zero]
+    if not live:  # every head is 0 at ε: no network, not even the feature is built
+        return []
     steps = [Step("network representative", cells=pow2(qclass.depth), transient_bytes=2 * pow2(qclass.depth))]
     cells = held = peak = evaluated = 0
     for q in live:
@@ -103,7 +106,6 @@ def network_steps(qclass: QuantizedClass, archs) -> list[Step]:
         for q in live:
             u, o = _head_units(q)
             units, outputs = units + u, outputs + o
-        outputs += sum(q.count for q in qclass.groups if q.zero)
         cells, held, transient = _trunk(digits, units, outputs)
         steps.append(Step("joint network", cells=cells, held_bytes=max(held, evaluated), transient_bytes=transient))
     return steps

@@ -7,7 +7,7 @@ Networks
     dyadic grid, ``serialize``/``deserialize``)
 Constructions (§7)
     :func:`joint_network`, :func:`joint_candidates`, :func:`best_joint`,
-    :func:`shared_trunk_network`, :func:`parallel_stack`, :func:`separate_networks`,
+    :func:`shared_trunk_network`, :func:`parallel_stack`, :func:`separate_networks`, :func:`live_heads`,
     :func:`head_network`, :func:`step_network`, :func:`digit_levels`,
     :func:`network_outputs_match`
 The network file
@@ -26,6 +26,7 @@ from ._construction import (
     head_network,
     joint_candidates,
     joint_network,
+    live_heads,
     network_outputs_match,
     parallel_stack,
     separate_networks,
@@ -53,6 +54,7 @@ __all__ = [
     "joint_candidates",
     "joint_network",
     "layer_bits",
+    "live_heads",
     "make_layer",
     "network_outputs_match",
     "pack_file",

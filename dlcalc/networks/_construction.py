@@ -20,6 +20,10 @@ networks, their evaluation and their files are in :mod:`dlcalc.networks._heavisi
 
   Gates sit in the latest layer their readers allow; a value needed further up is
   passed on by copy units ``H(2y - 1)``, so every layer reads only the one below.
+- zero heads: a head that is 0 at ε (``ε >= a``, THEORY §3) is ``f̂ = 0`` whatever the
+  network, and the class alone says which heads those are, so no network realizes them
+  and they cost no bit: every construction realizes the *live* heads only
+  (:func:`live_heads`), in order; a class with none has no network at all.
 - step network: one hidden layer, one unit per jump of ``f̂_t``.
 - separate networks: per head, the shorter (in bits) of the trunk restricted to that
   head and its step network.
@@ -42,7 +46,6 @@ from .._errors import BudgetError
 from ..coding._payload import decode_flips, encode_payload
 from ..core._feature import Feature
 from ..core._headset import digit_levels as read_levels
-from ..core._span import levels_of
 from ..quantize._quantize import HeadQuantization, RequirementSet
 from ..quantize._tables import HeadTable, _ImageCache, approximant_values, head_tables
 from ._format import MAX_SCALE_EXP, MIN_SCALE_EXP, NETWORK_VERSION, Layer, make_layer, toggle_row
@@ -54,6 +57,7 @@ __all__ = [
     "NetworkBlock",
     "Layer",
     "digit_levels",
+    "live_heads",
     "joint_candidates",
     "shared_trunk_network",
     "parallel_stack",
@@ -77,10 +81,16 @@ def digit_levels(q: HeadQuantization) -> list[int]:
     if q.zero:
         return []
     return read_levels(q.head.family, q.head.index, q.head.index, q.precision)
-    if q.head.family == "walsh":
-        return levels_of(q.head.index)
-    k, p = q.head.index, q.sawtooth_precision
-    return ([k] if k >= 1 else []) + list(range(k + 1, k + p + 1))
+
+
+def live_heads(quants: list[HeadQuantization]) -> list[HeadQuantization]:
+    """The heads a network realizes: those that are not 0 at ε, in order.
+
+    A zero head (``ε >= a``) is ``f̂ = 0`` on every cell; which heads are zero follows from
+    the class (the heads and ε), which a code for the class knows before its first bit, so
+    such a head needs no network and costs nothing (docs/theory.md §7).
+    """
+    return [q for q in quants if not q.zero]
 
 
 def representative(feature: Feature, requirement: RequirementSet) -> Feature:
@@ -343,12 +353,10 @@ def step_network(q: HeadQuantization, table: HeadTable, depth: int, max_cells: i
 def separate_networks(
     quants: list[HeadQuantization], feature: Feature, max_cells: int = 1 << 26
 ) -> list[tuple[str, HeavisideNetwork]]:
-    """Per head, the shorter in bits of the restricted trunk network and the step network."""
+    """Per live head (:func:`live_heads`), the shorter in bits of the restricted trunk network and the
+    step network; a zero head has none."""
     out = []
-    for q in quants:
-        if q.zero:  # f̂ = 0: the constant network (both constructions reduce to it)
-            out.append(("step", step_network(q, HeadTable(0, None), feature.depth)))
-            continue
+    for q in live_heads(quants):
         rep = representative(feature, q.requirement)
         (table,) = head_tables([q], rep)
         candidates = [("trunk", _trunk_network([q], rep, max_cells))]
@@ -366,9 +374,13 @@ def parallel_stack(networks: list[HeavisideNetwork]) -> HeavisideNetwork:
 def shared_trunk_network(
     quants: list[HeadQuantization], feature: Feature, max_cells: int = 1 << 26
 ) -> HeavisideNetwork:
-    """One trunk for every digit any head needs, the heads' gates on top (built from the joint ``σ'``)."""
-    rep = representative(feature, RequirementSet.union_all(q.requirement for q in quants))
-    return _trunk_network(quants, rep, max_cells)
+    """One trunk for every digit any live head needs, their gates on top (built from the joint ``σ'``);
+    one output per live head (:func:`live_heads`; a ValueError if there is none)."""
+    live = live_heads(quants)
+    if not live:
+        raise ValueError("every head is 0 at ε: there is no network to build")
+    rep = representative(feature, RequirementSet.union_all(q.requirement for q in live))
+    return _trunk_network(live, rep, max_cells)
 
 
 def joint_candidates(
@@ -377,10 +389,13 @@ def joint_candidates(
     max_cells: int = 1 << 26,
     separate: list[tuple[str, HeavisideNetwork]] | None = None,
 ) -> dict[str, HeavisideNetwork]:
-    """Both joint constructions: ``shared_trunk`` (one trunk for every needed digit) and ``parallel_stack``.
+    """Both joint constructions: ``shared_trunk`` (one trunk for every needed digit) and ``parallel_stack``;
+    none when every head is 0 at ε.
 
     ``separate`` are the separate networks when the caller has them already.
     """
+    if not live_heads(quants):
+        return {}
     if separate is None:
         separate = separate_networks(quants, feature, max_cells)
     return {
@@ -394,9 +409,11 @@ def joint_network(
     feature: Feature,
     max_cells: int = 1 << 26,
     separate: list[tuple[str, HeavisideNetwork]] | None = None,
-) -> HeavisideNetwork:
-    """The joint network: the shorter of the shared trunk and the parallel stack (THEORY §7)."""
-    return best_joint(joint_candidates(quants, feature, max_cells, separate))[1]
+) -> HeavisideNetwork | None:
+    """The joint network: the shorter of the shared trunk and the parallel stack (THEORY §7); None when
+    every head is 0 at ε."""
+    candidates = joint_candidates(quants, feature, max_cells, separate)
+    return best_joint(candidates)[1] if candidates else None
 
 
 def best_joint(candidates: dict[str, HeavisideNetwork]) -> tuple[str, HeavisideNetwork]:
@@ -408,9 +425,13 @@ def best_joint(candidates: dict[str, HeavisideNetwork]) -> tuple[str, HeavisideN
 def network_outputs_match(
     outputs: list[tuple[int, np.ndarray]], quants: list[HeadQuantization], tables: list[HeadTable], depth: int
 ) -> list[bool]:
-    """Does each network output equal the quantized head ``f̂_t`` on every cell, bit for bit?"""
+    """Does each network output equal the quantized head ``f̂_t`` on every cell, bit for bit?
+
+    A network's outputs are those of the live heads (:func:`live_heads`), in order: ``quants`` and
+    ``tables`` are the class's heads, zero heads included or not, and the answers are the live heads'."""
+    live = [(q, table) for q, table in zip(quants, tables, strict=True) if not q.zero]
     result = []
-    for (level, got), q, table in zip(outputs, quants, tables, strict=False):
+    for (level, got), (q, table) in zip(outputs, live, strict=True):
         ref_level, ref = approximant_values(q, table, depth)
         common = max(level, ref_level)
         a = np.repeat(got, 1 << (common - level)) if level < common else got

@@ -347,3 +347,8 @@ class QuantizedClass(Generic[DepthT]):
     def quants(self) -> list[HeadQuantization]:
         """Every head's quantization, listed: ``O(heads)``, for small classes and tests."""
         return [q for g in self.groups for q in g.head_quants()]
+
+    def live_quants(self) -> list[HeadQuantization]:
+        """The quantization of every head that is not 0 at ε, listed (``O(live heads)``; the zero heads,
+        possibly 2^30 of them, are only counted): the heads a network realizes (THEORY §7)."""
+        return [q for g in self.groups if not g.zero for q in g.head_quants()]

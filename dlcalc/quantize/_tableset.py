@@ -168,6 +168,10 @@ class TableSet(Sequence[HeadTable]):
             for i in range(block.quant.count):
                 yield block.head_table(i)
 
+    def live(self) -> list[HeadTable]:
+        """The tables of the heads that are not 0 at ε, in order (:meth:`QuantizedClass.live_quants`)."""
+        return [block.head_table(i) for block in self.blocks if not block.quant.zero for i in range(block.quant.count)]
+
     @property
     def cells(self) -> int:
         """Table cells held (packed Walsh bits count one cell each)."""

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .._errors import CheckError
-from ..core import Budget, Instance
+from ..core import Budget, HeadRun, Instance
 from ..cost import Cost, network_steps, onnx_step
 from ..networks import (
     JOINT_CONSTRUCTIONS,
@@ -41,7 +41,7 @@ __all__ = [
 
 ARCHS = ("joint", "separate")
 #: ``schema_version`` of the JSON file ``dlcalc network --export`` writes.
-NETWORK_DOCUMENT_VERSION = 2
+NETWORK_DOCUMENT_VERSION = 3
 #: Activations (input points × units) onnxruntime holds at once while an export is checked.
 ONNX_ACTIVATIONS = 1 << 22
 
@@ -70,11 +70,20 @@ def _net_error(outputs, quants, tables, depth) -> tuple[bool, Fraction]:
 
 
 class NetworkRun:
-    """The records of one run by architecture, and each network with the construction and heads of its blocks."""
+    """The records of one run by architecture, and each network with the construction and heads of its blocks
+    (None, with no blocks, when every head is 0 at ε); ``zero_heads`` are the runs of heads no network
+    realizes (``walsh:4-7@0.1``)."""
 
-    def __init__(self, records: dict[str, dict], nets: dict[str, tuple[HeavisideNetwork, list]]) -> None:
+    def __init__(
+        self, records: dict[str, dict], nets: dict[str, tuple[HeavisideNetwork | None, list]], zero_heads: list[str]
+    ) -> None:
         self.records = records
         self.nets = nets
+        self.zero_heads = zero_heads
+
+    def heads(self, arch: str) -> list[str]:
+        """The heads whose outputs the network of ``arch`` holds, in order of its outputs."""
+        return [spec for _, heads in self.nets[arch][1] for spec in heads]
 
 
 def network_records(
@@ -91,19 +100,29 @@ def network_records(
     """
     inst, max_cells = plan.instance, plan.budget.max_cells
     qclass = qclass or plan.qclass
-    quants = qclass.quants()
-    if tables is None:
+    live = qclass.live_quants()  # a zero head is f̂ = 0 by the class alone: no network, no bit, never listed
+    if live and tables is None:  # with no live head the feature is not even built
         tables = true_tables(qclass, inst.feature)
-    per_head = separate_networks(quants, inst.feature, max_cells)
-    blocks = [(kind, [q.head.spec]) for q, (kind, _) in zip(quants, per_head, strict=True)]
-    records, nets = {}, {}
+    live_tables = tables.live() if tables is not None else []
+    zeros = [g for g in qclass.groups if g.zero]
+    zero_error = max((g.quantization_error for g in zeros), default=Fraction(0))  # f̂ = 0 errs by a
+    per_head = separate_networks(live, inst.feature, max_cells) if live else []
+    blocks = [(kind, [q.head.spec]) for q, (kind, _) in zip(live, per_head, strict=True)]
+    records: dict[str, dict] = {}
+    nets: dict[str, tuple[HeavisideNetwork | None, list]] = {}
     for arch in archs:
         bounds = qclass.bounds(arch)
         constructions: dict[str, Any]
-        if arch == "joint":
-            candidates = joint_candidates(quants, inst.feature, max_cells, separate=per_head)
+        net: HeavisideNetwork | None
+        if not live:
+            net, nets[arch] = None, (None, [])
+            constructions = {"trunk": 0, "step": 0}
+            if arch == "joint":
+                constructions |= {"chosen": None, **{f"{name}_bits": 0 for name in JOINT_CONSTRUCTIONS}}
+        elif arch == "joint":
+            candidates = joint_candidates(live, inst.feature, max_cells, separate=per_head)
             chosen, net = best_joint(candidates)
-            nets[arch] = (net, [("trunk", [h.spec for h in inst.heads])] if chosen == "shared_trunk" else blocks)
+            nets[arch] = (net, [("trunk", [q.head.spec for q in live])] if chosen == "shared_trunk" else blocks)
             kinds = {"trunk": 1, "step": 0} if chosen == "shared_trunk" else _kinds(per_head)
             sizes = {f"{name}_bits": candidates[name].network_bits for name in JOINT_CONSTRUCTIONS}
             constructions = {**kinds, "chosen": chosen, **sizes}
@@ -111,14 +130,18 @@ def network_records(
             net = parallel_stack([n for _, n in per_head])
             nets[arch] = (net, blocks)
             constructions = _kinds(per_head)
-        back = HeavisideNetwork.deserialize(net.serialize(), max_cells=max_cells)
-        verified, err = _net_error(back.evaluate(max_cells), quants, tables, inst.depth)
-        bits = net.network_bits  # for the separate networks side by side: the sum of their own files
-        weights = net.nonzero_weights
+        if net is None:
+            verified, err = True, zero_error
+        else:
+            back = HeavisideNetwork.deserialize(net.serialize(), max_cells=max_cells)
+            verified, err = _net_error(back.evaluate(max_cells), live, live_tables, inst.depth)
+            err = max(err, zero_error)
+        bits = net.network_bits if net else 0  # for the separate networks side by side: the sum of their own files
+        weights = net.nonzero_weights if net else 0
         records[arch] = {
             "arch": arch,
-            "neurons": net.neurons,
-            "layers": net.depth,
+            "neurons": net.neurons if net else 0,
+            "layers": net.depth if net else 0,
             "nonzero_weights": weights,
             "network_bits": bits,
             "bits_per_weight": bits / weights if weights else None,
@@ -126,13 +149,27 @@ def network_records(
             "lower_bound_bits": bounds.lower_bound_bits,
             "ratio_to_payload": bits / bounds.upper_bound_bits if bounds.upper_bound_bits else None,
             "ratio_to_lower_bound": bits / bounds.lower_bound_bits if bounds.lower_bound_bits else None,
+            "zero_heads": qclass.zero_heads,
             "max_error": err,
             "verified": verified and err <= Fraction(qclass.eps),
             "constructions": constructions,
             "construction": _construction_text(constructions),
         }
         advance()
-    return NetworkRun(records, nets)
+    return NetworkRun(records, nets, _zero_runs(zeros))
+
+
+def _zero_runs(zeros) -> list[str]:
+    """The zero groups as runs of heads, neighbours of one family and amplitude merged (``walsh:1-3@0.1``)."""
+    runs: list[HeadRun] = []
+    for q in zeros:
+        g = q.group
+        last = runs[-1] if runs else None
+        if last and (last.family, last.amplitude, last.last + 1) == (g.family, g.amplitude, g.first):
+            runs[-1] = HeadRun(g.family, last.first, g.last, g.amplitude)
+        else:
+            runs.append(HeadRun(g.family, g.first, g.last, g.amplitude))
+    return [run.spec for run in runs]
 
 
 def _kinds(per_head) -> dict[str, Any]:
@@ -141,10 +178,11 @@ def _kinds(per_head) -> dict[str, Any]:
 
 
 def _construction_text(constructions: dict) -> str:
-    """``shared trunk`` or ``parallel stack`` for the joint network; how many heads use each construction."""
-    if "chosen" in constructions:
+    """``shared trunk`` or ``parallel stack`` for the joint network; how many heads use each construction;
+    ``none`` when every head is 0 at ε."""
+    if constructions.get("chosen"):
         return str(constructions["chosen"]).replace("_", " ")
-    return ", ".join(f"{constructions[kind]} {kind}" for kind in ("trunk", "step") if constructions[kind])
+    return ", ".join(f"{constructions[kind]} {kind}" for kind in ("trunk", "step") if constructions[kind]) or "none"
 
 
 def _layer_json(layer) -> dict:
@@ -161,8 +199,11 @@ def _layer_json(layer) -> dict:
     }
 
 
-def _network_json(net: HeavisideNetwork, blocks) -> dict:
-    """The network's file and bits, and each block's construction, heads, own file and bits, and layers."""
+def _network_json(net: HeavisideNetwork | None, blocks) -> dict:
+    """The network's file and bits, and each block's construction, heads, own file and bits, and layers
+    (no file, 0 bits and no blocks when every head is 0 at ε)."""
+    if net is None:
+        return {"network_bits": 0, "serialized_hex": None, "blocks": []}
     out = []
     for block, (kind, heads) in zip(net.blocks, blocks, strict=True):
         alone = HeavisideNetwork([block])
@@ -188,6 +229,7 @@ def networks_document(run: NetworkRun, plan: Plan) -> dict:
         "instance": plan.instance.to_dict(),
         "weight_rule": "weight = value * 2^-exponent; first layer: H(x - g 2^-exponent) with bias -g; "
         "last layer linear times scale",
+        "zero_heads": run.zero_heads,
         "networks": {arch: _network_json(net, blocks) for arch, (net, blocks) in run.nets.items()},
     }
 

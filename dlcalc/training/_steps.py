@@ -25,23 +25,17 @@ __all__ = ["constructed_bits", "training_steps"]
 def constructed_bits(instance: Instance, eps: float, arch: str, max_cells: int) -> dict:
     """The constructed Heaviside networks of the same class (THEORY §7): ``file_bits``, their own serialized
     bits (``dlcalc network``'s ``network_bits``), and ``stream_bits``, the same self-delimiting entropy-coded
-    streams the trained networks get, block by block, with their nonzero weights."""
+    streams the trained networks get, block by block, with their nonzero weights.  The heads that are 0 at
+    ε have no network, as for the trained ones."""
     from ..networks._construction import joint_network, separate_networks
     from ._certify import from_heaviside
     from ._entropy import encode_network
 
-    quants = quantize_heads(instance.heads, eps)
+    quants = quantize_heads(instance.heads, eps)  # the zero heads get no network (docs/theory.md §7)
     separate = separate_networks(quants, instance.feature, max_cells)
-    nets = (
-        [joint_network(quants, instance.feature, max_cells, separate)] if arch == "joint" else [n for _, n in separate]
-    )
-    entropy_bits, offset = 0, 0
-    for net in nets:
-        for block, step in zip(net.blocks, from_heaviside(net), strict=False):
-            heads = quants[offset : offset + block.n_outputs]
-            offset += block.n_outputs
-            if not all(q.zero for q in heads):  # heads that are all 0 at ε need no stream (as for the trained ones)
-                entropy_bits += encode_network(step).stream_bits
+    joint = joint_network(quants, instance.feature, max_cells, separate) if arch == "joint" else None
+    nets = ([joint] if joint else []) if arch == "joint" else [n for _, n in separate]
+    entropy_bits = sum(encode_network(step).stream_bits for net in nets for step in from_heaviside(net))
     return {
         "file_bits": sum(n.network_bits for n in nets),
         "stream_bits": entropy_bits,

@@ -220,7 +220,8 @@ def make_network_case(name: str, directory: pathlib.Path) -> None:
     chosen, joint = best_joint(joint_candidates(quants, inst.feature, separate=separate))
     files["joint.dhn"] = joint.serialize()
     nets = {"joint": [network_entry(chosen, None, joint, "joint.dhn")], "separate": []}
-    for t, (q, (kind, net)) in enumerate(zip(quants, separate)):
+    live = [(t, q) for t, q in enumerate(quants) if not q.zero]  # a zero head has no network
+    for (t, q), (kind, net) in zip(live, separate, strict=True):
         files[f"separate-{t}.dhn"] = net.serialize()
         nets["separate"].append(network_entry(kind, q.head.spec, net, f"separate-{t}.dhn"))
     with tempfile.TemporaryDirectory() as tmp:
