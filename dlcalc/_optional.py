@@ -8,6 +8,12 @@ matplotlib (``--plot``)
     that a SIGTERM leaves behind; :func:`matplotlib` points ``MPLCONFIGDIR`` at a temporary
     directory of dlcalc's own instead (:func:`scratch_directory`), and holds matplotlib's log to
     errors while it is imported (the font cache it builds there announces itself).
+onnxruntime (``--export x.onnx``)
+    persists a telemetry device ID under ``~/.cache`` as it is imported, and warns on stderr when
+    it cannot; :func:`onnxruntime` imports it with ``ORT_DISABLE_TELEMETRY=1`` (unless the variable
+    is set already: ``ORT_DISABLE_TELEMETRY=0`` keeps the telemetry), and :func:`inference_session`
+    opens sessions that log errors only.
+
 JAX (``dlcalc train``) needs nothing here: it writes nothing to stderr, and its compilation cache
 under the user's cache directory is used only where it can be written (:mod:`dlcalc.training`).
 """
@@ -30,7 +36,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-__all__ = ["matplotlib", "pyplot", "scratch_directory"]
+__all__ = ["matplotlib", "pyplot", "onnxruntime", "inference_session", "scratch_directory"]
+
+#: onnxruntime's session log level: 3 is ERROR (0 verbose, 1 info, 2 warning, 4 fatal).
+ORT_ERRORS_ONLY = 3
 
 _SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
@@ -153,3 +162,21 @@ def pyplot() -> ModuleType:
     with _log_errors_only("matplotlib"):
         mpl.use("Agg")
         return importlib.import_module("matplotlib.pyplot")
+
+
+# ----------------------------------------------------------------------------- onnxruntime
+
+
+def onnxruntime() -> ModuleType:
+    """:mod:`onnxruntime`, imported without its telemetry (module docstring).  Raises ImportError without it."""
+    if "onnxruntime" not in sys.modules:
+        os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+    return importlib.import_module("onnxruntime")
+
+
+def inference_session(model: bytes) -> Any:
+    """An onnxruntime session on the CPU for a serialized model, logging errors only."""
+    ort = onnxruntime()
+    options = ort.SessionOptions()
+    options.log_severity_level = ORT_ERRORS_ONLY
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])

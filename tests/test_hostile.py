@@ -618,8 +618,8 @@ def test_closed_stdout_and_stderr():
 
 # ----------------------------------------------------------------------------- an unwritable HOME
 
-#: Variables that would give matplotlib a place to write other than HOME.
-_ELSEWHERE = ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")
+#: Variables that would give matplotlib or onnxruntime a place to write other than HOME.
+_ELSEWHERE = ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ORT_DISABLE_TELEMETRY")
 
 
 def homeless(tmp_path: Path, home: str = "/dev/null") -> tuple[dict, Path]:
@@ -648,6 +648,28 @@ def test_a_writable_mplconfigdir_is_used_as_given(tmp_path):
     proc = run_capped(["bounds", "--eps", "2^-3", "--plot", tmp_path / "b.svg"], env={**env, "MPLCONFIGDIR": config})
     assert proc.returncode == 0 and proc.stderr == f"wrote {tmp_path / 'b.svg'}\n".encode(), proc.stderr
     assert list(config.glob("fontlist-*.json")) and list(tmp.iterdir()) == []  # its font cache is kept there
+
+
+@pytest.mark.parametrize("home", ["/dev/null", "writable"])
+def test_onnx_export_says_nothing_and_writes_nothing_under_home(tmp_path, home):
+    """onnxruntime would persist a telemetry ID under ~/.cache, and warn in colour where it cannot."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    if home == "writable":
+        (tmp_path / "home").mkdir()
+        home = str(tmp_path / "home")
+    env, tmp = homeless(tmp_path, home)
+    out = tmp_path / "n.onnx"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcalc", "network", "--depth", "3", "--eps", "2^-3", "--export", out],
+        capture_output=True,
+        env=env,
+        timeout=TIME_CAP,
+    )  # no address-space cap: onnxruntime reserves more than the others need
+    assert proc.returncode == 0 and proc.stderr == f"wrote {out}\n".encode(), proc.stderr
+    assert out.read_bytes() and list(tmp.iterdir()) == []
+    if home != "/dev/null":
+        assert list(Path(home).iterdir()) == []
 
 
 PAUSED_AT = """
@@ -725,6 +747,15 @@ def test_a_signal_during_bounds_plot_leaves_no_temporary_directory(tmp_path):
     args = ["bounds", "--eps-sweep", "2^-1:2^-4", "--plot", tmp_path / "b.pdf"]
     err = interrupted(tmp_path, signal.SIGTERM, "before", "dlcalc.study.bounds_row", args, env)
     assert list(tmp.iterdir()) == [] and not (tmp_path / "b.pdf").exists() and err == b"", err
+
+
+def test_a_signal_during_the_onnx_check_leaves_nothing(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    env, tmp = homeless(tmp_path)
+    args = ["network", "--depth", "3", "--eps", "2^-3", "--export", tmp_path / "n.onnx"]
+    err = interrupted(tmp_path, signal.SIGTERM, "after", "dlcalc.networks.check_onnx", args, env)
+    assert list(tmp.iterdir()) == [] and not (tmp_path / "n.onnx").exists() and err == b"", err
 
 
 # ----------------------------------------------------------------------------- two writers of one file

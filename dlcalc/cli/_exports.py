@@ -8,7 +8,7 @@ import click
 
 from .. import CheckError, study
 from ..core import Budget
-from ..networks import HeavisideNetwork
+from ..networks import HeavisideNetwork, require_onnx
 from ._common import InputError
 from ._files import DEFAULT_MAX_OUTPUT, check_output, write_output
 from ._output import dumps
@@ -28,8 +28,7 @@ def check_export(path: str | None, force: bool) -> None:
     check_output(path, force, "--export", EXPORT_EXTENSIONS)
     if is_onnx(path):
         try:
-            import onnx  # noqa: F401
-            import onnxruntime  # noqa: F401
+            require_onnx()
         except ImportError:
             raise InputError(f"ONNX export needs onnx and onnxruntime: {ONNX_HINT}") from None
 
