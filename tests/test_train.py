@@ -161,6 +161,27 @@ def test_compare_puts_trained_bits_beside_the_coders(trained, tmp_path):
     assert (tmp_path / "rates.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_no_home_directory_means_no_compile_cache(monkeypatch):
+    """Without HOME or a passwd entry, ``Path.home()`` raises: training runs without the cache."""
+    import pathlib
+
+    import jax
+
+    from dlcalc.training import _optimizer
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(pathlib.Path, "home", no_home)
+    before = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", None)
+    try:
+        assert _optimizer.compile_cache.__wrapped__() is None
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)
+
+
 def test_refused_up_front_over_the_budget():
     result = CliRunner().invoke(cli, ["train", "--depth", "3", "--eps", "2^-2", "--max-cells", "100"])
     assert result.exit_code == 2
