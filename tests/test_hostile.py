@@ -975,11 +975,13 @@ def test_a_file_over_max_output_is_not_written(tmp_path, args):
 
 
 def test_every_writing_command_has_max_output():
-    """``train`` keeps the default budget on its exports (it takes no --max-output yet)."""
+    writers = []
     for name, command in cli.commands.items():
         opts = {o for p in command.params for o in p.opts}
-        if opts & {"-o", "--plot", "--export"} and name != "train":
+        if opts & {"-o", "--plot", "--export"}:
+            writers.append(name)
             assert "--max-output" in opts, name
+    assert {"build", "encode", "decode", "compare", "bounds", "network", "train"} <= set(writers)
 
 
 # ----------------------------------------------------------------------------- smaller
