@@ -66,8 +66,9 @@ def limits():
 def run_capped(args, **kwargs) -> subprocess.CompletedProcess:
     """The real command in a child under the memory and time caps."""
     kwargs.setdefault("capture_output", True)
+    kwargs.setdefault("env", ENV)
     return subprocess.run(
-        [sys.executable, "-m", "dlcalc", *map(str, args)], preexec_fn=limits, env=ENV, timeout=TIME_CAP, **kwargs
+        [sys.executable, "-m", "dlcalc", *map(str, args)], preexec_fn=limits, timeout=TIME_CAP, **kwargs
     )
 
 
@@ -615,6 +616,148 @@ def test_closed_stdout_and_stderr():
     assert proc.returncode == 2 and proc.stdout == b""  # the message is lost, never sent to stdout
 
 
+# ----------------------------------------------------------------------------- an unwritable HOME
+
+#: Variables that would give matplotlib or onnxruntime a place to write other than HOME.
+_ELSEWHERE = ("MPLCONFIGDIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "ORT_DISABLE_TELEMETRY")
+
+
+def homeless(tmp_path: Path, home: str = "/dev/null") -> tuple[dict, Path]:
+    """The environment of a command whose HOME cannot be written, and its own empty $TMPDIR."""
+    tmp = tmp_path / "tmpdir"
+    tmp.mkdir()
+    env = {k: v for k, v in ENV.items() if k not in _ELSEWHERE}
+    return {**env, "HOME": home, "TMPDIR": str(tmp)}, tmp
+
+
+def test_plots_with_an_unwritable_home_say_nothing_and_leave_nothing(tmp_path):
+    """matplotlib would warn that it cannot make ~/.config/matplotlib, and make /tmp/matplotlib-*."""
+    pytest.importorskip("matplotlib")
+    env, tmp = homeless(tmp_path)
+    for args in (["compare", "--depth", "3", "--eps", "2^-3"], ["bounds", "--eps", "2^-3"]):
+        plot = tmp_path / f"{args[0]}.png"
+        proc = run_capped([*args, "--plot", plot], env=env)
+        assert proc.returncode == 0 and proc.stderr == f"wrote {plot}\n".encode(), proc.stderr
+        assert plot.read_bytes()[:4] == b"\x89PNG" and list(tmp.iterdir()) == []
+
+
+def test_a_writable_mplconfigdir_is_used_as_given(tmp_path):
+    pytest.importorskip("matplotlib")
+    env, tmp = homeless(tmp_path)
+    config = tmp_path / "mpl"
+    proc = run_capped(["bounds", "--eps", "2^-3", "--plot", tmp_path / "b.svg"], env={**env, "MPLCONFIGDIR": config})
+    assert proc.returncode == 0 and proc.stderr == f"wrote {tmp_path / 'b.svg'}\n".encode(), proc.stderr
+    assert list(config.glob("fontlist-*.json")) and list(tmp.iterdir()) == []  # its font cache is kept there
+
+
+@pytest.mark.parametrize("home", ["/dev/null", "writable"])
+def test_onnx_export_says_nothing_and_writes_nothing_under_home(tmp_path, home):
+    """onnxruntime would persist a telemetry ID under ~/.cache, and warn in colour where it cannot."""
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    if home == "writable":
+        (tmp_path / "home").mkdir()
+        home = str(tmp_path / "home")
+    env, tmp = homeless(tmp_path, home)
+    out = tmp_path / "n.onnx"
+    proc = subprocess.run(
+        [sys.executable, "-m", "dlcalc", "network", "--depth", "3", "--eps", "2^-3", "--export", out],
+        capture_output=True,
+        env=env,
+        timeout=TIME_CAP,
+    )  # no address-space cap: onnxruntime reserves more than the others need
+    assert proc.returncode == 0 and proc.stderr == f"wrote {out}\n".encode(), proc.stderr
+    assert out.read_bytes() and list(tmp.iterdir()) == []
+    if home != "/dev/null":
+        assert list(Path(home).iterdir()) == []
+
+
+PAUSED_AT = """
+import importlib, os, sys, time
+marker, when, target = sys.argv.pop(1), sys.argv.pop(1), sys.argv.pop(1)
+module_name, _, name = target.rpartition(".")
+module = importlib.import_module(module_name)
+real = getattr(module, name)
+def pause():
+    open(marker, "w").close()
+    time.sleep(60)
+def paused(*args, **kwargs):
+    if when == "before":
+        pause()
+    result = real(*args, **kwargs)
+    pause()
+    return result
+setattr(module, name, paused)
+from dlcalc.cli import main
+main()
+"""
+
+#: Where a plotting command is caught: at its work (matplotlib imported by the check before it),
+#: with the plot drawn (pyplot imported, its font cache built), and while the file is written.
+PLOT_MOMENTS = {
+    "work": ("before", "dlcalc.study.compare_rows"),
+    "drawn": ("after", "dlcalc.study.plot_rates"),
+    "writing": ("before", "os.fsync"),
+}
+
+
+def interrupted(tmp_path, signum, when, target, args, env):
+    """Run a command, pause it at ``target``, send ``signum``: its exit code and stderr."""
+    marker = tmp_path / "paused"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_AT, str(marker), when, target, *map(str, args)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),  # a background shell may have SIGINT ignored
+        env=env,
+    )
+    deadline = time.monotonic() + TIME_CAP
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, (
+            proc.stderr.read() if proc.poll() is not None else "timeout"
+        )
+        time.sleep(0.01)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=TIME_CAP)
+    assert proc.returncode == (130 if signum == signal.SIGINT else -signum), (proc.returncode, err)
+    return err
+
+
+@pytest.mark.parametrize(
+    "moment, signum",
+    [(moment, signal.SIGTERM) for moment in PLOT_MOMENTS] + [("work", signal.SIGINT), ("drawn", signal.SIGHUP)],
+)
+def test_a_signal_during_a_plot_leaves_no_temporary_directory(tmp_path, moment, signum):
+    """With HOME unwritable, matplotlib's files go to a temporary directory: gone after SIGTERM,
+    SIGHUP or Ctrl-C at any moment, and no plot file either."""
+    pytest.importorskip("matplotlib")
+    env, tmp = homeless(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    when, target = PLOT_MOMENTS[moment]
+    args = ["compare", "--depth", "3", "--eps", "2^-3", "--no-baselines", "--plot", out / "p.png"]
+    err = interrupted(tmp_path, signum, when, target, args, env)
+    assert list(tmp.iterdir()) == [] and list(out.iterdir()) == []
+    assert err == (b"interrupted\n" if signum == signal.SIGINT else b""), err
+
+
+def test_a_signal_during_bounds_plot_leaves_no_temporary_directory(tmp_path):
+    pytest.importorskip("matplotlib")
+    env, tmp = homeless(tmp_path)
+    args = ["bounds", "--eps-sweep", "2^-1:2^-4", "--plot", tmp_path / "b.pdf"]
+    err = interrupted(tmp_path, signal.SIGTERM, "before", "dlcalc.study.bounds_row", args, env)
+    assert list(tmp.iterdir()) == [] and not (tmp_path / "b.pdf").exists() and err == b"", err
+
+
+def test_a_signal_during_the_onnx_check_leaves_nothing(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    env, tmp = homeless(tmp_path)
+    args = ["network", "--depth", "3", "--eps", "2^-3", "--export", tmp_path / "n.onnx"]
+    err = interrupted(tmp_path, signal.SIGTERM, "after", "dlcalc.networks.check_onnx", args, env)
+    assert list(tmp.iterdir()) == [] and not (tmp_path / "n.onnx").exists() and err == b"", err
+
+
 # ----------------------------------------------------------------------------- two writers of one file
 
 
@@ -832,11 +975,13 @@ def test_a_file_over_max_output_is_not_written(tmp_path, args):
 
 
 def test_every_writing_command_has_max_output():
-    """``train`` keeps the default budget on its exports (it takes no --max-output yet)."""
+    writers = []
     for name, command in cli.commands.items():
         opts = {o for p in command.params for o in p.opts}
-        if opts & {"-o", "--plot", "--export"} and name != "train":
+        if opts & {"-o", "--plot", "--export"}:
+            writers.append(name)
             assert "--max-output" in opts, name
+    assert {"build", "encode", "decode", "compare", "bounds", "network", "train"} <= set(writers)
 
 
 # ----------------------------------------------------------------------------- smaller

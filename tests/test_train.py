@@ -5,6 +5,7 @@ export is evaluated in onnxruntime on a fine grid against the heads themselves.
 """
 
 import json
+import os
 from fractions import Fraction
 
 import numpy as np
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 
 from dlcalc import Budget, Head, Instance
 from dlcalc.cli import cli
+from dlcalc.core import readable_bytes
 
 pytest.importorskip("jax")
 pytest.importorskip("optax")
@@ -99,6 +101,7 @@ def test_onnx_export_stays_within_the_reported_error(trained):
 
 def test_json_export_streams_decode(tmp_path):
     from dlcalc.cli._exports import write_json
+    from dlcalc.cli._files import DEFAULT_MAX_OUTPUT
     from dlcalc.study import plan_training, trained_document
     from dlcalc.training import TrainConfig
     from dlcalc.training._certify import StepLayer, StepNetwork
@@ -112,7 +115,7 @@ def test_json_export_streams_decode(tmp_path):
     path = tmp_path / "nets.json"
     plan = plan_training(inst, 0.5, ["joint"], ["shallow"], TrainConfig(), Budget())
     doc = trained_document({"joint": ArchResult("joint", 0.5, [kept], ["joint"], 10, 0.1)}, plan)
-    write_json(str(path), doc, False)  # as the command writes it
+    write_json(str(path), doc, False, DEFAULT_MAX_OUTPUT)  # as the command writes it
     doc = json.loads(path.read_text())
     (entry,) = doc["networks"]["joint"]
     words = np.frombuffer(bytes.fromhex(entry["stream_hex"]), dtype="<u4")
@@ -159,6 +162,45 @@ def test_compare_puts_trained_bits_beside_the_coders(trained, tmp_path):
             and row["trained"][arch]["stream_bits"] == doc[arch]["stream_bits"]
         )  # same settings, same seed: same networks
     assert (tmp_path / "rates.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("export", ["joint.json", "joint.onnx", "-"])
+def test_an_export_over_max_output_is_not_written(trained, tmp_path, export):
+    """The fixture's settings: its compiled programs are reused, so this trains in a fraction of a second."""
+    if export.endswith(".onnx"):
+        pytest.importorskip("onnxruntime")
+    out = export if export == "-" else str(tmp_path / export)
+    args = ["train", "--depth", "3", "--eps", "2^-2", "--arch", "joint", "--export", out]
+    result = CliRunner().invoke(cli, [*args, "--max-output", "100"])
+    where = "stdout" if export == "-" else out
+    assert result.exit_code == 2 and result.stdout == "" and list(tmp_path.iterdir()) == []
+    assert result.stderr.startswith(f"Error: {where}: ") and result.stderr.count("\n") == 1
+    assert result.stderr.endswith("bytes to write, over the budget of 100 bytes (raise --max-output)\n")
+    written = CliRunner().invoke(cli, [*args, "--max-output", "1MiB"])
+    assert written.exit_code == 0, written.output
+    size = len(written.stdout_bytes) if export == "-" else os.path.getsize(out)
+    assert 100 < size <= 1 << 20 and f"{readable_bytes(size)} to write" in result.stderr  # the size it named
+
+
+def test_no_home_directory_means_no_compile_cache(monkeypatch):
+    """Without HOME or a passwd entry, ``Path.home()`` raises: training runs without the cache."""
+    import pathlib
+
+    import jax
+
+    from dlcalc.training import _optimizer
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(pathlib.Path, "home", no_home)
+    before = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", None)
+    try:
+        assert _optimizer.compile_cache.__wrapped__() is None
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)
 
 
 def test_refused_up_front_over_the_budget():

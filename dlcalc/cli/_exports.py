@@ -8,9 +8,9 @@ import click
 
 from .. import CheckError, study
 from ..core import Budget
-from ..networks import HeavisideNetwork
+from ..networks import HeavisideNetwork, require_onnx
 from ._common import InputError
-from ._files import DEFAULT_MAX_OUTPUT, check_output, write_output
+from ._files import check_output, write_output
 from ._output import dumps
 
 EXPORT_EXTENSIONS = (".json", ".onnx")
@@ -28,8 +28,7 @@ def check_export(path: str | None, force: bool) -> None:
     check_output(path, force, "--export", EXPORT_EXTENSIONS)
     if is_onnx(path):
         try:
-            import onnx  # noqa: F401
-            import onnxruntime  # noqa: F401
+            require_onnx()
         except ImportError:
             raise InputError(f"ONNX export needs onnx and onnxruntime: {ONNX_HINT}") from None
 
@@ -40,7 +39,7 @@ def write_onnx(
     head_specs: list[str],
     budget: Budget,
     force: bool,
-    max_output: int = DEFAULT_MAX_OUTPUT,
+    max_output: int,
 ) -> None:
     """The network as one ONNX model, checked in onnxruntime against the exact evaluation, then written
     (refused before a byte is written if larger than ``max_output``)."""
@@ -51,5 +50,6 @@ def write_onnx(
     write_output(path, model, force, max_output)
 
 
-def write_json(path: str, document: dict, force: bool, max_output: int = DEFAULT_MAX_OUTPUT) -> None:
+def write_json(path: str, document: dict, force: bool, max_output: int) -> None:
+    """The document as JSON (refused before a byte is written if larger than ``max_output``)."""
     write_output(path, (dumps(document) + "\n").encode(), force, max_output)

@@ -52,7 +52,7 @@ def check_plot(path: str | None, force: bool) -> None:
         return
     check_output(path, force, "--plot", PLOT_EXTENSIONS, stdout=False)
     try:
-        import matplotlib  # noqa: F401
+        study.require_plotting()
     except ImportError:
         raise InputError("--plot needs matplotlib: pip install -e '.[plot]'") from None
 

@@ -12,7 +12,7 @@ from ..training import ARCHS, SELECTIONS, SHAPES, TrainConfig, width_ladder
 from ._common import InputError, VerificationFailed
 from ._complete import complete_paths
 from ._exports import check_export, is_onnx, write_json, write_onnx
-from ._files import announce, force_option
+from ._files import announce, force_option, max_output_option
 from ._instance_options import budget_options, instance_options, instance_summary
 from ._output import emit, format_option, progress
 from ._params import IntType, NumberType
@@ -178,6 +178,7 @@ TRAIN_COLUMNS = [
     help="Write the trained networks as JSON (layers and entropy-coded streams), or the joint one as ONNX.",
 )
 @force_option("--export file")
+@max_output_option
 @budget_options
 @format_option
 def train(
@@ -197,6 +198,7 @@ def train(
     prune,
     export_path,
     force,
+    max_output,
     budget,
     fmt,
 ):
@@ -246,9 +248,10 @@ def train(
     records = {a: study.arch_record(r, plan) for a, r in results.items()}
     if export_path:
         if is_onnx(export_path):
-            write_onnx(export_path, study.trained_heaviside(results), [h.spec for h in inst.heads], budget, force)
+            net = study.trained_heaviside(results)
+            write_onnx(export_path, net, [h.spec for h in inst.heads], budget, force, max_output)
         else:
-            write_json(export_path, study.trained_document(results, plan), force)
+            write_json(export_path, study.trained_document(results, plan), force, max_output)
         if export_path != "-":
             announce(f"wrote {export_path}")
     for a, r in records.items():

@@ -14,7 +14,8 @@ The network file
     :class:`Layer`, :func:`make_layer`, :func:`encode_blocks`, :func:`decode_blocks`,
     :func:`layer_bits`, :data:`NETWORK_VERSION`
 ONNX (optional: ``pip install -e '.[onnx]'``)
-    :func:`to_onnx`, :func:`check_onnx`, :func:`dense_entries`, :func:`activation_cells`
+    :func:`to_onnx`, :func:`check_onnx`, :func:`dense_entries`, :func:`activation_cells`,
+    :func:`require_onnx`
 """
 
 from ._blocks import decode_blocks, encode_blocks, layer_bits, pack_file, unpack_file
@@ -35,7 +36,7 @@ from ._construction import (
 )
 from ._format import Layer, make_layer
 from ._heaviside import HeavisideNetwork, NetworkBlock
-from ._onnx import activation_cells, check_onnx, dense_entries, to_onnx
+from ._onnx import activation_cells, check_onnx, dense_entries, require_onnx, to_onnx
 
 __all__ = [
     "HeavisideNetwork",
@@ -59,6 +60,7 @@ __all__ = [
     "network_outputs_match",
     "pack_file",
     "parallel_stack",
+    "require_onnx",
     "separate_networks",
     "shared_trunk_network",
     "step_network",

@@ -20,10 +20,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _optional
 from .._errors import BudgetError
 from ._heaviside import HeavisideNetwork
 
-__all__ = ["to_onnx", "check_onnx", "dense_entries", "activation_cells"]
+__all__ = ["to_onnx", "check_onnx", "dense_entries", "activation_cells", "require_onnx"]
+
+
+def require_onnx() -> None:
+    """Import onnx and onnxruntime (onnxruntime quietly, whatever ``HOME`` is: :mod:`dlcalc._optional`),
+    or raise ImportError."""
+    import onnx  # noqa: F401
+
+    _optional.onnxruntime()
 
 
 def dense_entries(net: HeavisideNetwork) -> int:
@@ -100,11 +109,10 @@ def check_onnx(model: bytes, net: HeavisideNetwork, max_cells: int = 1 << 26) ->
             f"checking the ONNX model holds {per_point} activations per input point, "
             f"over the budget of {max_cells} (raise --max-cells)"
         )
-    import onnxruntime
-
+    _optional.onnxruntime()  # ImportError before the evaluation
     level = net.grid_level
     exact = net.evaluate(max_cells)
-    session = onnxruntime.InferenceSession(model, providers=["CPUExecutionProvider"])
+    session = _optional.inference_session(model)
     batch = max(1, max_cells // per_point)
     n = 1 << level
     for lo in range(0, n, batch):

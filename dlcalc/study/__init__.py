@@ -19,7 +19,8 @@ Trained networks (``dlcalc train``, ``compare --trained``)
     :func:`plan_training`, :func:`run_training`, :func:`arch_record`, :func:`trained_document`,
     :func:`training_library`
 Baselines and plots
-    :func:`baseline_sizes`, :func:`available_compressors`, :func:`plot_rates` (needs ``dlcalc[plot]``)
+    :func:`baseline_sizes`, :func:`available_compressors`, :func:`plot_rates` (needs ``dlcalc[plot]``),
+    :func:`require_plotting`
 """
 
 from ..quantize import theory_exponents
@@ -62,7 +63,7 @@ from ._networks import (
     weigh_onnx,
 )
 from ._plan import Plan, weigh
-from ._plot import plot_rates
+from ._plot import plot_rates, require_plotting
 from ._trained import (
     TRAIN_INSTALL_HINT,
     TRAINED_FIELDS,
@@ -123,6 +124,7 @@ __all__ = [
     "plan_networks",
     "plan_training",
     "plot_rates",
+    "require_plotting",
     "run_training",
     "table_blobs",
     "table_bytes",

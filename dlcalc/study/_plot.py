@@ -5,9 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .. import _optional
 from ..core._numbers import Log2Bits, bits_log2
 
-__all__ = ["band_visible", "plot_rates", "series_style"]
+__all__ = ["band_visible", "plot_rates", "require_plotting", "series_style"]
+
+
+def require_plotting() -> None:
+    """Import matplotlib (quietly, whatever ``HOME`` is: :mod:`dlcalc._optional`), or raise ImportError."""
+    _optional.matplotlib()
 
 
 def _log2(bits, floor: float | None = None) -> float | None:
@@ -69,10 +75,7 @@ def plot_rates(
 
     Raises ImportError when matplotlib is not installed.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = _optional.pyplot()
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     x = [-math.log2(e) for e in eps]  # log2(1/ε), also where 1/ε overflows; math.log2 takes ints of any size

@@ -30,15 +30,18 @@ def compile_cache() -> str | None:
     """Keep compiled programs in JAX's persistent compilation cache under the user's cache directory
     (``$XDG_CACHE_HOME/dlcalc/jax``, else ``~/.cache/dlcalc/jax``), so a later run of the same shapes loads
     them instead of compiling.  Never inside the project: a cache directory under the package's own
-    checkout is not used; nor one that cannot be written (training then runs without it), nor when
-    the caller has set a JAX cache directory already.  Returns the directory used, or None.
+    checkout is not used; nor one that cannot be written, nor any without a home directory (training then
+    runs without it), nor when the caller has set a JAX cache directory already.  Returns the directory used, or None.
     """
     import jax
 
     if jax.config.jax_compilation_cache_dir:  # type: ignore[attr-defined]  # a config option, read by name
         return None
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    path = Path(base).expanduser().resolve() / "dlcalc" / "jax"
+    try:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        path = Path(base).expanduser().resolve() / "dlcalc" / "jax"
+    except RuntimeError:  # no home directory at all
+        return None
     project = Path(__file__).resolve().parents[2]
     if path.is_relative_to(project) or not path.is_absolute():
         return None
