@@ -10,7 +10,18 @@ import sys
 
 import pytest
 
-from .terminal import ROOT, dlcalc_env, read_until, reap, render, run_in_terminal, run_sequences, spawn, tables
+from .terminal import (
+    ROOT,
+    dlcalc_argv,
+    dlcalc_env,
+    read_until,
+    reap,
+    render,
+    run_in_terminal,
+    run_sequences,
+    spawn,
+    tables,
+)
 
 WIDTHS = (80, 120, 200)
 CLI_SOURCE = "".join(p.read_text() for p in (ROOT / "dlcalc" / "cli").glob("*.py"))
@@ -152,3 +163,16 @@ def test_completion_steps_make_their_directories():
     for line in copies:
         m = re.match(r"mkdir -p (\S+) && cp \S+ (\S+)", line)
         assert m and m.group(2).startswith(m.group(1) + "/"), line
+
+
+def test_a_head_index_of_a_thousand_digits_is_shortened_on_screen_and_kept_in_json():
+    """A Walsh index of 1,201 digits once filled 18 KB of an 80-column screen, in the title, the table,
+    the Gram matrix and the notes; a person sees its ends and its length, JSON keeps every digit."""
+    index = str(10**1200)
+    args = ["info", "--depth", "2", "--head", f"walsh:{index}", "--head", "walsh:1"]
+    screen = run_in_terminal(args, 80)
+    assert screen.exit_code == 0 and not screen.overflow
+    assert index not in screen.text.replace("\n", "") and "walsh:10000000…0000 (1201 digits)" in screen.text
+    assert len(screen.text) < 3000
+    out = subprocess.run(dlcalc_argv(*args, "--format", "json"), capture_output=True, env=dlcalc_env(), check=True)
+    assert index in out.stdout.decode()

@@ -7,6 +7,7 @@ one, errors and bounds are rounded outward, head specs are shortened to runs.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from fractions import Fraction
 
@@ -225,6 +226,21 @@ def format_bounds(bounds) -> str:
     if lower is None or upper is None or lower == upper:
         return format_number(upper if lower is None else lower)
     return f"{format_number(lower, 'down')}–{format_number(upper, 'up')}"
+
+
+#: Digits a number may have in a table, title or note before it is shortened (:func:`shorten_digits`).
+LONG_DIGITS = 40
+_LONG_NUMBER = re.compile(rf"\d{{{LONG_DIGITS + 1},}}")
+
+
+def shorten_digits(text: str) -> str:
+    """Integers of more than 40 digits in text for people shortened to their ends and length
+    (a Walsh index of 1,200 digits would fill the screen; JSON and CSV keep every digit).
+
+    >>> shorten_digits("walsh:" + "1" + "0" * 60 + "@0.5")
+    'walsh:10000000…0000 (61 digits)@0.5'
+    """
+    return _LONG_NUMBER.sub(lambda m: f"{m[0][:8]}…{m[0][-4:]} ({len(m[0])} digits)", text)
 
 
 def format_head(spec) -> str:

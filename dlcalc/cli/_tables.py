@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # rich is imported when a table is drawn, not when a command starts
     from rich.console import JustifyMethod
 
-from ._style import error_render, format_cell, format_error
+from ._style import error_render, format_cell, format_error, shorten_digits
 
 #: Rows a table shows; the machine formats always hold every row.
 TABLE_ROWS = 200
@@ -239,7 +239,9 @@ def _table(report: Report, width: int):
     from rich.table import Table
 
     rows = report.rows[:TABLE_ROWS]
-    cells = [[(c.render or format_cell)(_row_value(row, c.key)) for c in report.columns] for row in rows]
+    cells = [
+        [shorten_digits((c.render or format_cell)(_row_value(row, c.key))) for c in report.columns] for row in rows
+    ]
     kept, headers, widths = layout(report.columns, cells, width)
     table = Table(show_lines=False)
     for i, header, w in zip(kept, headers, widths, strict=True):
@@ -252,5 +254,5 @@ def _table(report: Report, width: int):
 
 
 def _print_text(console, text: str, width: int) -> None:
-    for line in wrap_phrases(text, width):
+    for line in wrap_phrases(shorten_digits(text), width):
         console.out(line, highlight=False)
