@@ -223,3 +223,20 @@ def test_a_short_search_weighs_its_compilation_and_rounding():
     assert figures["compilation"].cells > 20 * search and figures["rounding and certification"].cells > 20 * search
     total = sum(s.cells for s in figures.values())
     assert 10 / 5e-9 < total < Budget().max_cells  # 10 s or more at 5 ns a cell, still within the default budget
+
+
+def test_a_training_sweep_compiles_each_program_once():
+    from dlcalc.training import TrainConfig
+    from dlcalc.training._steps import training_steps
+
+    heads = Instance.build(2, [Head("walsh", 1), Head("walsh", 3, 0.5)], seed=0).heads
+    compiled: set = set()
+
+    def compilation(eps):
+        steps = training_steps(QuantizedClass(2, heads, eps), ["joint"], TrainConfig(), ("shallow",), compiled)
+        return {s.name: s for s in steps}["compilation"].cells
+
+    first = compilation(0.25)
+    assert first > 0
+    assert compilation(0.3) == 0  # the same grid and outputs: the same programs
+    assert compilation(0.5) == first  # walsh:3 is 0 at ε = 1/2: a coarser grid, one output, programs of their own

@@ -155,7 +155,7 @@ def _fit_outputs(features: np.ndarray, reads: np.ndarray, targets: np.ndarray) -
     for cols, outs in shared.values():
         design = np.hstack([features[:, cols].astype(np.float64), np.ones((features.shape[0], 1))])
         sol = np.linalg.lstsq(design, targets[:, outs], rcond=None)[0]
-        weights[np.ix_(outs, cols)] = sol[:-1].T
+        weights[np.ix_(np.asarray(outs, dtype=np.int64), cols)] = sol[:-1].T
         biases[outs] = sol[-1]
     return weights, biases
 

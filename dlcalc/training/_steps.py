@@ -154,7 +154,7 @@ def training_steps(qclass: QuantizedClass, archs, config: TrainConfig, shapes=SH
             per_point += config.deep_widths * (trunk * (widest + 1) + n_out * (trunk**2 + (trunk + 1) ** 2))
         work += scaled(config.steps * config.restarts * networks * per_point, level)
         shallow_buckets, deep_buckets, kinds = _programs(config, shapes, arch)
-        keys = {(arch, "shallow", b, level, outputs) for b in shallow_buckets}
+        keys: set[tuple] = {(arch, "shallow", b, level, outputs) for b in shallow_buckets}
         keys |= {(arch, "deep", b, level, outputs, kind) for b in deep_buckets for kind in range(kinds)}
         new = keys - compiled if compiled is not None else keys
         if compiled is not None:
