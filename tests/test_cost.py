@@ -8,7 +8,18 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dlcalc import Budget, BudgetError, Family, HeadRun, HeadSet, Instance, QuantizedClass, true_tables
+from dlcalc import (
+    Budget,
+    BudgetError,
+    Family,
+    Head,
+    HeadRun,
+    HeadSet,
+    Instance,
+    QuantizedClass,
+    family_heads,
+    true_tables,
+)
 from dlcalc.cli import cli
 from dlcalc.coding import reference_of, run_class
 from dlcalc.core._budget import SATURATION_LEVEL, pow2, readable, scaled
@@ -146,3 +157,86 @@ def test_network_cost_bounds_the_walsh_all_network():
     net = joint_network(quantize_heads(list(inst.heads), 2**-8), inst.feature)
     cells = sum(v.size for _, v in net.evaluate())
     assert cells <= sum(s.cells for s in steps)
+
+
+# ----------------------------------------------------------------------------- training: compilation and rounding
+
+
+def _training_figures(depth, heads, eps, archs=("joint",), shapes=("shallow", "deep"), **settings):
+    from dlcalc.training import TrainConfig
+    from dlcalc.training._steps import training_steps
+
+    config = TrainConfig(**settings)
+    heads = Instance.build(depth, heads, seed=0).heads
+    return {s.name: s for s in training_steps(QuantizedClass(depth, heads, eps), list(archs), config, shapes)}
+
+
+def test_training_weighs_one_compilation_per_program():
+    from dlcalc.training._steps import COMPILER_BYTES, DEEP_PROGRAM_CELLS, PROGRAM_BYTES, PROGRAM_CELLS
+
+    heads = [Head("walsh", 1)]
+    short = {"steps": 1, "restarts": 1}
+    # the ladder up to 64 compiles five width buckets (4, 8, 16, 32, 64) for the shallow networks
+    step = _training_figures(1, heads, 0.25, shapes=("shallow",), **short)["compilation"]
+    assert step.cells == 5 * PROGRAM_CELLS and step.held_bytes == COMPILER_BYTES + 5 * PROGRAM_BYTES
+    # a narrower ladder, fewer buckets: 4 and 8
+    assert _training_figures(1, heads, 0.25, shapes=("shallow",), max_width=8, **short)["compilation"].cells == (
+        2 * PROGRAM_CELLS
+    )
+    # the deep layers at deep_widths = 2 widths: trained together or the curriculum's trunk, the head layers
+    both = _training_figures(1, heads, 0.25, **short)["compilation"].cells
+    assert both == 5 * PROGRAM_CELLS + 2 * 2 * DEEP_PROGRAM_CELLS
+    plain = _training_figures(1, heads, 0.25, curriculum=False, select="network", **short)["compilation"].cells
+    assert plain == 5 * PROGRAM_CELLS + 2 * DEEP_PROGRAM_CELLS
+    # each architecture compiles its own programs; some separate networks may have a curriculum, others not
+    two = _training_figures(1, heads, 0.25, archs=("joint", "separate"), **short)["compilation"].cells
+    assert two == both + 5 * PROGRAM_CELLS + 2 * 3 * DEEP_PROGRAM_CELLS
+    # neither the steps nor the restarts change what is compiled
+    assert _training_figures(1, heads, 0.25, steps=600, restarts=4)["compilation"].cells == both
+
+
+def test_training_weighs_rounding_every_output_and_restart():
+    from dlcalc.training._steps import ATTEMPT_CELLS, CERTIFY_CELLS
+
+    # walsh:1 at depth 1, ε = 1/4, width 1 only, shallow: a grid of 4 points, one output; 25 first-layer steps
+    # scanned and 5 bisection steps of the output layer, 6 of them certified; the two best restarts of 3
+    # per attempt and point: the fit's (1 + 1)(1 + 1 + 1) + 2 products (8 a cell: 1), 3 steps on both grids;
+    # the certificate: CERTIFY_CELLS + 1 for the output, and its 2 pieces
+    step = _training_figures(1, [Head("walsh", 1)], 0.25, shapes=("shallow",), max_width=1, restarts=3)
+    point = 30 * (1 + 3) * 4
+    fixed = 30 * ATTEMPT_CELLS + 6 * (CERTIFY_CELLS + 1)
+    assert step["rounding and certification"].cells == 2 * (point + fixed) + 2 * 6 * 2
+    one = _training_figures(1, [Head("walsh", 1)], 0.25, shapes=("shallow",), max_width=1, restarts=1)
+    assert one["rounding and certification"].cells == point + fixed + 6 * 2
+    # every output is certified: 255 heads at depth 8 weigh far more than one
+    many = _training_figures(8, family_heads("walsh-all", 1.0, 8), 2**-8, steps=1, restarts=1)
+    few = _training_figures(8, [Head("walsh", 255)], 2**-8, steps=1, restarts=1)
+    assert many["rounding and certification"].cells > 30 * few["rounding and certification"].cells > 0
+
+
+def test_a_short_search_weighs_its_compilation_and_rounding():
+    # the case: `train --depth 8 --eps 2^-8 --arch joint --steps 1 --restarts 1` ran for 45 s (8 s of it
+    # compiling, 36 s rounding) while the search alone weighed 9e7 cells (0.45 s at 5 ns a cell)
+    figures = _training_figures(8, family_heads("walsh-all", 1.0, 8), 2**-8, steps=1, restarts=1)
+    search = figures["training search"].cells
+    assert search < 1e8
+    assert figures["compilation"].cells > 20 * search and figures["rounding and certification"].cells > 20 * search
+    total = sum(s.cells for s in figures.values())
+    assert 10 / 5e-9 < total < Budget().max_cells  # 10 s or more at 5 ns a cell, still within the default budget
+
+
+def test_a_training_sweep_compiles_each_program_once():
+    from dlcalc.training import TrainConfig
+    from dlcalc.training._steps import training_steps
+
+    heads = Instance.build(2, [Head("walsh", 1), Head("walsh", 3, 0.5)], seed=0).heads
+    compiled: set = set()
+
+    def compilation(eps):
+        steps = training_steps(QuantizedClass(2, heads, eps), ["joint"], TrainConfig(), ("shallow",), compiled)
+        return {s.name: s for s in steps}["compilation"].cells
+
+    first = compilation(0.25)
+    assert first > 0
+    assert compilation(0.3) == 0  # the same grid and outputs: the same programs
+    assert compilation(0.5) == first  # walsh:3 is 0 at ε = 1/2: a coarser grid, one output, programs of their own

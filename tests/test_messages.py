@@ -318,7 +318,7 @@ def test_help_says_what_options_are_for():
             ["compare", "--depth", "16", "--eps-sweep", "2^-1:2^-16"],
             "(leave the compressors out with --no-baselines, or raise --max-cells",
         ),
-        (["compare", "--trained"], "(train at fewer values of ε, as --eps-sweep 2^-1:2^-3 does, or raise --max-cells"),
+        (["compare", "--trained"], "(train at fewer values of ε, as --eps-sweep 2^-1:2^-2 does, or raise --max-cells"),
         (
             ["compare", "--depth", "16", "--eps-sweep", "2^-1:2^-16", "--no-baselines", "--max-cells", "1e9"],
             "(give fewer or larger values of ε (--eps, --eps-sweep), or raise --max-cells",

@@ -238,6 +238,24 @@ def test_training_search_work_in_closed_form():
     assert _training_search_cells(three, 0.25, ["separate"], config, ["shallow"]) == 10 * 3 * 3 * 30 * 8
 
 
+def test_the_programs_compiled_are_the_ones_weighed():
+    """A short search compiles at most the programs the model weighs (one per width bucket for the shallow
+    networks), and it spends its time compiling them, not training: what the compilation step counts."""
+    from dlcalc.training import TrainConfig, train_architecture
+    from dlcalc.training._steps import _programs
+    from dlcalc.training._train import _Clock
+
+    inst = Instance.build(1, [Head("walsh", 1)], seed=0)
+    # a seed of its own: new programs (compiled per setting), none of another test's
+    config = TrainConfig(steps=2, restarts=1, max_width=6, seed=987654321)
+    before = len(_Clock.compiled)
+    result = train_architecture(inst, 0.125, "joint", ("shallow",), config)
+    compiled = len(_Clock.compiled) - before
+    shallow, deep, _ = _programs(config, ("shallow",))
+    assert (shallow, deep) == ([4, 8], []) and 1 <= compiled <= len(shallow)
+    assert result.compile_seconds > result.train_seconds
+
+
 def test_compare_trained_on_the_default_instance_is_refused_before_any_training(monkeypatch):
     from dlcalc.training import _train
 

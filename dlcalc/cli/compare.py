@@ -230,7 +230,7 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
       dlcalc compare inst.json --eps 0.1,0.01 --format ndjson
       dlcalc compare --plot rates.png
       dlcalc compare --depth 8 --networks --no-baselines
-      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-3 --trained --no-baselines
+      dlcalc compare --depth 4 --eps-sweep 2^-1:2^-2 --trained --no-baselines
           # (--trained needs dlcalc[train])
     """
     check_plot(plot_path, force)

@@ -60,19 +60,20 @@ def plan_compare(
     label: str | None = None,
 ) -> Plan:
     """The instance quantized at every ε of the sweep and the whole sweep weighed, once."""
+    compiled: set = set()  # training programs weighed at an earlier ε: compiled once for the sweep
 
     def phase(qc: QuantizedClass) -> list:
         steps = pipeline_phase(qc, CODER_NAMES, truth=networks, baselines=baselines)
         steps += network_steps(qc, CODER_NAMES) if networks else []
-        return steps + (trained_steps(qc) if trained else [])
+        return steps + (trained_steps(qc, compiled) if trained else [])
 
     n = len(eps_list)
 
     def advice(worst: Step) -> str | None:  # what would make the sweep fit, by its largest step
         if worst.name == "baselines":
             return "leave the compressors out with --no-baselines"
-        if worst.name.startswith("training"):
-            return "train at fewer values of ε, as --eps-sweep 2^-1:2^-3 does" if n > 1 else "train a smaller class"
+        if worst.name.startswith("training") or worst.name in ("compilation", "rounding and certification"):
+            return "train at fewer values of ε, as --eps-sweep 2^-1:2^-2 does" if n > 1 else "train a smaller class"
         if "network" in worst.name:
             return "leave the networks out, or give fewer values of ε" if n > 1 else "leave the networks out"
         return "give fewer or larger values of ε (--eps, --eps-sweep)" if n > 1 else None

@@ -234,9 +234,10 @@ def trained_heaviside(results: dict[str, ArchResult]):
 # ----------------------------------------------------------------------------- compare --trained
 
 
-def trained_steps(qclass) -> list:
-    """``compare --trained``: what training with the default settings materializes at one ε."""
-    return training_steps(qclass, ARCHS, DEFAULTS, SHAPES)
+def trained_steps(qclass, compiled: set | None = None) -> list:
+    """``compare --trained``: what training with the default settings materializes at one ε; ``compiled``, shared
+    by the values of ε of one sweep, holds the programs weighed already (compiled once for the sweep)."""
+    return training_steps(qclass, ARCHS, DEFAULTS, SHAPES, compiled)
 
 
 def trained_progress_steps() -> int:

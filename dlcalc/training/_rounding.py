@@ -111,23 +111,52 @@ def _features(layers: list[StepLayer], level: int) -> np.ndarray:
         act = num[:, None] >= (g[None, :] << (level + 1 - e))
     act = act.astype(np.int64)
     for layer in layers[1:]:
-        act = ((act @ layer.weights.T + layer.biases[None, :]) >= 0).astype(np.int64)
+        act = ((_binary_product(act, layer.weights) + layer.biases[None, :]) >= 0).astype(np.int64)
     return act
 
 
+def _binary_product(act: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """``act @ weights.T`` for binary ``act`` (points × inputs) and integer weights (units × inputs), exactly.
+
+    Work in proportion to the nonzero weights when they are few (a deep network's output layer: each
+    output reads its own units), as a BLAS product in floating point when every sum is below ``2^53``
+    (each is then exact), else in integers.
+    """
+    nonzero = int(np.count_nonzero(weights))
+    if nonzero * 4 < weights.size:
+        rows, cols = np.nonzero(weights)  # row-major: each unit's inputs together
+        out = np.zeros((act.shape[0], weights.shape[0]), dtype=np.int64)
+        if nonzero:
+            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+            terms = act[:, cols].astype(np.int64) * weights[rows, cols][None, :]
+            out[:, rows[starts]] = np.add.reduceat(terms, starts, axis=1)
+        return out
+    if int(np.max(np.abs(weights), initial=0)) * weights.shape[1] < 1 << 53:
+        return (act.astype(np.float64) @ weights.T.astype(np.float64)).astype(np.int64)
+    return act @ weights.T
+
+
 def _fit_outputs(features: np.ndarray, reads: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least squares per output over the units it reads, with an intercept; zero rows for fixed outputs."""
+    """Least squares per output over the units it reads, with an intercept; zero rows for fixed outputs.
+
+    Outputs that read the same units share one design and one solve (a shallow network's outputs
+    all read every unit): the work is a solve per distinct design, its outputs the right-hand
+    sides, not one per output (``docs/cost.md``).
+    """
     n_out = targets.shape[1]
     weights = np.zeros((n_out, features.shape[1]))
     biases = np.zeros(n_out)
+    shared: dict[bytes, tuple[np.ndarray, list[int]]] = {}
     for t in range(n_out):
         if np.isnan(targets[0, t]):
             continue
         cols = np.flatnonzero(reads[t]) if reads.size else np.zeros(0, dtype=np.int64)
+        shared.setdefault(cols.tobytes(), (cols, []))[1].append(t)
+    for cols, outs in shared.values():
         design = np.hstack([features[:, cols].astype(np.float64), np.ones((features.shape[0], 1))])
-        sol = np.linalg.lstsq(design, targets[:, t], rcond=None)[0]
-        weights[t, cols] = sol[:-1]
-        biases[t] = sol[-1]
+        sol = np.linalg.lstsq(design, targets[:, outs], rcond=None)[0]
+        weights[np.ix_(np.asarray(outs, dtype=np.int64), cols)] = sol[:-1].T
+        biases[outs] = sol[-1]
     return weights, biases
 
 
@@ -305,7 +334,7 @@ def _grid_error(net: StepNetwork, grid: Grid, check: np.ndarray) -> float:
     level = grid.level + 1
     feats = _features(layers[:-1], level) if len(layers) > 1 else np.zeros((1 << level, 0), dtype=np.int64)
     out = layers[-1]
-    values = (feats @ out.weights.T + out.biases[None, :]) * 2.0**-out.exponent
+    values = (_binary_product(feats, out.weights) + out.biases[None, :]) * 2.0**-out.exponent
     return float(np.nanmax(np.abs(values - check)))
 
 
