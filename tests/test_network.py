@@ -559,6 +559,25 @@ def test_onnx_export_is_sized_up_front(tmp_path):
     assert not path.exists()
 
 
+def test_an_onnx_export_far_over_the_budget_is_refused_before_a_network_is_built(tmp_path, monkeypatch):
+    """``network --depth 12 --eps 2^-12 --arch separate --export s.onnx`` was refused only after its 4,095
+    networks were built (13.6 s, 1.1 GB): its check needs at least 3 units a point for each of their
+    Σ 2^(t-1) · 2^(t-1) first-layer steps on 2^12 points, about 6.9e10 cells, which the plan weighs up front."""
+    pytest.importorskip("onnx")
+    import dlcalc.study._networks as networks
+
+    def built(*args, **kwargs):
+        raise AssertionError("a network was built")
+
+    monkeypatch.setattr(networks, "separate_networks", built)
+    path = tmp_path / "s.onnx"
+    args = ["network", "--depth", "12", "--eps", "2^-12", "--arch", "separate", "--export", str(path)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "ONNX check (at least): ≈6.9e10" in result.stderr and "--max-cells" in result.stderr
+    assert not path.exists()
+
+
 def test_onnx_check_runs_in_batches_and_can_fail():
     pytest.importorskip("onnxruntime")
     from dlcalc import BudgetError
@@ -586,3 +605,31 @@ def test_ratio_to_payload_falls_as_the_payload_grows():
             shared_trunk_network(quants, inst.feature).network_bits / coder_bounds(quants, m, "joint").upper_bound_bits
         )
     assert ratios == sorted(ratios, reverse=True) and ratios[-1] < 10
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    depth=st.integers(0, 6),
+    seed=st.integers(0, 999),
+    heads=st.lists(head_strategy, min_size=1, max_size=5),
+    eps=st.sampled_from([0.6, 0.2, 2**-4, 2**-6, 0.01]),
+)
+def test_the_onnx_check_weighed_before_the_networks_is_never_above_its_exact_figure(depth, seed, heads, eps):
+    """The figure that refuses an ONNX export before any network is built (``onnx_least_step``) is a lower
+    bound of the exact one weighed on the built network: every breakpoint it counts is a jump of ``f̂``."""
+    from dlcalc.cost import onnx_least_step
+    from dlcalc.networks import activation_cells
+    from dlcalc.quantize import QuantizedClass
+
+    inst = Instance.build(depth, heads, seed=seed)
+    qclass = QuantizedClass(depth, inst.heads, eps)
+    quants = quantize_heads(heads, eps)
+    separate = separate_networks(quants, inst.feature)
+    nets = {"joint": joint_network(quants, inst.feature, separate=separate)}
+    nets["separate"] = parallel_stack([n for _, n in separate]) if separate else None
+    for arch, net in nets.items():
+        least = onnx_least_step(qclass, arch)
+        exact = activation_cells(net) << net.grid_level if net else 0
+        assert least.cells <= exact, arch
+        if net:  # and not vacuous: the gates, digits and outputs it leaves out add at most a few times as much
+            assert exact <= 8 * least.cells, arch

@@ -79,7 +79,8 @@ def network(spec, eps, arch, export_path, force, max_output, budget, fmt):
     archs = list(ARCHS) if arch == "both" else [arch]
     check_export(export_path, force)
     inst = spec.load(budget)
-    plan = study.plan_networks(inst, eps, archs, budget, label=f"the networks at ε = {format_eps(eps)}")
+    onnx = ("joint" if "joint" in archs else "separate") if export_path and is_onnx(export_path) else None
+    plan = study.plan_networks(inst, eps, archs, budget, label=f"the networks at ε = {format_eps(eps)}", onnx=onnx)
     if export_path and is_onnx(export_path) and all(q.zero for q in plan.qclass.groups):
         raise InputError(
             f"every head is 0 at ε = {format_eps(eps)}: there is no network to export as ONNX (--export FILE.json "

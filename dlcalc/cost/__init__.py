@@ -8,7 +8,7 @@ The coding pipeline
     :func:`class_step`, :func:`feature_step`, :func:`tables_step`, :func:`coder_steps`, :func:`decode_steps`,
     :func:`verify_step`, :func:`baselines_step`, :func:`export_step`, :func:`pipeline_phase`
 Networks
-    :func:`network_steps`, :func:`onnx_step`
+    :func:`network_steps`, :func:`onnx_step`, :func:`onnx_least_step`
 """
 
 from ._coding import (
@@ -24,7 +24,7 @@ from ._coding import (
     verify_step,
 )
 from ._cost import FREE_GROUPS, GROUP_CELLS, Cost, Step, group_step, group_work
-from ._networks import network_steps, onnx_step
+from ._networks import network_steps, onnx_least_step, onnx_step
 
 __all__ = [
     "Cost",
@@ -41,6 +41,7 @@ __all__ = [
     "export_step",
     "feature_step",
     "network_steps",
+    "onnx_least_step",
     "onnx_step",
     "pipeline_phase",
     "tables_step",

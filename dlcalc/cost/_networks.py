@@ -9,7 +9,7 @@ from ._coding import (
 )
 from ._cost import Step
 
-__all__ = ["network_steps", "onnx_step"]
+__all__ = ["network_steps", "onnx_least_step", "onnx_step"]
 
 
 # ----------------------------------------------------------------------------- networks (THEORY §7)
@@ -121,3 +121,39 @@ def onnx_step(grid_level: int, per_point: int, dense_entries: int, activations: 
         held_bytes=3 * 8 * dense_entries,
         transient_bytes=3 * 8 * max(activations, per_point),
     )
+
+
+def _finest_jumps(q: GroupQuantization) -> tuple[int, int]:
+    """``(level L, jumps)`` over the heads of a live group: each head's ``f̂`` reads the digit ``y_L`` of its
+    approximant level (``top(n)``, or ``k + p``), which differs between the two halves of every level-``L - 1``
+    cell (below the depth the flips of ``σ`` are shared by both, above it the feature is the identity)
+    while every coarser digit is equal there, and ``f̂`` changes with it: at least ``2^(L-1)`` jumps a head."""
+    g = q.group
+    if q.kind == "walsh":
+        return g.top, scaled(g.count, g.top - 1)
+    p = q.sawtooth_precision
+    return g.last + p, _geometric(g.first, g.last, p - 1)
+
+
+def onnx_least_step(qclass: QuantizedClass, arch: str) -> Step:
+    """What checking the ONNX export of the ``arch`` network costs *at least*, from the class alone, so that an
+    export far over the budget is refused before the networks are built (``dlcalc.study.weigh_onnx`` weighs the
+    built network exactly afterwards).
+
+    Every construction puts a breakpoint at every jump of ``f̂_t`` (:func:`_finest_jumps`): its grid is at least
+    the finest approximant level, and its first layer holds at least one unit per jump of a head (separate
+    networks: per head; the joint network: of the head with the most, since the parallel stack holds more).
+    onnxruntime holds three values a unit for each of the ``2^grid`` points it checks.
+    """
+    live = [q for q in qclass.groups if not q.zero]
+    if not live:
+        return Step("ONNX check")
+    finest = [_finest_jumps(q) for q in live]
+    grid = max(level for level, _ in finest)
+    outputs = sum(q.count for q in live)
+    if arch == "separate":
+        units = sum(jumps for _, jumps in finest)
+    else:
+        units = max(pow2(level - 1) for level, _ in finest)
+    per_point = 3 * (units + outputs)
+    return Step("ONNX check (at least)", cells=scaled(per_point, grid), transient_bytes=3 * 8 * per_point)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._errors import CheckError
 from ..core import Budget, HeadRun, Instance
-from ..cost import Cost, network_steps, onnx_step
+from ..cost import Cost, network_steps, onnx_least_step, onnx_step
 from ..networks import (
     JOINT_CONSTRUCTIONS,
     HeavisideNetwork,
@@ -47,10 +47,22 @@ ONNX_ACTIVATIONS = 1 << 22
 
 
 def plan_networks(
-    instance: Instance, eps: float, archs: Sequence[str], budget: Budget, label: str | None = None
+    instance: Instance,
+    eps: float,
+    archs: Sequence[str],
+    budget: Budget,
+    label: str | None = None,
+    onnx: str | None = None,
 ) -> Plan:
-    """The instance quantized at ε and the networks' cost weighed, once (``label`` names the work in a refusal)."""
-    return weigh(instance, eps, budget, lambda qc: network_steps(qc, archs), label or f"the networks at ε = {eps:g}")
+    """The instance quantized at ε and the networks' cost weighed, once (``label`` names the work in a refusal);
+    with ``onnx`` (an arch), what checking that network's ONNX export costs at least is weighed too, so that an
+    export far over the budget is refused before a network is built (:func:`weigh_onnx` weighs it exactly
+    once it is)."""
+
+    def steps(qc: QuantizedClass):
+        return network_steps(qc, archs) + ([onnx_least_step(qc, onnx)] if onnx else [])
+
+    return weigh(instance, eps, budget, steps, label or f"the networks at ε = {eps:g}")
 
 
 def _net_error(outputs, quants, tables, depth) -> tuple[bool, Fraction]:
