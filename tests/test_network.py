@@ -211,12 +211,16 @@ def test_zero_heads_need_no_network():
     quants = quantize_heads(inst.heads, 1.0)  # every head is 0
     assert separate_networks(quants, inst.feature) == [] and joint_candidates(quants, inst.feature) == {}
     assert joint_network(quants, inst.feature) is None
-    with pytest.raises(ValueError, match="no network"):
+    with pytest.raises(ValueError, match="^every head is 0 at ε: there is no network to build$"):
         shared_trunk_network(quants, inst.feature)
     quants = quantize_heads(inst.heads, 0.5)  # one head (walsh:1, a = 1) reads one digit; 1022 are 0
     separate = separate_networks(quants, inst.feature)
     joint = joint_network(quants, inst.feature, separate=separate)
     assert len(separate) == 1 and joint is not None and joint.n_outputs == 1
+    tables = head_tables(quants, inst.feature)
+    assert network_outputs_match(joint.evaluate(), quants, tables, 10) == [True]  # the live head's alone
+    with pytest.raises(ValueError):  # an output for a zero head (or one missing) is a misaligned call
+        network_outputs_match(joint.evaluate() * 2, quants, tables, 10)
     assert joint.network_bits <= separate[0][1].network_bits < 100
     for eps, bits in ((1, 0), (0.5, joint.network_bits)):
         result = CliRunner().invoke(
