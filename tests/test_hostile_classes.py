@@ -416,3 +416,32 @@ def test_library_entry_points_at_extreme_depths():
         """
     )
     assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
+
+
+def test_the_rows_of_a_sweep_are_weighed_as_work():
+    """A row of a sweep is Python work however small its class (0.7 ms for one head): 10^5 values
+    of ε are refused before a class is quantized, and a sweep's row work grows with its groups."""
+    from dlcalc import BudgetError, study
+    from dlcalc.core._budget import GROUP_CELLS
+    from dlcalc.cost import sweep_step
+
+    inst = Instance.build(2, parse_heads("sawtooth:0@1e308"), seed=0)
+    with pytest.raises(BudgetError, match=r"rows of the sweep \(100000 values of ε\).*--max-cells"):
+        study.plan_compare(inst, [0.5 - i * 1e-6 for i in range(100_000)], Budget(), baselines=False)
+    assert sweep_step(3000, 0).cells < sweep_step(3000, 3000 * 6).cells < sweep_step(3000, 3000 * 6, True).cells
+    assert sweep_step(10, 10 * 5).cells == 0  # a short sweep costs less than the interpreter's start-up
+    many = HeadSet(None, one_head_runs(500))
+    plan = study.plan_compare(Instance.build(3, many, seed=0), [0.25, 0.125], Budget(), baselines=False)
+    assert plan.cost.cells >= 2 * 500 * 16 * GROUP_CELLS // 2
+
+
+def test_the_formula_bounds_of_many_groups_are_weighed_as_work():
+    """`bounds` evaluates its formulas a group and an ε at a time (≈0.1 ms each): 500 groups at 200
+    values of ε is ≈1.6e9 cells of work, refused under --max-cells 2^20."""
+    from dlcalc import BudgetError, study
+
+    heads = HeadSet(None, one_head_runs(500))
+    with pytest.raises(BudgetError, match="formula bounds"):
+        study.check_bounds(200, heads, Budget(max_cells=1 << 20), "bounds over 200 values of ε")
+    study.check_bounds(200, heads, Budget(), "bounds over 200 values of ε")
+    study.check_bounds(5, None, Budget(max_cells=5), "bounds over 5 values of ε")
