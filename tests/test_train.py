@@ -269,6 +269,24 @@ def test_compare_trained_on_the_default_instance_is_refused_before_any_training(
     assert "training search" in line and "over the budget" in line and "--max-cells" in line
 
 
+@pytest.mark.parametrize("amplitude", ["2^15", "2^100", "1e308"])
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_an_amplitude_beyond_the_trained_weights_is_refused_before_any_training(monkeypatch, command, amplitude):
+    """A trained network's outputs are integers on a grid as fine as 2^-24 and the certificate takes
+    weights below 2^40: `walsh:1@2^100` ended in a traceback of the γ code after the whole search."""
+    from dlcalc.training import _train
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(_train, "train_architecture", never)
+    args = ["--depth", "2", "--head", f"walsh:1@{amplitude}", "--eps", "0.1"]
+    result = CliRunner().invoke(cli, [command, *args, *(["--trained", "--no-baselines"] if command == "compare" else [])])
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    (line,) = result.stderr.strip().splitlines()
+    assert "beyond what a trained network's integer outputs reach (at most 2^14" in line
+
+
 # ----------------------------------------------------------------------------- exported = trained
 
 
