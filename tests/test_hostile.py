@@ -1028,6 +1028,15 @@ def test_encode_to_an_empty_name_is_refused_for_every_coder(tmp_path, monkeypatc
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("stem", [".", "..", "sub", "sub/.", "..dlc"])
+def test_encode_both_to_a_directory_is_refused(tmp_path, monkeypatch, stem):
+    """`-o .` named the stem `.`: `..joint.dlc` and `..separate.dlc`, hidden files, were written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    refused("encode", "--depth", "3", "--eps", "0.5", "-o", stem, "--force", match="a file name is needed")
+    assert [p.name for p in tmp_path.iterdir()] == ["sub"] and list((tmp_path / "sub").iterdir()) == []
+
+
 def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):
     out = tmp_path / "a\nb.dlc"
     result = check_clean(invoke(*ENCODE_JOINT, "-o", out, "--format", "json"), codes=(0,))

@@ -131,7 +131,9 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     if output == "-":
         return dict.fromkeys(coders, "-")  # both files back to back on stdout; `decode -` reads them all
     stem = output[:-4] if output.endswith(".dlc") else output
-    if not os.path.basename(stem):  # `-o ""`, `-o dir/` or `-o .dlc` would write hidden .joint.dlc files
+    # `-o ""`, `-o dir/`, `-o .dlc`, `-o .` or `-o ..` would write hidden .joint.dlc (..joint.dlc) files,
+    # and `-o dir` files beside the directory it names
+    if os.path.basename(stem) in ("", ".", "..") or os.path.isdir(stem):
         raise InputError(f"-o {shown(output)}: a file name is needed (FILE.joint.dlc and FILE.separate.dlc)")
     return {c: f"{stem}.{c}.dlc" for c in coders}
 
