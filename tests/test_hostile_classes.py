@@ -185,6 +185,20 @@ def test_iter_stream_bounds_header_and_stream_bytes(monkeypatch):
         list(iter_stream(io.BytesIO(DLC + big + big).read, stream_limit=8000))
 
 
+def test_the_budgets_bound_a_stream_of_files_in_total():
+    """Every file of a stream was weighed alone: 10^6 files of one head each (75 MB) passed any
+    --max-cells and took minutes.  The stream's files add up, each one at least a group step."""
+    from dlcalc import BudgetError
+    from dlcalc.cost import GROUP_CELLS
+
+    one = encode(Instance.build(2, parse_heads("walsh:1"), seed=1), 0.25, "joint")
+    rec = Recorder(one * 3000)
+    with pytest.raises(BudgetError, match=r"the stream's \d+ files.*--max-cells"):
+        list(iter_stream(rec.read, Budget(max_cells=1000 * GROUP_CELLS)))
+    assert 256 < sum(1 for r in rec.requests if r == 16) < 3000  # refused part way, as the total grows
+    assert len(list(iter_stream(io.BytesIO(one * 3000).read, Budget()))) == 3000
+
+
 def test_a_stream_of_padded_headers_is_held_one_file_at_a_time():
     """Files of 16 MiB headers, 16 of them (256 MiB): iterated and decoded under a 384 MiB cap (the
     interpreter with dlcalc takes about 130 MiB of it; holding every file would take the rest)."""
