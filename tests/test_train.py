@@ -281,7 +281,9 @@ def test_an_amplitude_beyond_the_trained_weights_is_refused_before_any_training(
 
     monkeypatch.setattr(_train, "train_architecture", never)
     args = ["--depth", "2", "--head", f"walsh:1@{amplitude}", "--eps", "0.1"]
-    result = CliRunner().invoke(cli, [command, *args, *(["--trained", "--no-baselines"] if command == "compare" else [])])
+    result = CliRunner().invoke(
+        cli, [command, *args, *(["--trained", "--no-baselines"] if command == "compare" else [])]
+    )
     assert result.exit_code == 2, (result.stderr, result.exception)
     (line,) = result.stderr.strip().splitlines()
     assert "beyond what a trained network's integer outputs reach (at most 2^14" in line

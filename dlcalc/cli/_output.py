@@ -35,7 +35,17 @@ from ._tables import (
     stderr_console,
 )
 
-__all__ = ["dumps", "record_line", "check_records", "emit", "emit_all", "stream_row", "write_csv", "format_option", "progress"]
+__all__ = [
+    "dumps",
+    "record_line",
+    "check_records",
+    "emit",
+    "emit_all",
+    "stream_row",
+    "write_csv",
+    "format_option",
+    "progress",
+]
 
 
 def _plain(value):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..core._instance import Instance
 from ..quantize._groups import QuantizedClass
 from ..quantize._quantize import quantize_heads
+from ._certify import MAX_WEIGHT
 from ._config import (
     DATA_LEVELS,
     SHAPES,
@@ -15,7 +16,6 @@ from ._config import (
     width_ladder,
 )
 from ._optimizer import _bucket
-from ._certify import MAX_WEIGHT
 from ._rounding import MAX_EXPONENT
 
 __all__ = ["constructed_bits", "training_steps"]
