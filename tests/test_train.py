@@ -289,6 +289,20 @@ def test_an_amplitude_beyond_the_trained_weights_is_refused_before_any_training(
     assert "beyond what a trained network's integer outputs reach (at most 2^14" in line
 
 
+def test_training_at_the_smallest_eps_measures_its_losses_in_float32():
+    """ε = 5e-324 is 0 in float32: every loss was NaN, the thresholds NaN, numpy warned about casting them
+    on stderr and walsh:1 (one step, exact) was not found.  The losses are measured in ε floored at 2^-40."""
+    import warnings
+
+    from dlcalc.training import TrainConfig, train_architecture
+
+    inst = Instance.build(1, [Head("walsh", 1)], seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = train_architecture(inst, 5e-324, "joint", ("shallow",), TrainConfig(steps=2, restarts=1, max_width=1))
+    assert result.reached and result.max_error == 0
+
+
 # ----------------------------------------------------------------------------- exported = trained
 
 
