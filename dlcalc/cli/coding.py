@@ -16,7 +16,7 @@ import click
 from .. import CODER_NAMES, DlcalcError, study
 from ..coding import Container, decode_container, write_csv_export, write_npz_export
 from ..cost import export_bytes
-from ._common import InputError, VerificationFailed
+from ._common import InputError, VerificationFailed, listed
 from ._complete import complete_paths
 from ._files import (
     announce_written,
@@ -398,7 +398,7 @@ def verify_cmd(instance, dlc, index, budget, fmt):
                 failures.append(f"{box.coder}: max error {format_error(v.max_error)} against ε = {format_eps(box.eps)}")
     emit_all(reports, fmt)
     if failures:
-        raise VerificationFailed("verification failed (" + "; ".join(failures) + ")")
+        raise VerificationFailed(f"verification failed ({listed(failures, sep='; ')})")
 
 
 COMMANDS = [quantize, encode, decode_cmd, verify_cmd]

@@ -9,7 +9,7 @@ import click
 
 from .. import CODER_NAMES, study
 from ..core import FAMILY_NAMES, HeadSet, parse_head_run
-from ._common import InputError, VerificationFailed
+from ._common import InputError, VerificationFailed, listed
 from ._complete import complete_paths
 from ._files import announce_written, check_output, force_option, max_output_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
@@ -295,7 +295,7 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
         )
     failed = [r["eps"] for r in rows if not r["verified"]]
     if failed:
-        raise VerificationFailed(f"verification failed at ε = {', '.join(format_eps(e) for e in failed)}")
+        raise VerificationFailed(f"verification failed at ε = {listed([format_eps(e) for e in failed])}")
 
 
 # ----------------------------------------------------------------------------- bounds
