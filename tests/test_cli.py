@@ -293,7 +293,8 @@ def test_closed_pipe_ends_quietly():
     if exe is None:
         pytest.skip("dlcalc is not installed on PATH")
     proc = subprocess.Popen(
-        [exe, "bounds", "--eps-sweep", "1e-1:1e-300:20000", "--format", "ndjson"],
+        # 20000 lines, each repeating the sweep in its provenance: ≈8 GB, over the default --max-output
+        [exe, "bounds", "--eps-sweep", "1e-1:1e-300:20000", "--format", "ndjson", "--max-output", "64GiB"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

@@ -173,6 +173,18 @@ def test_verify_error_beyond_floats_exits_3(tmp_path):
     assert out["verified"] is False and out["max_error"] == 2 * round(Fraction(1e308))  # 2a, exactly
 
 
+def test_a_stream_of_failing_files_is_reported_in_a_short_line(tmp_path):
+    """3000 files of another instance made a message of 3000 failures, one 150 KB line."""
+    a, b, dlc = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "a.dlc"
+    answered("build", "--depth", "3", "--seed", "1", "--head", "walsh:1-3", "-o", a)
+    answered("build", "--depth", "3", "--seed", "2", "--head", "walsh:1-3", "-o", b)
+    answered("encode", a, "--eps", "0.5", "--coder", "joint", "-o", dlc)
+    dlc.write_bytes(dlc.read_bytes() * 200)
+    result = check_clean(invoke("verify", b, dlc, "--format", "csv"), codes=(3,))
+    assert result.stderr.count("\n") == 1 and len(result.stderr) < 200, result.stderr
+    assert result.stderr.count("joint: max error ") == 3 and "… and 197 more)" in result.stderr
+
+
 @pytest.mark.parametrize("eps", ["5e-324", "2^-1074"])
 def test_smallest_eps(eps):
     out = json.loads(answered("bounds", "--eps", eps, "--format", "json").stdout)
@@ -1026,6 +1038,15 @@ def test_encode_to_an_empty_name_is_refused_for_every_coder(tmp_path, monkeypatc
         refused("encode", "--depth", "3", "--eps", "0.5", "--coder", coder, "-o", "", match="-o: an empty file name")
     refused("encode", "--depth", "3", "--eps", "0.5", "-o", f"{tmp_path}/", match="a file name is needed")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("stem", [".", "..", "sub", "sub/.", "..dlc"])
+def test_encode_both_to_a_directory_is_refused(tmp_path, monkeypatch, stem):
+    """`-o .` named the stem `.`: `..joint.dlc` and `..separate.dlc`, hidden files, were written."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    refused("encode", "--depth", "3", "--eps", "0.5", "-o", stem, "--force", match="a file name is needed")
+    assert [p.name for p in tmp_path.iterdir()] == ["sub"] and list((tmp_path / "sub").iterdir()) == []
 
 
 def test_a_file_name_with_a_newline_stays_on_one_line(tmp_path):

@@ -185,6 +185,20 @@ def test_iter_stream_bounds_header_and_stream_bytes(monkeypatch):
         list(iter_stream(io.BytesIO(DLC + big + big).read, stream_limit=8000))
 
 
+def test_the_budgets_bound_a_stream_of_files_in_total():
+    """Every file of a stream was weighed alone: 10^6 files of one head each (75 MB) passed any
+    --max-cells and took minutes.  The stream's files add up, each one at least a group step."""
+    from dlcalc import BudgetError
+    from dlcalc.cost import GROUP_CELLS
+
+    one = encode(Instance.build(2, parse_heads("walsh:1"), seed=1), 0.25, "joint")
+    rec = Recorder(one * 3000)
+    with pytest.raises(BudgetError, match=r"the stream's \d+ files.*--max-cells"):
+        list(iter_stream(rec.read, Budget(max_cells=1000 * GROUP_CELLS)))
+    assert 100 < sum(1 for r in rec.requests if r == 16) < 3000  # refused part way, as the total grows
+    assert len(list(iter_stream(io.BytesIO(one * 3000).read, Budget()))) == 3000
+
+
 def test_a_stream_of_padded_headers_is_held_one_file_at_a_time():
     """Files of 16 MiB headers, 16 of them (256 MiB): iterated and decoded under a 384 MiB cap (the
     interpreter with dlcalc takes about 130 MiB of it; holding every file would take the rest)."""
@@ -416,3 +430,44 @@ def test_library_entry_points_at_extreme_depths():
         """
     )
     assert proc.returncode == 0 and proc.stdout == "ok\n", proc.stderr
+
+
+def test_the_rows_of_a_sweep_are_weighed_as_work():
+    """A row of a sweep is Python work however small its class (0.7 ms for one head): 10^5 values
+    of ε are refused before a class is quantized, and a sweep's row work grows with its groups."""
+    from dlcalc import BudgetError, study
+    from dlcalc.core._budget import GROUP_CELLS
+    from dlcalc.cost import sweep_step
+
+    inst = Instance.build(2, parse_heads("sawtooth:0@1e308"), seed=0)
+    with pytest.raises(BudgetError, match=r"rows of the sweep \(100000 values of ε\).*--max-cells"):
+        study.plan_compare(inst, [0.5 - i * 1e-6 for i in range(100_000)], Budget(), baselines=False)
+    assert sweep_step(3000, 0).cells < sweep_step(3000, 3000 * 6).cells < sweep_step(3000, 3000 * 6, True).cells
+    assert sweep_step(10, 10 * 5).cells == 0  # a short sweep costs less than the interpreter's start-up
+    many = HeadSet(None, one_head_runs(500))
+    plan = study.plan_compare(Instance.build(3, many, seed=0), [0.25, 0.125], Budget(), baselines=False)
+    assert plan.cost.cells >= 2 * 500 * 16 * GROUP_CELLS // 2
+
+
+def test_the_formula_bounds_of_many_groups_are_weighed_as_work():
+    """`bounds` evaluates its formulas a group and an ε at a time (≈0.1 ms each): 500 groups at 200
+    values of ε is ≈1.6e9 cells of work, refused under --max-cells 2^20."""
+    from dlcalc import BudgetError, study
+
+    heads = HeadSet(None, one_head_runs(500))
+    with pytest.raises(BudgetError, match="formula bounds"):
+        study.check_bounds(200, heads, Budget(max_cells=1 << 20), "bounds over 200 values of ε")
+    study.check_bounds(200, heads, Budget(), "bounds over 200 values of ε")
+    study.check_bounds(5, None, Budget(max_cells=5), "bounds over 5 values of ε")
+
+
+def test_every_separate_network_is_weighed_as_work():
+    """A separate network per head is Python work whatever its size (1.4 ms a head): `compare --networks`
+    over 50 values of ε of walsh-all at depth 10 weighed ≈5.5e8 cells and took 35 s."""
+    from dlcalc import family_heads
+    from dlcalc.cost import network_steps
+    from dlcalc.cost._networks import NETWORK_HEAD_CELLS
+
+    qclass = QuantizedClass(10, HeadSet.of(family_heads("walsh-all", 1.0, 10)), 2**-10)
+    (separate,) = [s for s in network_steps(qclass, ["joint", "separate"]) if s.name == "separate networks"]
+    assert separate.cells >= 1023 * NETWORK_HEAD_CELLS

@@ -74,3 +74,26 @@ def test_compare_plot_draws_the_theory_slopes(tmp_path):
     svg = path.read_text()
     assert "theory slope 1 (joint)" in svg and "theory slope 2 (separate)" in svg
     assert "joint bounds" not in svg  # walsh-all: the bounds are equal, no band to name
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["compare", "--depth", "3", "--head", "walsh:1-255@2^-8", "--eps", "0.5,0.3", "--no-baselines"],
+        ["bounds", "--head", "walsh:1@2^-8", "--eps", "0.5,0.3"],
+    ],
+)
+def test_a_plot_of_zero_bits_only_says_wrote(tmp_path, args):
+    """Every head 0 at every ε: nothing on log axes, and matplotlib warned on stderr about an empty legend."""
+    import warnings
+
+    from click.testing import CliRunner
+
+    from dlcalc.cli import cli
+
+    target = tmp_path / "zero.png"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = CliRunner().invoke(cli, [*args, "--plot", str(target), "--format", "csv"])
+    assert result.exit_code == 0, (result.stderr, result.exception)
+    assert result.stderr == f"wrote {target}\n" and target.stat().st_size > 0

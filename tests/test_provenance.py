@@ -78,3 +78,34 @@ def test_decode_stream_documents_have_provenance(tmp_path):
     doc = json.loads(run("decode", str(dlc), "--format", "json"))
     check(doc, "decode")
     assert len(doc["containers"]) == 2
+
+
+def test_the_provenance_of_an_ndjson_stream_is_built_once(monkeypatch):
+    """Every line repeats the same provenance (here a sweep of 3000 values of ε): built and serialized
+    once, so that the stream is written in time linear in its bytes, not rows × arguments."""
+    from dlcalc.cli import _output
+
+    calls = []
+    real = _output.provenance
+    monkeypatch.setattr(_output, "provenance", lambda: calls.append(1) or real())
+    lines = run("bounds", "--eps-sweep", "0.5:0.1:3000", "--format", "ndjson").splitlines()
+    assert len(lines) == 3000 and len(calls) == 1
+    first, last = json.loads(lines[0]), json.loads(lines[-1])
+    assert first["provenance"] == last["provenance"] and len(first["provenance"]["arguments"]["eps_sweep"]) == 3000
+    assert lines[0] == json.dumps(first, sort_keys=True)  # the document as one json.dumps would write it
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bounds", "--eps-sweep", "0.5:0.1:100000"],
+        ["compare", "--depth", "2", "--eps-sweep", "0.5:0.1:100000", "--no-baselines", "--max-cells", "2^62"],
+        ["bounds", "--eps-sweep", "0.5:0.1:5000", "--max-output", "1MiB"],
+    ],
+)
+def test_an_ndjson_stream_over_max_output_is_refused_before_its_rows(args):
+    """10^5 lines each repeating the 10^5 values of the sweep would be ≈190 GiB: weighed up front."""
+    result = CliRunner().invoke(cli, [*args, "--format", "ndjson"])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1
+    assert "ndjson records" in result.stderr and "--max-output" in result.stderr

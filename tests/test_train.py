@@ -269,6 +269,40 @@ def test_compare_trained_on_the_default_instance_is_refused_before_any_training(
     assert "training search" in line and "over the budget" in line and "--max-cells" in line
 
 
+@pytest.mark.parametrize("amplitude", ["2^15", "2^100", "1e308"])
+@pytest.mark.parametrize("command", ["train", "compare"])
+def test_an_amplitude_beyond_the_trained_weights_is_refused_before_any_training(monkeypatch, command, amplitude):
+    """A trained network's outputs are integers on a grid as fine as 2^-24 and the certificate takes
+    weights below 2^40: `walsh:1@2^100` ended in a traceback of the γ code after the whole search."""
+    from dlcalc.training import _train
+
+    def never(*args, **kwargs):
+        raise AssertionError("training started")
+
+    monkeypatch.setattr(_train, "train_architecture", never)
+    args = ["--depth", "2", "--head", f"walsh:1@{amplitude}", "--eps", "0.1"]
+    result = CliRunner().invoke(
+        cli, [command, *args, *(["--trained", "--no-baselines"] if command == "compare" else [])]
+    )
+    assert result.exit_code == 2, (result.stderr, result.exception)
+    (line,) = result.stderr.strip().splitlines()
+    assert "beyond what a trained network's integer outputs reach (at most 2^14" in line
+
+
+def test_training_at_the_smallest_eps_measures_its_losses_in_float32():
+    """ε = 5e-324 is 0 in float32: every loss was NaN, the thresholds NaN, numpy warned about casting them
+    on stderr and walsh:1 (one step, exact) was not found.  The losses are measured in ε floored at 2^-40."""
+    import warnings
+
+    from dlcalc.training import TrainConfig, train_architecture
+
+    inst = Instance.build(1, [Head("walsh", 1)], seed=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = train_architecture(inst, 5e-324, "joint", ("shallow",), TrainConfig(steps=2, restarts=1, max_width=1))
+    assert result.reached and result.max_error == 0
+
+
 # ----------------------------------------------------------------------------- exported = trained
 
 

@@ -33,3 +33,10 @@ class VerificationFailed(click.ClickException):
     """A decoded function misses its accuracy target: exit code 3."""
 
     exit_code = EXIT_VERIFY
+
+
+def listed(items: list[str], limit: int = 3, sep: str = ", ") -> str:
+    """The first ``limit`` items, then how many more: a message stays short however long its input
+    (a stream of 3000 files that all fail, a sweep of 10^4 values of ε)."""
+    shown = sep.join(items[:limit])
+    return shown if len(items) <= limit else f"{shown}{sep}… and {len(items) - limit} more"

@@ -19,6 +19,7 @@ import click
 from ..core import Log2Bits
 from ._ascii import ascii_report, can_encode
 from ._common import FORMATS, SCHEMA_VERSION
+from ._files import DEFAULT_MAX_OUTPUT, check_output_size
 from ._style import (
     _sign,
     large_form,
@@ -34,7 +35,17 @@ from ._tables import (
     stderr_console,
 )
 
-__all__ = ["dumps", "record_line", "emit", "emit_all", "stream_row", "write_csv", "format_option", "progress"]
+__all__ = [
+    "dumps",
+    "record_line",
+    "check_records",
+    "emit",
+    "emit_all",
+    "stream_row",
+    "write_csv",
+    "format_option",
+    "progress",
+]
 
 
 def _plain(value):
@@ -63,12 +74,41 @@ def dumps(obj) -> str:
 
 
 def record_line(obj: dict) -> str:
-    """One JSON document (with ``schema_version`` and ``provenance``) on one line."""
-    origin = provenance()
+    """One JSON document (with ``schema_version`` and ``provenance``) on one line.
+
+    The provenance is the same for every record of a command: it is built and serialized once
+    (:func:`_provenance_text`), so that an ndjson stream of many rows is written in time linear in
+    its bytes, whatever the length of the arguments it repeats."""
     instance = obj.get("instance")
-    if isinstance(instance, dict) and isinstance(instance.get("seed"), int):
-        origin["seed"] = str(instance["seed"])  # exact in any JSON reader, even beyond 2^53
-    return dumps({"schema_version": SCHEMA_VERSION, "provenance": origin, **obj}) + "\n"
+    seed = instance["seed"] if isinstance(instance, dict) and isinstance(instance.get("seed"), int) else None
+    doc = {"schema_version": SCHEMA_VERSION, **obj}
+    doc.pop("provenance", None)
+    parts = {json.dumps(k): json.dumps(v, sort_keys=True, allow_nan=False) for k, v in _plain(doc).items()}
+    parts[json.dumps("provenance")] = _provenance_text(seed)
+    return "{" + ", ".join(f"{k}: {parts[k]}" for k in sorted(parts, key=json.loads)) + "}\n"
+
+
+def _provenance_text(seed: int | None) -> str:
+    """:func:`provenance` as JSON, with ``seed`` (exact in any JSON reader, even beyond 2^53) when given;
+    built once per command (and seed)."""
+    ctx = click.get_current_context(silent=True)
+    cache: dict = ctx.meta.setdefault("dlcalc.provenance", {}) if ctx is not None else {}
+    if seed not in cache:
+        origin = provenance()
+        if seed is not None:
+            origin["seed"] = str(seed)
+        cache[seed] = dumps(origin)
+    return cache[seed]
+
+
+def check_records(count: int, fmt: str) -> None:
+    """Refuse up front an ndjson report of ``count`` records whose provenance alone (repeated on every
+    line: the arguments, a sweep's every ε) is over the command's ``--max-output`` (4 GiB without one)."""
+    if fmt != "ndjson" or count <= 1:
+        return
+    ctx = click.get_current_context(silent=True)
+    limit = (ctx.params.get("max_output") if ctx is not None else None) or DEFAULT_MAX_OUTPUT
+    check_output_size(count * (len(_provenance_text(None)) + 1), limit, f"{count} ndjson records", estimate=True)
 
 
 #: Integers beyond this are written as strings in ``provenance``: a double holds every integer up to 2^53.
@@ -131,6 +171,7 @@ def emit(report: Report, fmt: str) -> None:
     if fmt == "json":
         out.write(record_line(report.payload))
     elif fmt == "ndjson":
+        check_records(len(report.rows), fmt)
         out.writelines(record_line(row) for row in report.rows)
     elif fmt == "csv":
         write_csv(out, report.columns, report.rows)
@@ -182,6 +223,7 @@ def emit_all(reports: list[Report], fmt: str) -> None:
             for row in r.rows
         ]
         if fmt == "ndjson":
+            check_records(len(rows), fmt)
             sys.stdout.writelines(record_line(row) for row in rows)
         else:
             write_csv(sys.stdout, CONTAINER_COLUMNS + reports[0].columns, rows)

@@ -16,7 +16,7 @@ import click
 from .. import CODER_NAMES, DlcalcError, study
 from ..coding import Container, decode_container, write_csv_export, write_npz_export
 from ..cost import export_bytes
-from ._common import InputError, VerificationFailed
+from ._common import InputError, VerificationFailed, listed
 from ._complete import complete_paths
 from ._files import (
     announce_written,
@@ -131,7 +131,9 @@ def _outputs_for(output: str | None, coders: list[str]) -> dict[str, str]:
     if output == "-":
         return dict.fromkeys(coders, "-")  # both files back to back on stdout; `decode -` reads them all
     stem = output[:-4] if output.endswith(".dlc") else output
-    if not os.path.basename(stem):  # `-o ""`, `-o dir/` or `-o .dlc` would write hidden .joint.dlc files
+    # `-o ""`, `-o dir/`, `-o .dlc`, `-o .` or `-o ..` would write hidden .joint.dlc (..joint.dlc) files,
+    # and `-o dir` files beside the directory it names
+    if os.path.basename(stem) in ("", ".", "..") or os.path.isdir(stem):
         raise InputError(f"-o {shown(output)}: a file name is needed (FILE.joint.dlc and FILE.separate.dlc)")
     return {c: f"{stem}.{c}.dlc" for c in coders}
 
@@ -396,7 +398,7 @@ def verify_cmd(instance, dlc, index, budget, fmt):
                 failures.append(f"{box.coder}: max error {format_error(v.max_error)} against ε = {format_eps(box.eps)}")
     emit_all(reports, fmt)
     if failures:
-        raise VerificationFailed("verification failed (" + "; ".join(failures) + ")")
+        raise VerificationFailed(f"verification failed ({listed(failures, sep='; ')})")
 
 
 COMMANDS = [quantize, encode, decode_cmd, verify_cmd]

@@ -9,11 +9,11 @@ import click
 
 from .. import CODER_NAMES, study
 from ..core import FAMILY_NAMES, HeadSet, parse_head_run
-from ._common import InputError, VerificationFailed
+from ._common import InputError, VerificationFailed, listed
 from ._complete import complete_paths
 from ._files import announce_written, check_output, force_option, max_output_option, write_output
 from ._instance_options import budget_options, instance_options, instance_summary
-from ._output import emit, format_option, progress, stream_row
+from ._output import check_records, emit, format_option, progress, stream_row
 from ._params import EpsListType, IntType, NumberType, SweepType, eps_values
 from ._style import format_bounds, format_eps, format_error, format_number
 from ._tables import Column, Report
@@ -237,6 +237,7 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
     inst = spec.load(budget)
     eps_list = eps_values(eps, eps_sweep, DEFAULT_SWEEP)
     n = len(eps_list)
+    check_records(n, fmt)
     plan = study.plan_compare(
         inst, eps_list, budget, baselines, networks, trained, label=f"compare over {n} value{'s' if n > 1 else ''} of ε"
     )
@@ -294,7 +295,7 @@ def compare(spec, eps, eps_sweep, baselines, networks, trained, plot_path, force
         )
     failed = [r["eps"] for r in rows if not r["verified"]]
     if failed:
-        raise VerificationFailed(f"verification failed at ε = {', '.join(format_eps(e) for e in failed)}")
+        raise VerificationFailed(f"verification failed at ε = {listed([format_eps(e) for e in failed])}")
 
 
 # ----------------------------------------------------------------------------- bounds
@@ -360,6 +361,7 @@ def bounds(heads, family, beta, depth, eps, eps_sweep, plot_path, force, max_out
     if not head_list:
         fam = {"name": family or "walsh-all", "beta": 1.0 if beta is None else beta}
     n = len(eps_list)
+    check_records(n, fmt)
     study.check_bounds(n, head_list, budget, f"bounds over {n} value{'s' if n > 1 else ''} of ε")
     rows = []
     with progress(len(eps_list), "bounds") as advance:

@@ -15,8 +15,8 @@ import numpy as np
 
 from .._errors import FormatError
 from ..core._budget import Budget
-from ..cost._coding import decode_steps
-from ..cost._cost import Cost
+from ..cost._coding import STREAM_FILE_STEPS, decode_steps
+from ..cost._cost import Cost, Step, group_work
 from ..quantize._groups import QuantizedClass
 from . import _container  # its limits, read when a file is (tests narrow them there)
 from ._container import (
@@ -102,6 +102,7 @@ def _files(
     """``(data, version, coder, class, offset of the section count)`` of each file of the stream."""
     limit = _container.MAX_FILE_BYTES if limit is None else limit
     count = total = 0
+    spent_cells = spent_bits = units = 0  # the budgets bound the whole stream, not each file
     while True:
         fixed = read(_FIXED.size)
         if not fixed and count:
@@ -122,7 +123,14 @@ def _files(
             depth, eps, heads = _parse_header(header_raw[:header_len], budget.max_cells, version)
             qclass = QuantizedClass(depth, heads, eps)
             cost = weigh(coder, qclass) if weigh is not None else Cost(phases=[decode_steps(qclass, coder)])
-            cost.check(budget, what)
+            units += (len(qclass.groups) + 1) * STREAM_FILE_STEPS
+            stream = Step(
+                f"the stream's {count + 1} files" if count else "the file",
+                cells=spent_cells + group_work(units),
+                payload_bits=spent_bits,
+            )
+            Cost([stream, *cost.base], cost.phases).check(budget, what)
+            spent_cells, spent_bits = spent_cells + cost.cells, spent_bits + cost.payload_bits
             _check_section_count(qclass, coder, version, n_sections)
             table = _read_exactly(read, 8 * n_sections, "section table")
             want = expected_sections(qclass, coder, version)

@@ -6,7 +6,8 @@ The arithmetic
     :class:`Step`, :class:`Cost` (``check`` against a :class:`~dlcalc.core.Budget`)
 The coding pipeline
     :func:`class_step`, :func:`feature_step`, :func:`tables_step`, :func:`coder_steps`, :func:`decode_steps`,
-    :func:`verify_step`, :func:`baselines_step`, :func:`export_step`, :func:`pipeline_phase`
+    :func:`verify_step`, :func:`baselines_step`, :func:`export_step`, :func:`pipeline_phase`,
+    :func:`sweep_step`
 Networks
     :func:`network_steps`, :func:`onnx_step`, :func:`onnx_least_step`
 """
@@ -20,6 +21,7 @@ from ._coding import (
     export_step,
     feature_step,
     pipeline_phase,
+    sweep_step,
     tables_step,
     verify_step,
 )
@@ -44,6 +46,7 @@ __all__ = [
     "onnx_least_step",
     "onnx_step",
     "pipeline_phase",
+    "sweep_step",
     "tables_step",
     "verify_step",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 from .._errors import BudgetError
 from ..coding import CODER_NAMES
 from ..core import Budget, HeadSet, Instance
-from ..cost import Cost, Step, network_steps, pipeline_phase
+from ..cost import Cost, Step, group_work, network_steps, pipeline_phase, sweep_step
 from ..quantize import (
     FormulaBounds,
     QuantizedClass,
@@ -78,8 +78,18 @@ def plan_compare(
             return "leave the networks out, or give fewer values of ε" if n > 1 else "leave the networks out"
         return "give fewer or larger values of ε (--eps, --eps-sweep)" if n > 1 else None
 
+    what = label or f"compare over {n} value{'s' if n > 1 else ''} of ε"
+    rows = sweep_step(n, 0, baselines)  # the rows alone, a lower bound before any class is quantized
+    if rows.cells > budget.max_cells:
+        Cost([rows]).check(budget, what, advice)
     return weigh(
-        instance, eps_list, budget, phase, label or f"compare over {n} value{'s' if n > 1 else ''} of ε", advice
+        instance,
+        eps_list,
+        budget,
+        phase,
+        what,
+        advice,
+        sweep=lambda classes: [sweep_step(len(classes), sum(len(qc.groups) for qc in classes), baselines)],
     )
 
 
@@ -200,10 +210,13 @@ def bounds_row(eps: float, family: dict | None, heads: HeadSet | None, depth: in
 
 
 def check_bounds(eps_count: int, heads: HeadSet | None, budget: Budget, what: str) -> None:
-    """Weigh ``dlcalc bounds`` before its first row: one formula evaluation per head group and ε,
-    counted as cells against ``budget`` (a family is one group per level, counted as one)."""
+    """Weigh ``dlcalc bounds`` before its first row: one formula evaluation per head group and ε (a
+    family is one group per level, counted as one), one cell each and, beyond the first
+    :data:`~dlcalc.cost.FREE_GROUPS`, the Python work of a group's step
+    (:data:`~dlcalc.cost.GROUP_CELLS`), against ``budget``."""
     groups = len(HeadSet.of(heads).groups()) if heads is not None else 1
     try:
-        Cost([], [[Step("formula bounds", cells=eps_count * max(groups, 1))]]).check(budget, what)
+        evaluations = eps_count * max(groups, 1)
+        Cost([], [[Step("formula bounds", cells=evaluations + group_work(evaluations))]]).check(budget, what)
     except BudgetError as exc:  # the usual advice to use `dlcalc bounds` does not apply here
         raise BudgetError(str(exc).replace(", or use `dlcalc bounds` for the formula values", "")) from None

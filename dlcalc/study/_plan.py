@@ -56,11 +56,14 @@ def weigh(
     phase: Callable[[QuantizedClass], Iterable[Step]],
     what: str,
     advice: Callable[[Step], str | None] | None = None,
+    sweep: Callable[[Sequence[QuantizedClass]], Iterable[Step]] | None = None,
 ) -> Plan:
-    """Quantize the instance at each ε once, weigh ``phase(class)`` for every ε (plus the feature) once,
-    and return the plan; a :class:`~dlcalc.BudgetError` names the size when it does not fit."""
+    """Quantize the instance at each ε once, weigh ``phase(class)`` for every ε (plus the feature, and
+    ``sweep(classes)``: work over the whole run) once, and return the plan; a
+    :class:`~dlcalc.BudgetError` names the size when it does not fit."""
     eps_list = [eps] if isinstance(eps, (int, float)) else list(eps)
     classes = tuple(QuantizedClass(instance.depth, instance.heads, e) for e in eps_list)
-    cost = Cost([feature_step(instance.depth)], [list(phase(qc)) for qc in classes])
+    base = [feature_step(instance.depth), *(sweep(classes) if sweep is not None else [])]
+    cost = Cost(base, [list(phase(qc)) for qc in classes])
     cost.check(budget, what, advice)
     return Plan(instance, classes, budget, cost)

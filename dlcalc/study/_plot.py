@@ -129,7 +129,10 @@ def plot_rates(
     ax.set_title(title, fontsize=10)
     ax.grid(True, which="major", alpha=0.3)
     entries = len(ax.get_legend_handles_labels()[1])
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(3, max(entries, 1)), frameon=False)
+    if entries:
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=min(3, entries), frameon=False)
+    else:  # every value is 0 bits (every head is 0 at these ε): nothing on log axes, and no legend to warn about
+        ax.text(0.5, 0.5, "every value is 0 bits: nothing to draw on log axes", transform=ax.transAxes, ha="center")
     fig.tight_layout()
     fig.savefig(target, format=fmt, bbox_inches="tight")
     plt.close(fig)

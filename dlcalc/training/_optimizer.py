@@ -68,6 +68,19 @@ def _bucket(width: int) -> int:
     return max(4, 1 << (width - 1).bit_length())
 
 
+#: Smallest ε the losses are measured in: the programs compute in float32, where an ε below about 1e-45
+#: is 0 (``5e-324``: every loss and gradient NaN, the thresholds NaN) and one below about 2^-64 makes the
+#: squared errors overflow.  Adam follows the gradient's direction, not its size, so a floor changes nothing
+#: above it; below it no network reaches ε anyway.
+LOSS_SCALE_FLOOR = 2.0**-40
+
+
+def _scale(eps):
+    import jax.numpy as jnp
+
+    return jnp.maximum(eps, LOSS_SCALE_FLOOR)
+
+
 def _tools(n_points: int, config: TrainConfig):
     """The pieces both compiled programs share: the grid, the activation, the least-squares fit, the optimizer."""
     import jax
@@ -141,7 +154,7 @@ def _trainer(bucket: int, n_points: int, config: TrainConfig):
 
         def loss_a(c, i):
             tau1, hard = schedule(i, 0.1, h / 2)
-            return jnp.mean(((least_squares(layer1(c, tau1, hard), y) - y) / eps) ** 2)
+            return jnp.mean(((least_squares(layer1(c, tau1, hard), y) - y) / _scale(eps)) ** 2)
 
         def resample(c, i):
             # a threshold within half a grid step of an earlier one, or outside (0, 1), does nothing the other
@@ -185,7 +198,7 @@ def _deep_trainer(bucket: int, n_points: int, n_outputs: int, config: TrainConfi
 
         def loss_b(p, i):
             tau, hard = schedule(i, 1.0, 0.005)
-            return jnp.mean(((fit(p, tau, hard) - y) / eps) ** 2)
+            return jnp.mean(((fit(p, tau, hard) - y) / _scale(eps)) ** 2)
 
         p = optimize(
             loss_b,
@@ -258,7 +271,7 @@ def _trunk_trainer(bucket: int, n_points: int, config: TrainConfig):
 
         def loss(p, i):
             tau, hard = schedule(i, 1.0, 0.005)
-            return jnp.mean((((fit(p, tau, hard) - d) / eps) ** 2) * mask[None, :])
+            return jnp.mean((((fit(p, tau, hard) - d) / _scale(eps)) ** 2) * mask[None, :])
 
         p = optimize(
             loss,
@@ -301,7 +314,7 @@ def _head_trainer(bucket: int, n_points: int, n_outputs: int, config: TrainConfi
 
         def loss(p, i):
             tau, hard = schedule(i, 1.0, 0.005)
-            return jnp.mean(((fit(p, tau, hard) - y) / eps) ** 2)
+            return jnp.mean(((fit(p, tau, hard) - y) / _scale(eps)) ** 2)
 
         p = optimize(
             loss,

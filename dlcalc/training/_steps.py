@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..core._instance import Instance
 from ..quantize._groups import QuantizedClass
 from ..quantize._quantize import quantize_heads
+from ._certify import MAX_WEIGHT
 from ._config import (
     DATA_LEVELS,
     SHAPES,
@@ -74,6 +75,27 @@ _BISECT = MAX_EXPONENT.bit_length()
 ROUNDED_RESTARTS = 2
 
 
+#: Largest amplitude a head is trained at: a trained network's output weights are integers on a grid
+#: as fine as ``2^-MAX_EXPONENT`` (scale 1), and the exact certificate takes weights below
+#: ``MAX_WEIGHT = 2^40`` (``dlcalc.training._certify``; the network format's integers stop at
+#: ``2^62``), with room for the least-squares overshoot: 2^14.
+MAX_TRAINED_EXPONENT = MAX_WEIGHT.bit_length() - 1 - MAX_EXPONENT - 2
+MAX_TRAINED_AMPLITUDE = 2.0**MAX_TRAINED_EXPONENT
+
+
+def check_trainable(live) -> None:
+    """Refuse (:class:`~dlcalc.SpecError`) before any work a head the trained networks cannot carry: an
+    amplitude whose outputs on the finest grid are beyond the network format's integers."""
+    from .._errors import SpecError
+
+    for q in live:
+        if q.group.amplitude > MAX_TRAINED_AMPLITUDE:
+            raise SpecError(
+                f"{q.group.spec}: an amplitude beyond what a trained network's integer outputs reach "
+                f"(at most 2^{MAX_TRAINED_EXPONENT}; `dlcalc network` constructs such a head)"
+            )
+
+
 def _programs(config: TrainConfig, shapes, arch: str = "separate") -> tuple[list[int], list[int], int]:
     """The programs one architecture's search compiles at most: ``(shallow buckets, deep buckets, deep kinds)``.
 
@@ -126,6 +148,7 @@ def training_steps(qclass: QuantizedClass, archs, config: TrainConfig, shapes=SH
     live = [q for q in qclass.groups if not q.zero]
     if not live:
         return [Step("training data")]
+    check_trainable(live)
     depth = qclass.depth
     levels = [q.group.top if q.kind == "walsh" else q.group.last + q.sawtooth_precision for q in live]
     level = max(levels) + DATA_LEVELS
