@@ -240,3 +240,26 @@ def test_a_training_sweep_compiles_each_program_once():
     assert first > 0
     assert compilation(0.3) == 0  # the same grid and outputs: the same programs
     assert compilation(0.5) == first  # walsh:3 is 0 at ε = 1/2: a coarser grid, one output, programs of their own
+
+
+def test_max_bits_bounds_the_payload_decode_and_verify_read(tmp_path):
+    """``--max-bits`` bounds the payload bits "encoded or decoded, in total" (README): a file's payload
+    read by ``decode`` or ``verify`` counts, summed over a stream; ``decode`` once ignored it."""
+    stem = tmp_path / "x"
+    runner = CliRunner()
+    built = runner.invoke(cli, ["encode", "--depth", "6", "--eps", "2^-6", "-o", str(stem)])
+    assert built.exit_code == 0, built.stderr
+    joint, separate = tmp_path / "x.joint.dlc", tmp_path / "x.separate.dlc"  # payloads of 63 and 1365 bits
+    for path, bits in ((joint, 63), (separate, 1365)):
+        over = runner.invoke(cli, ["decode", str(path), "--max-bits", str(bits - 1), "--format", "json"])
+        assert over.exit_code == 2 and f"needs {bits} payload bits" in over.stderr, over.stderr
+        assert runner.invoke(cli, ["decode", str(path), "--max-bits", str(bits), "--format", "json"]).exit_code == 0
+    stream = tmp_path / "both.dlc"
+    stream.write_bytes(joint.read_bytes() + separate.read_bytes())
+    over = runner.invoke(cli, ["decode", str(stream), "--max-bits", "1427", "--format", "json"])
+    assert over.exit_code == 2 and "needs 1428 payload bits" in over.stderr, over.stderr
+    instance = tmp_path / "i.json"
+    assert runner.invoke(cli, ["build", "--depth", "6", "-o", str(instance)]).exit_code == 0
+    over = runner.invoke(cli, ["verify", str(instance), str(separate), "--max-bits", "1364"])
+    assert over.exit_code == 2 and "needs 1365 payload bits" in over.stderr, over.stderr
+    assert runner.invoke(cli, ["verify", str(instance), str(separate), "--max-bits", "1365"]).exit_code == 0

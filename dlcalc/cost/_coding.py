@@ -175,13 +175,18 @@ def coder_steps(qclass: QuantizedClass, coder: str, decode: bool = True) -> list
     return steps
 
 
-def decode_steps(qclass: QuantizedClass, coder: str, file_bytes: int | None = None) -> list[Step]:
-    """Reading a ``.dlc`` file (its section table) and decoding every head's table from it."""
+def decode_steps(
+    qclass: QuantizedClass, coder: str, file_bytes: int | None = None, payload: bool = False
+) -> list[Step]:
+    """Reading a ``.dlc`` file (its section table) and decoding every head's table from it; with
+    ``payload``, its payload bits count against ``--max-bits`` (a file read by ``decode``/``verify``;
+    the read-back of what ``encode`` just wrote is counted once, as encoded)."""
     bits = qclass.bounds(coder).upper_bound_bits
     sections = 1 if coder == "joint" else _separate_sections(qclass)
     groups = len(qclass.groups)  # the header's runs parsed, quantized and checked against the section table
     read = Step(
         f"{coder} file",
+        payload_bits=bits if payload else 0,
         cells=group_work(groups),
         held_bytes=(file_bytes if file_bytes is not None else _container_bytes(bits, sections))
         + 16 * sections

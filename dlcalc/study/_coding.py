@@ -180,7 +180,7 @@ def read_files(
     """
 
     def weigh(coder: str, qclass: QuantizedClass) -> Cost:
-        steps = decode_steps(qclass, coder)
+        steps = decode_steps(qclass, coder, payload=True)
         steps += [export_step(qclass)] if export else []
         steps += [verify_step(qclass)] if instance is not None else []
         return Cost([feature_step(instance.depth)] if instance is not None else [], [steps])
